@@ -1,0 +1,165 @@
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import { Context, Effect, Layer, Schema, type Scope } from "effect";
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+/** The Drizzle instance every domain package queries through; the same type on both drivers. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** A query, migration, LISTEN or NOTIFY failed. `operation` names what was being done. */
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  operation: Schema.String,
+  message: Schema.String,
+}) {}
+
+/**
+ * Where the data lives.
+ * - `url` set: a Postgres server through postgres.js (`max` connections, default 10).
+ * - otherwise: embedded PGlite, persisted under `dataDir` (created if missing), or kept in
+ *   memory when `dataDir` is `"memory://"`.
+ */
+export interface DatabaseConfig {
+  readonly url?: string | undefined;
+  readonly dataDir?: string | undefined;
+  readonly max?: number | undefined;
+}
+
+const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
+
+/** Serialises concurrent migrators (several server instances starting at once) on one Postgres. */
+const MIGRATION_LOCK_KEY = 7_413_020_001;
+
+const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+
+/**
+ * The Database service: one Drizzle instance plus Postgres LISTEN/NOTIFY, over postgres.js
+ * when a URL is configured and over embedded PGlite otherwise. Building the layer runs the
+ * committed migrations (packages/db/drizzle); closing its scope closes the connections.
+ *
+ * Fails with `DatabaseError` when the connection or a migration fails.
+ */
+export class Database extends Context.Service<
+  Database,
+  {
+    /** `postgres` (postgres.js) or `pglite` (embedded). */
+    readonly kind: "postgres" | "pglite";
+    /** The raw Drizzle instance, for callers that compose their own Effect wrapping. */
+    readonly db: Db;
+    /**
+     * Runs `run` against the database; a rejection becomes `DatabaseError` tagged with
+     * `operation` (a short name such as `"presence.upsert"`).
+     */
+    readonly use: <A>(operation: string, run: (db: Db) => Promise<A>) => Effect.Effect<A, DatabaseError>;
+    /**
+     * LISTENs on `channel` for as long as the surrounding scope is open; `onNotify` gets each
+     * payload (a string of at most 8,000 bytes, Postgres' limit).
+     */
+    readonly listen: (
+      channel: string,
+      onNotify: (payload: string) => void,
+    ) => Effect.Effect<void, DatabaseError, Scope.Scope>;
+    /** NOTIFY `channel` with `payload`; delivered to every listener on the database, this process included. */
+    readonly notify: (channel: string, payload: string) => Effect.Effect<void, DatabaseError>;
+  }
+>()("@guildhall/db/Database") {
+  /** Builds the service from `config`, migrating first. See {@link DatabaseConfig}. */
+  static readonly layer = (config: DatabaseConfig): Layer.Layer<Database, DatabaseError> =>
+    Layer.effect(Database, config.url ? makePostgres(config.url, config.max ?? 10) : makePglite(config.dataDir));
+}
+
+const wrap =
+  (db: Db) =>
+  <A>(operation: string, run: (db: Db) => Promise<A>): Effect.Effect<A, DatabaseError> =>
+    Effect.tryPromise({
+      try: () => run(db),
+      catch: (cause) => new DatabaseError({ operation, message: describe(cause) }),
+    });
+
+const makePostgres = (url: string, max: number) =>
+  Effect.gen(function* () {
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => postgres(url, { max, onnotice: () => {} })),
+      (sql) => Effect.tryPromise(() => sql.end({ timeout: 5 })).pipe(Effect.ignore),
+    );
+    const db = drizzlePostgres({ client, schema, casing: "snake_case" }) as unknown as Db;
+    yield* Effect.tryPromise({
+      try: async () => {
+        // Migrations run on a dedicated single connection holding a session advisory lock,
+        // so that several instances starting together do not race.
+        const migrator = postgres(url, { max: 1, onnotice: () => {} });
+        try {
+          await migrator`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          await migratePostgres(drizzlePostgres({ client: migrator, casing: "snake_case" }), { migrationsFolder });
+          await migrator`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+        } finally {
+          await migrator.end({ timeout: 5 });
+        }
+      },
+      catch: (cause) => new DatabaseError({ operation: "migrate", message: describe(cause) }),
+    });
+    return Database.of({
+      kind: "postgres",
+      db,
+      use: wrap(db),
+      listen: (channel, onNotify) =>
+        Effect.acquireRelease(
+          Effect.tryPromise({
+            try: () => client.listen(channel, onNotify),
+            catch: (cause) => new DatabaseError({ operation: `listen ${channel}`, message: describe(cause) }),
+          }),
+          (meta) => Effect.tryPromise(() => meta.unlisten()).pipe(Effect.ignore),
+        ).pipe(Effect.asVoid),
+      notify: (channel, payload) =>
+        Effect.tryPromise({
+          try: () => client.notify(channel, payload),
+          catch: (cause) => new DatabaseError({ operation: `notify ${channel}`, message: describe(cause) }),
+        }),
+    });
+  });
+
+const makePglite = (dataDir: string | undefined) =>
+  Effect.gen(function* () {
+    const inMemory = dataDir === undefined || dataDir === "memory://";
+    const client = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          if (!inMemory) mkdirSync(dataDir, { recursive: true });
+          const pg = inMemory ? new PGlite() : new PGlite(dataDir);
+          await pg.waitReady;
+          return pg;
+        },
+        catch: (cause) => new DatabaseError({ operation: "open pglite", message: describe(cause) }),
+      }),
+      (pg) => Effect.tryPromise(() => pg.close()).pipe(Effect.ignore),
+    );
+    const db = drizzlePglite({ client, schema, casing: "snake_case" }) as unknown as Db;
+    yield* Effect.tryPromise({
+      try: () => migratePglite(drizzlePglite({ client, casing: "snake_case" }), { migrationsFolder }),
+      catch: (cause) => new DatabaseError({ operation: "migrate", message: describe(cause) }),
+    });
+    return Database.of({
+      kind: "pglite",
+      db,
+      use: wrap(db),
+      listen: (channel, onNotify) =>
+        Effect.acquireRelease(
+          Effect.tryPromise({
+            try: () => client.listen(channel, onNotify),
+            catch: (cause) => new DatabaseError({ operation: `listen ${channel}`, message: describe(cause) }),
+          }),
+          (unlisten) => Effect.tryPromise(() => unlisten()).pipe(Effect.ignore),
+        ).pipe(Effect.asVoid),
+      notify: (channel, payload) =>
+        Effect.tryPromise({
+          try: () => client.query("select pg_notify($1, $2)", [channel, payload]),
+          catch: (cause) => new DatabaseError({ operation: `notify ${channel}`, message: describe(cause) }),
+        }).pipe(Effect.asVoid),
+    });
+  });

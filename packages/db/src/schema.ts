@@ -1,0 +1,256 @@
+/**
+ * Guildhall's relational schema (Drizzle, Postgres dialect).
+ *
+ * Conventions: snowflakes (Discord ids) are `text`, never numbers, because they exceed 2^53;
+ * app ids are UUID strings; every timestamp is `timestamptz`. Column names are snake_case
+ * (the Drizzle instance is created with `casing: "snake_case"`).
+ *
+ * The four auth tables (`users`, `sessions`, `accounts`, `verifications`) follow the shape
+ * better-auth's Drizzle adapter expects; `users.discordId` is Guildhall's own addition.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
+
+// ---------------------------------------------------------------- organizations and people
+
+export const organizations = pgTable("organizations", {
+  id: text().primaryKey(),
+  name: text().notNull(),
+  slug: text().notNull().unique(),
+  createdAt: createdAt(),
+});
+
+/** App users. `discordId` (a snowflake) links a user to Discord; null means "not linked". */
+export const users = pgTable(
+  "users",
+  {
+    id: text().primaryKey(),
+    name: text().notNull(),
+    email: text().notNull().unique(),
+    emailVerified: boolean().notNull().default(false),
+    image: text(),
+    discordId: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("users_discord_id_key").on(t.discordId)],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: text().primaryKey(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    token: text().notNull().unique(),
+    ipAddress: text(),
+    userAgent: text(),
+    userId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("sessions_user_id_idx").on(t.userId)],
+);
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    id: text().primaryKey(),
+    accountId: text().notNull(),
+    providerId: text().notNull(),
+    userId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    accessToken: text(),
+    refreshToken: text(),
+    idToken: text(),
+    accessTokenExpiresAt: timestamp({ withTimezone: true }),
+    refreshTokenExpiresAt: timestamp({ withTimezone: true }),
+    scope: text(),
+    password: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("accounts_user_id_idx").on(t.userId)],
+);
+
+export const verifications = pgTable("verifications", {
+  id: text().primaryKey(),
+  identifier: text().notNull(),
+  value: text().notNull(),
+  expiresAt: timestamp({ withTimezone: true }).notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Staff: a user's place in an organization. `role` is `admin` or `staff`. */
+export const staff = pgTable(
+  "staff",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text({ enum: ["admin", "staff"] }).notNull().default("staff"),
+    title: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("staff_org_user_key").on(t.organizationId, t.userId)],
+);
+
+// ---------------------------------------------------------------- Discord side
+
+/** A Discord guild linked to an organization. `id` is the guild's snowflake. */
+export const guilds = pgTable(
+  "guilds",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text().notNull(),
+    icon: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("guilds_org_idx").on(t.organizationId)],
+);
+
+/** The mirror of a guild's members (filled by member sync). `dateLeft` is null while present. */
+export const guildMembers = pgTable(
+  "guild_members",
+  {
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    userId: text().notNull(),
+    username: text().notNull(),
+    globalName: text(),
+    nick: text(),
+    avatar: text(),
+    roleIds: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    joinedAt: timestamp({ withTimezone: true }),
+    isBot: boolean().notNull().default(false),
+    pending: boolean().notNull().default(false),
+    premiumSince: timestamp({ withTimezone: true }),
+    communicationDisabledUntil: timestamp({ withTimezone: true }),
+    dateCreated: createdAt(),
+    dateModified: updatedAt(),
+    dateLeft: timestamp({ withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.guildId, t.userId] })],
+);
+
+export type PresenceStatus = "online" | "idle" | "dnd" | "offline";
+
+/** One activity as Discord reports it (type 0 playing, 1 streaming, 2 listening, 3 watching, 4 custom, 5 competing). */
+export interface StoredActivity {
+  readonly name: string;
+  readonly type: number;
+  readonly state?: string | null;
+  readonly details?: string | null;
+}
+
+/** Per-platform status, as in Discord's `client_status`. */
+export interface StoredClientStatus {
+  readonly desktop?: string;
+  readonly mobile?: string;
+  readonly web?: string;
+}
+
+/**
+ * The latest presence per guild and user. `lastSeenAt` is the last time the user was seen
+ * anything but offline (the moment they went offline, for someone offline now).
+ */
+export const presences = pgTable(
+  "presences",
+  {
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    userId: text().notNull(),
+    status: text({ enum: ["online", "idle", "dnd", "offline"] }).notNull(),
+    customStatus: text(),
+    activities: jsonb().$type<ReadonlyArray<StoredActivity>>().notNull().default([]),
+    clientStatus: jsonb().$type<StoredClientStatus>().notNull().default({}),
+    updatedAt: timestamp({ withTimezone: true }).notNull(),
+    lastSeenAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.guildId, t.userId] })],
+);
+
+/**
+ * Append-only presence history: one row per presence update received. Its `id` is the
+ * cursor live subscribers resume from; samples older than the retention window are pruned.
+ */
+export const presenceSamples = pgTable(
+  "presence_samples",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    guildId: text().notNull(),
+    userId: text().notNull(),
+    status: text({ enum: ["online", "idle", "dnd", "offline"] }).notNull(),
+    customStatus: text(),
+    activities: jsonb().$type<ReadonlyArray<StoredActivity>>().notNull().default([]),
+    clientStatus: jsonb().$type<StoredClientStatus>().notNull().default({}),
+    observedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("presence_samples_guild_id_idx").on(t.guildId, t.id),
+    index("presence_samples_user_time_idx").on(t.guildId, t.userId, t.observedAt),
+  ],
+);
+
+/** The bot's last reported health, one row per shard. */
+export const botHeartbeats = pgTable("bot_heartbeats", {
+  shardId: integer().primaryKey(),
+  shardCount: integer().notNull(),
+  status: text().notNull(),
+  connected: boolean().notNull(),
+  pingMs: integer(),
+  guildIds: text()
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  lastEventAt: timestamp({ withTimezone: true }),
+  startedAt: timestamp({ withTimezone: true }).notNull(),
+  reportedAt: timestamp({ withTimezone: true }).notNull(),
+});
+
+/**
+ * Work the server asks of the bot (e.g. re-request presences). The bot follows this queue
+ * through a subscription that resumes from the last `id` it saw.
+ */
+export const botCommands = pgTable(
+  "bot_commands",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    kind: text().notNull(),
+    guildId: text().notNull(),
+    payload: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    requestedBy: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("bot_commands_created_idx").on(t.createdAt)],
+);

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "@effect/vitest";
+import { sql } from "drizzle-orm";
+import { Effect } from "effect";
+import postgres from "postgres";
+import { Database } from "../src";
+
+const expectedTables = [
+  "accounts",
+  "bot_commands",
+  "bot_heartbeats",
+  "guild_members",
+  "guilds",
+  "organizations",
+  "presence_samples",
+  "presences",
+  "sessions",
+  "staff",
+  "users",
+  "verifications",
+];
+
+const tablesAndRoundTrip = Effect.gen(function* () {
+  const { use, listen, notify } = yield* Database;
+  const rows = yield* use("list tables", (db) =>
+    db.execute<{ table_name: string }>(
+      sql`select table_name from information_schema.tables where table_schema = current_schema() order by table_name`,
+    ),
+  );
+  const names = ("rows" in rows ? rows.rows : rows) as Array<{ table_name: string }>;
+  const received: string[] = [];
+  yield* listen("guildhall_test", (payload) => received.push(payload));
+  yield* notify("guildhall_test", "hello");
+  yield* Effect.promise(async () => {
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  });
+  return { names: names.map((r) => r.table_name), received };
+});
+
+const postgresUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+describe("migrations", () => {
+  it.effect("apply on embedded PGlite, and LISTEN/NOTIFY works", () =>
+    Effect.gen(function* () {
+      const { names, received } = yield* Effect.scoped(tablesAndRoundTrip).pipe(Effect.provide(Database.layer({ dataDir: "memory://" })));
+      expect(names).toEqual(expectedTables);
+      expect(received).toEqual(["hello"]);
+    }),
+  );
+
+  it.effect("apply on the local Postgres (twice: the second run is a no-op), and LISTEN/NOTIFY works", () =>
+    Effect.gen(function* () {
+      // A fresh database per run: migrations must build everything from nothing.
+      const dbName = `guildhall_test_${process.pid}_${Date.now()}`;
+      const admin = postgres(postgresUrl, { max: 1, onnotice: () => {} });
+      yield* Effect.promise(() => admin.unsafe(`create database ${dbName}`));
+      const url = postgresUrl.replace(/\/[^/]*$/, `/${dbName}`);
+      try {
+        const first = yield* Effect.scoped(tablesAndRoundTrip).pipe(Effect.provide(Database.layer({ url })));
+        const second = yield* Effect.scoped(tablesAndRoundTrip).pipe(Effect.provide(Database.layer({ url })));
+        expect(first.names).toEqual(expectedTables);
+        expect(second.names).toEqual(expectedTables);
+        expect(first.received).toEqual(["hello"]);
+      } finally {
+        yield* Effect.promise(async () => {
+          await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+          await admin.end();
+        });
+      }
+    }),
+  );
+});
