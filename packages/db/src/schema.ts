@@ -174,9 +174,9 @@ export interface StoredActivity {
 
 /** Per-platform status, as in Discord's `client_status`. */
 export interface StoredClientStatus {
-  readonly desktop?: string;
-  readonly mobile?: string;
-  readonly web?: string;
+  readonly desktop?: PresenceStatus;
+  readonly mobile?: PresenceStatus;
+  readonly web?: PresenceStatus;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest";
 import { sql } from "drizzle-orm";
 import { Effect } from "effect";
 import postgres from "postgres";
-import { Database } from "../src";
+import { Database, executeRows } from "../src";
 
 const expectedTables = [
   "accounts",
@@ -21,12 +21,12 @@ const expectedTables = [
 
 const tablesAndRoundTrip = Effect.gen(function* () {
   const { use, listen, notify } = yield* Database;
-  const rows = yield* use("list tables", (db) =>
-    db.execute<{ table_name: string }>(
+  const names = yield* use("list tables", (db) =>
+    executeRows<{ table_name: string }>(
+      db,
       sql`select table_name from information_schema.tables where table_schema = current_schema() order by table_name`,
     ),
   );
-  const names = ("rows" in rows ? rows.rows : rows) as Array<{ table_name: string }>;
   const received: string[] = [];
   yield* listen("guildhall_test", (payload) => received.push(payload));
   yield* notify("guildhall_test", "hello");

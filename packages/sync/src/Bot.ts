@@ -1,0 +1,196 @@
+import { Database, type DatabaseError, schema } from "@guildhall/db";
+import { and, asc, between, gt, sql } from "drizzle-orm";
+import { Context, Effect, Layer, Schema } from "effect";
+import { encodePayload, Feed } from "./Feed";
+import { Snowflake } from "./model";
+
+/** The NOTIFY channel bot commands travel on. */
+export const BOT_COMMAND_CHANNEL = "guildhall_bot_command";
+
+/** How long after its last heartbeat a shard still counts as running (ms). */
+export const HEARTBEAT_STALE_MS = 45_000;
+
+/**
+ * A shard's health as the bot reports it every few seconds. `status` is discord.js's shard
+ * status name (READY, CONNECTING, RESUMING, DISCONNECTED, ...); times are epoch ms.
+ */
+export const BotHeartbeat = Schema.Struct({
+  shardId: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65_535 })),
+  shardCount: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_536 })),
+  status: Schema.String.check(Schema.isMaxLength(32)),
+  connected: Schema.Boolean,
+  pingMs: Schema.NullOr(Schema.Finite),
+  guilds: Schema.Array(
+    Schema.Struct({
+      id: Snowflake,
+      name: Schema.String.check(Schema.isMaxLength(100)),
+      icon: Schema.NullOr(Schema.String.check(Schema.isMaxLength(64))),
+    }),
+  ).check(Schema.isMaxLength(2_500)),
+  lastEventAt: Schema.NullOr(Schema.Finite),
+  startedAt: Schema.Finite,
+});
+export type BotHeartbeat = typeof BotHeartbeat.Type;
+
+/** One shard's last report, as `status` returns it (ISO-8601 times). */
+export interface ShardState {
+  readonly shardId: number;
+  readonly shardCount: number;
+  readonly status: string;
+  readonly connected: boolean;
+  readonly pingMs: number | null;
+  readonly guildIds: ReadonlyArray<string>;
+  readonly lastEventAt: string | null;
+  readonly startedAt: string;
+  readonly reportedAt: string;
+  /** False when the shard has not reported for {@link HEARTBEAT_STALE_MS}. */
+  readonly fresh: boolean;
+}
+
+/** Something the server asks the bot to do. `kind` `presence.resync`: re-request presences of `payload.userIds`. */
+export interface BotCommand {
+  readonly id: number;
+  readonly kind: "presence.resync";
+  readonly guildId: string;
+  readonly payload: { readonly userIds: ReadonlyArray<string> };
+  readonly requestedBy: string | null;
+  readonly createdAt: string;
+}
+
+const toCommand = (row: typeof schema.botCommands.$inferSelect): BotCommand => ({
+  id: row.id,
+  kind: row.kind as BotCommand["kind"],
+  guildId: row.guildId,
+  payload: row.payload as BotCommand["payload"],
+  requestedBy: row.requestedBy,
+  createdAt: row.createdAt.toISOString(),
+});
+
+/**
+ * The bot as the server sees it: the health it reports, and the queue of commands it follows.
+ */
+export class Bot extends Context.Service<
+  Bot,
+  {
+    /** Records a shard's heartbeat. Fails with `DatabaseError`. */
+    readonly report: (heartbeat: BotHeartbeat) => Effect.Effect<void, DatabaseError>;
+    /** Every shard's last report, by shard id. */
+    readonly shards: () => Effect.Effect<ReadonlyArray<ShardState>, DatabaseError>;
+    /** Queues a command for the bot and announces it on {@link BOT_COMMAND_CHANNEL}; returns it. */
+    readonly enqueue: (command: Omit<BotCommand, "id" | "createdAt">) => Effect.Effect<BotCommand, DatabaseError>;
+    /** Commands with id > `afterId`, oldest first, at most `limit`, no older than `maxAgeMs`. */
+    readonly commandsSince: (
+      afterId: number,
+      limit: number,
+      maxAgeMs: number,
+    ) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    /** Calls `listener` with each committed batch of commands; returns the unsubscribe function. */
+    readonly subscribe: (listener: (commands: ReadonlyArray<BotCommand>) => void) => () => void;
+  }
+>()("@guildhall/sync/Bot") {
+  static readonly layer = Layer.effect(
+    Bot,
+    Effect.gen(function* () {
+      const database = yield* Database;
+      const { use } = database;
+      const { botHeartbeats, botCommands } = schema;
+
+      const feed = new Feed<BotCommand>(
+        (fromId, toId) =>
+          database.db
+            .select()
+            .from(botCommands)
+            .where(between(botCommands.id, fromId, toId))
+            .orderBy(asc(botCommands.id))
+            .then((rows) => rows.map(toCommand)),
+        (error) => console.error("[bot] command feed error:", error instanceof Error ? error.message : error),
+      );
+      yield* database.listen(BOT_COMMAND_CHANNEL, (payload) => feed.receive(payload));
+
+      const report = (h: BotHeartbeat) =>
+        use("bot.report", async (db) => {
+          const row = {
+            shardId: h.shardId,
+            shardCount: h.shardCount,
+            status: h.status,
+            connected: h.connected,
+            pingMs: h.pingMs === null ? null : Math.round(h.pingMs),
+            guildIds: h.guilds.map((g) => g.id),
+            lastEventAt: h.lastEventAt === null ? null : new Date(h.lastEventAt),
+            startedAt: new Date(h.startedAt),
+            reportedAt: new Date(),
+          };
+          await db.insert(botHeartbeats).values(row).onConflictDoUpdate({ target: botHeartbeats.shardId, set: row });
+        });
+
+      const shards = () =>
+        use("bot.shards", (db) =>
+          db
+            .select()
+            .from(botHeartbeats)
+            .orderBy(asc(botHeartbeats.shardId))
+            .then((rows) =>
+              rows.map(
+                (r): ShardState => ({
+                  shardId: r.shardId,
+                  shardCount: r.shardCount,
+                  status: r.status,
+                  connected: r.connected,
+                  pingMs: r.pingMs,
+                  guildIds: r.guildIds,
+                  lastEventAt: r.lastEventAt?.toISOString() ?? null,
+                  startedAt: r.startedAt.toISOString(),
+                  reportedAt: r.reportedAt.toISOString(),
+                  fresh: Date.now() - r.reportedAt.getTime() < HEARTBEAT_STALE_MS,
+                }),
+              ),
+            ),
+        );
+
+      const enqueue = (command: Omit<BotCommand, "id" | "createdAt">) =>
+        use("bot.enqueue", (db) =>
+          db.transaction(async (tx) => {
+            const [row] = await tx
+              .insert(botCommands)
+              .values({
+                kind: command.kind,
+                guildId: command.guildId,
+                payload: command.payload as unknown as Record<string, unknown>,
+                requestedBy: command.requestedBy,
+              })
+              .returning();
+            const created = toCommand(row!);
+            await tx.execute(
+              sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload([created], created.id, created.id)})`,
+            );
+            return created;
+          }),
+        );
+
+      const commandsSince = (afterId: number, limit: number, maxAgeMs: number) =>
+        use("bot.commandsSince", (db) =>
+          db
+            .select()
+            .from(botCommands)
+            .where(
+              and(
+                gt(botCommands.id, afterId),
+                sql`${botCommands.createdAt} > ${new Date(Date.now() - maxAgeMs).toISOString()}::timestamptz`,
+              ),
+            )
+            .orderBy(asc(botCommands.id))
+            .limit(limit)
+            .then((rows) => rows.map(toCommand)),
+        );
+
+      return Bot.of({
+        report,
+        shards,
+        enqueue,
+        commandsSince,
+        subscribe: (listener) => feed.subscribe(listener),
+      });
+    }),
+  );
+}
+

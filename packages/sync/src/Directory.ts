@@ -1,0 +1,206 @@
+import { Database, type DatabaseError, schema } from "@guildhall/db";
+import { and, asc, eq, isNotNull } from "drizzle-orm";
+import { Context, Effect, Layer } from "effect";
+import { GuildNotFound, NotAdmin, NotStaff } from "./errors";
+
+/** A user's staff membership: which organization, with which role. */
+export interface StaffMembership {
+  readonly staffId: string;
+  readonly organizationId: string;
+  readonly organizationName: string;
+  readonly role: "admin" | "staff";
+}
+
+/** A guild linked to an organization. `id` is the guild's snowflake. */
+export interface LinkedGuild {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly name: string;
+  readonly icon: string | null;
+}
+
+/** A staff row with the user it belongs to. `discordId` is null when the user is not linked. */
+export interface StaffEntry {
+  readonly staffId: string;
+  readonly userId: string;
+  readonly name: string;
+  readonly email: string;
+  readonly role: "admin" | "staff";
+  readonly title: string | null;
+  readonly discordId: string | null;
+}
+
+/**
+ * Organizations, their staff and their guilds: who may see what.
+ */
+export class Directory extends Context.Service<
+  Directory,
+  {
+    /** The staff membership of `userId`; fails with `NotStaff` when the user is staff nowhere. */
+    readonly membership: (userId: string) => Effect.Effect<StaffMembership, NotStaff | DatabaseError>;
+    /** Like `membership`, but fails with `NotAdmin` unless the role is `admin`. */
+    readonly requireAdmin: (userId: string) => Effect.Effect<StaffMembership, NotStaff | NotAdmin | DatabaseError>;
+    /**
+     * The guild of `organizationId` to work on: `guildId` when given (it must belong to the
+     * organization), else the organization's first guild. Fails with `GuildNotFound`.
+     */
+    readonly guildFor: (
+      organizationId: string,
+      guildId?: string | undefined,
+    ) => Effect.Effect<LinkedGuild, GuildNotFound | DatabaseError>;
+    /** Every staff member of `organizationId` with their user, by name. */
+    readonly staffOf: (organizationId: string) => Effect.Effect<ReadonlyArray<StaffEntry>, DatabaseError>;
+    /** The Discord ids (snowflakes) of the linked staff of the organization owning `guildId`. */
+    readonly staffDiscordIdsOfGuild: (guildId: string) => Effect.Effect<ReadonlyArray<string>, DatabaseError>;
+    /** Creates the organization if `id` is new; returns it either way. */
+    readonly ensureOrganization: (org: {
+      id: string;
+      name: string;
+      slug: string;
+    }) => Effect.Effect<{ id: string; name: string }, DatabaseError>;
+    /** Links `guild` to `organizationId`, or updates its name and icon when already linked. */
+    readonly ensureGuild: (
+      organizationId: string,
+      guild: { id: string; name: string; icon: string | null },
+    ) => Effect.Effect<void, DatabaseError>;
+    /** Makes `userId` staff of `organizationId` with `role` (idempotent; the role is updated). */
+    readonly ensureStaff: (
+      organizationId: string,
+      userId: string,
+      role: "admin" | "staff",
+      title?: string | null,
+    ) => Effect.Effect<void, DatabaseError>;
+    /** The oldest organization, if any: the one a single-community install works in. */
+    readonly defaultOrganization: () => Effect.Effect<{ id: string; name: string } | null, DatabaseError>;
+  }
+>()("@guildhall/sync/Directory") {
+  static readonly layer = Layer.effect(
+    Directory,
+    Effect.gen(function* () {
+      const { use } = yield* Database;
+      const { staff, organizations, guilds, users } = schema;
+
+      const membership = Effect.fn("Directory.membership")(function* (userId: string) {
+        const rows = yield* use("directory.membership", (db) =>
+          db
+            .select({
+              staffId: staff.id,
+              organizationId: staff.organizationId,
+              organizationName: organizations.name,
+              role: staff.role,
+            })
+            .from(staff)
+            .innerJoin(organizations, eq(organizations.id, staff.organizationId))
+            .where(eq(staff.userId, userId))
+            .orderBy(asc(organizations.createdAt))
+            .limit(1),
+        );
+        const row = rows[0];
+        if (!row) return yield* new NotStaff({ userId });
+        return row;
+      });
+
+      const requireAdmin = Effect.fn("Directory.requireAdmin")(function* (userId: string) {
+        const member = yield* membership(userId);
+        if (member.role !== "admin") return yield* new NotAdmin({ userId });
+        return member;
+      });
+
+      const guildFor = Effect.fn("Directory.guildFor")(function* (organizationId: string, guildId?: string) {
+        const rows = yield* use("directory.guildFor", (db) =>
+          db
+            .select({ id: guilds.id, organizationId: guilds.organizationId, name: guilds.name, icon: guilds.icon })
+            .from(guilds)
+            .where(
+              guildId
+                ? and(eq(guilds.organizationId, organizationId), eq(guilds.id, guildId))
+                : eq(guilds.organizationId, organizationId),
+            )
+            .orderBy(asc(guilds.createdAt))
+            .limit(1),
+        );
+        const row = rows[0];
+        if (!row) return yield* new GuildNotFound({ guildId: guildId ?? null });
+        return row;
+      });
+
+      const staffOf = (organizationId: string) =>
+        use("directory.staffOf", (db) =>
+          db
+            .select({
+              staffId: staff.id,
+              userId: users.id,
+              name: users.name,
+              email: users.email,
+              role: staff.role,
+              title: staff.title,
+              discordId: users.discordId,
+            })
+            .from(staff)
+            .innerJoin(users, eq(users.id, staff.userId))
+            .where(eq(staff.organizationId, organizationId))
+            .orderBy(asc(users.name)),
+        );
+
+      const staffDiscordIdsOfGuild = (guildId: string) =>
+        use("directory.staffDiscordIdsOfGuild", (db) =>
+          db
+            .select({ discordId: users.discordId })
+            .from(guilds)
+            .innerJoin(staff, eq(staff.organizationId, guilds.organizationId))
+            .innerJoin(users, eq(users.id, staff.userId))
+            .where(and(eq(guilds.id, guildId), isNotNull(users.discordId)))
+            .then((rows) => rows.flatMap((r) => (r.discordId ? [r.discordId] : []))),
+        );
+
+      const ensureOrganization = (org: { id: string; name: string; slug: string }) =>
+        use("directory.ensureOrganization", async (db) => {
+          await db.insert(organizations).values(org).onConflictDoNothing();
+          const rows = await db
+            .select({ id: organizations.id, name: organizations.name })
+            .from(organizations)
+            .where(eq(organizations.id, org.id));
+          return rows[0]!;
+        });
+
+      const ensureGuild = (organizationId: string, guild: { id: string; name: string; icon: string | null }) =>
+        use("directory.ensureGuild", async (db) => {
+          await db
+            .insert(guilds)
+            .values({ ...guild, organizationId })
+            .onConflictDoUpdate({ target: guilds.id, set: { name: guild.name, icon: guild.icon, updatedAt: new Date() } });
+        });
+
+      const ensureStaff = (organizationId: string, userId: string, role: "admin" | "staff", title?: string | null) =>
+        use("directory.ensureStaff", async (db) => {
+          await db
+            .insert(staff)
+            .values({ id: crypto.randomUUID(), organizationId, userId, role, title: title ?? null })
+            .onConflictDoUpdate({ target: [staff.organizationId, staff.userId], set: { role } });
+        });
+
+      const defaultOrganization = () =>
+        use("directory.defaultOrganization", (db) =>
+          db
+            .select({ id: organizations.id, name: organizations.name })
+            .from(organizations)
+            .orderBy(asc(organizations.createdAt))
+            .limit(1)
+            .then((rows) => rows[0] ?? null),
+        );
+
+      return Directory.of({
+        membership,
+        requireAdmin,
+        guildFor,
+        staffOf,
+        staffDiscordIdsOfGuild,
+        ensureOrganization,
+        ensureGuild,
+        ensureStaff,
+        defaultOrganization,
+      });
+    }),
+  );
+}
+

@@ -1,0 +1,259 @@
+import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db";
+import { and, asc, between, eq, gt, sql } from "drizzle-orm";
+import { Context, Effect, Layer } from "effect";
+import { encodePayload, Feed } from "./Feed";
+import type { PresenceChange, PresenceStatus, PresenceUpdate } from "./model";
+
+/** The NOTIFY channel presence changes travel on. */
+export const PRESENCE_CHANNEL = "guildhall_presence";
+
+/** What `applyBatch` did: how many updates were stored, and which were dropped (unknown guild). */
+export interface ApplyResult {
+  readonly applied: number;
+  readonly ignored: number;
+  /** Sample id of the last stored update, or null when none was stored. */
+  readonly lastId: number | null;
+}
+
+/** Online staff per bucket, for the roster chart. `at` is the bucket's end (ISO-8601). */
+export interface HistoryPoint {
+  readonly at: string;
+  readonly online: number;
+  readonly idle: number;
+  readonly dnd: number;
+}
+
+const toChange = (row: typeof schema.presenceSamples.$inferSelect): PresenceChange => ({
+  id: row.id,
+  guildId: row.guildId,
+  userId: row.userId,
+  status: row.status,
+  customStatus: row.customStatus,
+  activities: row.activities,
+  clientStatus: row.clientStatus,
+  observedAt: row.observedAt.toISOString(),
+});
+
+/** How long a "guild unknown" answer is trusted before the guilds table is read again (ms). */
+const KNOWN_GUILDS_TTL_MS = 5_000;
+
+/**
+ * Presence storage and its live feed.
+ *
+ * Writes go through `applyBatch`: one transaction appends every update to presence_samples,
+ * upserts the latest presence per (guild, user) and NOTIFYs {@link PRESENCE_CHANNEL}; every
+ * server instance LISTENs and fans changes out to its own subscribers through `subscribe`.
+ */
+export class Presences extends Context.Service<
+  Presences,
+  {
+    /**
+     * Stores a batch of updates in order (later updates for one user win). Updates for guilds
+     * that are not linked to an organization are dropped and counted in `ignored`.
+     * Fails with `DatabaseError`.
+     */
+    readonly applyBatch: (updates: ReadonlyArray<PresenceUpdate>) => Effect.Effect<ApplyResult, DatabaseError>;
+    /** Changes of `guildId` with sample id > `afterId`, oldest first, at most `limit`. */
+    readonly changesSince: (
+      guildId: string,
+      afterId: number,
+      limit: number,
+    ) => Effect.Effect<ReadonlyArray<PresenceChange>, DatabaseError>;
+    /** The highest sample id of `guildId` (0 when there is none): the cursor "now". */
+    readonly latestId: (guildId: string) => Effect.Effect<number, DatabaseError>;
+    /**
+     * Counts of `userIds` (snowflakes) online / idle / dnd at the end of each `bucketMs` bucket
+     * over the last `windowMs`, reconstructed from presence samples.
+     */
+    readonly history: (
+      guildId: string,
+      userIds: ReadonlyArray<string>,
+      windowMs: number,
+      bucketMs: number,
+    ) => Effect.Effect<ReadonlyArray<HistoryPoint>, DatabaseError>;
+    /** Deletes samples older than `olderThanMs` ago, keeping each user's latest. Returns rows deleted. */
+    readonly prune: (olderThanMs: number) => Effect.Effect<number, DatabaseError>;
+    /**
+     * Calls `listener` with each committed batch of changes (any guild), in id order, for as
+     * long as the subscription lasts; returns the unsubscribe function.
+     */
+    readonly subscribe: (listener: (changes: ReadonlyArray<PresenceChange>) => void) => () => void;
+  }
+>()("@guildhall/sync/Presences") {
+  static readonly layer = Layer.effect(
+    Presences,
+    Effect.gen(function* () {
+      const database = yield* Database;
+      const { use } = database;
+
+      const fetchRange = (fromId: number, toId: number) =>
+        database.db
+          .select()
+          .from(schema.presenceSamples)
+          .where(between(schema.presenceSamples.id, fromId, toId))
+          .orderBy(asc(schema.presenceSamples.id))
+          .then((rows) => rows.map(toChange));
+      const feed = new Feed<PresenceChange>(fetchRange, (error) =>
+        console.error("[presences] feed error:", error instanceof Error ? error.message : error),
+      );
+      yield* database.listen(PRESENCE_CHANNEL, (payload) => feed.receive(payload));
+
+      let knownGuilds = new Set<string>();
+      let knownGuildsAt = 0;
+      const guildIsKnown = async (guildId: string) => {
+        if (knownGuilds.has(guildId)) return true;
+        if (Date.now() - knownGuildsAt > KNOWN_GUILDS_TTL_MS) {
+          const rows = await database.db.select({ id: schema.guilds.id }).from(schema.guilds);
+          knownGuilds = new Set(rows.map((r) => r.id));
+          knownGuildsAt = Date.now();
+        }
+        return knownGuilds.has(guildId);
+      };
+
+      const applyBatch = Effect.fn("Presences.applyBatch")(function* (updates: ReadonlyArray<PresenceUpdate>) {
+        return yield* use("presence.applyBatch", async (db) => {
+          const accepted: Array<PresenceUpdate> = [];
+          for (const update of updates) if (await guildIsKnown(update.guildId)) accepted.push(update);
+          const ignored = updates.length - accepted.length;
+          if (accepted.length === 0) return { applied: 0, ignored, lastId: null };
+
+          // Only the latest update per (guild, user) reaches the upsert: Postgres refuses to
+          // update one row twice in a single INSERT ... ON CONFLICT.
+          const latest = new Map<string, PresenceUpdate>();
+          for (const update of accepted) latest.set(`${update.guildId}:${update.userId}`, update);
+
+          return db.transaction(async (tx) => {
+            const inserted = await tx
+              .insert(schema.presenceSamples)
+              .values(
+                accepted.map((u) => ({
+                  guildId: u.guildId,
+                  userId: u.userId,
+                  status: u.status,
+                  customStatus: u.customStatus,
+                  activities: u.activities,
+                  clientStatus: u.clientStatus,
+                  observedAt: new Date(u.observedAt),
+                })),
+              )
+              .returning();
+            await tx
+              .insert(schema.presences)
+              .values(
+                [...latest.values()].map((u) => ({
+                  guildId: u.guildId,
+                  userId: u.userId,
+                  status: u.status,
+                  customStatus: u.customStatus,
+                  activities: u.activities,
+                  clientStatus: u.clientStatus,
+                  updatedAt: new Date(u.observedAt),
+                  lastSeenAt: u.status === "offline" ? null : new Date(u.observedAt),
+                })),
+              )
+              .onConflictDoUpdate({
+                target: [schema.presences.guildId, schema.presences.userId],
+                set: {
+                  status: sql`excluded.status`,
+                  customStatus: sql`excluded.custom_status`,
+                  activities: sql`excluded.activities`,
+                  clientStatus: sql`excluded.client_status`,
+                  updatedAt: sql`excluded.updated_at`,
+                  // Someone going offline was last seen at that moment; offline -> offline keeps the old time.
+                  lastSeenAt: sql`case when excluded.status <> 'offline' or ${schema.presences.status} <> 'offline' then excluded.updated_at else ${schema.presences.lastSeenAt} end`,
+                },
+                setWhere: sql`${schema.presences.updatedAt} <= excluded.updated_at`,
+              });
+            const changes = inserted.map(toChange);
+            const first = changes[0]!;
+            const last = changes[changes.length - 1]!;
+            await tx.execute(sql`select pg_notify(${PRESENCE_CHANNEL}, ${encodePayload(changes, first.id, last.id)})`);
+            return { applied: changes.length, ignored, lastId: last.id };
+          });
+        });
+      });
+
+      const changesSince = (guildId: string, afterId: number, limit: number) =>
+        use("presence.changesSince", (db) =>
+          db
+            .select()
+            .from(schema.presenceSamples)
+            .where(and(eq(schema.presenceSamples.guildId, guildId), gt(schema.presenceSamples.id, afterId)))
+            .orderBy(asc(schema.presenceSamples.id))
+            .limit(limit)
+            .then((rows) => rows.map(toChange)),
+        );
+
+      const latestId = (guildId: string) =>
+        use("presence.latestId", (db) =>
+          db
+            .select({ id: sql<number | null>`max(${schema.presenceSamples.id})` })
+            .from(schema.presenceSamples)
+            .where(eq(schema.presenceSamples.guildId, guildId))
+            .then((rows) => Number(rows[0]?.id ?? 0)),
+        );
+
+      const history = (guildId: string, userIds: ReadonlyArray<string>, windowMs: number, bucketMs: number) =>
+        use("presence.history", async (db) => {
+          if (userIds.length === 0) return [];
+          const ids = sql.join(
+            userIds.map((id) => sql`${id}`),
+            sql`, `,
+          );
+          const end = new Date();
+          const start = new Date(end.getTime() - windowMs);
+          // For each bucket end and user: the latest sample at or before it (an index lookup on
+          // (guild_id, user_id, observed_at)), then counted by status.
+          const rows = await executeRows<{ at: string | Date; status: PresenceStatus; n: number | string }>(
+            db,
+            sql`select b.at as at, s.status as status, count(*) as n
+                from generate_series(${start.toISOString()}::timestamptz + make_interval(secs => ${bucketMs / 1000}),
+                                     ${end.toISOString()}::timestamptz, make_interval(secs => ${bucketMs / 1000})) as b(at)
+                cross join unnest(array[${ids}]::text[]) as u(user_id)
+                cross join lateral (
+                  select ps.status from presence_samples ps
+                  where ps.guild_id = ${guildId} and ps.user_id = u.user_id and ps.observed_at <= b.at
+                  order by ps.observed_at desc limit 1
+                ) s
+                group by b.at, s.status
+                order by b.at`,
+          );
+          const byBucket = new Map<string, { online: number; idle: number; dnd: number }>();
+          const bucketCount = Math.floor(windowMs / bucketMs);
+          for (let i = 1; i <= bucketCount; i++) {
+            byBucket.set(new Date(start.getTime() + i * bucketMs).toISOString(), { online: 0, idle: 0, dnd: 0 });
+          }
+          for (const row of rows) {
+            const at = new Date(row.at).toISOString();
+            const point = byBucket.get(at);
+            if (point && row.status !== "offline") point[row.status] += Number(row.n);
+          }
+          return [...byBucket.entries()].map(([at, counts]) => ({ at, ...counts }));
+        });
+
+      const prune = (olderThanMs: number) =>
+        use("presence.prune", async (db) => {
+          const cutoff = new Date(Date.now() - olderThanMs);
+          const deleted = await db
+            .delete(schema.presenceSamples)
+            .where(
+              and(
+                sql`${schema.presenceSamples.observedAt} < ${cutoff.toISOString()}::timestamptz`,
+                sql`${schema.presenceSamples.id} not in (select max(id) from presence_samples group by guild_id, user_id)`,
+              ),
+            )
+            .returning({ id: schema.presenceSamples.id });
+          return deleted.length;
+        });
+
+      return Presences.of({
+        applyBatch,
+        changesSince,
+        latestId,
+        history,
+        prune,
+        subscribe: (listener) => feed.subscribe(listener),
+      });
+    }),
+  );
+}

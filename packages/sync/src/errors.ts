@@ -1,0 +1,16 @@
+import { Schema } from "effect";
+
+/** The signed-in user is not staff of any organization (or not of the one asked for). */
+export class NotStaff extends Schema.TaggedError<NotStaff>()("NotStaff", {
+  userId: Schema.String,
+}) {}
+
+/** The action needs the `admin` staff role. */
+export class NotAdmin extends Schema.TaggedError<NotAdmin>()("NotAdmin", {
+  userId: Schema.String,
+}) {}
+
+/** No guild is linked to the organization, or the guild asked for is not one of its guilds. */
+export class GuildNotFound extends Schema.TaggedError<GuildNotFound>()("GuildNotFound", {
+  guildId: Schema.NullOr(Schema.String),
+}) {}

@@ -1,0 +1,21 @@
+/**
+ * @guildhall/sync: the domain services that keep Guildhall's copy of Discord current.
+ * Presence (the live roster), the directory of organizations/staff/guilds, and the bot's
+ * health and command queue. No tRPC, React or discord.js here.
+ */
+export * from "./Bot";
+export * from "./Directory";
+export * from "./errors";
+export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
+export * from "./model";
+export * from "./Presences";
+export * from "./Roster";
+
+import { Layer } from "effect";
+import { Bot } from "./Bot";
+import { Directory } from "./Directory";
+import { Presences } from "./Presences";
+import { Roster } from "./Roster";
+
+/** Every sync service, wired together; needs only the `Database` service. */
+export const SyncLayer = Roster.layer.pipe(Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, Bot.layer)));
