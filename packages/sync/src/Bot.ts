@@ -84,6 +84,8 @@ export class Bot extends Context.Service<
       limit: number,
       maxAgeMs: number,
     ) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    /** The newest command id (0 when there is none). */
+    readonly latestCommandId: () => Effect.Effect<number, DatabaseError>;
     /** Calls `listener` with each committed batch of commands; returns the unsubscribe function. */
     readonly subscribe: (listener: (commands: ReadonlyArray<BotCommand>) => void) => () => void;
   }
@@ -183,7 +185,16 @@ export class Bot extends Context.Service<
             .then((rows) => rows.map(toCommand)),
         );
 
+      const latestCommandId = () =>
+        use("bot.latestCommandId", (db) =>
+          db
+            .select({ id: sql<number | null>`max(${botCommands.id})` })
+            .from(botCommands)
+            .then((rows) => Number(rows[0]?.id ?? 0)),
+        );
+
       return Bot.of({
+        latestCommandId,
         report,
         shards,
         enqueue,

@@ -1,0 +1,45 @@
+/**
+ * The bot's configuration: the one place that reads `process.env`, validated at start-up.
+ * Secrets (DISCORD_TOKEN, GUILDHALL_BOT_KEY) are never printed.
+ */
+import { Schema } from "effect";
+
+const Url = Schema.String.check(Schema.isPattern(/^https?:\/\//, { message: "must be an http(s) URL" }));
+
+const Env = Schema.Struct({
+  DISCORD_TOKEN: Schema.String.check(Schema.isMinLength(1)),
+  GUILDHALL_BOT_KEY: Schema.String.check(Schema.isMinLength(24)),
+  GUILDHALL_SERVER_URL: Schema.optional(Url),
+  DISCORD_API_URL: Schema.optional(Url),
+  DISCORD_CDN_URL: Schema.optional(Url),
+});
+
+/** Validated bot settings. */
+export interface BotEnv {
+  readonly token: string;
+  readonly botKey: string;
+  readonly serverUrl: string;
+  readonly apiUrl: string | undefined;
+  readonly cdnUrl: string | undefined;
+}
+
+/**
+ * Reads DISCORD_TOKEN and GUILDHALL_BOT_KEY (required), GUILDHALL_SERVER_URL (default
+ * http://127.0.0.1:3000), DISCORD_API_URL / DISCORD_CDN_URL (default Discord's own; set them
+ * to an emulator's `/api` and `/cdn`). Throws an Error naming each bad variable.
+ */
+export const readBotEnv = (source: Record<string, string | undefined> = process.env): BotEnv => {
+  const picked = Object.fromEntries(
+    Object.keys(Env.fields).flatMap((key) => (source[key] ? [[key, source[key]]] : [])),
+  );
+  const result = Schema.decodeUnknownExit(Env)(picked, { errors: "all" });
+  if (result._tag === "Failure") throw new Error(`Invalid environment: ${String(result.cause)}`);
+  const env = result.value;
+  return {
+    token: env.DISCORD_TOKEN,
+    botKey: env.GUILDHALL_BOT_KEY,
+    serverUrl: env.GUILDHALL_SERVER_URL ?? "http://127.0.0.1:3000",
+    apiUrl: env.DISCORD_API_URL,
+    cdnUrl: env.DISCORD_CDN_URL,
+  };
+};

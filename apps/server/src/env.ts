@@ -1,0 +1,62 @@
+/**
+ * The server's configuration: the one place that reads `process.env`, validated at start-up.
+ * A bad value stops the server with a message naming the variable; secrets are never printed.
+ */
+import { Schema } from "effect";
+
+const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 65_535 }));
+
+const Env = Schema.Struct({
+  PORT: Schema.optional(Port),
+  HOST: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  DATABASE_URL: Schema.optional(Schema.String.check(Schema.isPattern(/^postgres(ql)?:\/\//, { message: "must be a postgres:// URL" }))),
+  GUILDHALL_DATA_DIR: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  GUILDHALL_PUBLIC_URL: Schema.optional(Schema.String.check(Schema.isPattern(/^https?:\/\//, { message: "must be an http(s) URL" }))),
+  GUILDHALL_BOT_KEY: Schema.optional(Schema.String.check(Schema.isMinLength(24))),
+  GUILDHALL_SESSION_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(32))),
+  GUILDHALL_WEB_DIST: Schema.optional(Schema.String),
+});
+
+/** Validated server settings. Secrets may be absent: the server then keeps generated ones in its data dir. */
+export interface ServerEnv {
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly publicUrl: string | undefined;
+  readonly botKey: string | undefined;
+  readonly sessionSecret: string | undefined;
+  readonly webDist: string | undefined;
+}
+
+/** Thrown when the environment is invalid; `message` names each bad variable. */
+export class EnvError extends Error {
+  override readonly name = "EnvError";
+}
+
+/**
+ * Reads and validates the server's variables from `source` (default `process.env`):
+ * PORT (default 3000), HOST (default 127.0.0.1), DATABASE_URL (absent: embedded PGlite),
+ * GUILDHALL_DATA_DIR (default `.guildhall`), GUILDHALL_PUBLIC_URL, GUILDHALL_BOT_KEY (>= 24
+ * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_WEB_DIST. Throws `EnvError`.
+ */
+export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
+  const picked = Object.fromEntries(
+    Object.keys(Env.fields).flatMap((key) => (source[key] !== undefined && source[key] !== "" ? [[key, source[key]]] : [])),
+  );
+  const result = Schema.decodeUnknownExit(Env)(picked, { errors: "all" });
+  if (result._tag === "Failure") {
+    throw new EnvError(`Invalid environment: ${String(result.cause).replace(/^.*?Error: /s, "")}`);
+  }
+  const env = result.value;
+  return {
+    port: env.PORT ?? 3000,
+    host: env.HOST ?? "127.0.0.1",
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.GUILDHALL_DATA_DIR ?? ".guildhall",
+    publicUrl: env.GUILDHALL_PUBLIC_URL,
+    botKey: env.GUILDHALL_BOT_KEY,
+    sessionSecret: env.GUILDHALL_SESSION_SECRET,
+    webDist: env.GUILDHALL_WEB_DIST,
+  };
+};

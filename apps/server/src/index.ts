@@ -1,0 +1,4 @@
+/** @guildhall/server: one Node process serving tRPC (HTTP + WebSocket), auth, /healthz and the SPA. */
+export { type AdminCredentials, DEFAULT_ORGANIZATION, type DemoGuild, ensureFirstAdmin, seedDemoGuild } from "./bootstrap";
+export { EnvError, readServerEnv, type ServerEnv } from "./env";
+export { type RunningServer, type ServerOptions, startServer } from "./server";

@@ -1,0 +1,192 @@
+import {
+  type ApiRuntime,
+  type Auth,
+  appRouter,
+  createAuth,
+  createContext,
+  type ContextDeps,
+  makeRuntime,
+} from "@guildhall/api";
+import { Database } from "@guildhall/db";
+import { Presences } from "@guildhall/sync";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import { toNodeHandler } from "better-auth/node";
+import { sql } from "drizzle-orm";
+import { Effect } from "effect";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import sirv from "sirv";
+import { WebSocketServer } from "ws";
+
+/** How long presence samples are kept (ms); each user's latest sample is always kept. */
+const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+/** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
+export interface ServerOptions {
+  readonly port: number;
+  readonly host: string;
+  /** Postgres URL; absent means embedded PGlite under `dataDir` (or in memory with `"memory://"`). */
+  readonly databaseUrl?: string | undefined;
+  /** Where PGlite data and generated secrets live. `"memory://"` keeps everything in memory (tests). */
+  readonly dataDir: string;
+  /** The origin browsers use; default `http://localhost:PORT`. */
+  readonly publicUrl?: string | undefined;
+  readonly botKey?: string | undefined;
+  readonly sessionSecret?: string | undefined;
+  /** The built SPA (apps/web/dist); not served when missing. */
+  readonly webDist?: string | undefined;
+  /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
+  readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
+}
+
+/** A running server. `url` is its origin; `close` stops it and closes the database. */
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly botKey: string;
+  readonly runtime: ApiRuntime;
+  readonly auth: Auth;
+  readonly close: () => Promise<void>;
+}
+
+const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+/**
+ * Secrets from the environment when given, otherwise generated once and kept in
+ * `<dataDir>/secrets.json` (mode 0600) so sessions and the bot key survive restarts.
+ */
+const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string } => {
+  const generate = () => randomBytes(32).toString("base64url");
+  if (options.dataDir === "memory://") {
+    return { botKey: options.botKey ?? generate(), sessionSecret: options.sessionSecret ?? generate() };
+  }
+  const file = join(options.dataDir, "secrets.json");
+  let stored: { botKey?: string; sessionSecret?: string } = {};
+  if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as typeof stored;
+  const secrets = {
+    botKey: options.botKey ?? stored.botKey ?? generate(),
+    sessionSecret: options.sessionSecret ?? stored.sessionSecret ?? generate(),
+  };
+  if (secrets.botKey !== stored.botKey || secrets.sessionSecret !== stored.sessionSecret) {
+    mkdirSync(options.dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  }
+  return secrets;
+};
+
+const headersOf = (req: IncomingMessage): Headers => {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return headers;
+};
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+  res.end(JSON.stringify(body));
+};
+
+/**
+ * Starts Guildhall's server on one port: tRPC over HTTP (`/trpc`) and WebSocket (`/trpc`,
+ * subscriptions), the auth endpoints (`/api/auth/*`), `/healthz` and the built SPA (with
+ * index.html for client-side routes). Opens and migrates the database first.
+ * Rejects when the database cannot be opened or the port is taken.
+ */
+export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
+  const secrets = loadSecrets(options);
+  const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
+  const runtime = makeRuntime({ url: options.databaseUrl, dataDir });
+  const database = await runtime.runPromise(Database.use(Effect.succeed));
+
+  const publicUrl = options.publicUrl ?? `http://localhost:${options.port}`;
+  const auth = createAuth(database.db, {
+    secret: secrets.sessionSecret,
+    baseURL: publicUrl,
+    trustedOrigins: [`http://localhost:${options.port}`, `http://127.0.0.1:${options.port}`, "http://localhost:5173"],
+  });
+  await options.onReady?.({ runtime, auth });
+
+  const deps: ContextDeps = { runtime, auth, botKey: secrets.botKey };
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: "/trpc/",
+    createContext: ({ req }) => createContext(deps, { headers: headersOf(req) }),
+    onError: ({ error, path }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[trpc] ${path ?? "?"}:`, error.message);
+    },
+  });
+  const authHandler = toNodeHandler(auth);
+  const webDist = options.webDist ?? defaultWebDist;
+  const staticHandler = existsSync(join(webDist, "index.html"))
+    ? sirv(webDist, { single: true, etag: true, gzip: false })
+    : null;
+  const startedAt = Date.now();
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path === "/trpc" || path.startsWith("/trpc/")) return void trpcHandler(req, res);
+    if (path.startsWith("/api/auth/")) return void authHandler(req, res);
+    if (path === "/healthz") {
+      // Healthy means: the process answers and the database does.
+      runtime
+        .runPromise(database.use("healthz", (db) => db.execute(sql`select 1`)))
+        .then(
+          () => json(res, 200, { ok: true, database: database.kind, uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
+          () => json(res, 503, { ok: false, database: database.kind, error: "database unreachable" }),
+        );
+      return;
+    }
+    if (staticHandler) return staticHandler(req, res, () => json(res, 404, { error: "Not found" }));
+    json(res, 404, { error: "Not found. The SPA is not built: run `npm run build -w @guildhall/web`." });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  const wssHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: ({ req, info }) =>
+      createContext(deps, { headers: headersOf(req), connectionParams: info.connectionParams }),
+    keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
+  });
+  server.on("upgrade", (req, socket, head) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== "/trpc") return void socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+
+  const presences = await runtime.runPromise(Presences.use(Effect.succeed));
+  const prune = setInterval(() => {
+    runtime.runPromise(presences.prune(SAMPLE_RETENTION_MS)).catch((e) => console.error("[server] prune failed:", e));
+  }, PRUNE_EVERY_MS);
+  prune.unref();
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolvePromise());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    botKey: secrets.botKey,
+    runtime,
+    auth,
+    close: async () => {
+      clearInterval(prune);
+      wssHandler.broadcastReconnectNotification();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await runtime.dispose();
+    },
+  };
+};

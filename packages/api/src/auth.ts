@@ -1,0 +1,70 @@
+import { type Db, schema } from "@guildhall/db";
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+
+/** Options for {@link createAuth}. */
+export interface AuthOptions {
+  /** Signs session cookies; at least 32 characters. Never logged. */
+  readonly secret: string;
+  /** The public origin of the server, e.g. `http://localhost:3000`. */
+  readonly baseURL: string;
+  /** Extra origins allowed to call the auth endpoints (the Vite dev server, say). */
+  readonly trustedOrigins?: ReadonlyArray<string>;
+}
+
+/**
+ * Staff sign-in, with sessions stored in the database (better-auth over Drizzle).
+ * Email + password only; sign-up is closed: staff accounts are created by admins (or, on a
+ * fresh install, the demo admin by the server). Endpoints live under `/api/auth`
+ * (`POST /api/auth/sign-in/email`, `POST /api/auth/sign-out`, `GET /api/auth/get-session`).
+ */
+export const createAuth = (db: Db, options: AuthOptions) =>
+  betterAuth({
+    appName: "Guildhall",
+    secret: options.secret,
+    baseURL: options.baseURL,
+    basePath: "/api/auth",
+    trustedOrigins: [...(options.trustedOrigins ?? [])],
+    database: drizzleAdapter(db, {
+      provider: "pg",
+      schema: {
+        user: schema.users,
+        session: schema.sessions,
+        account: schema.accounts,
+        verification: schema.verifications,
+      },
+    }),
+    emailAndPassword: { enabled: true, disableSignUp: true, minPasswordLength: 8 },
+    user: { additionalFields: { discordId: { type: "string", required: false, input: false } } },
+    session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
+    telemetry: { enabled: false },
+  });
+
+/** The better-auth instance the server mounts and the API reads sessions from. */
+export type Auth = ReturnType<typeof createAuth>;
+
+/**
+ * Creates a user who signs in with `email` + `password`, unless one with that email exists.
+ * Returns the user's id either way and whether it was created. Rejects on database errors.
+ */
+export const ensurePasswordUser = async (
+  auth: Auth,
+  user: { email: string; name: string; password: string; discordId?: string | null },
+): Promise<{ id: string; created: boolean }> => {
+  const ctx = await auth.$context;
+  const existing = await ctx.internalAdapter.findUserByEmail(user.email);
+  if (existing) return { id: existing.user.id, created: false };
+  const created = await ctx.internalAdapter.createUser({
+    email: user.email,
+    name: user.name,
+    emailVerified: true,
+    discordId: user.discordId ?? null,
+  }, { method: "admin" });
+  await ctx.internalAdapter.linkAccount({
+    userId: created.id,
+    providerId: "credential",
+    accountId: created.id,
+    password: await ctx.password.hash(user.password),
+  });
+  return { id: created.id, created: true };
+};

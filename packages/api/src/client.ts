@@ -1,0 +1,62 @@
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
+import WebSocket from "ws";
+import type { AppRouter } from "./root";
+import { BOT_KEY_HEADER } from "./trpc";
+
+/** Options for {@link createClient}. */
+export interface ClientOptions {
+  /** The server's origin, e.g. `http://127.0.0.1:3000`; tRPC lives at `/trpc` under it. */
+  readonly url: string;
+  /** The bot key, for bot procedures (sent as a header over HTTP and in connectionParams over WebSocket). */
+  readonly botKey?: string;
+  /** A session cookie (`name=value`), for staff procedures from Node. */
+  readonly cookie?: string;
+  /** Send queries and mutations over the WebSocket too (one connection for everything). Default false. */
+  readonly allOverWebSocket?: boolean;
+  /** Called when the WebSocket opens or closes, e.g. to report reconnects. */
+  readonly onConnectionChange?: (state: "open" | "closed") => void;
+}
+
+/** A typed Guildhall client and the function that closes its WebSocket. */
+export interface GuildhallClient {
+  readonly trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
+  readonly close: () => void;
+}
+
+/**
+ * A typed tRPC client for Node callers (the bot, benchmarks, other TypeScript services):
+ * subscriptions over WebSocket (`ws`, reconnecting with backoff and resuming tracked
+ * subscriptions from their last id), everything else over HTTP batching unless
+ * `allOverWebSocket`. Errors surface as `TRPCClientError` with the server's code.
+ */
+export const createClient = (options: ClientOptions): GuildhallClient => {
+  const httpUrl = `${options.url.replace(/\/$/, "")}/trpc`;
+  const headers: Record<string, string> = {};
+  if (options.botKey) headers[BOT_KEY_HEADER] = options.botKey;
+  if (options.cookie) headers.cookie = options.cookie;
+  // tRPC constructs the socket with only (url, protocols); this subclass adds our headers.
+  class AuthenticatedWebSocket extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols, { headers });
+    }
+  }
+  const wsClient = createWSClient({
+    url: httpUrl.replace(/^http/, "ws"),
+    WebSocket: AuthenticatedWebSocket as unknown as typeof globalThis.WebSocket,
+    connectionParams: options.botKey ? { botKey: options.botKey } : undefined,
+    retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000),
+    keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+    onOpen: () => options.onConnectionChange?.("open"),
+    onClose: () => options.onConnectionChange?.("closed"),
+  });
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription" || options.allOverWebSocket === true,
+        true: wsLink({ client: wsClient }),
+        false: httpBatchLink({ url: httpUrl, headers }),
+      }),
+    ],
+  });
+  return { trpc, close: () => void wsClient.close() };
+};

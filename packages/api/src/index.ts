@@ -1,0 +1,25 @@
+/**
+ * @guildhall/api: the tRPC API, the only door to Guildhall's data.
+ *
+ * Servers use `appRouter`, `createContext`, `createAuth` and `makeRuntime`; clients import
+ * `type AppRouter` (and, in Node, `createClient`).
+ */
+export { type Auth, type AuthOptions, createAuth, ensurePasswordUser } from "./auth";
+export { createClient, type ClientOptions, type GuildhallClient } from "./client";
+export { type Followed, follow } from "./follow";
+export { type AppRouter, appRouter } from "./root";
+export type { RosterEvent } from "./router/roster";
+export { MAX_PRESENCE_BATCH } from "./router/bot";
+export { makeRuntime } from "./runtime";
+export {
+  type ApiRuntime,
+  type ApiServices,
+  BOT_KEY_HEADER,
+  botKeyMatches,
+  type Context,
+  type ContextDeps,
+  createCallerFactory,
+  createContext,
+  type InputIssue,
+  type SessionUser,
+} from "./trpc";

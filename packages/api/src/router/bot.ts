@@ -1,0 +1,101 @@
+import { Bot, type BotCommand, BotHeartbeat, Directory, Presences, PresenceUpdate, Snowflake } from "@guildhall/sync";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { tracked } from "@trpc/server";
+import { Effect, Schema } from "effect";
+import { follow } from "../follow";
+import { Cursor, cursorOf } from "../schema";
+import { botProcedure, run, staffProcedure } from "../trpc";
+
+/** At most this many presence updates per push (the bot coalesces bursts into batches). */
+export const MAX_PRESENCE_BATCH = 1_000;
+
+/** Commands older than this are not replayed to a bot that reconnects (ms). */
+const COMMAND_REPLAY_MS = 5 * 60_000;
+
+const PushInput = Schema.Struct({
+  updates: Schema.Array(PresenceUpdate).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_PRESENCE_BATCH)),
+});
+
+const CommandsInput = Schema.Struct({ lastEventId: Schema.optional(Schema.NullOr(Cursor)) });
+
+export const botRouter = {
+  /**
+   * Bot only. Stores a batch of 1 to 1,000 presence updates (in the order given; `observedAt`
+   * in epoch ms) and announces them to every server instance. Returns `{applied, ignored,
+   * lastId}`: `ignored` counts updates for guilds not linked to any organization.
+   * Errors: UNAUTHORIZED (bad bot key), BAD_REQUEST (names the failing field).
+   */
+  pushPresences: botProcedure
+    .input(Schema.toStandardSchemaV1(PushInput))
+    .mutation(({ ctx, input }) => run(ctx, Presences.use((p) => p.applyBatch(input.updates)))),
+
+  /**
+   * Bot only. A shard's health report (status, ping in ms, guilds, last event time in epoch
+   * ms); guilds the bot is in are linked to the default organization when not yet linked.
+   * Returns `{ok: true}`. Errors: UNAUTHORIZED, BAD_REQUEST.
+   */
+  heartbeat: botProcedure.input(Schema.toStandardSchemaV1(BotHeartbeat)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const bot = yield* Bot;
+        const directory = yield* Directory;
+        const organization = yield* directory.defaultOrganization();
+        if (organization) for (const guild of input.guilds) yield* directory.ensureGuild(organization.id, guild);
+        yield* bot.report(input);
+        return { ok: true as const };
+      }),
+    ),
+  ),
+
+  /**
+   * Bot only. The Discord ids (snowflakes) whose presence the guild's roster shows: the
+   * bot re-requests their presences after (re)connecting. Errors: UNAUTHORIZED, BAD_REQUEST.
+   */
+  trackedUsers: botProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake })))
+    .query(({ ctx, input }) => run(ctx, Directory.use((d) => d.staffDiscordIdsOfGuild(input.guildId)))),
+
+  /**
+   * Bot only. The commands the server queues for the bot, as `tracked(id, command)`; on
+   * reconnect the client's `lastEventId` replays what it missed (up to 5 minutes old).
+   */
+  commands: botProcedure.input(Schema.toStandardSchemaV1(CommandsInput)).subscription(async function* ({ ctx, input, signal }) {
+    const bot = await run(ctx, Bot.use(Effect.succeed));
+    const stream = follow<BotCommand>({
+      subscribe: (push) => bot.subscribe(push),
+      backfill: (afterId, limit) => run(ctx, bot.commandsSince(afterId, limit, COMMAND_REPLAY_MS)),
+      latestId: () => run(ctx, bot.latestCommandId()),
+      after: cursorOf(input.lastEventId) ?? 0,
+      accept: () => true,
+      signal,
+    });
+    for await (const event of stream) {
+      if (event.type === "item") yield tracked(String(event.item.id), event.item);
+    }
+  }),
+
+  /**
+   * Staff. The bot's health, in the old API's terms plus more: `is_running` (a shard reported
+   * READY within 45 s), `guild_id` (the first guild it is in, or null), `ping_ms`,
+   * `last_event_at` (ISO-8601 or null) and every shard's state.
+   * Errors: UNAUTHORIZED, FORBIDDEN.
+   */
+  status: staffProcedure.query(({ ctx }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const shards = yield* (yield* Bot).shards();
+        const live = shards.filter((s) => s.fresh && s.connected);
+        const lastEvents = shards.flatMap((s) => (s.lastEventAt ? [s.lastEventAt] : [])).sort();
+        return {
+          is_running: live.length > 0,
+          guild_id: live[0]?.guildIds[0] ?? shards[0]?.guildIds[0] ?? null,
+          ping_ms: live[0]?.pingMs ?? null,
+          last_event_at: lastEvents[lastEvents.length - 1] ?? null,
+          shards,
+        };
+      }),
+    ),
+  ),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,177 @@
+/**
+ * tRPC init, the request context and the procedure builders.
+ *
+ * Frameworks reach Effect only through the one `ManagedRuntime` in the context; a failure's
+ * `_tag` becomes a `TRPCError` code in exactly one place (`run`).
+ */
+import type { Database, DatabaseError } from "@guildhall/db";
+import { type Bot, Directory, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
+import { initTRPC, TRPCError } from "@trpc/server";
+import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { Auth } from "./auth";
+
+/** The services procedures run against. */
+export type ApiServices = Database | Presences | Directory | Roster | Bot;
+
+/** The per-process runtime the server builds once. */
+export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;
+
+/** What the server hands `createContext` per request (HTTP) or per connection (WebSocket). */
+export interface ContextDeps {
+  readonly runtime: ApiRuntime;
+  readonly auth: Auth;
+  /** The bot's API key. Compared in constant time; never logged or returned. */
+  readonly botKey: string;
+}
+
+/** The signed-in user, as procedures see it. */
+export interface SessionUser {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+}
+
+export interface Context {
+  readonly runtime: ApiRuntime;
+  readonly user: SessionUser | null;
+  /** True when the request presented the bot key (header `x-guildhall-bot-key` or ws connectionParams `botKey`). */
+  readonly isBot: boolean;
+}
+
+/** Header the bot (and any service caller) sends its API key in. */
+export const BOT_KEY_HEADER = "x-guildhall-bot-key";
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/** Constant-time comparison of a presented key with the configured one (hashing first evens out lengths). */
+export const botKeyMatches = (presented: string | null | undefined, expected: string): boolean =>
+  typeof presented === "string" && presented.length > 0 && timingSafeEqual(digest(presented), digest(expected));
+
+/**
+ * Builds the tRPC context from request headers (and, on WebSocket connections, the
+ * `connectionParams` the client sent). Reads the better-auth session cookie; a bad or
+ * expired session simply means `user: null`.
+ */
+export const createContext = async (
+  deps: ContextDeps,
+  request: { headers: Headers; connectionParams?: Record<string, string | undefined> | null | undefined },
+): Promise<Context> => {
+  const presentedKey = request.headers.get(BOT_KEY_HEADER) ?? request.connectionParams?.botKey ?? null;
+  const isBot = botKeyMatches(presentedKey, deps.botKey);
+  let user: SessionUser | null = null;
+  if (!isBot) {
+    const session = await deps.auth.api.getSession({ headers: request.headers }).catch(() => null);
+    if (session) user = { id: session.user.id, name: session.user.name, email: session.user.email };
+  }
+  return { runtime: deps.runtime, user, isBot };
+};
+
+/** One issue of a rejected input: the dotted path of the field, and what is wrong with it. */
+export interface InputIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+const issuesOf = (cause: unknown): ReadonlyArray<InputIssue> | null => {
+  if (!cause || typeof cause !== "object" || !("issues" in cause) || !Array.isArray(cause.issues)) return null;
+  return (cause.issues as Array<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>).map(
+    (issue) => ({
+      path: (issue.path ?? [])
+        .map((segment) => String(typeof segment === "object" && segment !== null ? segment.key : segment))
+        .join("."),
+      message: issue.message,
+    }),
+  );
+};
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const issues = error.code === "BAD_REQUEST" ? issuesOf(error.cause) : null;
+    if (!issues || issues.length === 0) return { ...shape, data: { ...shape.data, issues: null } };
+    // The message names the field(s), so a caller sees what to fix without digging.
+    const message = `Invalid input: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`;
+    return { ...shape, message, data: { ...shape.data, issues } };
+  },
+});
+
+export const createTRPCRouter = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+const codeOf = (tag: string): TRPCError["code"] => {
+  switch (tag) {
+    case "NotStaff":
+    case "NotAdmin":
+      return "FORBIDDEN";
+    case "GuildNotFound":
+      return "NOT_FOUND";
+    default:
+      return "INTERNAL_SERVER_ERROR";
+  }
+};
+
+const messageOf = (error: { _tag: string }): string => {
+  switch (error._tag) {
+    case "NotStaff":
+      return "You are not staff of any organization.";
+    case "NotAdmin":
+      return "This needs the admin role.";
+    case "GuildNotFound":
+      return "No such guild is linked to your organization.";
+    default:
+      // Database messages can carry SQL and values: keep them in the server log only.
+      return "Internal error.";
+  }
+};
+
+/**
+ * Runs `effect` on the context's runtime. A typed failure becomes a `TRPCError` whose code
+ * follows its `_tag` (NotStaff/NotAdmin -> FORBIDDEN, GuildNotFound -> NOT_FOUND, anything
+ * else -> INTERNAL_SERVER_ERROR with a generic message; the details go to the server log).
+ */
+export const run = async <A, E extends { readonly _tag: string }>(
+  ctx: Pick<Context, "runtime">,
+  effect: Effect.Effect<A, E, ApiServices>,
+): Promise<A> => {
+  const exit = await ctx.runtime.runPromiseExit(effect);
+  if (Exit.isSuccess(exit)) return exit.value;
+  const failure = Cause.findErrorOption(exit.cause);
+  if (Option.isSome(failure)) {
+    const error = failure.value;
+    const code = codeOf(error._tag);
+    if (code === "INTERNAL_SERVER_ERROR") console.error(`[api] ${error._tag}:`, error);
+    throw new TRPCError({ code, message: messageOf(error) });
+  }
+  console.error("[api] defect:", Cause.pretty(exit.cause));
+  throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Internal error." });
+};
+
+/** No session needed. */
+export const publicProcedure = t.procedure;
+
+/** Needs a signed-in user (UNAUTHORIZED otherwise). */
+export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/** Needs a signed-in staff member (UNAUTHORIZED without a session, FORBIDDEN for non-staff); adds `ctx.staff`. */
+export const staffProcedure = protectedProcedure.use(async ({ ctx, next }) => {
+  const staff: StaffMembership = await run(
+    ctx,
+    Directory.use((directory) => directory.membership(ctx.user.id)),
+  );
+  return next({ ctx: { ...ctx, staff } });
+});
+
+/** Needs the `admin` staff role (FORBIDDEN otherwise). */
+export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
+  if (ctx.staff.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "This needs the admin role." });
+  return next();
+});
+
+/** Needs the bot key (UNAUTHORIZED otherwise). */
+export const botProcedure = t.procedure.use(({ ctx, next }) => {
+  if (!ctx.isBot) throw new TRPCError({ code: "UNAUTHORIZED", message: "A valid bot key is required." });
+  return next();
+});
