@@ -1,0 +1,66 @@
+import { createClient, type GuildhallClient } from "@guildhall/api";
+import type { PresenceUpdate } from "@guildhall/sync";
+import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
+
+export const GUILD_ID = "800000000000000001";
+export const ADMIN = { email: "admin@test.invalid", password: "correct horse battery", name: "Test Admin" };
+export const STAFF = [
+  { discordId: "810000000000000001", name: "Ada Lovelace", handle: "ada" },
+  { discordId: "810000000000000002", name: "Grace Hopper", handle: "grace" },
+  { discordId: null, name: "Nobody Linked", handle: "nobody" },
+];
+
+/** A server on a random port with an admin and a guild of three staff (two linked). */
+export const startTestServer = (options: { databaseUrl?: string } = {}): Promise<RunningServer> =>
+  startServer({
+    port: 0,
+    host: "127.0.0.1",
+    dataDir: "memory://",
+    databaseUrl: options.databaseUrl,
+    botKey: "test-bot-key-0123456789abcdef",
+    webDist: "/nonexistent",
+    onReady: async (services) => {
+      await ensureFirstAdmin(services, ADMIN);
+      await seedDemoGuild(services, { guildId: GUILD_ID, name: "Test Guild", staff: STAFF });
+    },
+  });
+
+/** Signs in through better-auth's endpoint and returns the session cookie (`name=value`). */
+export const signIn = async (server: RunningServer, credentials = ADMIN): Promise<string> => {
+  const response = await fetch(`${server.url}/api/auth/sign-in/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: `http://localhost:${server.port}` },
+    body: JSON.stringify({ email: credentials.email, password: credentials.password }),
+  });
+  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  const cookie = response.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  if (!cookie) throw new Error("sign-in set no cookie");
+  return cookie;
+};
+
+export const staffClient = async (server: RunningServer): Promise<GuildhallClient> =>
+  createClient({ url: server.url, cookie: await signIn(server) });
+
+export const botClient = (server: RunningServer, botKey = server.botKey): GuildhallClient =>
+  createClient({ url: server.url, botKey });
+
+export const presence = (userId: string, status: PresenceUpdate["status"], customStatus: string | null = null): PresenceUpdate => ({
+  guildId: GUILD_ID,
+  userId,
+  status,
+  customStatus,
+  activities: customStatus ? [{ name: "Custom Status", type: 4, state: customStatus }] : [],
+  clientStatus: status === "offline" ? {} : { desktop: status },
+  observedAt: Date.now(),
+});
+
+/** Polls `check` every 10 ms until it returns a value other than undefined, or fails after `timeoutMs`. */
+export const waitFor = async <A>(check: () => A | undefined, timeoutMs = 5_000, what = "condition"): Promise<A> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
