@@ -1,0 +1,170 @@
+import { createClient, type GuildhallClient, type RosterEvent } from "@guildhall/api";
+import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
+import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "@guildhall/server";
+import { Events } from "discord.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningBot, startBot } from "../src";
+
+const ADMIN = { email: "admin@bot-test.invalid", password: "bot-test-password", name: "Admin" };
+
+const waitFor = async <A>(check: () => A | undefined | Promise<A | undefined>, timeoutMs: number, what: string): Promise<A> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("the bot, through the emulator, into the server", () => {
+  let emulator: Emulator;
+  let guild: SeededGuild;
+  let server: RunningServer;
+  let bot: RunningBot;
+  let staff: GuildhallClient;
+
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    guild = emulator.seedGuild({ seed: 42, members: 2_000, staff: 8, name: "Bot Test Guild" });
+    server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: "memory://",
+      webDist: "/nonexistent",
+      onReady: async (services) => {
+        await ensureFirstAdmin(services, ADMIN);
+        await seedDemoGuild(services, {
+          guildId: guild.guildId,
+          name: guild.name,
+          staff: guild.staff.map((s) => ({ discordId: s.userId, name: s.globalName ?? s.username, handle: s.username })),
+        });
+      },
+    });
+    bot = await startBot({
+      token: emulator.token,
+      apiUrl: emulator.apiUrl,
+      cdnUrl: emulator.cdnUrl,
+      serverUrl: server.url,
+      botKey: server.botKey,
+      heartbeatMs: 500,
+      log: () => {},
+    });
+    const signIn = await fetch(`${server.url}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: `http://localhost:${server.port}` },
+      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+    });
+    staff = createClient({ url: server.url, cookie: signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") });
+  });
+
+  afterAll(async () => {
+    staff?.close();
+    await bot?.close();
+    await server?.close();
+    await emulator?.close();
+  });
+
+  it("brings every staff member's presence in after connecting (GUILD_CREATE + a presence request)", async () => {
+    const roster = await waitFor(
+      async () => {
+        const list = await staff.trpc.roster.list.query({});
+        return list.entries.filter((e) => e.linked).every((e) => e.presence !== null) ? list : undefined;
+      },
+      10_000,
+      "every linked staff member to have a presence",
+    );
+    expect(roster.entries.filter((e) => e.linked)).toHaveLength(guild.staff.length);
+  });
+
+  it("shows a presence change set in the emulator on a live subscriber within 2 s", async () => {
+    const target = guild.staff[0]!;
+    const { cursor } = await staff.trpc.roster.list.query({});
+    const events: RosterEvent[] = [];
+    const sub = staff.trpc.roster.live.subscribe({ cursor: String(cursor) }, { onData: ({ data }) => events.push(data) });
+    await new Promise((r) => setTimeout(r, 200));
+    const sentAt = Date.now();
+    emulator.setPresence(guild.guildId, target.userId, {
+      status: "dnd",
+      customStatus: "In a meeting",
+      activities: [{ name: "Garry's Mod", type: 0 }],
+      clientStatus: { desktop: "dnd", mobile: "dnd" },
+    });
+    const change = await waitFor(
+      () => events.find((e) => e.type === "presence" && e.change.userId === target.userId && e.change.status === "dnd"),
+      2_000,
+      "the dnd change",
+    );
+    sub.unsubscribe();
+    expect(Date.now() - sentAt).toBeLessThan(2_000);
+    expect(change).toMatchObject({
+      type: "presence",
+      change: { customStatus: "In a meeting", clientStatus: { desktop: "dnd", mobile: "dnd" } },
+    });
+    if (change.type === "presence") expect(change.change.activities.map((a) => a.name)).toContain("Garry's Mod");
+  });
+
+  it("re-requests staff presences when staff ask for a resync", async () => {
+    const { cursor } = await staff.trpc.roster.list.query({});
+    const seen = new Set<string>();
+    const sub = staff.trpc.roster.live.subscribe(
+      { cursor: String(cursor) },
+      { onData: ({ data }) => data.type === "presence" && seen.add(data.change.userId) },
+    );
+    const result = await staff.trpc.roster.resync.mutate({});
+    expect(result.userCount).toBe(guild.staff.length);
+    await waitFor(() => (seen.size === guild.staff.length ? true : undefined), 5_000, "a fresh presence for every staff member");
+    sub.unsubscribe();
+  });
+
+  it("reports its health: running, in the guild, with a ping", async () => {
+    const status = await waitFor(
+      async () => {
+        const s = await staff.trpc.bot.status.query();
+        return s.is_running ? s : undefined;
+      },
+      5_000,
+      "a running bot",
+    );
+    expect(status.guild_id).toBe(guild.guildId);
+    expect(status.shards[0]).toMatchObject({ shardId: 0, connected: true, status: "Ready" });
+    expect(status.last_event_at).not.toBeNull();
+  });
+
+  it("resumes after a dropped connection and delivers what happened meanwhile", async () => {
+    const target = guild.staff[1]!;
+    const resumed = new Promise<void>((resolve) => bot.client.once(Events.ShardResume, () => resolve()));
+    const { cursor } = await staff.trpc.roster.list.query({});
+    const events: RosterEvent[] = [];
+    const sub = staff.trpc.roster.live.subscribe({ cursor: String(cursor) }, { onData: ({ data }) => events.push(data) });
+    emulator.dropConnections();
+    // Sent while the bot is away: the emulator keeps it for the session and replays it on RESUME.
+    emulator.setPresence(guild.guildId, target.userId, { status: "idle", customStatus: "Back soon" });
+    await resumed;
+    await waitFor(
+      () => events.find((e) => e.type === "presence" && e.change.userId === target.userId && e.change.customStatus === "Back soon"),
+      10_000,
+      "the change made during the outage",
+    );
+    emulator.setPresence(guild.guildId, target.userId, { status: "online", customStatus: "Here again" });
+    await waitFor(
+      () => events.find((e) => e.type === "presence" && e.change.userId === target.userId && e.change.customStatus === "Here again"),
+      5_000,
+      "a change after the resume",
+    );
+    sub.unsubscribe();
+    expect(emulator.sessions().filter((s) => s.connected)).toHaveLength(1);
+  });
+
+  it("keeps its caches bounded: no presences, at most 100 members and users beyond itself", async () => {
+    emulator.startChurn(guild.guildId, { updatesPerSecond: 500 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    emulator.stopChurn(guild.guildId);
+    await bot.drain();
+    const cached = bot.client.guilds.cache.get(guild.guildId)!;
+    expect(cached.presences.cache.size).toBe(0);
+    expect(cached.members.cache.size).toBeLessThanOrEqual(101);
+    expect(bot.client.users.cache.size).toBeLessThanOrEqual(101);
+    expect(bot.stats().forwarded).toBeGreaterThan(500);
+  });
+});

@@ -1,0 +1,57 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+/** A child process running one of this folder's TypeScript entry points (through tsx). */
+export interface Child<Ready> {
+  readonly process: ChildProcess;
+  readonly ready: Ready;
+  /** Sends `message` and resolves with the child's next message. */
+  readonly request: <A>(message: unknown) => Promise<A>;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Forks `entry` (a file beside this one) with `input` as JSON in GUILDHALL_BENCH_INPUT and
+ * waits for its first IPC message (its "ready" answer). Rejects if it exits first.
+ */
+export const startChild = async <Ready>(entry: string, input: unknown): Promise<Child<Ready>> => {
+  const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, GUILDHALL_BENCH_INPUT: JSON.stringify(input) },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const next = <A>() =>
+    new Promise<A>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${entry} exited with ${code}`));
+      child.once("exit", onExit);
+      child.once("message", (message) => {
+        child.off("exit", onExit);
+        resolve(message as A);
+      });
+    });
+  const ready = await next<Ready>();
+  return {
+    process: child,
+    ready,
+    request: <A>(message: unknown) => {
+      const answer = next<A>();
+      child.send(message as never);
+      return answer;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+      }),
+  };
+};
+
+/** Reads the JSON input a parent passed to this child. */
+export const childInput = <A>(): A => JSON.parse(process.env.GUILDHALL_BENCH_INPUT ?? "{}") as A;
+
+/** Sends a message to the parent. */
+export const tellParent = (message: unknown): void => {
+  process.send?.(message);
+};

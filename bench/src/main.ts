@@ -1,0 +1,28 @@
+/**
+ * `npm run bench`: every benchmark, each printing the project beside its baseline measured in
+ * the same run. `npm run bench -- presence` runs one. Results also go to bench/results/.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { presenceReport, runPresenceBench } from "./presence";
+
+const only = process.argv.slice(2);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
+const postgresUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const results: Record<string, unknown> = { at: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
+
+if (wanted("presence")) {
+  const subscribers = 100;
+  const rows = [];
+  for (const database of ["postgres", "pglite"] as const) {
+    rows.push(...(await runPresenceBench({ rates: [200, 1_000], seconds: 10, subscribers, database, postgresUrl })));
+  }
+  console.log(`\n${presenceReport(rows, subscribers)}\n`);
+  const at1000 = rows.filter((r) => r.rate === 1_000);
+  for (const row of at1000) {
+    console.log(`target p99 <= 100 ms at 1,000 updates/s (${row.database}): ${row.p99 <= 100 ? "met" : "MISSED"} (${Math.round(row.p99)} ms)`);
+  }
+  results.presence = rows;
+}
+
+mkdirSync(new URL("../results", import.meta.url), { recursive: true });
+writeFileSync(new URL(`../results/bench-${Date.now()}.json`, import.meta.url), JSON.stringify(results, null, 2));

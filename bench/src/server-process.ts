@@ -1,0 +1,24 @@
+/** Bench child: the Guildhall server with an admin and the bench guild's staff. */
+import { ensureFirstAdmin, seedDemoGuild, startServer } from "@guildhall/server";
+import { childInput, tellParent } from "./child";
+
+interface Input {
+  databaseUrl?: string;
+  admin: { email: string; password: string; name: string };
+  guild: { guildId: string; name: string; staff: Array<{ discordId: string; name: string; handle: string }> };
+}
+
+const input = childInput<Input>();
+const server = await startServer({
+  port: 0,
+  host: "127.0.0.1",
+  dataDir: "memory://",
+  databaseUrl: input.databaseUrl,
+  webDist: "/nonexistent",
+  onReady: async (services) => {
+    await ensureFirstAdmin(services, input.admin);
+    await seedDemoGuild(services, input.guild);
+  },
+});
+tellParent({ url: server.url, port: server.port, botKey: server.botKey });
+process.once("SIGTERM", () => void server.close().finally(() => process.exit(0)));

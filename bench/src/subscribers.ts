@@ -1,0 +1,66 @@
+/**
+ * Bench child: N staff clients, each with its own WebSocket and its own `roster.live`
+ * subscription. Every change whose custom status is a bench marker (`bench:<run>:<sentAt>`)
+ * yields one latency sample: receive time minus the send time the marker carries (ms; both
+ * clocks are `performance.timeOrigin + performance.now()` on this machine).
+ */
+import { createClient, type GuildhallClient } from "@guildhall/api";
+import { childInput, tellParent } from "./child";
+
+interface Input {
+  url: string;
+  cookie: string;
+  subscribers: number;
+}
+
+const now = () => performance.timeOrigin + performance.now();
+const input = childInput<Input>();
+const clients: GuildhallClient[] = [];
+let latencies: number[] = [];
+let run = "";
+let connected = 0;
+
+for (let i = 0; i < input.subscribers; i++) {
+  const client = createClient({ url: input.url, cookie: input.cookie });
+  clients.push(client);
+  let started = false;
+  client.trpc.roster.live.subscribe(
+    {},
+    {
+      onStarted: () => {
+        if (!started) connected++;
+        started = true;
+      },
+      onData: ({ data }) => {
+        if (data.type !== "presence") return;
+        const marker = data.change.customStatus;
+        if (!marker?.startsWith("bench:")) return;
+        const [, markerRun, sentAt] = marker.split(":");
+        if (markerRun === run) latencies.push(now() - Number(sentAt));
+      },
+      onError: (error) => console.error("[subscribers] error:", error.message),
+    },
+  );
+}
+
+const waitConnected = async () => {
+  const deadline = Date.now() + 30_000;
+  while (connected < input.subscribers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+};
+await waitConnected();
+tellParent({ connected });
+
+process.on("message", (message: { type: "start"; run: string } | { type: "collect" }) => {
+  if (message.type === "start") {
+    run = message.run;
+    latencies = [];
+    tellParent({ ok: true });
+  } else {
+    tellParent({ latencies, rssBytes: process.memoryUsage().rss });
+    latencies = [];
+  }
+});
+process.once("SIGTERM", () => {
+  for (const client of clients) client.close();
+  process.exit(0);
+});
