@@ -1,0 +1,129 @@
+/**
+ * EmulatorControl: a typed fetch client for the control API, for processes that did not start
+ * the emulator themselves (e2e tests, benchmarks, the demo launcher).
+ */
+import type {
+  ChurnOptions, GuildSummary, MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild, SeedOptions, SessionInfo,
+} from "./types";
+
+/** Where an emulator listens and how to authenticate against it (GET /_emulator). */
+export interface EmulatorInfo {
+  url: string;
+  apiUrl: string;
+  cdnUrl: string;
+  gatewayUrl: string;
+  applicationId: string;
+  token: string;
+}
+
+/** A control API call that did not succeed; `status` is the HTTP status, `message` the emulator's `error`. */
+export class EmulatorControlError extends Error {
+  override readonly name = "EmulatorControlError";
+
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Typed client for /_emulator; every method rejects with EmulatorControlError on a non-2xx answer. */
+export class EmulatorControl {
+  private readonly base: string;
+
+  /** @param baseUrl the emulator's url, e.g. "http://127.0.0.1:3001" (a trailing slash is fine). */
+  constructor(baseUrl: string) {
+    this.base = baseUrl.replace(/\/+$/, "");
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { "content-type": "application/json" };
+    }
+    const res = await fetch(`${this.base}/_emulator${path}`, init);
+    const text = await res.text();
+    const data: unknown = text === "" ? undefined : JSON.parse(text);
+    if (!res.ok) {
+      const message = typeof data === "object" && data !== null && "error" in data ? String((data as { error: unknown }).error) : `HTTP ${res.status}`;
+      throw new EmulatorControlError(res.status, message);
+    }
+    return data as T;
+  }
+
+  private static seg(id: string): string {
+    return encodeURIComponent(id);
+  }
+
+  /** GET /_emulator: URLs, application id and bot token. */
+  info(): Promise<EmulatorInfo> {
+    return this.call("GET", "");
+  }
+
+  /** POST /_emulator/guilds: seeds a guild (see Emulator.seedGuild). 400 bad options, 409 existing id. */
+  seedGuild(options: SeedOptions): Promise<SeededGuild> {
+    return this.call("POST", "/guilds", options);
+  }
+
+  /** GET /_emulator/guilds/:id: the guild as it is now. 404 unknown guild. */
+  guild(guildId: string): Promise<GuildSummary> {
+    return this.call("GET", `/guilds/${EmulatorControl.seg(guildId)}`);
+  }
+
+  /** GET /_emulator/guilds: every seeded guild. */
+  guilds(): Promise<GuildSummary[]> {
+    return this.call("GET", "/guilds");
+  }
+
+  /** PUT /_emulator/guilds/:g/members/:u/presence: sets a presence, dispatching PRESENCE_UPDATE. */
+  async setPresence(guildId: string, userId: string, presence: PresenceInput): Promise<void> {
+    await this.call("PUT", `/guilds/${EmulatorControl.seg(guildId)}/members/${EmulatorControl.seg(userId)}/presence`, presence);
+  }
+
+  /** POST /_emulator/guilds/:g/churn: random presence changes at `updatesPerSecond`. */
+  async startChurn(guildId: string, options: ChurnOptions): Promise<void> {
+    await this.call("POST", `/guilds/${EmulatorControl.seg(guildId)}/churn`, options);
+  }
+
+  /** DELETE /_emulator/guilds/:g/churn. */
+  async stopChurn(guildId: string): Promise<void> {
+    await this.call("DELETE", `/guilds/${EmulatorControl.seg(guildId)}/churn`);
+  }
+
+  /** GET /_emulator/guilds/:g/members/:u: the member, or undefined when not a member. */
+  async member(guildId: string, userId: string): Promise<MemberRecord | undefined> {
+    try {
+      return await this.call<MemberRecord>("GET", `/guilds/${EmulatorControl.seg(guildId)}/members/${EmulatorControl.seg(userId)}`);
+    } catch (err) {
+      if (err instanceof EmulatorControlError && err.status === 404 && err.message.startsWith("Unknown Member")) return undefined;
+      throw err;
+    }
+  }
+
+  /** POST /_emulator/guilds/:g/members: adds a member, dispatching GUILD_MEMBER_ADD. */
+  addMember(guildId: string, member: MemberInput = {}): Promise<MemberRecord> {
+    return this.call("POST", `/guilds/${EmulatorControl.seg(guildId)}/members`, member);
+  }
+
+  /** PATCH /_emulator/guilds/:g/members/:u: nick/roles, dispatching GUILD_MEMBER_UPDATE; resolves to the updated member. */
+  updateMember(guildId: string, userId: string, patch: MemberPatch): Promise<MemberRecord> {
+    return this.call("PATCH", `/guilds/${EmulatorControl.seg(guildId)}/members/${EmulatorControl.seg(userId)}`, patch);
+  }
+
+  /** DELETE /_emulator/guilds/:g/members/:u: removes a member, dispatching GUILD_MEMBER_REMOVE. */
+  async removeMember(guildId: string, userId: string): Promise<void> {
+    await this.call("DELETE", `/guilds/${EmulatorControl.seg(guildId)}/members/${EmulatorControl.seg(userId)}`);
+  }
+
+  /** POST /_emulator/gateway/drop: closes every gateway socket (see Emulator.dropConnections). */
+  async dropConnections(code?: number): Promise<void> {
+    await this.call("POST", "/gateway/drop", code === undefined ? {} : { code });
+  }
+
+  /** GET /_emulator/sessions. */
+  sessions(): Promise<SessionInfo[]> {
+    return this.call("GET", "/sessions");
+  }
+}

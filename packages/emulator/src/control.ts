@@ -1,0 +1,122 @@
+/**
+ * The control API under /_emulator (loopback only, JSON): seed guilds, drive presences and
+ * membership, inject gateway faults. Errors are `{error: "..."}` naming the bad field.
+ * {@link EmulatorControl} is the typed client.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { EmulatorServer } from "./emulator";
+import { EmulatorError } from "./errors";
+import { BodyError, matchPath, readJson, sendEmpty, sendJson } from "./http";
+import type { ChurnOptions, MemberInput, MemberPatch, PresenceInput, SeedOptions } from "./types";
+import { object } from "./validate";
+
+type Handler = (params: Record<string, string>, body: unknown) => { status: number; body?: unknown };
+
+interface ControlRoute {
+  method: string;
+  pattern: string;
+  handle: Handler;
+}
+
+/** Builds the /_emulator request handler for an emulator. */
+export function createControlHandler(emulator: EmulatorServer): (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void {
+  const routes: ControlRoute[] = [
+    {
+      method: "GET", pattern: "/_emulator",
+      handle: () => ({
+        status: 200,
+        body: {
+          url: emulator.url, apiUrl: emulator.apiUrl, cdnUrl: emulator.cdnUrl, gatewayUrl: emulator.gatewayUrl,
+          applicationId: emulator.applicationId, token: emulator.token,
+        },
+      }),
+    },
+    { method: "GET", pattern: "/_emulator/guilds", handle: () => ({ status: 200, body: emulator.guilds() }) },
+    { method: "POST", pattern: "/_emulator/guilds", handle: (_p, body) => ({ status: 201, body: emulator.seedGuild(body as SeedOptions) }) },
+    { method: "GET", pattern: "/_emulator/guilds/:guild", handle: (p) => ({ status: 200, body: emulator.guild(p.guild ?? "") }) },
+    {
+      method: "PUT", pattern: "/_emulator/guilds/:guild/members/:user/presence",
+      handle: (p, body) => {
+        emulator.setPresence(p.guild ?? "", p.user ?? "", body as PresenceInput);
+        return { status: 204 };
+      },
+    },
+    {
+      method: "POST", pattern: "/_emulator/guilds/:guild/churn",
+      handle: (p, body) => {
+        emulator.startChurn(p.guild ?? "", body as ChurnOptions);
+        return { status: 204 };
+      },
+    },
+    {
+      method: "DELETE", pattern: "/_emulator/guilds/:guild/churn",
+      handle: (p) => {
+        emulator.guild(p.guild ?? ""); // 404 for an unknown guild
+        emulator.stopChurn(p.guild ?? "");
+        return { status: 204 };
+      },
+    },
+    {
+      method: "POST", pattern: "/_emulator/guilds/:guild/members",
+      handle: (p, body) => ({ status: 201, body: emulator.addMember(p.guild ?? "", (body ?? {}) as MemberInput) }),
+    },
+    {
+      method: "GET", pattern: "/_emulator/guilds/:guild/members/:user",
+      handle: (p) => {
+        const member = emulator.member(p.guild ?? "", p.user ?? "");
+        if (!member) throw new EmulatorError(404, `Unknown Member ${p.user ?? ""}`);
+        return { status: 200, body: member };
+      },
+    },
+    {
+      method: "PATCH", pattern: "/_emulator/guilds/:guild/members/:user",
+      handle: (p, body) => {
+        emulator.updateMember(p.guild ?? "", p.user ?? "", body as MemberPatch);
+        return { status: 200, body: emulator.member(p.guild ?? "", p.user ?? "") };
+      },
+    },
+    {
+      method: "DELETE", pattern: "/_emulator/guilds/:guild/members/:user",
+      handle: (p) => {
+        emulator.removeMember(p.guild ?? "", p.user ?? "");
+        return { status: 204 };
+      },
+    },
+    {
+      method: "POST", pattern: "/_emulator/gateway/drop",
+      handle: (_p, body) => {
+        const code = body === undefined ? undefined : object(body, "body").code;
+        emulator.dropConnections(code as number | undefined);
+        return { status: 204 };
+      },
+    },
+    { method: "GET", pattern: "/_emulator/sessions", handle: () => ({ status: 200, body: emulator.sessions() }) },
+  ];
+
+  return (req, res, path) => {
+    void (async () => {
+      let matchedPath = false;
+      for (const route of routes) {
+        const params = matchPath(route.pattern, path.replace(/\/$/, "") || "/");
+        if (!params) continue;
+        matchedPath = true;
+        if (route.method !== req.method) continue;
+        try {
+          const body = req.method === "GET" || req.method === "DELETE" ? undefined : await readJson(req);
+          if (["POST", "PUT", "PATCH"].includes(req.method ?? "") && body === undefined && !route.pattern.endsWith("/members") && !route.pattern.endsWith("/drop")) {
+            throw new EmulatorError(400, "body must be a JSON object");
+          }
+          const reply = route.handle(params, body);
+          if (reply.body === undefined) sendEmpty(res, reply.status);
+          else sendJson(res, reply.status, reply.body);
+        } catch (err) {
+          if (err instanceof EmulatorError) sendJson(res, err.status, { error: err.message });
+          else if (err instanceof BodyError) sendJson(res, 400, { error: err.message });
+          else sendJson(res, 500, { error: err instanceof Error ? err.message : String(err) });
+        }
+        return;
+      }
+      sendJson(res, matchedPath ? 405 : 404, { error: matchedPath ? `${req.method ?? ""} is not allowed on ${path}` : `no control route ${path}` });
+    })();
+  };
+}

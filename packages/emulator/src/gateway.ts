@@ -1,0 +1,572 @@
+/**
+ * Gateway v10 over WebSocket: HELLO, heartbeats, IDENTIFY with intents and shards, READY,
+ * GUILD_CREATE, RESUME with replay, REQUEST_GUILD_MEMBERS -> GUILD_MEMBERS_CHUNK, and
+ * dispatch of guild events to the sessions that subscribed to them.
+ * https://discord.com/developers/docs/events/gateway
+ */
+import { randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { setImmediate as nextTick, setTimeout as sleep } from "node:timers/promises";
+import type {
+  APIGuildMember, APIUser, GatewayGuildCreateDispatchData, GatewayGuildMembersChunkDispatchData,
+  GatewayGuildMembersChunkPresence, GatewayReadyDispatchData,
+} from "discord-api-types/v10";
+import { GatewayCloseCodes, GatewayDispatchEvents, GatewayIntentBits, GatewayOpcodes } from "discord-api-types/v10";
+import { WebSocket, WebSocketServer } from "ws";
+import type { RawData } from "ws";
+import type { GuildState } from "./guild";
+import { chunkPresenceObject, guildObject, memberObject } from "./payloads";
+import { isSnowflake } from "./snowflake";
+import type { MemberRecord, SessionInfo } from "./types";
+
+/** Every intent bit Discord defines; anything else in IDENTIFY is closed with 4013. */
+export const ALL_INTENTS = Object.values(GatewayIntentBits)
+  .filter((v): v is number => typeof v === "number")
+  .reduce((a, b) => a | b, 0);
+/** Intents that must be enabled for the application (https://discord.com/developers/docs/events/gateway#privileged-intents). */
+export const PRIVILEGED_INTENTS = GatewayIntentBits.GuildMembers | GatewayIntentBits.GuildPresences | GatewayIntentBits.MessageContent;
+
+/** GUILD_CREATE carries only the bot's member above this member_count (Discord's 75k rule). */
+const HUGE_GUILD = 75_000;
+const CHUNK_SIZE = 1000;
+/** Resume buffer bounds per session. */
+const MAX_BUFFERED_EVENTS = 10_000;
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+/** Pause chunk streaming while this many bytes wait in a socket. */
+const MAX_SOCKET_BACKLOG = 8 * 1024 * 1024;
+
+/** The shard a guild belongs to: (guild_id >> 22) % num_shards (https://discord.com/developers/docs/events/gateway#sharding). */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** What the gateway needs from the emulator. */
+export interface GatewayContext {
+  readonly token: string;
+  readonly allowedPrivilegedIntents: number;
+  readonly heartbeatIntervalMs: number;
+  readonly sessionTtlMs: number;
+  readonly gatewayUrl: string;
+  botUser(): APIUser;
+  application(): { id: string; flags: number };
+  guilds(): Iterable<GuildState>;
+  guild(id: string): GuildState | undefined;
+  /** Called for every accepted IDENTIFY (session_start_limit accounting). */
+  onIdentify(): void;
+  log(line: string): void;
+}
+
+class Connection {
+  lastHeartbeat = Date.now();
+  session: Session | null = null;
+  /** Set when the emulator closes this socket and the session must not be resumed. */
+  invalidateOnClose = false;
+  serverClosed = false;
+
+  constructor(readonly ws: WebSocket) {}
+
+  send(frame: string): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+  }
+
+  sendOp(op: GatewayOpcodes, d: unknown): void {
+    this.send(JSON.stringify({ op, d, s: null, t: null }));
+  }
+
+  close(code: number, reason: string, invalidate = false): void {
+    this.serverClosed = true;
+    this.invalidateOnClose ||= invalidate;
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, reason);
+  }
+}
+
+class Session {
+  readonly id = randomBytes(16).toString("hex");
+  seq = 0;
+  connection: Connection | null = null;
+  expiry: NodeJS.Timeout | null = null;
+  invalidated = false;
+  /** The bot's own presence as last sent with op 3 (kept, not yet broadcast). */
+  botPresence: unknown = null;
+  private buffer: Array<{ s: number; frame: string }> = [];
+  private head = 0;
+  private bytes = 0;
+
+  constructor(
+    readonly shard: [number, number],
+    readonly intents: number,
+    readonly largeThreshold: number,
+  ) {}
+
+  /** Assigns the next sequence number, buffers the frame for RESUME and writes it if connected. */
+  dispatch(t: string, dJson: string): void {
+    const s = ++this.seq;
+    const frame = `{"op":0,"t":"${t}","s":${s},"d":${dJson}}`;
+    this.buffer.push({ s, frame });
+    this.bytes += frame.length;
+    while (this.buffer.length - this.head > MAX_BUFFERED_EVENTS || (this.bytes > MAX_BUFFERED_BYTES && this.buffer.length - this.head > 1)) {
+      this.bytes -= (this.buffer[this.head] as { frame: string }).frame.length;
+      this.head += 1;
+    }
+    if (this.head > 4096 && this.head * 2 > this.buffer.length) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
+    this.connection?.send(frame);
+  }
+
+  /** The buffered frames with s > seq, or null when some of them were already dropped. */
+  framesAfter(seq: number): string[] | null {
+    if (seq === this.seq) return [];
+    const first = this.buffer[this.head];
+    if (!first || first.s > seq + 1) return null;
+    const out: string[] = [];
+    for (let i = this.head; i < this.buffer.length; i++) {
+      const entry = this.buffer[i] as { s: number; frame: string };
+      if (entry.s > seq) out.push(entry.frame);
+    }
+    return out;
+  }
+
+  subscribedTo(guildId: string): boolean {
+    return shardOf(guildId, this.shard[1]) === this.shard[0];
+  }
+}
+
+type Payload = { op: number; d: unknown };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The gateway server: one per emulator, attached to the HTTP server's `upgrade` event. */
+export class Gateway {
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
+  private readonly connections = new Set<Connection>();
+  private readonly sessionsById = new Map<string, Session>();
+  private readonly sweep: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(private readonly ctx: GatewayContext) {
+    const every = Math.max(10, Math.min(1_000, Math.floor(ctx.heartbeatIntervalMs / 4)));
+    this.sweep = setInterval(() => this.closeSilent(), every);
+    this.sweep.unref();
+  }
+
+  /** Handles an HTTP upgrade whose path is the gateway path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, url));
+  }
+
+  private onConnection(ws: WebSocket, url: URL): void {
+    const conn = new Connection(ws);
+    this.connections.add(conn);
+    ws.on("message", (data, isBinary) => this.onMessage(conn, data, isBinary));
+    ws.on("close", (code) => this.onClose(conn, code));
+    ws.on("error", (err) => this.ctx.log(`gateway: socket error ${err.message}`));
+
+    // https://discord.com/developers/docs/events/gateway#connecting (query string parameters)
+    const version = url.searchParams.get("v");
+    if (version !== null && version !== "10" && version !== "9") {
+      conn.close(GatewayCloseCodes.InvalidAPIVersion, "Invalid API version");
+      return;
+    }
+    const encoding = url.searchParams.get("encoding");
+    if ((encoding !== null && encoding !== "json") || url.searchParams.has("compress")) {
+      // The emulator speaks JSON text frames only.
+      conn.close(GatewayCloseCodes.DecodeError, "Only encoding=json without compression is supported");
+      return;
+    }
+    conn.sendOp(GatewayOpcodes.Hello, { heartbeat_interval: this.ctx.heartbeatIntervalMs, _trace: ['["gateway-emulator",{"micros":0}]'] });
+  }
+
+  private onClose(conn: Connection, code: number): void {
+    this.connections.delete(conn);
+    const session = conn.session;
+    if (!session || session.connection !== conn) return;
+    session.connection = null;
+    // A client closing with 1000/1001 ends its session; Discord does the same.
+    const clientEnded = !conn.serverClosed && (code === 1000 || code === 1001);
+    if (conn.invalidateOnClose || clientEnded) {
+      this.invalidate(session);
+      return;
+    }
+    this.ctx.log(`gateway: session ${session.id} disconnected (${code}), resumable for ${this.ctx.sessionTtlMs} ms`);
+    session.expiry = setTimeout(() => this.invalidate(session), this.ctx.sessionTtlMs);
+    session.expiry.unref();
+  }
+
+  private invalidate(session: Session): void {
+    session.invalidated = true;
+    if (session.expiry) clearTimeout(session.expiry);
+    session.expiry = null;
+    this.sessionsById.delete(session.id);
+  }
+
+  private closeSilent(): void {
+    const deadline = Date.now() - this.ctx.heartbeatIntervalMs * 1.5;
+    for (const conn of this.connections) {
+      if (conn.lastHeartbeat < deadline && conn.ws.readyState === WebSocket.OPEN) {
+        conn.close(GatewayCloseCodes.SessionTimedOut, "Session timed out", true);
+      }
+    }
+  }
+
+  private onMessage(conn: Connection, data: RawData, isBinary: boolean): void {
+    if (conn.serverClosed) return;
+    let payload: Payload;
+    try {
+      if (isBinary) throw new Error("binary frame");
+      const parsed: unknown = JSON.parse(data.toString());
+      if (!isObject(parsed) || typeof parsed.op !== "number") throw new Error("no op");
+      payload = { op: parsed.op, d: parsed.d };
+    } catch {
+      conn.close(GatewayCloseCodes.DecodeError, "Error while decoding payload.");
+      return;
+    }
+
+    switch (payload.op) {
+      case GatewayOpcodes.Heartbeat:
+        conn.lastHeartbeat = Date.now();
+        conn.sendOp(GatewayOpcodes.HeartbeatAck, null);
+        return;
+      case GatewayOpcodes.Identify:
+        this.identify(conn, payload.d);
+        return;
+      case GatewayOpcodes.Resume:
+        this.resume(conn, payload.d);
+        return;
+      case GatewayOpcodes.PresenceUpdate:
+      case GatewayOpcodes.VoiceStateUpdate:
+      case GatewayOpcodes.RequestGuildMembers:
+      case GatewayOpcodes.RequestSoundboardSounds: {
+        const session = conn.session;
+        if (!session) {
+          conn.close(GatewayCloseCodes.NotAuthenticated, "Not authenticated.");
+          return;
+        }
+        if (payload.op === GatewayOpcodes.RequestGuildMembers) this.requestGuildMembers(conn, session, payload.d);
+        else if (payload.op === GatewayOpcodes.PresenceUpdate) session.botPresence = payload.d;
+        // Voice state updates and soundboard requests are accepted and ignored.
+        return;
+      }
+      default:
+        conn.close(GatewayCloseCodes.UnknownOpcode, "Unknown opcode.");
+    }
+  }
+
+  private tokenOk(token: unknown): boolean {
+    return typeof token === "string" && (token === this.ctx.token || token === `Bot ${this.ctx.token}`);
+  }
+
+  /** https://discord.com/developers/docs/events/gateway#identifying */
+  private identify(conn: Connection, d: unknown): void {
+    if (conn.session) {
+      conn.close(GatewayCloseCodes.AlreadyAuthenticated, "Already authenticated.");
+      return;
+    }
+    if (!isObject(d)) {
+      conn.close(GatewayCloseCodes.DecodeError, "Invalid identify payload.");
+      return;
+    }
+    if (!this.tokenOk(d.token)) {
+      conn.close(GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+      return;
+    }
+    const intents = d.intents;
+    if (typeof intents !== "number" || !Number.isInteger(intents) || intents < 0 || (intents & ~ALL_INTENTS) !== 0) {
+      conn.close(GatewayCloseCodes.InvalidIntents, "Invalid intent(s).");
+      return;
+    }
+    if ((intents & PRIVILEGED_INTENTS & ~this.ctx.allowedPrivilegedIntents) !== 0) {
+      conn.close(GatewayCloseCodes.DisallowedIntents, "Disallowed intent(s).");
+      return;
+    }
+    let shard: [number, number] = [0, 1];
+    if (d.shard !== undefined && d.shard !== null) {
+      const s = d.shard;
+      const valid = Array.isArray(s) && s.length === 2 && s.every((n) => Number.isInteger(n)) && s[1] >= 1 && s[0] >= 0 && s[0] < s[1];
+      if (!valid) {
+        conn.close(GatewayCloseCodes.InvalidShard, "Invalid shard.");
+        return;
+      }
+      shard = [s[0] as number, s[1] as number];
+    }
+    const threshold = typeof d.large_threshold === "number" ? Math.min(250, Math.max(50, Math.floor(d.large_threshold))) : 50;
+
+    const session = new Session(shard, intents, threshold);
+    const guilds = [...this.ctx.guilds()].filter((g) => session.subscribedTo(g.id));
+    if (guilds.length > 2500) {
+      conn.close(GatewayCloseCodes.ShardingRequired, "Sharding required.");
+      return;
+    }
+    if (d.presence !== undefined) session.botPresence = d.presence;
+    this.sessionsById.set(session.id, session);
+    conn.session = session;
+    session.connection = conn;
+    this.ctx.onIdentify();
+    this.ctx.log(`gateway: IDENTIFY shard [${shard.join(", ")}] intents ${intents} -> session ${session.id}`);
+
+    const app = this.ctx.application();
+    const ready: GatewayReadyDispatchData & Record<string, unknown> = {
+      v: 10,
+      user: this.ctx.botUser(),
+      guilds: guilds.map((g) => ({ id: g.id, unavailable: true })),
+      session_id: session.id,
+      resume_gateway_url: this.ctx.gatewayUrl,
+      shard,
+      application: { id: app.id, flags: app.flags, flags_new: String(app.flags) },
+      session_type: "normal",
+      private_channels: [],
+      presences: [],
+      relationships: [],
+      guild_join_requests: [],
+      user_settings: {},
+      geo_ordered_rtc_regions: ["emulator"],
+      _trace: ['["gateway-emulator",{"micros":0}]'],
+    };
+    session.dispatch(GatewayDispatchEvents.Ready, JSON.stringify(ready));
+    if (intents & GatewayIntentBits.Guilds) for (const guild of guilds) this.sendGuildCreate(session, guild);
+  }
+
+  /** https://discord.com/developers/docs/events/gateway#resuming */
+  private resume(conn: Connection, d: unknown): void {
+    if (conn.session) {
+      conn.close(GatewayCloseCodes.AlreadyAuthenticated, "Already authenticated.");
+      return;
+    }
+    if (!isObject(d) || typeof d.session_id !== "string" || typeof d.seq !== "number") {
+      conn.close(GatewayCloseCodes.DecodeError, "Invalid resume payload.");
+      return;
+    }
+    if (!this.tokenOk(d.token)) {
+      conn.close(GatewayCloseCodes.AuthenticationFailed, "Authentication failed.");
+      return;
+    }
+    const session = this.sessionsById.get(d.session_id);
+    if (!session) {
+      conn.sendOp(GatewayOpcodes.InvalidSession, false);
+      return;
+    }
+    if (d.seq > session.seq) {
+      conn.close(GatewayCloseCodes.InvalidSeq, "Invalid seq.", false);
+      return;
+    }
+    const frames = session.framesAfter(d.seq);
+    if (!frames) {
+      this.invalidate(session);
+      conn.sendOp(GatewayOpcodes.InvalidSession, false);
+      return;
+    }
+    if (session.connection) {
+      // Another socket still holds the session: Discord drops it in favour of the resuming one.
+      const old = session.connection;
+      session.connection = null;
+      old.session = null;
+      old.close(GatewayCloseCodes.UnknownError, "Session resumed elsewhere.");
+    }
+    if (session.expiry) clearTimeout(session.expiry);
+    session.expiry = null;
+    conn.session = session;
+    session.connection = conn;
+    this.ctx.log(`gateway: RESUME session ${session.id} from seq ${d.seq}, replaying ${frames.length}`);
+    for (const frame of frames) conn.send(frame);
+    session.dispatch(GatewayDispatchEvents.Resumed, JSON.stringify({ _trace: ['["gateway-emulator",{"micros":0}]'] }));
+  }
+
+  /**
+   * GUILD_CREATE as Discord sends it: `members` holds everyone in a small guild, only online
+   * members (plus the bot) when member_count > large_threshold, only the bot above 75k members
+   * or without GUILD_PRESENCES; `presences` only with GUILD_PRESENCES.
+   * https://discord.com/developers/docs/events/gateway-events#guild-create
+   */
+  private sendGuildCreate(session: Session, guild: GuildState): void {
+    const withPresences = (session.intents & GatewayIntentBits.GuildPresences) !== 0;
+    const memberCount = guild.memberCount;
+    const large = memberCount > session.largeThreshold;
+    let records: MemberRecord[];
+    if (!withPresences || memberCount > HUGE_GUILD) records = [];
+    else if (large) records = [...guild.onlineMembers()];
+    else records = [...guild.membersAfter(0n)];
+    const bot = guild.member(guild.botUserId);
+    if (bot && !records.some((r) => r.userId === bot.userId)) records.push(bot);
+
+    const members: APIGuildMember[] = records.map(memberObject);
+    const presences: GatewayGuildMembersChunkPresence[] = [];
+    if (withPresences) {
+      for (const record of records) {
+        const presence = guild.presence(record.userId);
+        if (presence.status !== "offline") presences.push(chunkPresenceObject(record.userId, presence));
+      }
+    }
+    const payload: GatewayGuildCreateDispatchData & Record<string, unknown> = {
+      ...guildObject(guild, false),
+      joined_at: guild.botJoinedAt,
+      large,
+      unavailable: false,
+      member_count: memberCount,
+      voice_states: [],
+      members,
+      channels: guild.channels.map(({ guild_id: _g, ...channel }) => channel) as GatewayGuildCreateDispatchData["channels"],
+      threads: [],
+      presences: presences.map((p) => ({ ...p, guild_id: guild.id })),
+      stage_instances: [],
+      guild_scheduled_events: [],
+      soundboard_sounds: [],
+      embedded_activities: [],
+      application_command_counts: {},
+    };
+    session.dispatch(GatewayDispatchEvents.GuildCreate, JSON.stringify(payload));
+  }
+
+  /**
+   * Where a future per-guild limit for REQUEST_GUILD_MEMBERS goes (Discord: 1 all-members request per
+   * guild per 30 s, answered with a RATE_LIMITED dispatch). Returns true when the request may proceed.
+   */
+  private memberRequestAllowed(_session: Session, _guild: GuildState, _nonce: string | undefined): boolean {
+    return true;
+  }
+
+  /** https://discord.com/developers/docs/events/gateway-events#request-guild-members */
+  private requestGuildMembers(conn: Connection, session: Session, d: unknown): void {
+    if (!isObject(d) || typeof d.guild_id !== "string" || !isSnowflake(d.guild_id)) {
+      conn.close(GatewayCloseCodes.DecodeError, "Invalid request guild members payload.");
+      return;
+    }
+    const guild = this.ctx.guild(d.guild_id);
+    if (!guild || !session.subscribedTo(guild.id)) return; // Discord ignores guilds the session does not hold
+    // "Nonce can only be up to 32 bytes. If you send an invalid nonce it will be ignored"
+    const nonce = typeof d.nonce === "string" && Buffer.byteLength(d.nonce) <= 32 ? d.nonce : undefined;
+    const presences = d.presences === true && (session.intents & GatewayIntentBits.GuildPresences) !== 0;
+
+    if (d.user_ids !== undefined && d.user_ids !== null) {
+      const ids = typeof d.user_ids === "string" ? [d.user_ids] : Array.isArray(d.user_ids) ? d.user_ids : null;
+      if (!ids || !ids.every((id): id is string => typeof id === "string")) {
+        conn.close(GatewayCloseCodes.DecodeError, "Invalid user_ids.");
+        return;
+      }
+      const found: MemberRecord[] = [];
+      const notFound: string[] = [];
+      for (const id of ids.slice(0, 100)) {
+        const record = isSnowflake(id) ? guild.member(id) : undefined;
+        if (record) found.push(record);
+        else notFound.push(id);
+      }
+      this.sendChunk(session, guild, found, 0, 1, presences, nonce, notFound);
+      return;
+    }
+
+    if (typeof d.query !== "string") {
+      conn.close(GatewayCloseCodes.DecodeError, "query or user_ids is required.");
+      return;
+    }
+    const limit = typeof d.limit === "number" && Number.isInteger(d.limit) && d.limit > 0 ? d.limit : 0;
+    if (d.query !== "") {
+      this.sendChunk(session, guild, guild.search(d.query, Math.min(limit || 100, 100)), 0, 1, presences, nonce);
+      return;
+    }
+    if (!(session.intents & GatewayIntentBits.GuildMembers)) {
+      // Discord does not answer a whole-list request without GUILD_MEMBERS.
+      this.ctx.log(`gateway: session ${session.id} asked for all members of ${guild.id} without GUILD_MEMBERS; ignored`);
+      return;
+    }
+    if (!this.memberRequestAllowed(session, guild, nonce)) return;
+    const total = limit === 0 ? guild.memberCount : Math.min(limit, guild.memberCount);
+    this.streamMembers(session, guild, total, presences, nonce).catch((err: unknown) =>
+      this.ctx.log(`gateway: member chunk stream failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  }
+
+  /** Sends `total` members in chunks of 1000, yielding to the event loop between chunks. */
+  private async streamMembers(session: Session, guild: GuildState, total: number, presences: boolean, nonce: string | undefined): Promise<void> {
+    const chunkCount = Math.max(1, Math.ceil(total / CHUNK_SIZE));
+    let after = 0n;
+    let sent = 0;
+    for (let index = 0; index < chunkCount; index++) {
+      if (this.closed || session.invalidated) return;
+      const records = total > sent ? guild.list(after, Math.min(CHUNK_SIZE, total - sent)) : [];
+      const last = records[records.length - 1];
+      if (last) after = BigInt(last.userId);
+      sent += records.length;
+      this.sendChunk(session, guild, records, index, chunkCount, presences, nonce);
+      if (index + 1 < chunkCount) {
+        await nextTick();
+        while (!this.closed && (session.connection?.ws.bufferedAmount ?? 0) > MAX_SOCKET_BACKLOG) await sleep(5);
+      }
+    }
+  }
+
+  /** https://discord.com/developers/docs/events/gateway-events#guild-members-chunk */
+  private sendChunk(
+    session: Session, guild: GuildState, records: MemberRecord[], index: number, count: number,
+    presences: boolean, nonce: string | undefined, notFound?: string[],
+  ): void {
+    const d: GatewayGuildMembersChunkDispatchData = {
+      guild_id: guild.id,
+      members: records.map(memberObject),
+      chunk_index: index,
+      chunk_count: count,
+    };
+    if (notFound) d.not_found = notFound;
+    if (presences) {
+      d.presences = [];
+      for (const record of records) {
+        const presence = guild.presence(record.userId);
+        if (presence.status !== "offline") d.presences.push(chunkPresenceObject(record.userId, presence));
+      }
+    }
+    if (nonce !== undefined) d.nonce = nonce;
+    session.dispatch(GatewayDispatchEvents.GuildMembersChunk, JSON.stringify(d));
+  }
+
+  /**
+   * Dispatches event `t` with data `d` to every session holding the guild's shard whose intents
+   * include `requiredIntent` (0 = no intent needed). `d` is serialised once.
+   */
+  dispatchToGuild(guild: GuildState, t: GatewayDispatchEvents, d: unknown, requiredIntent: number): void {
+    let json: string | undefined;
+    for (const session of this.sessionsById.values()) {
+      if (requiredIntent !== 0 && (session.intents & requiredIntent) === 0) continue;
+      if (!session.subscribedTo(guild.id)) continue;
+      json ??= JSON.stringify(d);
+      session.dispatch(t, json);
+    }
+  }
+
+  /** Sends GUILD_CREATE for a guild the bot just joined to every GUILDS session of its shard. */
+  announceGuild(guild: GuildState): void {
+    for (const session of this.sessionsById.values()) {
+      if (session.intents & GatewayIntentBits.Guilds && session.subscribedTo(guild.id)) this.sendGuildCreate(session, guild);
+    }
+  }
+
+  /** Fault injection: see Emulator.dropConnections. Sessions stay resumable. */
+  dropConnections(code?: number): void {
+    for (const conn of [...this.connections]) {
+      if (code === undefined) conn.ws.terminate();
+      else conn.close(code, "Dropped by the emulator");
+    }
+  }
+
+  /** The sessions, connected or resumable. */
+  sessions(): SessionInfo[] {
+    return [...this.sessionsById.values()].map((s) => ({
+      sessionId: s.id,
+      shard: [s.shard[0], s.shard[1]],
+      intents: s.intents,
+      connected: s.connection !== null,
+      seq: s.seq,
+    }));
+  }
+
+  /** Terminates every socket and forgets every session. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.sweep);
+    for (const conn of this.connections) conn.ws.terminate();
+    this.connections.clear();
+    for (const session of this.sessionsById.values()) this.invalidate(session);
+    this.wss.close();
+  }
+}

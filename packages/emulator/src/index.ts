@@ -1,0 +1,15 @@
+/**
+ * @guildhall/emulator: a Discord stand-in (REST v10, Gateway v10, CDN, control API) on loopback
+ * that the real discord.js and @discordjs/rest connect to. See DESIGN.md, "The emulator".
+ */
+export { startEmulator } from "./emulator";
+export { EmulatorControl, EmulatorControlError } from "./client";
+export type { EmulatorInfo } from "./client";
+export { EmulatorError } from "./errors";
+export type {
+  ChurnOptions, Emulator, EmulatorOptions, GuildSummary, MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild,
+  SeededStaff, SeedOptions, SessionInfo,
+} from "./types";
+
+/** The demo guild `npm start` and `npm run emulator` seed: seed 1, 500 members, 25 staff. */
+export const DEMO_GUILD = { seed: 1, members: 500, staff: 25 } as const;

@@ -1,0 +1,32 @@
+/**
+ * Standalone emulator (`npm run emulator`): EMULATOR_PORT (default 3001), the demo guild
+ * (seed 1, 500 members, 25 staff) and staff-weighted presence churn at about 2 updates/s.
+ */
+import { DEMO_GUILD, startEmulator } from "./index";
+
+// The only place this package reads the environment.
+const port = Number(process.env.EMULATOR_PORT ?? 3001);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`EMULATOR_PORT must be a port number, got ${process.env.EMULATOR_PORT ?? ""}`);
+  process.exit(1);
+}
+
+const emulator = await startEmulator({ port, log: (line) => console.log(`[emulator] ${line}`) });
+const guild = emulator.seedGuild({ ...DEMO_GUILD, name: "Guildhall Demo" });
+// Half the updates hit the 25 staff so someone watching the staff roster sees it move.
+emulator.startChurn(guild.guildId, { updatesPerSecond: 2, staffShare: 0.5 });
+
+console.log(`Discord emulator ready
+  REST     ${emulator.apiUrl}
+  CDN      ${emulator.cdnUrl}
+  gateway  ${emulator.gatewayUrl}
+  control  ${emulator.url}/_emulator
+  app id   ${emulator.applicationId}
+  token    ${emulator.token}
+  guild    ${guild.guildId} "${guild.name}" (${guild.memberCount} members, ${guild.staff.length} staff)`);
+
+const stop = () => {
+  void emulator.close().then(() => process.exit(0));
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);

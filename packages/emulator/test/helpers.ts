@@ -1,0 +1,156 @@
+/** Shared test helpers: a raw gateway client and the OpenAPI response validator. */
+import { readFileSync } from "node:fs";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import WebSocket from "ws";
+
+// ---------------------------------------------------------------------------------------------
+// Raw gateway client
+
+/** A gateway frame as received. */
+export interface Frame {
+  op: number;
+  d: any;
+  s: number | null;
+  t: string | null;
+}
+
+/** A bare `ws` client that records frames, for checking exact gateway behaviour. */
+export class RawGateway {
+  readonly frames: Frame[] = [];
+  private waiters: Array<{ test: (f: Frame) => boolean; resolve: (f: Frame) => void }> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly ws: WebSocket;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+    this.ws.on("message", (data) => {
+      const frame = JSON.parse(data.toString()) as Frame;
+      this.frames.push(frame);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.test(frame)) return true;
+        w.resolve(frame);
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) => this.ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  /** Connects to `${gatewayUrl}?v=10&encoding=json` and waits for HELLO. */
+  static async connect(gatewayUrl: string): Promise<RawGateway> {
+    const gw = new RawGateway(`${gatewayUrl}?v=10&encoding=json`);
+    await gw.next((f) => f.op === 10);
+    return gw;
+  }
+
+  send(op: number, d: unknown): void {
+    this.ws.send(JSON.stringify({ op, d }));
+  }
+
+  /** The first recorded frame matching `test`, or the next one to arrive (rejects after `timeoutMs`). */
+  next(test: (f: Frame) => boolean, timeoutMs = 5_000): Promise<Frame> {
+    const seen = this.frames.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timed out waiting for a gateway frame")), timeoutMs);
+      this.waiters.push({
+        test,
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      });
+    });
+  }
+
+  /** Waits for dispatch `t` (optionally matching `test`). */
+  dispatch(t: string, test: (d: any) => boolean = () => true, timeoutMs?: number): Promise<Frame> {
+    return this.next((f) => f.op === 0 && f.t === t && test(f.d), timeoutMs);
+  }
+
+  /** Sends IDENTIFY and waits for READY. */
+  async identify(token: string, intents: number, extra: Record<string, unknown> = {}): Promise<Frame> {
+    this.send(2, { token, intents, properties: { os: "linux", browser: "test", device: "test" }, ...extra });
+    return this.dispatch("READY");
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OpenAPI validation
+
+const SPEC_URL = new URL("../../../../shared/discord-api-spec/openapi.json", import.meta.url);
+const SPEC_ID = "https://discord.com/openapi.json";
+
+interface OpenApi {
+  paths: Record<string, Record<string, { responses: Record<string, any> }>>;
+  components: Record<string, Record<string, any>>;
+}
+
+let cached: { spec: OpenApi; ajv: Ajv2020 } | null = null;
+
+function load(): { spec: OpenApi; ajv: Ajv2020 } {
+  if (cached) return cached;
+  const spec = JSON.parse(readFileSync(SPEC_URL, "utf8")) as OpenApi;
+  // OpenAPI 3.1 schemas are JSON Schema 2020-12 plus annotations (description, format values such as snowflake).
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as typeof addFormatsModule;
+  addFormats(ajv);
+  ajv.addFormat("snowflake", /^(0|[1-9][0-9]*)$/);
+  // The whole components section under one $id so every "#/components/schemas/..." resolves.
+  ajv.addSchema({ $id: SPEC_ID, components: spec.components });
+  cached = { spec, ajv };
+  return cached;
+}
+
+const validators = new Map<string, ValidateFunction>();
+
+/**
+ * The validator for the JSON body Discord's spec declares for `method path` answering `status`
+ * (falling back to the 4XX response), e.g. responseValidator("/guilds/{guild_id}", "get", 200).
+ */
+export function responseValidator(path: string, method: string, status: number): ValidateFunction {
+  const key = `${method} ${path} ${status}`;
+  const existing = validators.get(key);
+  if (existing) return existing;
+  const { spec, ajv } = load();
+  const operation = spec.paths[path]?.[method];
+  if (!operation) throw new Error(`the spec has no ${method} ${path}`);
+  let response = operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`];
+  if (!response) throw new Error(`the spec has no ${status} response for ${method} ${path}`);
+  if (typeof response.$ref === "string") response = spec.components.responses?.[response.$ref.split("/").pop() as string];
+  const schema = response?.content?.["application/json"]?.schema;
+  if (!schema) throw new Error(`no JSON schema for ${status} ${method} ${path}`);
+  const validate = ajv.compile({ $id: `${SPEC_ID}/${encodeURIComponent(key)}`, ...rebase(schema) });
+  validators.set(key, validate);
+  return validate;
+}
+
+/** The schema of a component, e.g. "ErrorResponse". */
+export function componentValidator(name: string): ValidateFunction {
+  const key = `component ${name}`;
+  const existing = validators.get(key);
+  if (existing) return existing;
+  const validate = load().ajv.compile({ $ref: `${SPEC_ID}#/components/schemas/${name}` });
+  validators.set(key, validate);
+  return validate;
+}
+
+/** Points local "#/components/..." refs of an inline schema at the registered spec document. */
+function rebase(schema: unknown): any {
+  if (Array.isArray(schema)) return schema.map(rebase);
+  if (typeof schema !== "object" || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === "$ref" && typeof v === "string" && v.startsWith("#/") ? `${SPEC_ID}${v}` : rebase(v);
+  return out;
+}
+
+/** The rate limit headers every spec'd response declares. */
+export const RATE_LIMIT_HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-reset-after", "x-ratelimit-bucket"];
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
