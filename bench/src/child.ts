@@ -48,8 +48,14 @@ export const startChild = async <Ready>(entry: string, input: unknown): Promise<
   };
 };
 
-/** Reads the JSON input a parent passed to this child. */
-export const childInput = <A>(): A => JSON.parse(process.env.GUILDHALL_BENCH_INPUT ?? "{}") as A;
+/**
+ * Reads the JSON input a parent passed to this child, and ties the child's life to the
+ * parent's: when the IPC channel closes (the parent exited or crashed), the child exits too.
+ */
+export const childInput = <A>(): A => {
+  process.once("disconnect", () => process.exit(0));
+  return JSON.parse(process.env.GUILDHALL_BENCH_INPUT ?? "{}") as A;
+};
 
 /** Sends a message to the parent. */
 export const tellParent = (message: unknown): void => {

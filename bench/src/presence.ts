@@ -71,6 +71,7 @@ export const runPresenceBench = async (options: PresenceBenchOptions): Promise<P
     headers: { "content-type": "application/json", origin: `http://localhost:${server.ready.port}` },
     body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
   });
+  if (!signIn.ok) throw new Error(`bench sign-in failed: ${signIn.status} ${await signIn.text()}`);
   const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
   const subscribers = await startChild<{ connected: number }>("./subscribers.ts", {
     url: server.ready.url,

@@ -106,11 +106,24 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const runtime = makeRuntime({ url: options.databaseUrl, dataDir });
   const database = await runtime.runPromise(Database.use(Effect.succeed));
 
-  const publicUrl = options.publicUrl ?? `http://localhost:${options.port}`;
+  // The port is opened first (answering 503 until ready) so that a random port (0) is known
+  // before auth is configured: better-auth checks request origins against it.
+  let handle: ((req: IncomingMessage, res: ServerResponse) => void) | null = null;
+  const server = createServer((req, res) => {
+    if (handle) return handle(req, res);
+    json(res, 503, { error: "Starting up." });
+  });
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolvePromise());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const publicUrl = options.publicUrl ?? `http://localhost:${port}`;
   const auth = createAuth(database.db, {
     secret: secrets.sessionSecret,
     baseURL: publicUrl,
-    trustedOrigins: [`http://localhost:${options.port}`, `http://127.0.0.1:${options.port}`, "http://localhost:5173"],
+    trustedOrigins: [publicUrl, `http://localhost:${port}`, `http://127.0.0.1:${port}`, "http://localhost:5173"],
   });
   await options.onReady?.({ runtime, auth });
 
@@ -130,7 +143,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     : null;
   const startedAt = Date.now();
 
-  const server = createServer((req, res) => {
+  handle = (req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/trpc" || path.startsWith("/trpc/")) return void trpcHandler(req, res);
     if (path.startsWith("/api/auth/")) return void authHandler(req, res);
@@ -146,7 +159,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     }
     if (staticHandler) return staticHandler(req, res, () => json(res, 404, { error: "Not found" }));
     json(res, 404, { error: "Not found. The SPA is not built: run `npm run build -w @guildhall/web`." });
-  });
+  };
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   const wssHandler = applyWSSHandler({
@@ -168,11 +181,6 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   }, PRUNE_EVERY_MS);
   prune.unref();
 
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolvePromise());
-  });
-  const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -1,0 +1,85 @@
+/** The bot's health: running or not, ping, shards, last gateway event, guild. */
+import { useQuery } from "@tanstack/react-query";
+import { BOT_STATUS_REFETCH_MS } from "../lib/queries";
+import { secondsAgo, useNow } from "../lib/time";
+import { trpc } from "../lib/trpc";
+
+/**
+ * `bot.status`, refetched every 10 s. `data-running` ("true" | "false") on the panel is a
+ * stable test hook; it is "false" until the first answer arrives.
+ */
+export function BotStatusPanel() {
+  const status = useQuery(trpc.bot.status.queryOptions(undefined, { refetchInterval: BOT_STATUS_REFETCH_MS }));
+  const now = useNow(1_000);
+  const data = status.data;
+  const running = data?.is_running ?? false;
+
+  return (
+    <section className="card bot" data-testid="bot-status" data-running={String(running)} aria-labelledby="bot-title">
+      <div className="card-header">
+        <h2 className="card-title" id="bot-title">
+          Bot
+        </h2>
+        {data ? (
+          <span className={`pill ${running ? "pill-ok" : "pill-bad"}`}>
+            <span className="dot" aria-hidden="true" />
+            {running ? "Running" : "Not running"}
+          </span>
+        ) : null}
+      </div>
+      {status.isPending ? (
+        <p className="muted small">Loading bot status…</p>
+      ) : status.isError && !data ? (
+        <p className="error small" role="alert">
+          Could not load the bot's status.
+        </p>
+      ) : data ? (
+        <>
+          <dl className="facts">
+            <div>
+              <dt>Ping</dt>
+              <dd>{data.ping_ms === null ? <span className="muted">—</span> : `${data.ping_ms} ms`}</dd>
+            </div>
+            <div>
+              <dt>Last event</dt>
+              <dd>
+                {data.last_event_at ? (
+                  <time dateTime={data.last_event_at} title={new Date(data.last_event_at).toLocaleString()}>
+                    {secondsAgo(data.last_event_at, now)}
+                  </time>
+                ) : (
+                  <span className="muted">None yet</span>
+                )}
+              </dd>
+            </div>
+            <div className="wide">
+              <dt>Guild</dt>
+              <dd className="mono">{data.guild_id ?? <span className="muted">—</span>}</dd>
+            </div>
+          </dl>
+          <h3 className="subhead">Shards</h3>
+          {data.shards.length === 0 ? (
+            <p className="muted small">No shard has reported yet.</p>
+          ) : (
+            <ul className="shards">
+              {data.shards.map((shard) => {
+                const healthy = shard.fresh && shard.connected;
+                return (
+                  <li key={shard.shardId} className="shard" data-shard-id={shard.shardId}>
+                    <span className={`dot ${healthy ? "dot-online" : shard.fresh ? "dot-idle" : "dot-offline"}`} aria-hidden="true" />
+                    <span className="shard-name">
+                      Shard {shard.shardId + 1}/{shard.shardCount}
+                    </span>
+                    <span className="shard-status">{shard.status}</span>
+                    <span className="muted">{shard.pingMs === null ? "—" : `${shard.pingMs} ms`}</span>
+                    {!shard.fresh ? <span className="muted small">stale</span> : null}
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        </>
+      ) : null}
+    </section>
+  );
+}
