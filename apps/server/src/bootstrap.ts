@@ -52,12 +52,12 @@ export const seedDemoGuild = async (services: { runtime: ApiRuntime }, guild: De
       for (const member of guild.staff) {
         const email = `${member.handle.toLowerCase().replace(/[^a-z0-9._-]/g, "")}@demo.guildhall.invalid`;
         const id = yield* use("demo.user", async (db) => {
-          const existing = await db.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.email, email));
-          if (existing[0]) return existing[0].id;
-          const [row] = await db
+          // Insert-or-read, so that instances seeding at the same moment agree on one row.
+          await db
             .insert(schema.users)
             .values({ id: crypto.randomUUID(), name: member.name, email, emailVerified: true, discordId: member.discordId })
-            .returning({ id: schema.users.id });
+            .onConflictDoNothing();
+          const [row] = await db.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.email, email));
           return row!.id;
         });
         yield* directory.ensureStaff(DEFAULT_ORGANIZATION.id, id, "staff", "Moderator");

@@ -45,7 +45,8 @@ export type Auth = ReturnType<typeof createAuth>;
 
 /**
  * Creates a user who signs in with `email` + `password`, unless one with that email exists.
- * Returns the user's id either way and whether it was created. Rejects on database errors.
+ * Returns the user's id either way and whether it was created; safe when several server
+ * instances run it at once. Rejects on database errors.
  */
 export const ensurePasswordUser = async (
   auth: Auth,
@@ -54,12 +55,18 @@ export const ensurePasswordUser = async (
   const ctx = await auth.$context;
   const existing = await ctx.internalAdapter.findUserByEmail(user.email);
   if (existing) return { id: existing.user.id, created: false };
-  const created = await ctx.internalAdapter.createUser({
-    email: user.email,
-    name: user.name,
-    emailVerified: true,
-    discordId: user.discordId ?? null,
-  }, { method: "admin" });
+  let created: { id: string };
+  try {
+    created = await ctx.internalAdapter.createUser(
+      { email: user.email, name: user.name, emailVerified: true, discordId: user.discordId ?? null },
+      { method: "admin" },
+    );
+  } catch (error) {
+    // Another instance starting at the same moment may have created it first: that is fine.
+    const raced = await ctx.internalAdapter.findUserByEmail(user.email);
+    if (raced) return { id: raced.user.id, created: false };
+    throw error;
+  }
   await ctx.internalAdapter.linkAccount({
     userId: created.id,
     providerId: "credential",
