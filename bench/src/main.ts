@@ -11,10 +11,13 @@ const postgresUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0
 const results: Record<string, unknown> = { at: new Date().toISOString(), cpus: (await import("node:os")).cpus().length };
 
 if (wanted("presence")) {
-  const subscribers = 100;
+  // BENCH_SUBSCRIBERS / BENCH_RATES / BENCH_DATABASES narrow a run while investigating.
+  const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 100);
+  const rates = (process.env.BENCH_RATES ?? "200,1000").split(",").map(Number);
+  const databases = (process.env.BENCH_DATABASES ?? "postgres,pglite").split(",") as Array<"postgres" | "pglite">;
   const rows = [];
-  for (const database of ["postgres", "pglite"] as const) {
-    rows.push(...(await runPresenceBench({ rates: [200, 1_000], seconds: 10, subscribers, database, postgresUrl })));
+  for (const database of databases) {
+    rows.push(...(await runPresenceBench({ rates, seconds: 10, subscribers, database, postgresUrl })));
   }
   console.log(`\n${presenceReport(rows, subscribers)}\n`);
   const at1000 = rows.filter((r) => r.rate === 1_000);

@@ -32,11 +32,14 @@ for (let i = 0; i < input.subscribers; i++) {
         started = true;
       },
       onData: ({ data }) => {
-        if (data.type !== "presence") return;
-        const marker = data.change.customStatus;
-        if (!marker?.startsWith("bench:")) return;
-        const [, markerRun, sentAt] = marker.split(":");
-        if (markerRun === run) latencies.push(now() - Number(sentAt));
+        if (data.type !== "presences") return;
+        const receivedAt = now();
+        for (const change of data.changes) {
+          const marker = change.customStatus;
+          if (!marker?.startsWith("bench:")) continue;
+          const [, markerRun, sentAt] = marker.split(":");
+          if (markerRun === run) latencies.push(receivedAt - Number(sentAt));
+        }
       },
       onError: (error) => console.error("[subscribers] error:", error.message),
     },

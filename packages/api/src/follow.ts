@@ -5,8 +5,12 @@
  * two steps is lost, and nothing is sent twice.
  */
 
-/** What a follower yields: an item, or `reset` when the client fell too far behind to replay. */
-export type Followed<T> = { readonly type: "item"; readonly item: T } | { readonly type: "reset"; readonly cursor: number };
+/**
+ * What a follower yields: the items committed together (one NOTIFY, or one page of backfill,
+ * in id order), or `reset` when the client fell too far behind to replay. Yielding batches
+ * rather than single items keeps one message per burst per subscriber.
+ */
+export type Followed<T> = { readonly type: "items"; readonly items: ReadonlyArray<T> } | { readonly type: "reset"; readonly cursor: number };
 
 export interface FollowOptions<T extends { readonly id: number }> {
   /** Starts live delivery; returns the function that stops it. */
@@ -22,11 +26,14 @@ export interface FollowOptions<T extends { readonly id: number }> {
   readonly signal: AbortSignal | undefined;
   /** Most items replayed or buffered before the follower is told to `reset` (default 5,000). */
   readonly maxBacklog?: number;
+  /** Most items in one yielded batch (default 500). */
+  readonly maxBatch?: number;
 }
 
 /** Yields the items of a feed from a cursor on, live, until `signal` aborts. See {@link FollowOptions}. */
 export async function* follow<T extends { readonly id: number }>(options: FollowOptions<T>): AsyncGenerator<Followed<T>> {
   const maxBacklog = options.maxBacklog ?? 5_000;
+  const maxBatch = options.maxBatch ?? 500;
   let buffer: Array<T> = [];
   let overflowed = false;
   let wake: (() => void) | null = null;
@@ -53,10 +60,9 @@ export async function* follow<T extends { readonly id: number }>(options: Follow
         cursor = await options.latestId();
         yield { type: "reset", cursor };
       } else {
-        for (const item of missed) {
-          cursor = item.id;
-          if (options.accept(item)) yield { type: "item", item };
-        }
+        const accepted = missed.filter((item) => options.accept(item));
+        cursor = missed.at(-1)?.id ?? cursor;
+        for (let i = 0; i < accepted.length; i += maxBatch) yield { type: "items", items: accepted.slice(i, i + maxBatch) };
       }
     }
     while (!options.signal?.aborted) {
@@ -71,13 +77,11 @@ export async function* follow<T extends { readonly id: number }>(options: Follow
         wake = null;
         continue;
       }
-      const batch = buffer;
+      const fresh = buffer.filter((item) => item.id > cursor);
       buffer = [];
-      for (const item of batch) {
-        if (item.id <= cursor) continue;
-        cursor = item.id;
-        yield { type: "item", item };
-      }
+      if (fresh.length === 0) continue;
+      cursor = fresh[fresh.length - 1]!.id;
+      for (let i = 0; i < fresh.length; i += maxBatch) yield { type: "items", items: fresh.slice(i, i + maxBatch) };
     }
   } finally {
     unsubscribe();

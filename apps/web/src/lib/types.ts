@@ -22,4 +22,4 @@ export type Me = inferOutput<typeof trpc.session.me>;
 /** What `roster.live` sends: a presence change or a reset. */
 export type { RosterEvent };
 /** The presence change carried by a `{type: "presence"}` roster event. */
-export type PresenceChange = Extract<RosterEvent, { type: "presence" }>["change"];
+export type PresenceChange = Extract<RosterEvent, { type: "presences" }>["changes"][number];

@@ -1,5 +1,5 @@
 /**
- * Wires `roster.live` into the query cache: each presence change patches the cached
+ * Wires `roster.live` into the query cache: each batch of presence changes patches the cached
  * `roster.list` answer in place; a reset refetches it.
  */
 import { useQueryClient } from "@tanstack/react-query";
@@ -37,7 +37,10 @@ export function useRosterLive(cursor: number): LiveState {
             void queryClient.invalidateQueries({ queryKey: listKey, exact: true });
             return;
           }
-          queryClient.setQueryData(listKey, (snapshot) => snapshot && applyPresenceChange(snapshot, event.change));
+          queryClient.setQueryData(
+            listKey,
+            (snapshot) => snapshot && event.changes.reduce(applyPresenceChange, snapshot),
+          );
         },
         onError: (error) => {
           if (isUnauthorized(error)) redirectToSignIn();

@@ -71,7 +71,7 @@ export const botRouter = {
       signal,
     });
     for await (const event of stream) {
-      if (event.type === "item") yield tracked(String(event.item.id), event.item);
+      if (event.type === "items") for (const command of event.items) yield tracked(String(command.id), command);
     }
   }),
 

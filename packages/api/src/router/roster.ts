@@ -27,8 +27,13 @@ const HistoryInput = Schema.Struct({
 /** How often a live roster re-reads which Discord ids are staff (ms). */
 const STAFF_REFRESH_MS = 15_000;
 
-/** A roster event: one staff member's presence changed, or the client must refetch `roster.list`. */
-export type RosterEvent = { readonly type: "presence"; readonly change: PresenceChange } | { readonly type: "reset" };
+/**
+ * A roster event: staff presences that changed (committed together, oldest first), or
+ * `reset`: the client must refetch `roster.list`.
+ */
+export type RosterEvent =
+  | { readonly type: "presences"; readonly changes: ReadonlyArray<PresenceChange> }
+  | { readonly type: "reset" };
 
 export const rosterRouter = {
   /**
@@ -44,9 +49,9 @@ export const rosterRouter = {
     .query(({ ctx, input }) => run(ctx, Roster.use((roster) => roster.list(ctx.staff.organizationId, input.guildId)))),
 
   /**
-   * Live presence changes of the roster's staff, as `tracked(id, event)`: `{type: "presence",
-   * change}` per change, or `{type: "reset"}` when the client fell more than 5,000 changes
-   * behind and should refetch `roster.list`. Starts after `cursor` (or now); on reconnect the
+   * Live presence changes of the roster's staff, as `tracked(id, event)`: `{type: "presences",
+   * changes}` per committed batch (the id is its last change's), or `{type: "reset"}` when the
+   * client fell more than 5,000 changes behind and should refetch `roster.list`. Starts after `cursor` (or now); on reconnect the
    * client's `lastEventId` resumes it with nothing lost or repeated. Errors as `roster.list`.
    */
   live: staffProcedure.input(Schema.toStandardSchemaV1(LiveInput)).subscription(async function* ({ ctx, input, signal }) {
@@ -76,7 +81,7 @@ export const rosterRouter = {
       });
       for await (const event of stream) {
         if (event.type === "reset") yield tracked(String(event.cursor), { type: "reset" } as RosterEvent);
-        else yield tracked(String(event.item.id), { type: "presence", change: event.item } as RosterEvent);
+        else yield tracked(String(event.items.at(-1)!.id), { type: "presences", changes: event.items } as RosterEvent);
       }
     } finally {
       clearInterval(refresh);
