@@ -16,7 +16,8 @@ export interface Child<Ready> {
  */
 export const startChild = async <Ready>(entry: string, input: unknown): Promise<Child<Ready>> => {
   const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
-    execArgv: ["--import", "tsx"],
+    // BENCH_PROFILE=server-process (say) writes a V8 CPU profile of that child to /tmp.
+    execArgv: ["--import", "tsx", ...(process.env.BENCH_PROFILE && entry.includes(process.env.BENCH_PROFILE) ? ["--cpu-prof", "--cpu-prof-dir=/tmp/gh-prof"] : [])],
     env: { ...process.env, GUILDHALL_BENCH_INPUT: JSON.stringify(input) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -55,6 +56,19 @@ export const startChild = async <Ready>(entry: string, input: unknown): Promise<
 export const childInput = <A>(): A => {
   process.once("disconnect", () => process.exit(0));
   return JSON.parse(process.env.GUILDHALL_BENCH_INPUT ?? "{}") as A;
+};
+
+/**
+ * Event-loop delay of this process since the last call (ms): how long ready work waited.
+ * Used to find which process a latency tail comes from.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+export const takeLoopDelay = (): { p99: number; max: number } => {
+  const result = { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+  loopDelay.reset();
+  return result;
 };
 
 /** Sends a message to the parent. */

@@ -28,6 +28,8 @@ export interface PresenceRow {
   readonly p50: number;
   readonly p99: number;
   readonly max: number;
+  /** p99 of the first stage alone: emulator -> bot (ms resolution, the bot's clock). */
+  readonly toBotP99: number;
   readonly baselineP50: number;
   readonly baselineP99: number;
   readonly serverRssMb: number | null;
@@ -88,6 +90,8 @@ export const runPresenceBench = async (options: PresenceBenchOptions): Promise<P
     for (const rate of options.rates) {
       const run = randomUUID().slice(0, 8);
       await subscribers.request({ type: "start", run });
+      await server.request({ type: "stats" });
+      await bot.request({ type: "stats" });
       // Warm-up at the same rate, unmeasured: JIT, connection pools, caches.
       const drive = async (seconds: number, marker: string) => {
         const sentAt: number[] = [];
@@ -111,8 +115,13 @@ export const runPresenceBench = async (options: PresenceBenchOptions): Promise<P
       await drive(2, "warmup");
       const sentAt = await drive(options.seconds, run);
       await sleep(3_000);
-      const { latencies } = await subscribers.request<{ latencies: number[] }>({ type: "collect" });
-      const botStats = await bot.request<{ rssBytes: number }>({ type: "stats" });
+      type Loop = { p99: number; max: number };
+      const { latencies, toBot, loop: subscribersLoop } = await subscribers.request<{ latencies: number[]; toBot: number[]; loop: Loop }>({ type: "collect" });
+      const botStats = await bot.request<{ rssBytes: number; loop: Loop }>({ type: "stats" });
+      const serverStats = await server.request<{ rssBytes: number; loop: Loop }>({ type: "stats" });
+      if (process.env.BENCH_VERBOSE) {
+        console.log(`event-loop delay p99/max (ms): server ${serverStats.loop.p99.toFixed(0)}/${serverStats.loop.max.toFixed(0)}, bot ${botStats.loop.p99.toFixed(0)}/${botStats.loop.max.toFixed(0)}, subscribers ${subscribersLoop.p99.toFixed(0)}/${subscribersLoop.max.toFixed(0)}`);
+      }
       const phase = Math.random() * OLD_POLL_INTERVAL_MS;
       const staleness = sentAt.map((t) => (((phase - t) % OLD_POLL_INTERVAL_MS) + OLD_POLL_INTERVAL_MS) % OLD_POLL_INTERVAL_MS);
       rows.push({
@@ -124,9 +133,10 @@ export const runPresenceBench = async (options: PresenceBenchOptions): Promise<P
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
         max: percentile(latencies, 100),
+        toBotP99: percentile(toBot, 99),
         baselineP50: percentile(staleness, 50),
         baselineP99: percentile(staleness, 99),
-        serverRssMb: null,
+        serverRssMb: Math.round(serverStats.rssBytes / 1_048_576),
         botRssMb: Math.round(botStats.rssBytes / 1_048_576),
       });
     }
@@ -148,7 +158,7 @@ export const presenceReport = (rows: ReadonlyArray<PresenceRow>, subscribers: nu
     `Baseline: the old 2-minute poll (Celery beat), staleness of the same events. Target: p99 <= 100 ms at 1,000 updates/s.`,
     "",
     table(
-      ["database", "updates/s", "sent", "delivered", "p50", "p99", "max", "baseline p50", "baseline p99", "p99 vs baseline", "bot RSS"],
+      ["database", "updates/s", "sent", "delivered", "p50", "p99", "max", "p99 to bot", "baseline p50", "baseline p99", "p99 vs baseline", "bot RSS"],
       rows.map((r) => [
         r.database,
         r.rate.toLocaleString("en"),
@@ -157,6 +167,7 @@ export const presenceReport = (rows: ReadonlyArray<PresenceRow>, subscribers: nu
         ms(r.p50),
         ms(r.p99),
         ms(r.max),
+        ms(r.toBotP99),
         ms(r.baselineP50),
         ms(r.baselineP99),
         `${Math.round(r.baselineP99 / r.p99).toLocaleString("en")}x fresher`,

@@ -1,6 +1,6 @@
 /** Bench child: the Guildhall server with an admin and the bench guild's staff. */
 import { ensureFirstAdmin, seedDemoGuild, startServer } from "@guildhall/server";
-import { childInput, tellParent } from "./child";
+import { childInput, takeLoopDelay, tellParent } from "./child";
 
 interface Input {
   databaseUrl?: string;
@@ -21,4 +21,7 @@ const server = await startServer({
   },
 });
 tellParent({ url: server.url, port: server.port, botKey: server.botKey });
+process.on("message", (message: { type: string }) => {
+  if (message.type === "stats") tellParent({ rssBytes: process.memoryUsage().rss, loop: takeLoopDelay() });
+});
 process.once("SIGTERM", () => void server.close().finally(() => process.exit(0)));

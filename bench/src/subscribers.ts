@@ -5,7 +5,7 @@
  * clocks are `performance.timeOrigin + performance.now()` on this machine).
  */
 import { createClient, type GuildhallClient } from "@guildhall/api";
-import { childInput, tellParent } from "./child";
+import { childInput, takeLoopDelay, tellParent } from "./child";
 
 interface Input {
   url: string;
@@ -17,6 +17,8 @@ const now = () => performance.timeOrigin + performance.now();
 const input = childInput<Input>();
 const clients: GuildhallClient[] = [];
 let latencies: number[] = [];
+/** Per sample, the part from the emulator to the bot (the bot stamps `observedAt` when it reads the event). */
+let toBot: number[] = [];
 let run = "";
 let connected = 0;
 
@@ -38,7 +40,9 @@ for (let i = 0; i < input.subscribers; i++) {
           const marker = change.customStatus;
           if (!marker?.startsWith("bench:")) continue;
           const [, markerRun, sentAt] = marker.split(":");
-          if (markerRun === run) latencies.push(receivedAt - Number(sentAt));
+          if (markerRun !== run) continue;
+          latencies.push(receivedAt - Number(sentAt));
+          toBot.push(Date.parse(change.observedAt) - Number(sentAt));
         }
       },
       onError: (error) => console.error("[subscribers] error:", error.message),
@@ -57,10 +61,12 @@ process.on("message", (message: { type: "start"; run: string } | { type: "collec
   if (message.type === "start") {
     run = message.run;
     latencies = [];
+    toBot = [];
     tellParent({ ok: true });
   } else {
-    tellParent({ latencies, rssBytes: process.memoryUsage().rss });
+    tellParent({ latencies, toBot, rssBytes: process.memoryUsage().rss, loop: takeLoopDelay() });
     latencies = [];
+    toBot = [];
   }
 });
 process.once("SIGTERM", () => {

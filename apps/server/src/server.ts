@@ -6,6 +6,7 @@ import {
   createContext,
   type ContextDeps,
   makeRuntime,
+  sharingJsonEncoder,
 } from "@guildhall/api";
 import { Database } from "@guildhall/db";
 import { Presences } from "@guildhall/sync";
@@ -168,6 +169,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     createContext: ({ req, info }) =>
       createContext(deps, { headers: headersOf(req), connectionParams: info.connectionParams }),
     keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
+    // One presence batch goes to every subscriber of a guild: serialize it once.
+    experimental_encoder: sharingJsonEncoder,
   });
   server.on("upgrade", (req, socket, head) => {
     const path = (req.url ?? "/").split("?")[0];

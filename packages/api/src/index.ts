@@ -11,6 +11,7 @@ export { type AppRouter, appRouter } from "./root";
 export type { RosterEvent } from "./router/roster";
 export { MAX_PRESENCE_BATCH } from "./router/bot";
 export { makeRuntime } from "./runtime";
+export { share, sharingJsonEncoder } from "./shared";
 export {
   type ApiRuntime,
   type ApiServices,

@@ -1,7 +1,7 @@
 import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db";
 import { and, asc, between, eq, gt, sql } from "drizzle-orm";
 import { Context, Effect, Layer } from "effect";
-import { encodePayload, Feed } from "./Feed";
+import { Feed, MAX_NOTIFY_BYTES } from "./Feed";
 import type { PresenceChange, PresenceStatus, PresenceUpdate } from "./model";
 
 /** The NOTIFY channel presence changes travel on. */
@@ -33,9 +33,6 @@ const toChange = (row: typeof schema.presenceSamples.$inferSelect): PresenceChan
   clientStatus: row.clientStatus,
   observedAt: row.observedAt.toISOString(),
 });
-
-/** How long a "guild unknown" answer is trusted before the guilds table is read again (ms). */
-const KNOWN_GUILDS_TTL_MS = 5_000;
 
 /**
  * Presence storage and its live feed.
@@ -98,79 +95,78 @@ export class Presences extends Context.Service<
       );
       yield* database.listen(PRESENCE_CHANNEL, (payload) => feed.receive(payload));
 
-      let knownGuilds = new Set<string>();
-      let knownGuildsAt = 0;
-      const guildIsKnown = async (guildId: string) => {
-        if (knownGuilds.has(guildId)) return true;
-        if (Date.now() - knownGuildsAt > KNOWN_GUILDS_TTL_MS) {
-          const rows = await database.db.select({ id: schema.guilds.id }).from(schema.guilds);
-          knownGuilds = new Set(rows.map((r) => r.id));
-          knownGuildsAt = Date.now();
-        }
-        return knownGuilds.has(guildId);
-      };
-
       const applyBatch = Effect.fn("Presences.applyBatch")(function* (updates: ReadonlyArray<PresenceUpdate>) {
-        return yield* use("presence.applyBatch", async (db) => {
-          const accepted: Array<PresenceUpdate> = [];
-          for (const update of updates) if (await guildIsKnown(update.guildId)) accepted.push(update);
-          const ignored = updates.length - accepted.length;
-          if (accepted.length === 0) return { applied: 0, ignored, lastId: null };
-
-          // Only the latest update per (guild, user) reaches the upsert: Postgres refuses to
-          // update one row twice in a single INSERT ... ON CONFLICT.
-          const latest = new Map<string, PresenceUpdate>();
-          for (const update of accepted) latest.set(`${update.guildId}:${update.userId}`, update);
-
-          return db.transaction(async (tx) => {
-            const inserted = await tx
-              .insert(schema.presenceSamples)
-              .values(
-                accepted.map((u) => ({
-                  guildId: u.guildId,
-                  userId: u.userId,
-                  status: u.status,
-                  customStatus: u.customStatus,
-                  activities: u.activities,
-                  clientStatus: u.clientStatus,
-                  observedAt: new Date(u.observedAt),
-                })),
-              )
-              .returning();
-            await tx
-              .insert(schema.presences)
-              .values(
-                [...latest.values()].map((u) => ({
-                  guildId: u.guildId,
-                  userId: u.userId,
-                  status: u.status,
-                  customStatus: u.customStatus,
-                  activities: u.activities,
-                  clientStatus: u.clientStatus,
-                  updatedAt: new Date(u.observedAt),
-                  lastSeenAt: u.status === "offline" ? null : new Date(u.observedAt),
-                })),
-              )
-              .onConflictDoUpdate({
-                target: [schema.presences.guildId, schema.presences.userId],
-                set: {
-                  status: sql`excluded.status`,
-                  customStatus: sql`excluded.custom_status`,
-                  activities: sql`excluded.activities`,
-                  clientStatus: sql`excluded.client_status`,
-                  updatedAt: sql`excluded.updated_at`,
-                  // Someone going offline was last seen at that moment; offline -> offline keeps the old time.
-                  lastSeenAt: sql`case when excluded.status <> 'offline' or ${schema.presences.status} <> 'offline' then excluded.updated_at else ${schema.presences.lastSeenAt} end`,
-                },
-                setWhere: sql`${schema.presences.updatedAt} <= excluded.updated_at`,
-              });
-            const changes = inserted.map(toChange);
-            const first = changes[0]!;
-            const last = changes[changes.length - 1]!;
-            await tx.execute(sql`select pg_notify(${PRESENCE_CHANNEL}, ${encodePayload(changes, first.id, last.id)})`);
-            return { applied: changes.length, ignored, lastId: last.id };
-          });
-        });
+        if (updates.length === 0) return { applied: 0, ignored: 0, lastId: null };
+        const input = JSON.stringify(
+          updates.map((u, ord) => ({
+            ord,
+            guild_id: u.guildId,
+            user_id: u.userId,
+            status: u.status,
+            custom_status: u.customStatus,
+            activities: u.activities,
+            client_status: u.clientStatus,
+            observed_at: new Date(u.observedAt).toISOString(),
+          })),
+        );
+        // One statement, so one round trip and one implicit transaction: append the samples
+        // (updates for guilds no organization links are dropped), upsert the latest presence
+        // per user (Postgres refuses to update one row twice in a statement, hence DISTINCT ON),
+        // and NOTIFY every instance with the stored changes, or their id range when the
+        // payload would pass Postgres' 8,000-byte limit. The notification is sent on commit.
+        const rows = yield* use("presence.applyBatch", (db) =>
+          executeRows<{ applied: number | string; from_id: number | string | null; to_id: number | string | null }>(
+            db,
+            sql`with input as (
+                  select x.* from jsonb_to_recordset(${input}::jsonb) as x(
+                    ord int, guild_id text, user_id text, status text, custom_status text,
+                    activities jsonb, client_status jsonb, observed_at timestamptz)
+                  where exists (select 1 from guilds g where g.id = x.guild_id)
+                ),
+                stored as (
+                  insert into presence_samples (guild_id, user_id, status, custom_status, activities, client_status, observed_at)
+                  select guild_id, user_id, status, custom_status, activities, client_status, observed_at from input order by ord
+                  returning *
+                ),
+                latest as (
+                  select distinct on (guild_id, user_id) * from input order by guild_id, user_id, ord desc
+                ),
+                upserted as (
+                  insert into presences as p (guild_id, user_id, status, custom_status, activities, client_status, updated_at, last_seen_at)
+                  select guild_id, user_id, status, custom_status, activities, client_status, observed_at,
+                         case when status <> 'offline' then observed_at end
+                  from latest
+                  on conflict (guild_id, user_id) do update set
+                    status = excluded.status,
+                    custom_status = excluded.custom_status,
+                    activities = excluded.activities,
+                    client_status = excluded.client_status,
+                    updated_at = excluded.updated_at,
+                    -- Someone going offline was last seen at that moment; offline -> offline keeps the old time.
+                    last_seen_at = case when excluded.status <> 'offline' or p.status <> 'offline'
+                                        then excluded.updated_at else p.last_seen_at end
+                  where p.updated_at <= excluded.updated_at
+                ),
+                summary as (
+                  select count(*) as applied, min(id) as from_id, max(id) as to_id,
+                         json_agg(json_build_object(
+                           'id', id, 'guildId', guild_id, 'userId', user_id, 'status', status,
+                           'customStatus', custom_status, 'activities', activities, 'clientStatus', client_status,
+                           'observedAt', to_char(observed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                         ) order by id)::text as items
+                  from stored
+                )
+                select applied, from_id, to_id,
+                       case when applied > 0 then pg_notify(${PRESENCE_CHANNEL},
+                         case when octet_length(items) < ${MAX_NOTIFY_BYTES - 16}
+                              then '{"items":' || items || '}'
+                              else json_build_object('range', json_build_array(from_id, to_id))::text end) end as notified
+                from summary`,
+          ),
+        );
+        const summary = rows[0];
+        const applied = Number(summary?.applied ?? 0);
+        return { applied, ignored: updates.length - applied, lastId: summary?.to_id == null ? null : Number(summary.to_id) };
       });
 
       const changesSince = (guildId: string, afterId: number, limit: number) =>

@@ -62,6 +62,22 @@ layer(Services)("presences", (it) => {
     }),
   );
 
+  it.effect("a batch too large for one NOTIFY payload is announced by id range and read back whole", () =>
+    Effect.gen(function* () {
+      const presences = yield* Presences;
+      const heard: PresenceChange[] = [];
+      const unsubscribe = presences.subscribe((changes) => heard.push(...changes));
+      const t0 = Date.now() - 10_000;
+      const batch = Array.from({ length: 80 }, (_, i) => update(String(500 + i), "online", t0 + i, `status ${"x".repeat(120)} ${i}`));
+      const result = yield* presences.applyBatch(batch);
+      expect(result.applied).toBe(80);
+      yield* waitFor(() => (heard.length >= 80 ? true : undefined));
+      unsubscribe();
+      expect(heard.map((c) => c.userId)).toEqual(batch.map((u) => u.userId));
+      expect(heard[79]).toMatchObject({ customStatus: batch[79]!.customStatus, observedAt: new Date(t0 + 79).toISOString() });
+    }),
+  );
+
   it.effect("the roster joins staff with presence, marks unlinked staff, and tracks last seen", () =>
     Effect.gen(function* () {
       const { db } = yield* Database;

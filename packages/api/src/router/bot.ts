@@ -67,7 +67,7 @@ export const botRouter = {
       backfill: (afterId, limit) => run(ctx, bot.commandsSince(afterId, limit, COMMAND_REPLAY_MS)),
       latestId: () => run(ctx, bot.latestCommandId()),
       after: cursorOf(input.lastEventId) ?? 0,
-      accept: () => true,
+      select: (commands) => commands,
       signal,
     });
     for await (const event of stream) {

@@ -4,7 +4,8 @@ import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
 import { follow } from "../follow";
 import { Cursor, cursorOf } from "../schema";
-import { run, staffProcedure } from "../trpc";
+import { share } from "../shared";
+import { type Context, run, staffProcedure } from "../trpc";
 
 const GuildInput = Schema.Struct({ guildId: Schema.optional(Snowflake) });
 
@@ -26,6 +27,66 @@ const HistoryInput = Schema.Struct({
 
 /** How often a live roster re-reads which Discord ids are staff (ms). */
 const STAFF_REFRESH_MS = 15_000;
+
+/**
+ * The Discord ids of each guild's linked staff, shared by every live roster of that guild
+ * (so they filter a batch once, and share the resulting event; see `share`). Re-read in the
+ * background once older than STAFF_REFRESH_MS.
+ */
+type StaffSets = Map<string, { ids: ReadonlySet<string>; loadedAt: number; refreshing: boolean }>;
+const staffSetsByRuntime = new WeakMap<Context["runtime"], StaffSets>();
+const staffSetsOf = (ctx: Pick<Context, "runtime">): StaffSets => {
+  let sets = staffSetsByRuntime.get(ctx.runtime);
+  if (!sets) staffSetsByRuntime.set(ctx.runtime, (sets = new Map()));
+  return sets;
+};
+
+const staffSetOf = async (ctx: Pick<Context, "runtime">, guildId: string): Promise<ReadonlySet<string>> => {
+  const staffSets = staffSetsOf(ctx);
+  const cached = staffSets.get(guildId);
+  if (cached) return cached.ids;
+  const ids = new Set(await run(ctx, Directory.use((d) => d.staffDiscordIdsOfGuild(guildId))));
+  staffSets.set(guildId, { ids, loadedAt: Date.now(), refreshing: false });
+  return ids;
+};
+
+const currentStaffSet = (ctx: Pick<Context, "runtime">, guildId: string): ReadonlySet<string> => {
+  const staffSets = staffSetsOf(ctx);
+  const entry = staffSets.get(guildId)!;
+  if (!entry.refreshing && Date.now() - entry.loadedAt > STAFF_REFRESH_MS) {
+    entry.refreshing = true;
+    run(ctx, Directory.use((d) => d.staffDiscordIdsOfGuild(guildId)))
+      .then((ids) => staffSets.set(guildId, { ids: new Set(ids), loadedAt: Date.now(), refreshing: false }))
+      .catch(() => (entry.refreshing = false));
+  }
+  return entry.ids;
+};
+
+/** Per committed batch and staff set, the staff changes of the guild: computed once, shared. */
+const selections = new WeakMap<ReadonlyArray<PresenceChange>, WeakMap<ReadonlySet<string>, ReadonlyArray<PresenceChange>>>();
+
+const selectStaffChanges = (
+  batch: ReadonlyArray<PresenceChange>,
+  guildId: string,
+  staff: ReadonlySet<string>,
+): ReadonlyArray<PresenceChange> => {
+  let byStaff = selections.get(batch);
+  if (!byStaff) selections.set(batch, (byStaff = new WeakMap()));
+  let selected = byStaff.get(staff);
+  if (!selected) byStaff.set(staff, (selected = batch.filter((c) => c.guildId === guildId && staff.has(c.userId))));
+  return selected;
+};
+
+const events = new WeakMap<ReadonlyArray<PresenceChange>, RosterEvent>();
+
+/** The (shared) event carrying `changes`. */
+const eventFor = (changes: ReadonlyArray<PresenceChange>): RosterEvent => {
+  const cached = events.get(changes);
+  if (cached) return cached;
+  const event: RosterEvent = share({ type: "presences", changes });
+  events.set(changes, event);
+  return event;
+};
 
 /**
  * A roster event: staff presences that changed (committed together, oldest first), or
@@ -55,36 +116,20 @@ export const rosterRouter = {
    * client's `lastEventId` resumes it with nothing lost or repeated. Errors as `roster.list`.
    */
   live: staffProcedure.input(Schema.toStandardSchemaV1(LiveInput)).subscription(async function* ({ ctx, input, signal }) {
-    const { guild, staffIds } = await run(
-      ctx,
-      Effect.gen(function* () {
-        const directory = yield* Directory;
-        const guild = yield* directory.guildFor(ctx.staff.organizationId, input.guildId);
-        return { guild, staffIds: yield* directory.staffDiscordIdsOfGuild(guild.id) };
-      }),
-    );
-    let staff = new Set(staffIds);
-    const refresh = setInterval(() => {
-      run(ctx, Directory.use((d) => d.staffDiscordIdsOfGuild(guild.id)))
-        .then((ids) => (staff = new Set(ids)))
-        .catch(() => {});
-    }, STAFF_REFRESH_MS);
+    const guild = await run(ctx, Directory.use((d) => d.guildFor(ctx.staff.organizationId, input.guildId)));
+    await staffSetOf(ctx, guild.id);
     const presences = await run(ctx, Presences.use(Effect.succeed));
-    try {
-      const stream = follow<PresenceChange>({
-        subscribe: (push) => presences.subscribe(push),
-        backfill: (afterId, limit) => run(ctx, presences.changesSince(guild.id, afterId, limit)),
-        latestId: () => run(ctx, presences.latestId(guild.id)),
-        after: cursorOf(input.lastEventId ?? input.cursor),
-        accept: (change) => change.guildId === guild.id && staff.has(change.userId),
-        signal,
-      });
-      for await (const event of stream) {
-        if (event.type === "reset") yield tracked(String(event.cursor), { type: "reset" } as RosterEvent);
-        else yield tracked(String(event.items.at(-1)!.id), { type: "presences", changes: event.items } as RosterEvent);
-      }
-    } finally {
-      clearInterval(refresh);
+    const stream = follow<PresenceChange>({
+      subscribe: (push) => presences.subscribe(push),
+      backfill: (afterId, limit) => run(ctx, presences.changesSince(guild.id, afterId, limit)),
+      latestId: () => run(ctx, presences.latestId(guild.id)),
+      after: cursorOf(input.lastEventId ?? input.cursor),
+      select: (batch) => selectStaffChanges(batch, guild.id, currentStaffSet(ctx, guild.id)),
+      signal,
+    });
+    for await (const event of stream) {
+      if (event.type === "reset") yield tracked(String(event.cursor), { type: "reset" } as RosterEvent);
+      else yield tracked(String(event.items.at(-1)!.id), eventFor(event.items));
     }
   }),
 
