@@ -122,8 +122,12 @@ export const runPresenceBench = async (options: PresenceBenchOptions): Promise<P
       if (process.env.BENCH_VERBOSE) {
         console.log(`event-loop delay p99/max (ms): server ${serverStats.loop.p99.toFixed(0)}/${serverStats.loop.max.toFixed(0)}, bot ${botStats.loop.p99.toFixed(0)}/${botStats.loop.max.toFixed(0)}, subscribers ${subscribersLoop.p99.toFixed(0)}/${subscribersLoop.max.toFixed(0)}`);
       }
-      const phase = Math.random() * OLD_POLL_INTERVAL_MS;
-      const staleness = sentAt.map((t) => (((phase - t) % OLD_POLL_INTERVAL_MS) + OLD_POLL_INTERVAL_MS) % OLD_POLL_INTERVAL_MS);
+      // The old system polled every 2 minutes: a change became visible at the next poll. Over
+      // the same events, and every poll phase (0.5 s apart), that is how stale the roster was.
+      const staleness: number[] = [];
+      for (let phase = 0; phase < OLD_POLL_INTERVAL_MS; phase += 500) {
+        for (const t of sentAt) staleness.push((((phase - t) % OLD_POLL_INTERVAL_MS) + OLD_POLL_INTERVAL_MS) % OLD_POLL_INTERVAL_MS);
+      }
       rows.push({
         database: options.database,
         rate,

@@ -66,6 +66,8 @@ export const wsClient = createWSClient({
   lazy: { enabled: true, closeMs: 2_000 },
   // The server pings every 15 s; our own pings notice a dead link (sleep, Wi-Fi change) sooner.
   keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
+  // A live dashboard should come back quickly: 0.5 s doubling, capped at 5 s (tRPC's default caps at 30 s).
+  retryDelayMs: (attempt) => Math.min(500 * 2 ** attempt, 5_000),
 });
 
 /** The typed tRPC client: subscriptions over the WebSocket, everything else batched over HTTP. */

@@ -1,0 +1,30 @@
+import { EmulatorControl, type GuildSummary } from "@guildhall/emulator";
+import { expect, type Page, test as base } from "@playwright/test";
+import { EMULATOR_PORT } from "../playwright.config";
+
+export const ADMIN = { email: "admin@guildhall.local", password: "guildhall-demo" };
+
+/** Signs in through the form, as a person would, and waits for the roster. */
+export const signIn = async (page: Page): Promise<void> => {
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/sign-in/);
+  await page.locator('input[name="email"]').fill(ADMIN.email);
+  await page.locator('input[name="password"]').fill(ADMIN.password);
+  await page.locator('button[type="submit"]').click();
+  await expect(page).toHaveURL(/\/roster/);
+  await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
+};
+
+/** The emulator's control API and the demo guild it seeded. */
+export const test = base.extend<{ emulator: EmulatorControl; demo: GuildSummary }>({
+  emulator: async ({}, use) => {
+    await use(new EmulatorControl(`http://127.0.0.1:${EMULATOR_PORT}`));
+  },
+  demo: async ({ emulator }, use) => {
+    const [guild] = await emulator.guilds();
+    if (!guild) throw new Error("the emulator has no demo guild");
+    await use(guild);
+  },
+});
+
+export { expect };
