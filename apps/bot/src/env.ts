@@ -2,7 +2,11 @@
  * The bot's configuration: the one place that reads `process.env`, validated at start-up.
  * Secrets (DISCORD_TOKEN, GUILDHALL_BOT_KEY) are never printed.
  */
-import { Schema } from "effect";
+import { Cause, Option, Schema } from "effect";
+
+/** Each failing variable with what is wrong, e.g. `Expected an integer\n  at ["PORT"]`. Values are not echoed. */
+const describeFailure = (cause: Cause.Cause<Schema.SchemaError>): string =>
+  Option.match(Cause.findErrorOption(cause), { onNone: () => Cause.pretty(cause), onSome: (error) => error.message });
 
 const Url = Schema.String.check(Schema.isPattern(/^https?:\/\//, { message: "must be an http(s) URL" }));
 
@@ -24,7 +28,7 @@ export interface BotEnv {
 }
 
 /**
- * Reads DISCORD_TOKEN and GUILDHALL_BOT_KEY (required), GUILDHALL_SERVER_URL (default
+ * Reads DISCORD_TOKEN and GUILDHALL_BOT_KEY (required; main.ts fills the token from the emulator when unset), GUILDHALL_SERVER_URL (default
  * http://127.0.0.1:3000), DISCORD_API_URL / DISCORD_CDN_URL (default Discord's own; set them
  * to an emulator's `/api` and `/cdn`). Throws an Error naming each bad variable.
  */
@@ -33,7 +37,7 @@ export const readBotEnv = (source: Record<string, string | undefined> = process.
     Object.keys(Env.fields).flatMap((key) => (source[key] ? [[key, source[key]]] : [])),
   );
   const result = Schema.decodeUnknownExit(Env)(picked, { errors: "all" });
-  if (result._tag === "Failure") throw new Error(`Invalid environment: ${String(result.cause)}`);
+  if (result._tag === "Failure") throw new Error(`Invalid environment:\n${describeFailure(result.cause)}`);
   const env = result.value;
   return {
     token: env.DISCORD_TOKEN,

@@ -1,8 +1,21 @@
-/** The bot on its own (docker-compose, or beside a separately run server). */
+/**
+ * The bot on its own (docker-compose, or beside a separately run server).
+ * With DISCORD_TOKEN it connects to Discord. Without it, to the emulator at EMULATOR_URL
+ * (default http://127.0.0.1:3001, as `npm run emulator` starts it), taking the token and
+ * URLs from the emulator's control API.
+ */
+import { EmulatorControl } from "@guildhall/emulator";
 import { startBot } from "./bot";
 import { readBotEnv } from "./env";
 
-const env = readBotEnv();
+const fromEmulator = async () => {
+  const url = process.env.EMULATOR_URL ?? "http://127.0.0.1:3001";
+  const info = await new EmulatorControl(url).info();
+  console.log(`[bot] no DISCORD_TOKEN: using the Discord emulator at ${info.url}`);
+  return { DISCORD_TOKEN: info.token, DISCORD_API_URL: info.apiUrl, DISCORD_CDN_URL: info.cdnUrl };
+};
+
+const env = readBotEnv({ ...process.env, ...(process.env.DISCORD_TOKEN ? {} : await fromEmulator()) });
 const bot = await startBot(env);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

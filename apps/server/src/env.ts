@@ -2,7 +2,11 @@
  * The server's configuration: the one place that reads `process.env`, validated at start-up.
  * A bad value stops the server with a message naming the variable; secrets are never printed.
  */
-import { Schema } from "effect";
+import { Cause, Option, Schema } from "effect";
+
+/** Each failing variable with what is wrong, e.g. `Expected an integer\n  at ["PORT"]`. Values are not echoed. */
+const describeFailure = (cause: Cause.Cause<Schema.SchemaError>): string =>
+  Option.match(Cause.findErrorOption(cause), { onNone: () => Cause.pretty(cause), onSome: (error) => error.message });
 
 const Port = Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 0, maximum: 65_535 }));
 
@@ -46,7 +50,7 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
   );
   const result = Schema.decodeUnknownExit(Env)(picked, { errors: "all" });
   if (result._tag === "Failure") {
-    throw new EnvError(`Invalid environment: ${String(result.cause).replace(/^.*?Error: /s, "")}`);
+    throw new EnvError(`Invalid environment:\n${describeFailure(result.cause)}`);
   }
   const env = result.value;
   return {
