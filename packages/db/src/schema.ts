@@ -159,7 +159,10 @@ export const guildMembers = pgTable(
     dateModified: updatedAt(),
     dateLeft: timestamp({ withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.guildId, t.userId] })],
+  (t) => [
+    primaryKey({ columns: [t.guildId, t.userId] }),
+    index("guild_members_present_idx").on(t.guildId, t.dateLeft),
+  ],
 );
 
 export type PresenceStatus = "online" | "idle" | "dnd" | "offline";
@@ -254,3 +257,112 @@ export const botCommands = pgTable(
   },
   (t) => [index("bot_commands_created_idx").on(t.createdAt)],
 );
+
+// ---------------------------------------------------------------- member sync
+
+/** A guild's roles as Discord reports them. `permissions` is Discord's bitfield as a decimal string. */
+export const guildRoles = pgTable(
+  "guild_roles",
+  {
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    id: text().notNull(),
+    name: text().notNull(),
+    color: integer().notNull().default(0),
+    position: integer().notNull().default(0),
+    managed: boolean().notNull().default(false),
+    permissions: text().notNull().default("0"),
+    dateCreated: createdAt(),
+    dateModified: updatedAt(),
+    dateDeleted: timestamp({ withTimezone: true }),
+  },
+  (t) => [primaryKey({ columns: [t.guildId, t.id] })],
+);
+
+/** Each stay of a member in a guild: a rejoin opens a new row, a leave closes the open one. */
+export const guildMembershipHistory = pgTable(
+  "guild_membership_history",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    guildId: text().notNull(),
+    userId: text().notNull(),
+    joinedAt: timestamp({ withTimezone: true }),
+    firstSeenAt: timestamp({ withTimezone: true }).notNull(),
+    leftAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index("membership_history_member_idx").on(t.guildId, t.userId, t.id)],
+);
+
+export type SyncTrigger = "command" | "button" | "schedule" | "rest" | "api";
+export type SyncStatus = "running" | "completed" | "incomplete" | "failed";
+
+/**
+ * One full member sync of a guild. At most one runs per guild at a time (partial unique
+ * index). Counts are filled in as chunks are applied; `reason` says why a run did not complete.
+ */
+export const memberSyncRuns = pgTable(
+  "member_sync_runs",
+  {
+    id: text().primaryKey(),
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    trigger: text({ enum: ["command", "button", "schedule", "rest", "api"] }).notNull(),
+    source: text({ enum: ["gateway", "rest", "legacy"] }).notNull(),
+    requestedBy: text(),
+    status: text({ enum: ["running", "completed", "incomplete", "failed"] }).notNull().default("running"),
+    nonce: text(),
+    chunkCount: integer(),
+    chunksReceived: integer().notNull().default(0),
+    rowsReceived: integer().notNull().default(0),
+    created: integer().notNull().default(0),
+    updated: integer().notNull().default(0),
+    rejoined: integer().notNull().default(0),
+    unchanged: integer().notNull().default(0),
+    markedLeft: integer().notNull().default(0),
+    reason: text(),
+    startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    heartbeatAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("member_sync_runs_one_running").on(t.guildId).where(sql`status = 'running'`),
+    index("member_sync_runs_guild_idx").on(t.guildId, t.startedAt),
+  ],
+);
+
+/** The chunks of a run that arrived: a snapshot is complete when every index 0..chunk_count-1 is here. */
+export const memberSyncChunks = pgTable(
+  "member_sync_chunks",
+  {
+    runId: text()
+      .notNull()
+      .references(() => memberSyncRuns.id, { onDelete: "cascade" }),
+    chunkIndex: integer().notNull(),
+    members: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.chunkIndex] })],
+);
+
+/** Who a running sync has seen so far; emptied when the run ends. */
+export const memberSyncSeen = pgTable(
+  "member_sync_seen",
+  {
+    runId: text()
+      .notNull()
+      .references(() => memberSyncRuns.id, { onDelete: "cascade" }),
+    userId: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.userId] })],
+);
+
+/** Per-guild member sync settings: the schedule, and a role (besides Manage Guild) allowed to run /sync_members. */
+export const guildSettings = pgTable("guild_settings", {
+  guildId: text()
+    .primaryKey()
+    .references(() => guilds.id, { onDelete: "cascade" }),
+  syncIntervalMinutes: integer(),
+  syncAdminRoleId: text(),
+  updatedAt: updatedAt(),
+});

@@ -7,6 +7,8 @@ export * from "./Bot";
 export * from "./Directory";
 export * from "./errors";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
+export * from "./MemberSync";
+export * from "./members";
 export * from "./model";
 export * from "./Presences";
 export * from "./Roster";
@@ -14,8 +16,11 @@ export * from "./Roster";
 import { Layer } from "effect";
 import { Bot } from "./Bot";
 import { Directory } from "./Directory";
+import { MemberSync } from "./MemberSync";
 import { Presences } from "./Presences";
 import { Roster } from "./Roster";
 
 /** Every sync service, wired together; needs only the `Database` service. */
-export const SyncLayer = Roster.layer.pipe(Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, Bot.layer)));
+export const SyncLayer = Roster.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, Bot.layer, MemberSync.layer)),
+);
