@@ -4,6 +4,7 @@
  * health and command queue. No tRPC, React or discord.js here.
  */
 export * from "./Bot";
+export * from "./Comparison";
 export * from "./Directory";
 export * from "./errors";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
@@ -15,6 +16,7 @@ export * from "./Roster";
 
 import { Layer } from "effect";
 import { Bot } from "./Bot";
+import { Comparison } from "./Comparison";
 import { Directory } from "./Directory";
 import { MemberSync } from "./MemberSync";
 import { Presences } from "./Presences";
@@ -22,5 +24,5 @@ import { Roster } from "./Roster";
 
 /** Every sync service, wired together; needs only the `Database` service. */
 export const SyncLayer = Roster.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, Bot.layer, MemberSync.layer)),
+  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, Bot.layer, MemberSync.layer, Comparison.layer)),
 );

@@ -2,7 +2,7 @@ import { Database, schema } from "@guildhall/db";
 import { expect, layer } from "@effect/vitest";
 import { and, eq } from "drizzle-orm";
 import { Effect, Layer } from "effect";
-import { Directory, MemberSync, type MemberSnapshot, SyncLayer } from "../src";
+import { Comparison, Directory, MemberSync, type MemberSnapshot, SyncLayer } from "../src";
 
 const Services = SyncLayer.pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 const GUILD = "300000000000000001";
@@ -132,6 +132,44 @@ layer(Services)("member sync", (it) => {
       expect(yield* sync.removeLive(GUILD, member(5_000).userId)).toBe("left");
       expect(yield* sync.removeLive(GUILD, member(5_000).userId)).toBe("unchanged");
       expect(yield* sync.upsertLive(GUILD, member(5_000))).toBe("rejoined");
+    }),
+  );
+});
+
+layer(Services)("comparison", (it) => {
+  it.effect("puts members and accounts in the four categories, with filters and pages", () =>
+    Effect.gen(function* () {
+      const { db } = yield* Database;
+      const directory = yield* Directory;
+      const sync = yield* MemberSync;
+      const comparison = yield* Comparison;
+      yield* directory.ensureOrganization({ id: "org", name: "Org", slug: "org" });
+      yield* directory.ensureGuild("org", { id: GUILD, name: "Guild", icon: null });
+      for (const n of range(0, 30)) yield* sync.upsertLive(GUILD, member(n));
+      yield* sync.removeLive(GUILD, member(1).userId);
+      yield* sync.removeLive(GUILD, member(2).userId);
+      yield* Effect.promise(() =>
+        db.insert(schema.users).values([
+          { id: "u0", name: "Zero", email: "zero@x.test", discordId: member(0).userId },
+          { id: "u1", name: "One", email: "one@x.test", discordId: member(1).userId },
+          { id: "u9", name: "Never", email: "never@x.test", discordId: "999999999999999999" },
+          { id: "un", name: "Unlinked", email: "unlinked@x.test", discordId: null },
+        ]),
+      );
+      const page = yield* comparison.page(GUILD, { category: "guild_only", pageSize: 10 });
+      expect(page.counts).toEqual({ guild_only: 27, linked: 1, left: 1, no_guild_record: 1 });
+      expect(page.total).toBe(27);
+      expect(page.rows).toHaveLength(10);
+      expect((yield* comparison.page(GUILD, { category: "guild_only", pageSize: 10, page: 3 })).rows).toHaveLength(7);
+      expect((yield* comparison.page(GUILD, { category: "linked" })).rows[0]).toMatchObject({ discordId: member(0).userId, user: { id: "u0" } });
+      expect((yield* comparison.page(GUILD, { category: "left" })).rows[0]!.member?.dateLeft).not.toBeNull();
+      expect((yield* comparison.page(GUILD, { category: "no_guild_record" })).rows).toEqual([
+        { discordId: "999999999999999999", member: null, user: { id: "u9", name: "Never", email: "never@x.test" } },
+      ]);
+      const withRole = yield* comparison.page(GUILD, { category: "guild_only", roleId: "500000000000000001" });
+      expect(withRole.total).toBe(5); // 5, 10, 15, 20, 25 (0 is linked)
+      expect((yield* comparison.page(GUILD, { category: "guild_only", search: "user1" })).total).toBe(10); // user10..user19
+      expect((yield* comparison.page(GUILD, { category: "guild_only", search: "100%_" })).total).toBe(0);
     }),
   );
 });
