@@ -23,6 +23,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
+import { handleLegacyMemberSync } from "./legacy";
 
 /** How long presence samples are kept (ms); each user's latest sample is always kept. */
 const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
@@ -148,6 +149,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/trpc" || path.startsWith("/trpc/")) return void trpcHandler(req, res);
     if (path.startsWith("/api/auth/")) return void authHandler(req, res);
+    if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
     if (path === "/healthz") {
       // Healthy means: the process answers and the database does.
       runtime

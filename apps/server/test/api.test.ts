@@ -135,7 +135,10 @@ describe("server", () => {
 
   it("queues a staff-triggered resync for the bot's command subscription", async () => {
     const commands: Array<{ kind: string; userIds: ReadonlyArray<string> }> = [];
-    const sub = bot.trpc.bot.commands.subscribe({}, { onData: ({ data }) => commands.push({ kind: data.kind, userIds: data.payload.userIds }) });
+    const sub = bot.trpc.bot.commands.subscribe(
+      {},
+      { onData: ({ data }) => data.kind === "presence.resync" && commands.push({ kind: data.kind, userIds: data.payload.userIds }) },
+    );
     await new Promise((r) => setTimeout(r, 200));
     const result = await staff.trpc.roster.resync.mutate({});
     expect(result.userCount).toBe(2);

@@ -9,7 +9,8 @@ export { createClient, type ClientOptions, type GuildhallClient } from "./client
 export { type Followed, follow } from "./follow";
 export { type AppRouter, appRouter } from "./root";
 export type { RosterEvent } from "./router/roster";
-export { MAX_PRESENCE_BATCH } from "./router/bot";
+export { MAX_MEMBER_CHUNK, MAX_PRESENCE_BATCH } from "./router/bot";
+export { CSV_EXPORT_LIMIT, toCsv } from "./router/members";
 export { makeRuntime } from "./runtime";
 export { share, sharingJsonEncoder } from "./shared";
 export {

@@ -1,4 +1,5 @@
 import { botRouter } from "./router/bot";
+import { membersRouter } from "./router/members";
 import { rosterRouter } from "./router/roster";
 import { sessionRouter } from "./router/session";
 import { createTRPCRouter } from "./trpc";
@@ -6,6 +7,7 @@ import { createTRPCRouter } from "./trpc";
 /** Every procedure Guildhall serves, under `/trpc` (HTTP and WebSocket). */
 export const appRouter = createTRPCRouter({
   bot: botRouter,
+  members: membersRouter,
   roster: rosterRouter,
   session: sessionRouter,
 });

@@ -5,14 +5,14 @@
  * `_tag` becomes a `TRPCError` code in exactly one place (`run`).
  */
 import type { Database, DatabaseError } from "@guildhall/db";
-import { type Bot, Directory, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
+import { type Bot, type Comparison, Directory, type MemberSync, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Auth } from "./auth";
 
 /** The services procedures run against. */
-export type ApiServices = Database | Presences | Directory | Roster | Bot;
+export type ApiServices = Database | Presences | Directory | Roster | Bot | MemberSync | Comparison;
 
 /** The per-process runtime the server builds once. */
 export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;
@@ -105,6 +105,11 @@ const codeOf = (tag: string): TRPCError["code"] => {
       return "FORBIDDEN";
     case "GuildNotFound":
       return "NOT_FOUND";
+    case "SyncAlreadyRunning":
+    case "SyncNotRunning":
+      return "CONFLICT";
+    case "ChunkMismatch":
+      return "BAD_REQUEST";
     default:
       return "INTERNAL_SERVER_ERROR";
   }
@@ -118,6 +123,12 @@ const messageOf = (error: { _tag: string }): string => {
       return "This needs the admin role.";
     case "GuildNotFound":
       return "No such guild is linked to your organization.";
+    case "SyncAlreadyRunning":
+      return "A member sync of this guild is already running.";
+    case "SyncNotRunning":
+      return "That member sync is not running (it finished, or never started).";
+    case "ChunkMismatch":
+      return `Chunk does not fit the run: ${(error as { message?: string }).message ?? ""}`;
     default:
       // Database messages can carry SQL and values: keep them in the server log only.
       return "Internal error.";

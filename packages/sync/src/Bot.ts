@@ -47,24 +47,33 @@ export interface ShardState {
   readonly fresh: boolean;
 }
 
-/** Something the server asks the bot to do. `kind` `presence.resync`: re-request presences of `payload.userIds`. */
-export interface BotCommand {
+/**
+ * Something the server asks the bot to do:
+ * - `presence.resync`: re-request the presences of `payload.userIds`;
+ * - `members.sync`: run a full member sync of the guild (`payload.trigger` says who asked).
+ */
+export type BotCommand = {
   readonly id: number;
-  readonly kind: "presence.resync";
   readonly guildId: string;
-  readonly payload: { readonly userIds: ReadonlyArray<string> };
   readonly requestedBy: string | null;
   readonly createdAt: string;
-}
+} & (
+  | { readonly kind: "presence.resync"; readonly payload: { readonly userIds: ReadonlyArray<string> } }
+  | { readonly kind: "members.sync"; readonly payload: { readonly trigger: "button" | "schedule" | "api" } }
+);
 
-const toCommand = (row: typeof schema.botCommands.$inferSelect): BotCommand => ({
-  id: row.id,
-  kind: row.kind as BotCommand["kind"],
-  guildId: row.guildId,
-  payload: row.payload as BotCommand["payload"],
-  requestedBy: row.requestedBy,
-  createdAt: row.createdAt.toISOString(),
-});
+/** A command as it is queued (the server fills in id and createdAt). */
+export type NewBotCommand = BotCommand extends infer C ? (C extends BotCommand ? Omit<C, "id" | "createdAt"> : never) : never;
+
+const toCommand = (row: typeof schema.botCommands.$inferSelect): BotCommand =>
+  ({
+    id: row.id,
+    kind: row.kind,
+    guildId: row.guildId,
+    payload: row.payload,
+    requestedBy: row.requestedBy,
+    createdAt: row.createdAt.toISOString(),
+  }) as BotCommand;
 
 /**
  * The bot as the server sees it: the health it reports, and the queue of commands it follows.
@@ -77,7 +86,7 @@ export class Bot extends Context.Service<
     /** Every shard's last report, by shard id. */
     readonly shards: () => Effect.Effect<ReadonlyArray<ShardState>, DatabaseError>;
     /** Queues a command for the bot and announces it on {@link BOT_COMMAND_CHANNEL}; returns it. */
-    readonly enqueue: (command: Omit<BotCommand, "id" | "createdAt">) => Effect.Effect<BotCommand, DatabaseError>;
+    readonly enqueue: (command: NewBotCommand) => Effect.Effect<BotCommand, DatabaseError>;
     /** Commands with id > `afterId`, oldest first, at most `limit`, no older than `maxAgeMs`. */
     readonly commandsSince: (
       afterId: number,
@@ -149,7 +158,7 @@ export class Bot extends Context.Service<
             ),
         );
 
-      const enqueue = (command: Omit<BotCommand, "id" | "createdAt">) =>
+      const enqueue = (command: NewBotCommand) =>
         use("bot.enqueue", (db) =>
           db.transaction(async (tx) => {
             const [row] = await tx

@@ -1,4 +1,15 @@
-import { Bot, type BotCommand, BotHeartbeat, Directory, Presences, PresenceUpdate, Snowflake } from "@guildhall/sync";
+import {
+  Bot,
+  type BotCommand,
+  BotHeartbeat,
+  Directory,
+  MemberSnapshot,
+  MemberSync,
+  Presences,
+  PresenceUpdate,
+  RoleSnapshot,
+  Snowflake,
+} from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
@@ -15,6 +26,16 @@ const COMMAND_REPLAY_MS = 5 * 60_000;
 const PushInput = Schema.Struct({
   updates: Schema.Array(PresenceUpdate).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_PRESENCE_BATCH)),
 });
+
+/** Discord's GUILD_MEMBERS_CHUNK carries at most 1,000 members. */
+export const MAX_MEMBER_CHUNK = 1_000;
+
+const RunId = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+
+const MemberEvent = Schema.Union([
+  Schema.Struct({ type: Schema.Literal("upsert"), guildId: Snowflake, member: MemberSnapshot }),
+  Schema.Struct({ type: Schema.Literal("remove"), guildId: Snowflake, userId: Snowflake }),
+]);
 
 const CommandsInput = Schema.Struct({ lastEventId: Schema.optional(Schema.NullOr(Cursor)) });
 
@@ -47,6 +68,85 @@ export const botRouter = {
       }),
     ),
   ),
+
+  /**
+   * Bot only. Starts a full member sync run of `guildId` (`trigger`: command, button,
+   * schedule or api; `source`: gateway chunks or REST pages). Returns the run.
+   * Errors: CONFLICT when a sync of the guild is already running, UNAUTHORIZED, BAD_REQUEST.
+   */
+  syncBegin: botProcedure
+    .input(
+      Schema.toStandardSchemaV1(
+        Schema.Struct({
+          guildId: Snowflake,
+          trigger: Schema.Literals(["command", "button", "schedule", "api"]),
+          source: Schema.Literals(["gateway", "rest"]),
+          requestedBy: Schema.NullOr(Schema.String.check(Schema.isMaxLength(64))),
+          nonce: Schema.optional(Schema.String.check(Schema.isMaxLength(32))),
+          roles: Schema.Array(RoleSnapshot).check(Schema.isMaxLength(250)),
+        }),
+      ),
+    )
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        Effect.gen(function* () {
+          const sync = yield* MemberSync;
+          const started = yield* sync.start(input);
+          yield* sync.applyRoles(input.guildId, input.roles);
+          return started;
+        }),
+      ),
+    ),
+
+  /**
+   * Bot only. One chunk of a running sync (Discord's chunk_index of chunk_count, up to 1,000
+   * members), streamed as it arrives. Redelivery is harmless. Returns the chunk's counts and
+   * the run. Errors: CONFLICT (run not running), BAD_REQUEST (chunk numbers, member fields).
+   */
+  syncChunk: botProcedure
+    .input(
+      Schema.toStandardSchemaV1(
+        Schema.Struct({
+          runId: RunId,
+          chunkIndex: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+          chunkCount: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 })),
+          members: Schema.Array(MemberSnapshot).check(Schema.isMaxLength(MAX_MEMBER_CHUNK)),
+        }),
+      ),
+    )
+    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.applyChunk(input)))),
+
+  /**
+   * Bot only. Ends a run: completed (members absent from the snapshot marked left) when every
+   * chunk arrived, else incomplete with the reason. Errors: CONFLICT (not running).
+   */
+  syncComplete: botProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ runId: RunId })))
+    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.complete(input.runId)))),
+
+  /** Bot only. Ends a run as incomplete with `reason` (rate limited, connection dropped...); nobody is marked left. */
+  syncAbort: botProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ runId: RunId, reason: Schema.String.check(Schema.isMaxLength(500)) })))
+    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.abort(input.runId, input.reason)))),
+
+  /**
+   * Bot only. GUILD_MEMBER_ADD / UPDATE (`upsert`) and REMOVE (`remove`) events, applied in
+   * the order given; returns each one's outcome (created, updated, rejoined, left, unchanged).
+   */
+  memberEvents: botProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ events: Schema.Array(MemberEvent).check(Schema.isMinLength(1), Schema.isMaxLength(1_000)) })))
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        Effect.gen(function* () {
+          const sync = yield* MemberSync;
+          return yield* Effect.forEach(input.events, (event) =>
+            event.type === "upsert" ? sync.upsertLive(event.guildId, event.member) : sync.removeLive(event.guildId, event.userId),
+          );
+        }),
+      ),
+    ),
 
   /**
    * Bot only. The Discord ids (snowflakes) whose presence the guild's roster shows: the

@@ -1,0 +1,187 @@
+import { Database, schema } from "@guildhall/db";
+import {
+  Bot,
+  Comparison,
+  ComparisonQuery,
+  type ComparisonRow,
+  Directory,
+  MemberSync,
+  Snowflake,
+  type SyncRun,
+} from "@guildhall/sync";
+import type { TRPCRouterRecord } from "@trpc/server";
+import { TRPCError } from "@trpc/server";
+import { and, desc, eq, isNull, ne } from "drizzle-orm";
+import { Effect, Schema } from "effect";
+import { adminProcedure, run, staffProcedure } from "../trpc";
+
+const GuildInput = Schema.Struct({ guildId: Schema.optional(Snowflake) });
+const ComparisonInput = Schema.Struct({ ...ComparisonQuery.fields, guildId: Schema.optional(Snowflake) });
+
+/** Most rows a CSV export holds. */
+export const CSV_EXPORT_LIMIT = 100_000;
+
+const csvCell = (value: unknown): string => {
+  const text = value === null || value === undefined ? "" : Array.isArray(value) ? value.join(" ") : String(value);
+  // Quote always; double inner quotes; neutralize spreadsheet formulas (CSV injection).
+  return `"${(/^[=+\-@\t\r]/.test(text) ? `'${text}` : text).replace(/"/g, '""')}"`;
+};
+
+/** Renders comparison rows as CSV (RFC 4180, header first, CRLF line ends). */
+export const toCsv = (rows: ReadonlyArray<ComparisonRow>): string =>
+  [
+    ["discord_id", "username", "global_name", "nick", "roles", "joined_at", "is_bot", "date_left", "user_id", "user_name", "user_email"],
+    ...rows.map((r) => [
+      r.discordId,
+      r.member?.username,
+      r.member?.globalName,
+      r.member?.nick,
+      r.member?.roleIds,
+      r.member?.joinedAt,
+      r.member?.isBot,
+      r.member?.dateLeft,
+      r.user?.id,
+      r.user?.name,
+      r.user?.email,
+    ]),
+  ]
+    .map((cells) => cells.map(csvCell).join(","))
+    .join("\r\n");
+
+export const membersRouter = {
+  /**
+   * Discord members against app accounts in the caller's guild: `{counts: {guild_only, linked,
+   * left, no_guild_record}, total, page, pageSize, rows}` for `category`, filtered by `search`
+   * (username, names, nick, Discord id, user email), `roleId`, `isBot`, `joinedAfter` /
+   * `joinedBefore` (ISO dates), paged (`page` from 1, `pageSize` 1-100, default 50).
+   * Errors: UNAUTHORIZED, FORBIDDEN, NOT_FOUND (guild), BAD_REQUEST (names the field).
+   */
+  comparison: staffProcedure.input(Schema.toStandardSchemaV1(ComparisonInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* (yield* Directory).guildFor(ctx.staff.organizationId, input.guildId);
+        const roles = yield* (yield* Database).use("members.roles", (db) =>
+          db
+            .select({ id: schema.guildRoles.id, name: schema.guildRoles.name, color: schema.guildRoles.color })
+            .from(schema.guildRoles)
+            .where(and(eq(schema.guildRoles.guildId, guild.id), isNull(schema.guildRoles.dateDeleted)))
+            .orderBy(desc(schema.guildRoles.position)),
+        );
+        const page = yield* (yield* Comparison).page(guild.id, input);
+        return { guild: { id: guild.id, name: guild.name }, roles, ...page };
+      }),
+    ),
+  ),
+
+  /**
+   * Every row (up to 100,000) of a comparison category with the same filters, as CSV:
+   * `{filename, csv}`. Errors as `comparison`.
+   */
+  exportCsv: staffProcedure.input(Schema.toStandardSchemaV1(ComparisonInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* (yield* Directory).guildFor(ctx.staff.organizationId, input.guildId);
+        const rows = yield* (yield* Comparison).all(guild.id, input, CSV_EXPORT_LIMIT);
+        return { filename: `guildhall-${guild.id}-${input.category}.csv`, csv: toCsv(rows), rows: rows.length };
+      }),
+    ),
+  ),
+
+  /** The guild's member syncs, newest first (at most 50): trigger, counts, duration (ms), outcome and reason. */
+  history: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* (yield* Directory).guildFor(ctx.staff.organizationId, input.guildId);
+        return yield* (yield* MemberSync).history(guild.id, 50);
+      }),
+    ),
+  ),
+
+  /**
+   * Asks the bot for a full member sync of the guild (the SPA's "Sync now" button). Returns the
+   * queued command's id; progress arrives on `members.progress`. Errors as `comparison`.
+   */
+  requestSync: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* (yield* Directory).guildFor(ctx.staff.organizationId, input.guildId);
+        const command = yield* (yield* Bot).enqueue({
+          kind: "members.sync",
+          guildId: guild.id,
+          payload: { trigger: "button" },
+          requestedBy: ctx.user.id,
+        });
+        return { commandId: command.id };
+      }),
+    ),
+  ),
+
+  /**
+   * The guild's member sync runs as they progress: the newest run first (if any), then every
+   * change (chunks received of chunk_count, rows applied, counts, outcome). Errors as `comparison`.
+   */
+  progress: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).subscription(async function* ({ ctx, input, signal }) {
+    const guild = await run(ctx, Directory.use((d) => d.guildFor(ctx.staff.organizationId, input.guildId)));
+    const sync = await run(ctx, MemberSync.use(Effect.succeed));
+    const queue: SyncRun[] = [];
+    let wake: (() => void) | null = null;
+    const unsubscribe = sync.subscribe((runs) => {
+      for (const r of runs) if (r.guildId === guild.id) queue.push(r);
+      wake?.();
+    });
+    try {
+      const [latest] = await run(ctx, sync.history(guild.id, 1));
+      if (latest) yield latest;
+      const aborted = new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
+      while (!signal?.aborted) {
+        if (queue.length === 0) {
+          await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+          wake = null;
+          continue;
+        }
+        // Only the newest state of each run matters to a progress bar.
+        const newest = new Map(queue.splice(0).map((r) => [r.id, r]));
+        for (const r of newest.values()) yield r;
+      }
+    } finally {
+      unsubscribe();
+    }
+  }),
+
+  /**
+   * Admin. Links an app user to a Discord id (snowflake), or unlinks with `discordId: null`.
+   * Errors: CONFLICT when another user already has that Discord id, NOT_FOUND for an unknown
+   * user, FORBIDDEN for non-admins.
+   */
+  setDiscordId: adminProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ userId: Schema.String.check(Schema.isMinLength(1)), discordId: Schema.NullOr(Snowflake) })))
+    .mutation(async ({ ctx, input }) => {
+      const outcome = await run(
+        ctx,
+        Database.use((d) =>
+          d.use("members.setDiscordId", async (db) => {
+            if (input.discordId) {
+              const taken = await db
+                .select({ id: schema.users.id })
+                .from(schema.users)
+                .where(and(eq(schema.users.discordId, input.discordId), ne(schema.users.id, input.userId)));
+              if (taken.length > 0) return "taken" as const;
+            }
+            const updated = await db
+              .update(schema.users)
+              .set({ discordId: input.discordId, updatedAt: new Date() })
+              .where(eq(schema.users.id, input.userId))
+              .returning({ id: schema.users.id });
+            return updated.length > 0 ? ("ok" as const) : ("missing" as const);
+          }),
+        ),
+      );
+      if (outcome === "taken") throw new TRPCError({ code: "CONFLICT", message: "Another user is already linked to that Discord id." });
+      if (outcome === "missing") throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
+      return { userId: input.userId, discordId: input.discordId };
+    }),
+} satisfies TRPCRouterRecord;
