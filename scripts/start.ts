@@ -26,6 +26,7 @@ const demo = emulator?.seedGuild({ ...DEMO_GUILD, name: "Guildhall Demo" }) ?? n
 
 const server = await startServer({
   ...serverEnv,
+  discordCdnUrl: emulator?.cdnUrl,
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {

@@ -43,6 +43,8 @@ export interface ServerOptions {
   readonly sessionSecret?: string | undefined;
   /** The built SPA (apps/web/dist); not served when missing. */
   readonly webDist?: string | undefined;
+  /** Discord's CDN base for avatar URLs (the emulator's `/cdn` in demo mode); default Discord's. */
+  readonly discordCdnUrl?: string | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -150,6 +152,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path === "/trpc" || path.startsWith("/trpc/")) return void trpcHandler(req, res);
     if (path.startsWith("/api/auth/")) return void authHandler(req, res);
     if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
+    // Public, non-secret settings the SPA needs before anything else.
+    if (path === "/api/config") return json(res, 200, { discordCdnUrl: options.discordCdnUrl ?? "https://cdn.discordapp.com" });
     if (path === "/healthz") {
       // Healthy means: the process answers and the database does.
       runtime

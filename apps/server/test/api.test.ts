@@ -35,6 +35,11 @@ describe("server", () => {
     expect(await response.json()).toMatchObject({ ok: true, database: "pglite" });
   });
 
+  it("serves the public config the SPA needs, and nothing secret", async () => {
+    const config = await (await fetch(`${server.url}/api/config`)).json();
+    expect(config).toEqual({ discordCdnUrl: "https://cdn.discordapp.com" });
+  });
+
   it("refuses every procedure without a session: UNAUTHORIZED", async () => {
     const anonymous = botClient(server, "");
     try {
