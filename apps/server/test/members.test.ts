@@ -61,25 +61,25 @@ describe("member sync over the API", () => {
     it("403 for a guild that is not linked", async () => {
       const response = await post({ members: [] }, { "x-guild-id": "123456789012345678" });
       expect(response.status).toBe(403);
-      expect((await response.json()).error).toContain("X-Guild-Id");
+      expect(((await response.json()) as { error: string }).error).toContain("X-Guild-Id");
     });
 
     it("400 for bad JSON and for a bad or missing field, naming it", async () => {
       const badJson = await post("{not json");
       expect(badJson.status).toBe(400);
-      expect((await badJson.json()).error).toContain("not valid JSON");
+      expect(((await badJson.json()) as { error: string }).error).toContain("not valid JSON");
       const missing = await post({ members: [legacyMember(1), { ...legacyMember(2), username: undefined }] });
       expect(missing.status).toBe(400);
-      expect((await missing.json()).error).toMatch(/members.*1.*username/s);
+      expect(((await missing.json()) as { error: string }).error).toMatch(/members.*1.*username/s);
       const badId = await post({ members: [legacyMember(1, { id: "abc" })] });
-      expect((await badId.json()).error).toMatch(/members.*0.*id/s);
+      expect(((await badId.json()) as { error: string }).error).toMatch(/members.*0.*id/s);
       expect((await post({})).status).toBe(400);
     });
 
     it("413 for too many members, pointing at the chunked tRPC procedures", async () => {
       const response = await post({ members: Array.from({ length: LEGACY_MAX_MEMBERS + 1 }, (_, n) => legacyMember(n)) });
       expect(response.status).toBe(413);
-      expect((await response.json()).error).toContain("bot.syncChunk");
+      expect(((await response.json()) as { error: string }).error).toContain("bot.syncChunk");
     });
   });
 
