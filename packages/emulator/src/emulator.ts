@@ -74,6 +74,7 @@ export class EmulatorServer implements Emulator {
     this.allowedPrivilegedIntents = v.int(opts.allowedPrivilegedIntents, "allowedPrivilegedIntents", 0, 2 ** 31 - 1, PRIVILEGED_INTENTS) & PRIVILEGED_INTENTS;
     this.heartbeatIntervalMs = v.int(opts.heartbeatIntervalMs, "heartbeatIntervalMs", 10, 600_000, 41_250);
     const sessionTtlMs = v.int(opts.sessionTtlMs, "sessionTtlMs", 0, 86_400_000, 60_000);
+    const memberRequestWindowMs = v.int(opts.memberRequestWindowMs, "memberRequestWindowMs", 0, 3_600_000, 30_000);
     this.log = options.log ?? (() => {});
 
     // A fixed Ed25519 key per application id so verify_key stays stable across restarts.
@@ -94,6 +95,7 @@ export class EmulatorServer implements Emulator {
       allowedPrivilegedIntents: this.allowedPrivilegedIntents,
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       sessionTtlMs,
+      memberRequestWindowMs,
       get gatewayUrl() {
         return self.gatewayUrl;
       },

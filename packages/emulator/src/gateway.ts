@@ -10,7 +10,8 @@ import type { Duplex } from "node:stream";
 import { setImmediate as nextTick, setTimeout as sleep } from "node:timers/promises";
 import type {
   APIGuildMember, APIUser, GatewayGuildCreateDispatchData, GatewayGuildMembersChunkDispatchData,
-  GatewayGuildMembersChunkPresence, GatewayReadyDispatchData,
+  GatewayGuildMembersChunkPresence, GatewayRateLimitedDispatchData, GatewayReadyDispatchData,
+  GatewayRequestGuildMemberRateLimitMetadata,
 } from "discord-api-types/v10";
 import { GatewayCloseCodes, GatewayDispatchEvents, GatewayIntentBits, GatewayOpcodes } from "discord-api-types/v10";
 import { WebSocket, WebSocketServer } from "ws";
@@ -47,6 +48,8 @@ export interface GatewayContext {
   readonly allowedPrivilegedIntents: number;
   readonly heartbeatIntervalMs: number;
   readonly sessionTtlMs: number;
+  /** Window of the all-members REQUEST_GUILD_MEMBERS limit (one per guild per window), in ms. */
+  readonly memberRequestWindowMs: number;
   readonly gatewayUrl: string;
   botUser(): APIUser;
   application(): { id: string; flags: number };
@@ -145,6 +148,8 @@ export class Gateway {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1 << 20 });
   private readonly connections = new Set<Connection>();
   private readonly sessionsById = new Map<string, Session>();
+  /** Guild id -> when its last all-members request was accepted (ms); per application, across sessions. */
+  private readonly lastAllMembersRequest = new Map<string, number>();
   private readonly sweep: NodeJS.Timeout;
   private closed = false;
 
@@ -421,10 +426,29 @@ export class Gateway {
   }
 
   /**
-   * Where a future per-guild limit for REQUEST_GUILD_MEMBERS goes (Discord: 1 all-members request per
-   * guild per 30 s, answered with a RATE_LIMITED dispatch). Returns true when the request may proceed.
+   * Discord's limit on requests for ALL members (query "" and limit 0): one per guild per
+   * application every 30 s (memberRequestWindowMs), whichever session sends it. A refused request
+   * gets a RATE_LIMITED dispatch `{opcode: 8, retry_after: s, meta: {guild_id, nonce?}}` and no chunks.
+   * https://discord.com/developers/docs/events/gateway-events#rate-limited and the 2025-08-14 change log
+   * "Introducing Rate Limit When Requesting All Guild Members". Returns true when the request may proceed.
    */
-  private memberRequestAllowed(_session: Session, _guild: GuildState, _nonce: string | undefined): boolean {
+  private memberRequestAllowed(session: Session, guild: GuildState, nonce: string | undefined): boolean {
+    const now = Date.now();
+    const window = this.ctx.memberRequestWindowMs;
+    const last = this.lastAllMembersRequest.get(guild.id);
+    if (last !== undefined && now - last < window) {
+      const meta: GatewayRequestGuildMemberRateLimitMetadata = { guild_id: guild.id };
+      if (nonce !== undefined) meta.nonce = nonce;
+      const d: GatewayRateLimitedDispatchData<GatewayOpcodes.RequestGuildMembers> = {
+        opcode: GatewayOpcodes.RequestGuildMembers,
+        retry_after: (last + window - now) / 1000,
+        meta,
+      };
+      this.ctx.log(`gateway: all-members request for ${guild.id} rate limited (retry after ${d.retry_after} s)`);
+      session.dispatch(GatewayDispatchEvents.RateLimited, JSON.stringify(d));
+      return false;
+    }
+    this.lastAllMembersRequest.set(guild.id, now);
     return true;
   }
 
@@ -471,7 +495,7 @@ export class Gateway {
       this.ctx.log(`gateway: session ${session.id} asked for all members of ${guild.id} without GUILD_MEMBERS; ignored`);
       return;
     }
-    if (!this.memberRequestAllowed(session, guild, nonce)) return;
+    if (limit === 0 && !this.memberRequestAllowed(session, guild, nonce)) return;
     const total = limit === 0 ? guild.memberCount : Math.min(limit, guild.memberCount);
     this.streamMembers(session, guild, total, presences, nonce).catch((err: unknown) =>
       this.ctx.log(`gateway: member chunk stream failed: ${err instanceof Error ? err.message : String(err)}`),

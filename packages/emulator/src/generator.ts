@@ -5,8 +5,8 @@
  */
 import type { GatewayActivity, GatewayPresenceClientStatus, PresenceUpdateReceiveStatus } from "discord-api-types/v10";
 import { ActivityType, PresenceUpdateStatus } from "discord-api-types/v10";
-import { hash3, Rng, seedHash } from "./random";
-import { snowflakeAt, snowflakeTime } from "./snowflake";
+import { hash3, mix32, Rng, seedHash } from "./random";
+import { DISCORD_EPOCH_MS, snowflakeAt, snowflakeTime } from "./snowflake";
 import type { MemberRecord } from "./types";
 import {
   ADJECTIVES, CUSTOM_STATUSES, FIRST_NAMES, GAMES, GUILD_ADJECTIVES, GUILD_NOUNS, LAST_NAMES, NOUNS, ROLE_NAMES,
@@ -31,6 +31,14 @@ export interface GuildSpec {
   /** Snowflakes of the 7 ordinary seeded roles, in ROLE_NAMES order. */
   readonly memberRoleIds: ReadonlyArray<string>;
   readonly staffRoleId: string;
+  /** The "Admin" role (MANAGE_GUILD). */
+  readonly adminRoleId: string;
+  /** Generated indices holding the Admin role: the first `admins` members that are not bots, ascending. */
+  readonly adminIndices: ReadonlyArray<number>;
+  /** seedHash(seed), cached: every per-member hash starts from it. */
+  readonly seedHash: number;
+  /** Creation time of generated user 0, ms since the Unix epoch; user `i` is USER_SPACING_MS * i later. */
+  readonly userEpochMs: number;
 }
 
 /** A presence in Discord's shape (without user / guild_id). */
@@ -47,9 +55,36 @@ export const OFFLINE: PresenceRecord = Object.freeze({
   client_status: {},
 }) as PresenceRecord;
 
-/** Discord's timestamp format: ISO 8601 with microseconds and an explicit +00:00 offset. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
+const HEX_BYTES = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** "YYYY-MM-DDT" by day number since the Unix epoch (bounded; cleared when large). */
+const dayPrefixes = new Map<number, string>();
+/** Years 1970..9999 have the plain ISO form; others fall back to Date. */
+const FAST_TIMESTAMP_LIMIT_MS = 253_402_300_800_000;
+
+/**
+ * Discord's timestamp format: ISO 8601 with microseconds and an explicit +00:00 offset, e.g.
+ * "2024-05-01T12:00:00.000000+00:00". Same result as `new Date(ms).toISOString()` with "Z" replaced,
+ * computed from a per-day cache: it runs for every generated member.
+ */
 export function discordTimestamp(unixMs: number): string {
-  return new Date(unixMs).toISOString().replace("Z", "000+00:00");
+  if (!(unixMs >= 0 && unixMs < FAST_TIMESTAMP_LIMIT_MS)) return new Date(unixMs).toISOString().replace("Z", "000+00:00");
+  const ms = Math.trunc(unixMs);
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= 50_000) dayPrefixes.clear();
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  return `${prefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[sec]}.${THREE_DIGITS[rest - sec * 1000]}000+00:00`;
 }
 
 /** Midnight UTC of the day containing `unixMs`. */
@@ -75,18 +110,48 @@ export function guildObjectId(guildId: string, k: number): string {
   return snowflakeAt(created + (k + 1) * 60_000, 0x20000 | k).toString();
 }
 
+/** guildObjectId slot of the Admin role (0..6 ordinary roles, 7 Staff, 8 the bot's role, 10..14 channels). */
+const ADMIN_ROLE_SLOT = 20;
+
 function userEpoch(seed: number): number {
   return Date.UTC(2015, 5, 1) + (seedHash(seed) % 180) * DAY_MS;
 }
 
+/** hash3 with the seed already hashed (see random.ts). */
+function hashIndex(seedHashValue: number, index: number, salt: number): number {
+  return mix32(mix32(seedHashValue ^ index) ^ Math.imul(salt, 0x85ebca6b));
+}
+
+/**
+ * The decimal string of the snowflake snowflakeAt(unixMs, low), computed with doubles only
+ * (exact: every intermediate stays below 2^53). Falls back to BigInt outside 2015..2154.
+ */
+export function snowflakeString(unixMs: number, low: number): string {
+  const hi = Math.floor(unixMs) - DISCORD_EPOCH_MS;
+  if (hi < 0 || hi >= 2 ** 42) return snowflakeAt(unixMs, low).toString();
+  const q = Math.floor(hi / 1e6);
+  const b = (hi - q * 1e6) * 4_194_304 + (low & 0x3f_ffff);
+  const b1 = Math.floor(b / 1e6);
+  const b0 = b - b1 * 1e6;
+  const head = q * 4_194_304 + b1;
+  if (head === 0) return String(b0);
+  const k = Math.floor(b0 / 1000);
+  return `${head}${THREE_DIGITS[k]}${THREE_DIGITS[b0 - k * 1000]}`;
+}
+
 /** The user id of generated member `index`, strictly increasing with `index`. */
 export function userIdAt(spec: GuildSpec, index: number): bigint {
-  return snowflakeAt(userEpoch(spec.seed) + index * USER_SPACING_MS, hash3(spec.seed, index, 3));
+  return snowflakeAt(spec.userEpochMs + index * USER_SPACING_MS, hashIndex(spec.seedHash, index, 3));
+}
+
+/** {@link userIdAt} as a decimal string, without BigInt. */
+export function userIdStringAt(spec: GuildSpec, index: number): string {
+  return snowflakeString(spec.userEpochMs + index * USER_SPACING_MS, hashIndex(spec.seedHash, index, 3));
 }
 
 /** The index of a generated member's user id, or -1 if `id` is not one. */
 export function indexOfUserId(spec: GuildSpec, id: bigint): number {
-  const offset = snowflakeTime(id) - userEpoch(spec.seed);
+  const offset = snowflakeTime(id) - spec.userEpochMs;
   if (offset < 0 || offset % USER_SPACING_MS !== 0) return -1;
   const index = offset / USER_SPACING_MS;
   if (index >= spec.generatedCount || userIdAt(spec, index) !== id) return -1;
@@ -95,7 +160,7 @@ export function indexOfUserId(spec: GuildSpec, id: bigint): number {
 
 /** The first generated index whose user id is greater than `after` (generatedCount if none). */
 export function firstIndexAfter(spec: GuildSpec, after: bigint): number {
-  const offset = snowflakeTime(after) - userEpoch(spec.seed);
+  const offset = snowflakeTime(after) - spec.userEpochMs;
   if (offset < 0) return 0;
   const index = Math.floor(offset / USER_SPACING_MS);
   if (index >= spec.generatedCount) return spec.generatedCount;
@@ -106,80 +171,220 @@ function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
+const FIRST_CAP = FIRST_NAMES.map(capitalize);
+const LAST_CAP = LAST_NAMES.map(capitalize);
+const LAST_INITIAL = LAST_NAMES.map((w) => w.charAt(0).toUpperCase());
+const ADJ_CAP = ADJECTIVES.map(capitalize);
+const NOUN_CAP = NOUNS.map(capitalize);
+const ROLE_SLOTS = ROLE_NAMES.length;
+
+// mulberry32 (same stream as random.ts Rng) on a module-level state: member generation is
+// synchronous and runs a million times for a big guild, so no Rng object is allocated per member.
+let rngState = 0;
+function nextU32(): number {
+  rngState = (rngState + 0x6d2b79f5) >>> 0;
+  let t = rngState;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return (t ^ (t >>> 14)) >>> 0;
+}
+function nextFloat(): number {
+  return nextU32() / 0x1_0000_0000;
+}
+function nextInt(n: number): number {
+  return Math.floor(nextFloat() * n);
+}
+function hex8(): string {
+  const v = nextU32();
+  return `${HEX_BYTES[v >>> 24]}${HEX_BYTES[(v >>> 16) & 0xff]}${HEX_BYTES[(v >>> 8) & 0xff]}${HEX_BYTES[v & 0xff]}`;
+}
+
+/** True when generated member `index` is a bot (1% of non-staff members), from the first draw of its stream. */
+export function isGeneratedBot(spec: GuildSpec, index: number): boolean {
+  if (index < spec.staffCount) return false;
+  rngState = hashIndex(spec.seedHash, index, 1) >>> 0;
+  return nextFloat() < 0.01;
+}
+
+/**
+ * The fields of one generated member, written into a reused object (see {@link generateInto}).
+ * `roleKey` encodes the roles: bits 0..6 the ordinary roles, bit 7 Staff, bit 8 Admin.
+ */
+interface GeneratedFields {
+  index: number;
+  username: string;
+  globalName: string | null;
+  avatar: string | null;
+  bot: boolean;
+  nick: string | null;
+  roleKey: number;
+  joinedAt: string;
+  premiumSince: string | null;
+  pending: boolean;
+}
+
+const scratch: GeneratedFields = {
+  index: -1, username: "", globalName: null, avatar: null, bot: false, nick: null, roleKey: 0, joinedAt: "", premiumSince: null, pending: false,
+};
+
+/**
+ * Draws generated member `index` into the shared scratch object (valid until the next call).
+ * The draw order is the generator's contract: changing it changes every seeded guild.
+ */
+function generateInto(spec: GuildSpec, index: number, namesOnly = false): GeneratedFields {
+  rngState = hashIndex(spec.seedHash, index, 1) >>> 0;
+  const isStaff = index < spec.staffCount;
+  const bot = !isStaff && nextFloat() < 0.01;
+  const first = nextInt(FIRST_NAMES.length);
+  const last = nextInt(LAST_NAMES.length);
+  const adjective = nextInt(ADJECTIVES.length);
+  const noun = nextInt(NOUNS.length);
+  const out = scratch;
+  out.index = index;
+  out.bot = bot;
+  if (bot) {
+    out.username = `${NOUNS[noun]}bot${index}`;
+    out.globalName = `${NOUN_CAP[noun]} Bot`;
+  } else {
+    const pattern = nextInt(5);
+    out.username =
+      pattern === 0 ? `${ADJECTIVES[adjective]}${NOUNS[noun]}${index}`
+      : pattern === 1 ? `${FIRST_NAMES[first]}.${LAST_NAMES[last]}${index}`
+      : pattern === 2 ? `${FIRST_NAMES[first]}_${index}`
+      : pattern === 3 ? `${NOUNS[noun]}_${ADJECTIVES[adjective]}${index}`
+      : `${FIRST_NAMES[first]}${LAST_NAMES[last]}${index}`;
+    const display = nextFloat();
+    out.globalName =
+      display < 0.45 ? `${FIRST_CAP[first]} ${LAST_CAP[last]}`
+      : display < 0.7 ? (FIRST_CAP[first] as string)
+      : display < 0.8 ? `${ADJ_CAP[adjective]} ${NOUN_CAP[noun]}`
+      : null;
+  }
+
+  const nickRoll = nextFloat();
+  out.nick = null;
+  if (isStaff && nickRoll < 0.4) out.nick = `${FIRST_CAP[first]} [Staff]`;
+  else if (!bot && nickRoll < 0.12) {
+    const style = nextInt(3);
+    out.nick =
+      style === 0 ? (FIRST_CAP[first] as string)
+      : style === 1 ? `${FIRST_CAP[first]} ${LAST_INITIAL[last]}.`
+      : `The ${ADJ_CAP[adjective]} ${NOUN_CAP[noun]}`;
+  }
+  if (namesOnly) return out;
+
+  out.avatar = nextFloat() < 0.85 ? `${hex8()}${hex8()}${hex8()}${hex8()}` : null;
+
+  const roleCount = 1 + nextInt(3);
+  let mask = 0;
+  let chosen = 0;
+  while (chosen < roleCount) {
+    const bit = 1 << nextInt(ROLE_SLOTS);
+    if ((mask & bit) === 0) {
+      mask |= bit;
+      chosen += 1;
+    }
+  }
+  if (isStaff) mask |= 1 << ROLE_SLOTS;
+  const lastAdmin = spec.adminIndices[spec.adminIndices.length - 1];
+  if (lastAdmin !== undefined && index <= lastAdmin && spec.adminIndices.includes(index)) mask |= 1 << (ROLE_SLOTS + 1);
+  out.roleKey = mask;
+
+  const joinedMs = spec.now - Math.floor(nextFloat() * 3 * YEAR_MS);
+  out.premiumSince = nextFloat() < 0.03 ? discordTimestamp(joinedMs + Math.floor(nextFloat() * (spec.now - joinedMs))) : null;
+  out.pending = !bot && nextFloat() < 0.02;
+  out.joinedAt = discordTimestamp(joinedMs);
+  return out;
+}
+
+/** Role id lists and their JSON by roleKey, per spec (at most 512 of each, built on demand). */
+const roleTables = new WeakMap<GuildSpec, { ids: Array<ReadonlyArray<string> | undefined>; json: Array<string | undefined> }>();
+
+function rolesFor(spec: GuildSpec, key: number): { ids: ReadonlyArray<string>; json: string } {
+  let table = roleTables.get(spec);
+  if (!table) {
+    table = { ids: [], json: [] };
+    roleTables.set(spec, table);
+  }
+  let ids = table.ids[key];
+  if (ids === undefined) {
+    const list: string[] = [];
+    for (let k = 0; k < ROLE_SLOTS; k++) if (key & (1 << k)) list.push(spec.memberRoleIds[k] as string);
+    if (key & (1 << ROLE_SLOTS)) list.push(spec.staffRoleId);
+    if (key & (1 << (ROLE_SLOTS + 1))) list.push(spec.adminRoleId);
+    ids = Object.freeze(list);
+    table.ids[key] = ids;
+    table.json[key] = JSON.stringify(list);
+  }
+  return { ids, json: table.json[key] as string };
+}
+
 /**
  * Generated member `index` (0-based) of a seeded guild, before any override.
  * Usernames end in the index, so they are unique within a seed.
  */
 export function generateMember(spec: GuildSpec, index: number): MemberRecord {
-  const rng = new Rng(hash3(spec.seed, index, 1));
-  const isStaff = index < spec.staffCount;
-  const bot = !isStaff && rng.next() < 0.01;
-  const first = rng.pick(FIRST_NAMES);
-  const last = rng.pick(LAST_NAMES);
-  const adjective = rng.pick(ADJECTIVES);
-  const noun = rng.pick(NOUNS);
-
-  let username: string;
-  let globalName: string | null;
-  if (bot) {
-    username = `${noun}bot${index}`;
-    globalName = `${capitalize(noun)} Bot`;
-  } else {
-    const pattern = rng.int(5);
-    username =
-      pattern === 0 ? `${adjective}${noun}${index}`
-      : pattern === 1 ? `${first}.${last}${index}`
-      : pattern === 2 ? `${first}_${index}`
-      : pattern === 3 ? `${noun}_${adjective}${index}`
-      : `${first}${last}${index}`;
-    const display = rng.next();
-    globalName =
-      display < 0.45 ? `${capitalize(first)} ${capitalize(last)}`
-      : display < 0.7 ? capitalize(first)
-      : display < 0.8 ? `${capitalize(adjective)} ${capitalize(noun)}`
-      : null;
-  }
-
-  const nickRoll = rng.next();
-  let nick: string | null = null;
-  if (isStaff && nickRoll < 0.4) nick = `${capitalize(first)} [Staff]`;
-  else if (!bot && nickRoll < 0.12) {
-    const style = rng.int(3);
-    nick =
-      style === 0 ? capitalize(first)
-      : style === 1 ? `${capitalize(first)} ${capitalize(last).charAt(0)}.`
-      : `The ${capitalize(adjective)} ${capitalize(noun)}`;
-  }
-
-  const avatar = rng.next() < 0.85 ? rng.hex(32) : null;
-
-  const roleCount = 1 + rng.int(3);
-  const chosen = new Set<number>();
-  while (chosen.size < roleCount) chosen.add(rng.int(spec.memberRoleIds.length));
-  const roles = [...chosen].sort((a, b) => a - b).map((k) => spec.memberRoleIds[k] as string);
-  if (isStaff) roles.push(spec.staffRoleId);
-
-  const joinedMs = spec.now - Math.floor(rng.next() * 3 * YEAR_MS);
-  const premiumSince = rng.next() < 0.03 ? discordTimestamp(joinedMs + Math.floor(rng.next() * (spec.now - joinedMs))) : null;
-  const pending = !bot && rng.next() < 0.02;
-
+  const f = generateInto(spec, index);
   return {
-    userId: userIdAt(spec, index).toString(),
-    username,
-    globalName,
-    avatar,
-    bot,
-    nick,
-    roles,
-    joinedAt: discordTimestamp(joinedMs),
-    premiumSince,
-    pending,
+    userId: userIdStringAt(spec, index),
+    username: f.username,
+    globalName: f.globalName,
+    avatar: f.avatar,
+    bot: f.bot,
+    nick: f.nick,
+    roles: [...rolesFor(spec, f.roleKey).ids],
+    joinedAt: f.joinedAt,
+    premiumSince: f.premiumSince,
+    pending: f.pending,
   };
+}
+
+/** Overrides applied to a generated member (a member PATCH). */
+export interface GeneratedOverride {
+  nick?: string | null;
+  roles?: ReadonlyArray<string>;
+}
+
+/**
+ * The guild member object JSON (https://discord.com/developers/docs/resources/guild#guild-member-object)
+ * of generated member `index` with optional nick/roles overrides: exactly
+ * `JSON.stringify(memberObject(record))`, built as one string. Generated strings are plain ASCII
+ * from the word lists, so only overrides go through JSON.stringify.
+ */
+export function generatedMemberJson(spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): string {
+  const f = generateInto(spec, index);
+  let nick = f.nick === null ? "null" : `"${f.nick}"`;
+  let roles = rolesFor(spec, f.roleKey).json;
+  if (override) {
+    if (override.nick !== undefined) nick = JSON.stringify(override.nick);
+    if (override.roles !== undefined) roles = JSON.stringify(override.roles);
+  }
+  return (
+    `{"user":{"id":"${userId}","username":"${f.username}","global_name":${f.globalName === null ? "null" : `"${f.globalName}"`},` +
+    `"avatar":${f.avatar === null ? "null" : `"${f.avatar}"`},${USER_TAIL}${f.bot ? ',"bot":true}' : "}"},` +
+    `"nick":${nick},"avatar":null,"banner":null,"roles":${roles},"joined_at":"${f.joinedAt}",` +
+    `"premium_since":${f.premiumSince === null ? "null" : `"${f.premiumSince}"`},"deaf":false,"mute":false,"flags":0,` +
+    `"pending":${f.pending},"communication_disabled_until":null}`
+  );
+}
+
+/** The fixed user fields after `avatar`, in payloads.ts userObject order. */
+export const USER_TAIL =
+  '"discriminator":"0","public_flags":0,"flags":0,"banner":null,"accent_color":null,"avatar_decoration_data":null,"collectibles":null,"primary_guild":null';
+
+/**
+ * True when generated member `index`'s username or nick (before overrides) starts with `lowerPrefix`
+ * (already lower-cased). Cheaper than generating the member: used by prefix search over big guilds.
+ */
+export function generatedNamesMatch(spec: GuildSpec, index: number, lowerPrefix: string): { username: boolean; nick: boolean } {
+  const f = generateInto(spec, index, true);
+  return { username: f.username.startsWith(lowerPrefix), nick: f.nick !== null && f.nick.toLowerCase().startsWith(lowerPrefix) };
 }
 
 /** True when generated member `index` starts online/idle/dnd (cheaper than {@link initialPresence}). */
 export function initiallyOnline(spec: GuildSpec, index: number): boolean {
-  return new Rng(hash3(spec.seed, index, 2)).next() < spec.onlineRatio;
+  rngState = hashIndex(spec.seedHash, index, 2) >>> 0;
+  return nextFloat() < spec.onlineRatio;
 }
 
 /** Builds a custom status activity (type 4) as Discord sends it. */
@@ -225,23 +430,34 @@ export interface GuildSpecInput {
   /** member_count including the bot. */
   members: number;
   staff: number;
+  /** How many of the first non-bot generated members get the Admin role; default min(2, members - 1). */
+  admins?: number;
   onlineRatio: number;
   now: number;
 }
 
 /** Builds the generator spec of a seeded guild; the emulator and the tests share it. */
 export function guildSpec(input: GuildSpecInput): GuildSpec {
-  return {
+  const generatedCount = input.members - 1;
+  const spec: GuildSpec = {
     seed: input.seed,
     guildId: input.guildId,
-    generatedCount: input.members - 1,
+    generatedCount,
     staffCount: input.staff,
     onlineRatio: input.onlineRatio,
     now: input.now,
     memberRoleIds: ROLE_NAMES.map((_, k) => guildObjectId(input.guildId, k)),
     staffRoleId: guildObjectId(input.guildId, ROLE_NAMES.length),
+    adminRoleId: guildObjectId(input.guildId, ADMIN_ROLE_SLOT),
+    adminIndices: [],
+    seedHash: seedHash(input.seed),
+    userEpochMs: userEpoch(input.seed),
   };
+  const wanted = input.admins ?? Math.min(2, generatedCount);
+  const admins: number[] = [];
+  for (let i = 0; i < generatedCount && admins.length < wanted; i++) if (!isGeneratedBot(spec, i)) admins.push(i);
+  return { ...spec, adminIndices: Object.freeze(admins) };
 }
 
-/** Role names in position order (position 1 upwards), the Staff role last. */
+/** Role names in position order (position 1 upwards), the Staff role last; "Admin" and the bot's role sit above. */
 export const SEEDED_ROLE_NAMES: ReadonlyArray<string> = [...ROLE_NAMES, "Staff"];

@@ -3,18 +3,34 @@
  * (added, removed and patched members, explicit presences). Nothing is materialised per
  * member; iteration merges the arithmetic id sequence with the sorted overrides.
  */
+import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { APIChannel, APIRole, ChannelFlags, RoleFlags } from "discord-api-types/v10";
-import { ChannelType } from "discord-api-types/v10";
+import { ChannelType, PermissionFlagsBits } from "discord-api-types/v10";
 import { EmulatorError } from "./errors";
 import {
-  discordTimestamp, firstIndexAfter, generateMember, guildObjectId, indexOfUserId, initialPresence,
-  initiallyOnline, OFFLINE, SEEDED_ROLE_NAMES, userIdAt,
+  discordTimestamp, firstIndexAfter, generatedMemberJson, generatedNamesMatch, generateMember, guildObjectId, indexOfUserId,
+  initialPresence, initiallyOnline, OFFLINE, SEEDED_ROLE_NAMES, userIdAt, userIdStringAt,
 } from "./generator";
 import type { GuildSpec, PresenceRecord } from "./generator";
+import { memberJson } from "./payloads";
 import type { MemberPatch, MemberRecord, SeededStaff } from "./types";
 
 const NO_CHANNEL_FLAGS = 0 as ChannelFlags;
 const ROLE_COLORS = [0x95a5a6, 0x3498db, 0xe67e22, 0x9b59b6, 0x1abc9c, 0xe91e63, 0x34495e, 0xf1c40f];
+const P = PermissionFlagsBits;
+
+/** Every permission bit Discord defines: what the owner and ADMINISTRATOR holders have. */
+export const ALL_PERMISSIONS = Object.values(P).reduce((a, b) => a | b, 0n);
+/** @everyone (and the ordinary seeded roles): chat, voice, threads, events, application commands. */
+const EVERYONE_PERMISSIONS = 2_248_473_465_835_073n;
+/** Staff: moderators (kick, ban, timeouts, messages, nicknames, voice), not MANAGE_GUILD or ADMINISTRATOR. */
+const STAFF_PERMISSIONS =
+  EVERYONE_PERMISSIONS | P.KickMembers | P.BanMembers | P.ViewAuditLog | P.PrioritySpeaker | P.ManageMessages | P.MuteMembers |
+  P.DeafenMembers | P.MoveMembers | P.ManageNicknames | P.ManageThreads | P.ModerateMembers;
+/** Admin: MANAGE_GUILD (1 << 5) on top of @everyone's. */
+const ADMIN_PERMISSIONS = EVERYONE_PERMISSIONS | P.ManageGuild;
+/** Yield to the event loop after this much synchronous scanning, in ms. */
+const SCAN_SLICE_MS = 8;
 
 /** A guild channel as sent in GUILD_CREATE and GET /guilds/{id}/channels. */
 export type GuildChannel = APIChannel & { guild_id?: string };
@@ -77,17 +93,20 @@ export class GuildState {
       colors: { primary_color: color, secondary_color: null, tertiary_color: null },
       permissions, hoist: false, managed: false, mentionable: false, icon: null, unicode_emoji: null, flags: 0 as RoleFlags,
     });
-    const roles: APIRole[] = [role(this.id, "@everyone", 0, 0, "2248473465835073")];
+    const roles: APIRole[] = [role(this.id, "@everyone", 0, 0, String(EVERYONE_PERMISSIONS))];
     SEEDED_ROLE_NAMES.forEach((name, k) => {
       const id = k === SEEDED_ROLE_NAMES.length - 1 ? this.spec.staffRoleId : (this.spec.memberRoleIds[k] as string);
-      const r = role(id, name, k + 1, ROLE_COLORS[k % ROLE_COLORS.length] ?? 0, name === "Staff" ? "1099511627775" : "2248473465835073");
+      const r = role(id, name, k + 1, ROLE_COLORS[k % ROLE_COLORS.length] ?? 0, String(name === "Staff" ? STAFF_PERMISSIONS : EVERYONE_PERMISSIONS));
       if (name === "Staff") {
         r.hoist = true;
         r.mentionable = true;
       }
       roles.push(r);
     });
-    const botRole = role(this.botRoleId, bot.username, SEEDED_ROLE_NAMES.length + 1, 0, "8");
+    const admin = role(this.spec.adminRoleId, "Admin", SEEDED_ROLE_NAMES.length + 1, 0xe74c3c, String(ADMIN_PERMISSIONS));
+    admin.hoist = true;
+    roles.push(admin);
+    const botRole = role(this.botRoleId, bot.username, SEEDED_ROLE_NAMES.length + 2, 0, String(P.Administrator));
     botRole.managed = true;
     botRole.tags = { bot_id: bot.userId };
     roles.push(botRole);
@@ -199,6 +218,40 @@ export class GuildState {
     return lo;
   }
 
+  /**
+   * Up to `limit` members with id > `after`, ascending, as guild member object JSON strings
+   * (exactly JSON.stringify(memberObject(record))) with their user ids: the List Guild Members and
+   * GUILD_MEMBERS_CHUNK path. Seeks arithmetically (index from the snowflake, binary search in the
+   * added members), so each call costs O(limit + log added) whatever the guild size.
+   */
+  listJson(after: bigint, limit: number): { items: string[]; userIds: string[] } {
+    const items: string[] = [];
+    const userIds: string[] = [];
+    const spec = this.spec;
+    let index = firstIndexAfter(spec, after);
+    let pos = this.firstAddedAfter(after);
+    const checkRemoved = this.removed.size > 0;
+    const checkPatches = this.patches.size > 0;
+    while (items.length < limit) {
+      const added = this.added[pos];
+      // Generated indices below `bound` have ids below the next added member's id.
+      const bound = added ? Math.min(spec.generatedCount, firstIndexAfter(spec, BigInt(added.userId))) : spec.generatedCount;
+      while (index < bound && items.length < limit) {
+        const id = userIdStringAt(spec, index);
+        if (!(checkRemoved && this.removed.has(id))) {
+          items.push(generatedMemberJson(spec, index, id, checkPatches ? this.patches.get(id) : undefined));
+          userIds.push(id);
+        }
+        index += 1;
+      }
+      if (items.length >= limit || !added) break;
+      items.push(memberJson(added));
+      userIds.push(added.userId);
+      pos += 1;
+    }
+    return { items, userIds };
+  }
+
   /** Members not offline, in no particular order (GUILD_CREATE of a large guild). */
   *onlineMembers(): Generator<MemberRecord> {
     for (let i = 0; i < this.spec.generatedCount; i++) {
@@ -227,19 +280,82 @@ export class GuildState {
 
   /**
    * Members whose username or nick starts with `query` (case-insensitive), ascending, at most `limit`.
-   * Scans in id order; fine for the sizes seeded today.
+   * A scan in id order (Discord indexes this; the emulator does not), so {@link searchAsync} is the
+   * one to use where the guild may be big.
    */
   search(query: string, limit: number): MemberRecord[] {
-    const q = query.toLowerCase();
     const out: MemberRecord[] = [];
-    if (limit <= 0) return out;
-    for (const record of this.membersAfter(0n)) {
-      if (record.username.toLowerCase().startsWith(q) || (record.nick?.toLowerCase().startsWith(q) ?? false)) {
-        out.push(record);
-        if (out.length >= limit) break;
+    const scan = this.searchScan(query, limit, out);
+    while (!scan.next().done);
+    return out;
+  }
+
+  /**
+   * {@link search} that yields to the event loop every few ms, so a prefix search over a
+   * 1,000,000-member guild does not stall the gateway and REST for the whole scan.
+   */
+  async searchAsync(query: string, limit: number): Promise<MemberRecord[]> {
+    const out: MemberRecord[] = [];
+    const scan = this.searchScan(query, limit, out);
+    let sliceStart = performance.now();
+    for (let step = scan.next(); !step.done; step = scan.next()) {
+      if (performance.now() - sliceStart > SCAN_SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
       }
     }
     return out;
+  }
+
+  /** Pushes matches into `out`; yields every 512 members scanned so callers can pace themselves. */
+  private *searchScan(query: string, limit: number, out: MemberRecord[]): Generator<void> {
+    const q = query.toLowerCase();
+    if (limit <= 0) return;
+    const matches = (r: MemberRecord) => r.username.toLowerCase().startsWith(q) || (r.nick?.toLowerCase().startsWith(q) ?? false);
+    const spec = this.spec;
+    let index = 0;
+    let scanned = 0;
+    for (let pos = 0; ; pos++) {
+      const added = this.added[pos];
+      // Generated indices below `bound` have ids below the next added member's id.
+      const bound = added ? Math.min(spec.generatedCount, firstIndexAfter(spec, BigInt(added.userId))) : spec.generatedCount;
+      for (; index < bound; index++) {
+        if (++scanned % 512 === 0) yield;
+        const names = generatedNamesMatch(spec, index, q);
+        const patched = this.patches.size > 0 ? this.patches.get(userIdStringAt(spec, index)) : undefined;
+        // Cheap test first; a patched nick or a removal needs the full record.
+        if (!names.username && !names.nick && patched?.nick === undefined) continue;
+        const record = this.fromIndex(index);
+        if (record && matches(record)) {
+          out.push(record);
+          if (out.length >= limit) return;
+        }
+      }
+      if (!added) return;
+      if (matches(added)) {
+        out.push({ ...added, roles: [...added.roles] });
+        if (out.length >= limit) return;
+      }
+    }
+  }
+
+  /**
+   * A member's guild-level permissions as a decimal bitfield string: the OR of @everyone's and their
+   * roles' permissions; every permission for the owner or a holder of ADMINISTRATOR; undefined for a
+   * non-member. https://discord.com/developers/docs/topics/permissions#permission-overwrites (base permissions)
+   */
+  permissions(userId: string): string | undefined {
+    const member = this.member(userId);
+    if (!member) return undefined;
+    if (userId === this.ownerId) return String(ALL_PERMISSIONS);
+    let bits = BigInt(this.role(this.id)?.permissions ?? "0");
+    for (const roleId of member.roles) bits |= BigInt(this.role(roleId)?.permissions ?? "0");
+    return String((bits & P.Administrator) !== 0n ? ALL_PERMISSIONS : bits);
+  }
+
+  /** User ids of the generated members seeded with the Admin role (see SeedOptions.admins). */
+  admins(): string[] {
+    return this.spec.adminIndices.map((i) => userIdStringAt(this.spec, i));
   }
 
   /** Generated staff members still in the guild, with their current nick. */
@@ -268,17 +384,29 @@ export class GuildState {
     return index >= 0 && !this.removed.has(userId) && initiallyOnline(this.spec, index);
   }
 
-  /** Members not offline (computed once with one pass, then kept up to date). */
+  /**
+   * Members not offline. Computed once (a pass over the generated members' first presence draw,
+   * about 50 ns each, then corrections for removed members and explicit presences) and kept up to date.
+   */
   get onlineCount(): number {
     if (this.online === null) {
       let count = 0;
-      for (let i = 0; i < this.spec.generatedCount; i++) {
-        const id = userIdAt(this.spec, i).toString();
-        if (this.removed.has(id)) continue;
-        const explicit = this.presences.get(id);
-        if (explicit ? explicit.status !== "offline" : initiallyOnline(this.spec, i)) count++;
+      for (let i = 0; i < this.spec.generatedCount; i++) if (initiallyOnline(this.spec, i)) count++;
+      for (const id of this.removed) {
+        // Removal deletes any explicit presence, so a removed member counted only if initially online.
+        const index = this.generatedIndex(id);
+        if (index >= 0 && initiallyOnline(this.spec, index)) count--;
       }
-      for (const record of this.added) if ((this.presences.get(record.userId)?.status ?? "offline") !== "offline") count++;
+      for (const [id, presence] of this.presences) {
+        const explicitOnline = presence.status !== "offline";
+        if (this.addedById.has(id)) {
+          if (explicitOnline) count++;
+          continue;
+        }
+        const index = this.generatedIndex(id);
+        if (index < 0 || this.removed.has(id)) continue;
+        count += (explicitOnline ? 1 : 0) - (initiallyOnline(this.spec, index) ? 1 : 0);
+      }
       this.online = count;
     }
     return this.online;

@@ -20,6 +20,13 @@ export interface EmulatorOptions {
   heartbeatIntervalMs?: number;
   /** How long a disconnected gateway session stays resumable, in ms; default 60000. */
   sessionTtlMs?: number;
+  /**
+   * Window of Discord's REQUEST_GUILD_MEMBERS limit, in ms: one request for ALL members (query "" and
+   * limit 0) per guild per window, across sessions; an extra one gets a RATE_LIMITED dispatch and no
+   * chunks. Default 30000 (Discord's 30 s); 0 disables the limit. Requests with `user_ids` or a
+   * non-empty `query` are not limited.
+   */
+  memberRequestWindowMs?: number;
   /** Optional logger, one line per call. The token is never logged. */
   log?: (line: string) => void;
 }

@@ -147,18 +147,22 @@ export class MemberSync extends Context.Service<
       requestedBy: string | null;
       nonce?: string | null;
     }) => Effect.Effect<SyncRun, SyncAlreadyRunning | DatabaseError>;
-    /** Applies chunk `chunkIndex` of `chunkCount` (Discord's GUILD_MEMBERS_CHUNK numbering). */
+    /**
+     * Applies chunk `chunkIndex` of `chunkCount` (Discord's GUILD_MEMBERS_CHUNK numbering).
+     * `chunkCount` is null when it is not known yet (REST paging); `complete` then gives it.
+     */
     readonly applyChunk: (input: {
       runId: string;
       chunkIndex: number;
-      chunkCount: number;
+      chunkCount: number | null;
       members: ReadonlyArray<MemberSnapshot>;
     }) => Effect.Effect<ChunkResult, SyncNotRunning | ChunkMismatch | DatabaseError>;
     /**
      * Ends a run: `completed` (members not in the snapshot marked left) when every chunk arrived,
-     * else `incomplete` with the reason. Returns the final run.
+     * else `incomplete` with the reason. `chunkCount` fixes the count for runs that did not know
+     * it while chunks arrived (REST paging). Returns the final run.
      */
-    readonly complete: (runId: string) => Effect.Effect<SyncRun, SyncNotRunning | DatabaseError>;
+    readonly complete: (runId: string, chunkCount?: number) => Effect.Effect<SyncRun, SyncNotRunning | DatabaseError>;
     /** Ends a run as `incomplete` (or `failed`) with `reason`; nobody is marked left. */
     readonly abort: (
       runId: string,
@@ -252,13 +256,13 @@ export class MemberSync extends Context.Service<
       const applyChunk = Effect.fn("MemberSync.applyChunk")(function* (input: {
         runId: string;
         chunkIndex: number;
-        chunkCount: number;
+        chunkCount: number | null;
         members: ReadonlyArray<MemberSnapshot>;
       }) {
-        if (input.chunkCount < 1 || input.chunkIndex < 0 || input.chunkIndex >= input.chunkCount) {
+        if (input.chunkIndex < 0 || (input.chunkCount !== null && (input.chunkCount < 1 || input.chunkIndex >= input.chunkCount))) {
           return yield* new ChunkMismatch({
             runId: input.runId,
-            message: `chunk_index ${input.chunkIndex} is outside 0..${input.chunkCount - 1}`,
+            message: `chunk_index ${input.chunkIndex} is outside 0..${(input.chunkCount ?? 0) - 1}`,
           });
         }
         const incoming = input.members.map(normalizeMember);
@@ -268,7 +272,7 @@ export class MemberSync extends Context.Service<
             const lock: Locked = locked && locked.status === "running" ? { kind: "ok", row: locked } : { kind: "missing", status: locked?.status ?? null };
             if (lock.kind === "missing") return { kind: "not-running" as const, status: lock.status };
             const run = lock.row;
-            if (run.chunkCount !== null && run.chunkCount !== input.chunkCount) {
+            if (run.chunkCount !== null && input.chunkCount !== null && run.chunkCount !== input.chunkCount) {
               return { kind: "mismatch" as const, message: `chunk_count ${input.chunkCount} differs from the run's ${run.chunkCount}` };
             }
             const fresh = await tx
@@ -305,7 +309,7 @@ export class MemberSync extends Context.Service<
             const [updatedRun] = await tx
               .update(runs)
               .set({
-                chunkCount: input.chunkCount,
+                chunkCount: input.chunkCount ?? run.chunkCount,
                 chunksReceived: sql`${runs.chunksReceived} + 1`,
                 rowsReceived: sql`${runs.rowsReceived} + ${incoming.length}`,
                 created: sql`${runs.created} + ${added.length}`,
@@ -362,13 +366,15 @@ export class MemberSync extends Context.Service<
           return outcome.run;
         });
 
-      const complete = (runId: string) =>
-        finish(runId, async (tx, run) => {
+      const complete = (runId: string, chunkCount?: number) =>
+        finish(runId, async (tx, locked) => {
+          const run = chunkCount !== undefined && locked.chunkCount === null ? { ...locked, chunkCount } : locked;
           const arrived = await tx.select({ n: sql<number>`count(*)::int` }).from(chunks).where(eq(chunks.runId, runId));
           const received = Number(arrived[0]?.n ?? 0);
           if (run.chunkCount === null || received < run.chunkCount) {
             return {
               status: "incomplete" as const,
+              chunkCount: run.chunkCount,
               reason: `snapshot incomplete: ${received} of ${run.chunkCount ?? "?"} chunks arrived; nobody was marked left`,
             };
           }
@@ -389,7 +395,7 @@ export class MemberSync extends Context.Service<
                     and user_id = any(${sql.param(left.map((r) => r.user_id))}::text[])`,
             );
           }
-          return { status: "completed" as const, markedLeft: left.length };
+          return { status: "completed" as const, markedLeft: left.length, chunkCount: run.chunkCount };
         });
 
       const abort = (runId: string, reason: string, status: "incomplete" | "failed" = "incomplete") =>

@@ -173,3 +173,21 @@ layer(Services)("comparison", (it) => {
     }),
   );
 });
+
+layer(Services)("member sync with an unknown chunk count (REST paging)", (it) => {
+  it.effect("takes pages without a count and checks completeness against the count given at the end", () =>
+    Effect.gen(function* () {
+      const directory = yield* Directory;
+      const sync = yield* MemberSync;
+      yield* directory.ensureOrganization({ id: "org", name: "Org", slug: "org" });
+      yield* directory.ensureGuild("org", { id: GUILD, name: "Guild", icon: null });
+      const run = yield* sync.start({ guildId: GUILD, trigger: "api", source: "rest", requestedBy: null });
+      yield* sync.applyChunk({ runId: run.id, chunkIndex: 0, chunkCount: null, members: range(0, 10).map((n) => member(n)) });
+      yield* sync.applyChunk({ runId: run.id, chunkIndex: 1, chunkCount: null, members: range(10, 15).map((n) => member(n)) });
+      expect(yield* sync.complete(run.id, 2)).toMatchObject({ status: "completed", chunkCount: 2, created: 15 });
+      const short = yield* sync.start({ guildId: GUILD, trigger: "api", source: "rest", requestedBy: null });
+      yield* sync.applyChunk({ runId: short.id, chunkIndex: 0, chunkCount: null, members: range(0, 10).map((n) => member(n)) });
+      expect(yield* sync.complete(short.id, 2)).toMatchObject({ status: "incomplete", markedLeft: 0 });
+    }),
+  );
+});

@@ -110,7 +110,8 @@ export const botRouter = {
         Schema.Struct({
           runId: RunId,
           chunkIndex: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-          chunkCount: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 })),
+          /** Null while unknown (REST paging): `syncComplete` then gives it. */
+          chunkCount: Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
           members: Schema.Array(MemberSnapshot).check(Schema.isMaxLength(MAX_MEMBER_CHUNK)),
         }),
       ),
@@ -122,8 +123,12 @@ export const botRouter = {
    * chunk arrived, else incomplete with the reason. Errors: CONFLICT (not running).
    */
   syncComplete: botProcedure
-    .input(Schema.toStandardSchemaV1(Schema.Struct({ runId: RunId })))
-    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.complete(input.runId)))),
+    .input(
+      Schema.toStandardSchemaV1(
+        Schema.Struct({ runId: RunId, chunkCount: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))) }),
+      ),
+    )
+    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.complete(input.runId, input.chunkCount)))),
 
   /** Bot only. Ends a run as incomplete with `reason` (rate limited, connection dropped...); nobody is marked left. */
   syncAbort: botProcedure
