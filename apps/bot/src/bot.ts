@@ -8,8 +8,11 @@ import {
 import type { BotContext } from "./context";
 import { onGuildCreate } from "./events/guildCreate";
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
+import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEvents";
 import { onPresenceUpdate } from "./events/presenceUpdate";
-import { PresenceForwarder } from "./forwarder";
+import { Forwarder, PresenceForwarder } from "./forwarder";
+import { MemberSyncRunner } from "./memberSync";
+import type { MemberEvent } from "./context";
 
 /** Options for {@link startBot}. */
 export interface BotOptions {
@@ -35,6 +38,10 @@ export interface RunningBot {
   readonly client: Client;
   /** Resolves when every presence update received so far has reached the server. */
   readonly drain: () => Promise<void>;
+  /** Full member syncs (also reachable through the server's `members.sync` command). */
+  readonly memberSync: MemberSyncRunner;
+  /** Resolves when every member event received so far has reached the server. */
+  readonly drainMemberEvents: () => Promise<void>;
   readonly stats: () => { forwarded: number; pending: number; coalesced: number; lastEventAt: number | null };
   readonly close: () => Promise<void>;
 }
@@ -94,12 +101,21 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     onError: (error) => log(`presence push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
   });
 
+  const memberEvents = new Forwarder<MemberEvent>({
+    push: (events) => server.trpc.bot.memberEvents.mutate({ events: [...events] }),
+    keyOf: (event) => `${event.guildId}:${event.type === "upsert" ? event.member.userId : event.userId}`,
+    flushMs: 20,
+    onError: (error) => log(`member event push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  const memberSync = new MemberSyncRunner(client, server, log);
   const pendingNonces = new Set<string>();
   let nonceCounter = 0;
   const ctx: BotContext = {
     client,
     server,
     forwarder,
+    memberEvents,
+    memberSync,
     log,
     pendingNonces,
     requestPresences: (guildId, userIds) => {
@@ -125,7 +141,15 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
       case GatewayDispatchEvents.GuildCreate:
         return void onGuildCreate(ctx, packet.d);
       case GatewayDispatchEvents.GuildMembersChunk:
+        if (memberSync.onChunk(packet.d)) return;
         return onGuildMembersChunk(ctx, packet.d);
+      case GatewayDispatchEvents.GuildMemberAdd:
+      case GatewayDispatchEvents.GuildMemberUpdate:
+        return onGuildMemberUpsert(ctx, packet.d);
+      case GatewayDispatchEvents.GuildMemberRemove:
+        return onGuildMemberRemove(ctx, packet.d);
+      case GatewayDispatchEvents.RateLimited:
+        return memberSync.onRateLimited(packet.d);
     }
   });
 
@@ -155,9 +179,13 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     log(`shard ${id} resumed`);
     beat();
   });
-  client.on(Events.ShardDisconnect, beat);
+  client.on(Events.ShardDisconnect, () => {
+    memberSync.onDisconnect();
+    beat();
+  });
   client.on(Events.ShardReconnecting, (id) => {
     log(`shard ${id} reconnecting`);
+    memberSync.onDisconnect();
     beat();
   });
   client.on(Events.Error, (error) => log(`client error: ${error.message}`));
@@ -169,6 +197,12 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
         if (data.kind === "presence.resync") {
           log(`resync of ${data.payload.userIds.length} presences requested`);
           ctx.requestPresences(data.guildId, data.payload.userIds);
+        } else if (data.kind === "members.sync") {
+          log(`member sync of ${data.guildId} requested (${data.payload.trigger})`);
+          memberSync
+            .run({ guildId: data.guildId, trigger: data.payload.trigger, requestedBy: data.requestedBy })
+            .then((run) => log(`member sync ${run.id}: ${run.status}${run.reason ? ` (${run.reason})` : ""}`))
+            .catch((error: unknown) => log(`member sync not started: ${error instanceof Error ? error.message : String(error)}`));
         }
       },
       onError: (error) => log(`command subscription error: ${error.message}`),
@@ -192,12 +226,16 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   return {
     client,
     drain: () => forwarder.drain(),
+    memberSync,
+    drainMemberEvents: () => memberEvents.drain(),
     stats: () => ({ forwarded: forwarder.forwarded, pending: forwarder.pending, coalesced: forwarder.coalesced, lastEventAt }),
     close: async () => {
       clearInterval(interval);
       commands.unsubscribe();
       await forwarder.drain().catch(() => {});
+      await memberEvents.drain().catch(() => {});
       forwarder.close();
+      memberEvents.close();
       await client.destroy();
       server.close();
     },

@@ -1,12 +1,23 @@
 import type { GuildhallClient } from "@guildhall/api";
 import type { Client } from "discord.js";
-import type { PresenceForwarder } from "./forwarder";
+import type { MemberSnapshot } from "@guildhall/sync";
+import type { Forwarder, PresenceForwarder } from "./forwarder";
+import type { MemberSyncRunner } from "./memberSync";
+
+/** A live member event on its way to the server. */
+export type MemberEvent =
+  | { readonly type: "upsert"; readonly guildId: string; readonly member: MemberSnapshot }
+  | { readonly type: "remove"; readonly guildId: string; readonly userId: string };
 
 /** What every gateway event handler gets: the Discord client, the server client and the forwarder. */
 export interface BotContext {
   readonly client: Client;
   readonly server: GuildhallClient;
   readonly forwarder: PresenceForwarder;
+  /** GUILD_MEMBER_* events, forwarded in order. */
+  readonly memberEvents: Forwarder<MemberEvent>;
+  /** Full member syncs. */
+  readonly memberSync: MemberSyncRunner;
   readonly log: (line: string) => void;
   /** Sends REQUEST_GUILD_MEMBERS for `userIds` with presences (at most 100 ids per request, as Discord requires). */
   readonly requestPresences: (guildId: string, userIds: ReadonlyArray<string>) => void;

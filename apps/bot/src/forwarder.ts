@@ -1,9 +1,11 @@
 import type { PresenceUpdate } from "@guildhall/sync";
 
-/** Options for {@link PresenceForwarder}. */
-export interface ForwarderOptions {
+/** Options for {@link Forwarder}. */
+export interface ForwarderOptions<T> {
   /** Sends one batch to the server; rejects on failure (the batch is then retried). */
-  readonly push: (updates: ReadonlyArray<PresenceUpdate>) => Promise<unknown>;
+  readonly push: (updates: ReadonlyArray<T>) => Promise<unknown>;
+  /** Identity for coalescing: of several waiting items with one key, only the latest is kept. */
+  readonly keyOf: (item: T) => string;
   /** How long the first update of a batch waits for company (ms). Default 10. */
   readonly flushMs?: number;
   /** Largest batch sent at once. Default 500 (the server takes up to 1,000). */
@@ -18,12 +20,12 @@ export interface ForwarderOptions {
 }
 
 /**
- * Coalesces bursts of presence updates into batches for the server: one push in flight at
- * a time (so the server applies them in order), the next batch collected meanwhile, failed
+ * Coalesces bursts of gateway events into batches for the server: one push in flight at a
+ * time (so the server applies them in order), the next batch collected meanwhile, failed
  * pushes retried with backoff (250 ms doubling to 5 s).
  */
-export class PresenceForwarder {
-  private buffer: Array<PresenceUpdate> = [];
+export class Forwarder<T> {
+  private buffer: Array<T> = [];
   private timer: NodeJS.Timeout | null = null;
   private inFlight = false;
   private failures = 0;
@@ -34,10 +36,10 @@ export class PresenceForwarder {
   /** Updates dropped by coalescing while the server was unreachable. */
   coalesced = 0;
 
-  constructor(private readonly options: ForwarderOptions) {}
+  constructor(private readonly options: ForwarderOptions<T>) {}
 
-  /** Queues one update. */
-  add(update: PresenceUpdate): void {
+  /** Queues one item. */
+  add(update: T): void {
     if (this.closed) return;
     this.buffer.push(update);
     if (this.buffer.length > (this.options.maxBuffered ?? 50_000)) this.coalesce();
@@ -95,9 +97,16 @@ export class PresenceForwarder {
   }
 
   private coalesce(): void {
-    const latest = new Map<string, PresenceUpdate>();
-    for (const update of this.buffer) latest.set(`${update.guildId}:${update.userId}`, update);
+    const latest = new Map<string, T>();
+    for (const item of this.buffer) latest.set(this.options.keyOf(item), item);
     this.coalesced += this.buffer.length - latest.size;
     this.buffer = [...latest.values()];
+  }
+}
+
+/** Presence updates, coalesced per guild and user. */
+export class PresenceForwarder extends Forwarder<PresenceUpdate> {
+  constructor(options: Omit<ForwarderOptions<PresenceUpdate>, "keyOf">) {
+    super({ ...options, keyOf: (update) => `${update.guildId}:${update.userId}` });
   }
 }

@@ -1,0 +1,216 @@
+import type { GuildhallClient } from "@guildhall/api";
+import type { MemberSnapshot } from "@guildhall/sync";
+import type { Client } from "discord.js";
+import {
+  type APIGuildMember,
+  type GatewayGuildMembersChunkDispatchData,
+  GatewayOpcodes,
+  Routes,
+} from "discord-api-types/v10";
+import { toMemberSnapshot, toRoleSnapshot } from "./members";
+
+/** A sync run as the server reports it (see @guildhall/sync's SyncRun). */
+export type SyncRunState = Awaited<ReturnType<GuildhallClient["trpc"]["bot"]["syncComplete"]["mutate"]>>;
+
+/** Options for one full member sync. */
+export interface MemberSyncRequest {
+  readonly guildId: string;
+  readonly trigger: "command" | "button" | "schedule" | "api";
+  readonly requestedBy: string | null;
+  /** `gateway`: REQUEST_GUILD_MEMBERS chunks (default); `rest`: List Guild Members pages. */
+  readonly source?: "gateway" | "rest";
+  /** Called as the run advances (at most every `progressEveryMs`) and when it ends. */
+  readonly onProgress?: (run: SyncRunState) => void;
+}
+
+/** Gives up on a gateway sync that received no chunk for this long (ms). */
+const CHUNK_TIMEOUT_MS = 20_000;
+/** Chunks pushed to the server at once. */
+const PUSH_CONCURRENCY = 2;
+
+interface ActiveSync {
+  readonly runId: string;
+  readonly guildId: string;
+  chunkCount: number | null;
+  received: number;
+  pushed: number;
+  inFlight: number;
+  readonly waiting: Array<{ index: number; count: number; members: MemberSnapshot[] }>;
+  timer: NodeJS.Timeout | null;
+  settled: boolean;
+  readonly done: (error: Error | null) => void;
+  readonly onProgress?: ((run: SyncRunState) => void) | undefined;
+}
+
+/**
+ * Full member syncs, run by the bot and applied by the server chunk by chunk.
+ *
+ * Gateway source: the bot sends its own REQUEST_GUILD_MEMBERS (op 8, all members, a nonce of
+ * its own) and streams every GUILD_MEMBERS_CHUNK to the server as it arrives (never one
+ * giant payload), at most two pushes in flight. Discord's RATE_LIMITED answer (one full
+ * request per guild per 30 s), a dropped connection or 20 s without a chunk end the run as
+ * incomplete, so nobody is marked left. REST source: List Guild Members pages of 1,000.
+ * https://discord.com/developers/docs/events/gateway-events#request-guild-members
+ */
+export class MemberSyncRunner {
+  private readonly active = new Map<string, ActiveSync>();
+  private counter = 0;
+
+  constructor(
+    private readonly client: Client,
+    private readonly server: GuildhallClient,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Runs one sync to its end; resolves with the final run (completed or incomplete). Rejects when the server refuses to start one (CONFLICT: already running). */
+  async run(request: MemberSyncRequest): Promise<SyncRunState> {
+    const guild = this.client.guilds.cache.get(request.guildId);
+    if (!guild) throw new Error(`the bot is not in guild ${request.guildId}`);
+    const source = request.source ?? "gateway";
+    const nonce = `gh-sync-${(++this.counter).toString(36)}-${Date.now().toString(36)}`;
+    const run = await this.server.trpc.bot.syncBegin.mutate({
+      guildId: request.guildId,
+      trigger: request.trigger,
+      source,
+      requestedBy: request.requestedBy,
+      nonce,
+      roles: guild.roles.cache.map((role) =>
+        toRoleSnapshot({ id: role.id, name: role.name, color: role.color, position: role.position, managed: role.managed, permissions: role.permissions.bitfield.toString() }),
+      ),
+    });
+    request.onProgress?.(run);
+    try {
+      if (source === "rest") return await this.viaRest(run.id, request);
+      return await this.viaGateway(run.id, nonce, request);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.log(`member sync of ${request.guildId} ended early: ${reason}`);
+      const ended = await this.server.trpc.bot.syncAbort.mutate({ runId: run.id, reason: reason.slice(0, 500) });
+      request.onProgress?.(ended);
+      return ended;
+    }
+  }
+
+  /** GUILD_MEMBERS_CHUNK for one of this runner's nonces. */
+  onChunk(data: GatewayGuildMembersChunkDispatchData): boolean {
+    const sync = data.nonce ? this.active.get(data.nonce) : undefined;
+    if (!sync || sync.settled) return false;
+    sync.chunkCount = data.chunk_count;
+    sync.received++;
+    const members = data.members.flatMap((m) => {
+      const snapshot = toMemberSnapshot(m as APIGuildMember);
+      return snapshot ? [snapshot] : [];
+    });
+    sync.waiting.push({ index: data.chunk_index, count: data.chunk_count, members });
+    this.armTimer(sync);
+    this.pump(sync);
+    return true;
+  }
+
+  /** RATE_LIMITED (`{opcode: 8, retry_after, meta: {guild_id, nonce}}`) for one of this runner's requests. */
+  onRateLimited(data: { opcode?: number; retry_after?: number; meta?: { nonce?: string } }): void {
+    const sync = data.meta?.nonce ? this.active.get(data.meta.nonce) : undefined;
+    if (!sync) return;
+    this.settle(sync, new Error(`rate limited by Discord: one full member request per guild per 30 s; retry after ${Math.ceil(data.retry_after ?? 30)} s`));
+  }
+
+  /** The gateway connection dropped: running gateway syncs cannot receive their remaining chunks. */
+  onDisconnect(): void {
+    for (const sync of this.active.values()) this.settle(sync, new Error("the gateway connection dropped during the sync"));
+  }
+
+  private viaGateway(runId: string, nonce: string, request: MemberSyncRequest): Promise<SyncRunState> {
+    return new Promise<SyncRunState>((resolve, reject) => {
+      const sync: ActiveSync = {
+        runId,
+        guildId: request.guildId,
+        chunkCount: null,
+        received: 0,
+        pushed: 0,
+        inFlight: 0,
+        waiting: [],
+        timer: null,
+        settled: false,
+        onProgress: request.onProgress,
+        done: (error) => {
+          this.active.delete(nonce);
+          if (sync.timer) clearTimeout(sync.timer);
+          if (error) return reject(error);
+          this.server.trpc.bot.syncComplete.mutate({ runId }).then(resolve, reject);
+        },
+      };
+      this.active.set(nonce, sync);
+      this.armTimer(sync);
+      this.client.guilds.cache.get(request.guildId)!.shard.send({
+        op: GatewayOpcodes.RequestGuildMembers,
+        d: { guild_id: request.guildId, query: "", limit: 0, presences: false, nonce },
+      });
+    }).then((run) => {
+      request.onProgress?.(run);
+      return run;
+    });
+  }
+
+  private async viaRest(runId: string, request: MemberSyncRequest): Promise<SyncRunState> {
+    let after = "0";
+    let index = 0;
+    for (;;) {
+      const page = (await this.client.rest.get(Routes.guildMembers(request.guildId), {
+        query: new URLSearchParams({ limit: "1000", after }),
+      })) as APIGuildMember[];
+      if (page.length > 0) {
+        const result = await this.server.trpc.bot.syncChunk.mutate({
+          runId,
+          chunkIndex: index++,
+          chunkCount: null,
+          members: page.flatMap((m) => {
+            const snapshot = toMemberSnapshot(m);
+            return snapshot ? [snapshot] : [];
+          }),
+        });
+        request.onProgress?.(result.run);
+      }
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.user.id;
+    }
+    const run = await this.server.trpc.bot.syncComplete.mutate({ runId, chunkCount: Math.max(index, 1) });
+    request.onProgress?.(run);
+    return run;
+  }
+
+  private pump(sync: ActiveSync): void {
+    while (!sync.settled && sync.inFlight < PUSH_CONCURRENCY && sync.waiting.length > 0) {
+      const chunk = sync.waiting.shift()!;
+      sync.inFlight++;
+      this.server.trpc.bot.syncChunk
+        .mutate({ runId: sync.runId, chunkIndex: chunk.index, chunkCount: chunk.count, members: chunk.members })
+        .then((result) => {
+          sync.inFlight--;
+          sync.pushed++;
+          sync.onProgress?.(result.run);
+          if (sync.chunkCount !== null && sync.pushed === sync.chunkCount) this.settle(sync, null);
+          else this.pump(sync);
+        })
+        .catch((error: unknown) => {
+          sync.inFlight--;
+          this.settle(sync, new Error(`the server refused chunk ${chunk.index}: ${error instanceof Error ? error.message : String(error)}`));
+        });
+    }
+  }
+
+  private armTimer(sync: ActiveSync): void {
+    if (sync.timer) clearTimeout(sync.timer);
+    sync.timer = setTimeout(() => {
+      if (sync.chunkCount === null || sync.received < sync.chunkCount) {
+        this.settle(sync, new Error(`no member chunk for ${CHUNK_TIMEOUT_MS / 1000} s (${sync.received} of ${sync.chunkCount ?? "?"} received)`));
+      }
+    }, CHUNK_TIMEOUT_MS);
+  }
+
+  private settle(sync: ActiveSync, error: Error | null): void {
+    if (sync.settled) return;
+    sync.settled = true;
+    sync.waiting.length = 0;
+    sync.done(error);
+  }
+}
