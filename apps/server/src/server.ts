@@ -9,7 +9,7 @@ import {
   sharingJsonEncoder,
 } from "@guildhall/api";
 import { Database } from "@guildhall/db";
-import { Presences } from "@guildhall/sync";
+import { Bot, Presences } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { toNodeHandler } from "better-auth/node";
@@ -28,6 +28,7 @@ import { handleLegacyMemberSync } from "./legacy";
 /** How long presence samples are kept (ms); each user's latest sample is always kept. */
 const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
+const SCHEDULER_EVERY_MS = 60_000;
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
 export interface ServerOptions {
@@ -184,6 +185,13 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
+  // Scheduled member syncs: every minute, queue the syncs that are due (once across instances).
+  const bot = await runtime.runPromise(Bot.use(Effect.succeed));
+  const scheduler = setInterval(() => {
+    runtime.runPromise(bot.enqueueDueSyncs()).catch((e) => console.error("[server] sync scheduler failed:", e));
+  }, SCHEDULER_EVERY_MS);
+  scheduler.unref();
+
   const presences = await runtime.runPromise(Presences.use(Effect.succeed));
   const prune = setInterval(() => {
     runtime.runPromise(presences.prune(SAMPLE_RETENTION_MS)).catch((e) => console.error("[server] prune failed:", e));
@@ -198,6 +206,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     auth,
     close: async () => {
       clearInterval(prune);
+      clearInterval(scheduler);
       wssHandler.broadcastReconnectNotification();
       for (const client of wss.clients) client.terminate();
       wss.close();

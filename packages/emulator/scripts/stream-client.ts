@@ -38,6 +38,8 @@ export interface StreamResult {
   /** Largest gap between two consecutive chunks. */
   maxChunkGapMs: number;
   rateLimited: { opcode: number; retry_after: number; meta: { guild_id: string; nonce?: string } } | null;
+  /** CPU time this client process used from the request to the last chunk (user + system). */
+  cpuMs: number;
 }
 
 /** What the probe child reports. */
@@ -65,6 +67,8 @@ function stream(args: StreamArgs): void {
   let lastAt = 0;
   let maxGap = 0;
   let heartbeat: NodeJS.Timeout | undefined;
+  let cpuAtRequest = process.cpuUsage();
+  let cpuMs = 0;
 
   const isAfter = (a: string, b: string) => a.length > b.length || (a.length === b.length && a > b);
 
@@ -81,6 +85,7 @@ function stream(args: StreamArgs): void {
     if (frame.t === "GUILD_CREATE" && frame.d.id === args.guildId) {
       bytes = 0;
       requestedAt = performance.now();
+      cpuAtRequest = process.cpuUsage();
       ws.send(JSON.stringify({ op: 8, d: { guild_id: args.guildId, query: "", limit: 0, presences: args.presences, nonce: "all-1" } }));
       return;
     }
@@ -98,6 +103,8 @@ function stream(args: StreamArgs): void {
       members += (frame.d.members as unknown[]).length;
       presences += (frame.d.presences as unknown[] | undefined)?.length ?? 0;
       if (chunks === chunkCount) {
+        const cpu = process.cpuUsage(cpuAtRequest);
+        cpuMs = (cpu.user + cpu.system) / 1000;
         // A second whole-list request inside the window: the emulator must refuse it.
         ws.send(JSON.stringify({ op: 8, d: { guild_id: args.guildId, query: "", limit: 0, nonce: "all-2" } }));
       }
@@ -110,6 +117,7 @@ function stream(args: StreamArgs): void {
         firstToLastChunkMs: lastAt - firstAt,
         maxChunkGapMs: maxGap,
         rateLimited: frame.d,
+        cpuMs,
       };
       send({ type: "result", result });
       clearInterval(heartbeat);

@@ -57,8 +57,10 @@ histogram.enable();
 
 const streamProc = child({ mode: "stream", gatewayUrl: emulator.gatewayUrl, token: emulator.token, guildId: guild.guildId, presences });
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const result = await message<StreamResult>(streamProc, "result");
 const wallMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
 histogram.disable();
 clearInterval(ticker);
 probeProc.send({ type: "stop" });
@@ -83,9 +85,11 @@ const report = {
     maxChunkGapMs: Math.round(result.maxChunkGapMs),
     membersPerSecond: Math.round(result.members / (result.firstToLastChunkMs / 1000)),
     wallMs: Math.round(wallMs),
+    clientCpuMs: Math.round(result.cpuMs),
   },
   secondRequest: result.rateLimited,
   emulatorEventLoop: { maxDelayMs: Math.round(histogram.max / 1e6), p99DelayMs: Math.round(histogram.percentile(99) / 1e6), maxTimerGapMs: Math.round(maxGapMs) },
+  emulatorCpuMs: Math.round((cpu.user + cpu.system) / 1000),
   emulatorRssMb: Math.round(rss / 1e6),
   probeDuringStream: probe,
 };

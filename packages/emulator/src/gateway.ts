@@ -17,7 +17,7 @@ import { GatewayCloseCodes, GatewayDispatchEvents, GatewayIntentBits, GatewayOpc
 import { WebSocket, WebSocketServer } from "ws";
 import type { RawData } from "ws";
 import type { GuildState } from "./guild";
-import { chunkPresenceObject, guildObject, memberObject } from "./payloads";
+import { chunkPresenceObject, guildObject, memberJson, memberObject } from "./payloads";
 import { isSnowflake } from "./snowflake";
 import type { MemberRecord, SessionInfo } from "./types";
 
@@ -34,8 +34,13 @@ const CHUNK_SIZE = 1000;
 /** Resume buffer bounds per session. */
 const MAX_BUFFERED_EVENTS = 10_000;
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
-/** Pause chunk streaming while this many bytes wait in a socket. */
-const MAX_SOCKET_BACKLOG = 8 * 1024 * 1024;
+/**
+ * Chunk streaming backpressure: pause once this many bytes were handed to the socket and not yet
+ * written to the OS (ws send callbacks), resume at half of it. About 8 chunks of a big guild.
+ */
+const STREAM_HIGH_WATER_BYTES = 4 * 1024 * 1024;
+/** Longest synchronous stretch of chunk generation before yielding to the event loop, in ms. */
+const STREAM_SLICE_MS = 10;
 
 /** The shard a guild belongs to: (guild_id >> 22) % num_shards (https://discord.com/developers/docs/events/gateway#sharding). */
 export function shardOf(guildId: string, shardCount: number): number {
@@ -69,8 +74,11 @@ class Connection {
 
   constructor(readonly ws: WebSocket) {}
 
-  send(frame: string): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(frame);
+  /** Writes a text frame if the socket is open; `written` runs once ws flushed it (or failed). Returns false when not sent. */
+  send(frame: string, written?: (err?: Error) => void): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(frame, written);
+    return true;
   }
 
   sendOp(op: GatewayOpcodes, d: unknown): void {
@@ -102,8 +110,12 @@ class Session {
     readonly largeThreshold: number,
   ) {}
 
-  /** Assigns the next sequence number, buffers the frame for RESUME and writes it if connected. */
-  dispatch(t: string, dJson: string): void {
+  /**
+   * Assigns the next sequence number, buffers the frame for RESUME and writes it if connected.
+   * `written` (if given) runs when the socket flushed the frame; returns false (and never calls
+   * `written`) when no socket took the frame.
+   */
+  dispatch(t: string, dJson: string, written?: (err?: Error) => void): boolean {
     const s = ++this.seq;
     const frame = `{"op":0,"t":"${t}","s":${s},"d":${dJson}}`;
     this.buffer.push({ s, frame });
@@ -116,7 +128,7 @@ class Session {
       this.buffer = this.buffer.slice(this.head);
       this.head = 0;
     }
-    this.connection?.send(frame);
+    return this.connection?.send(frame, written) ?? false;
   }
 
   /** The buffered frames with s > seq, or null when some of them were already dropped. */
@@ -477,7 +489,7 @@ export class Gateway {
         if (record) found.push(record);
         else notFound.push(id);
       }
-      this.sendChunk(session, guild, found, 0, 1, presences, nonce, notFound);
+      this.sendChunk(session, guild, found.map(memberJson), found.map((r) => r.userId), 0, 1, presences, nonce, notFound);
       return;
     }
 
@@ -487,7 +499,11 @@ export class Gateway {
     }
     const limit = typeof d.limit === "number" && Number.isInteger(d.limit) && d.limit > 0 ? d.limit : 0;
     if (d.query !== "") {
-      this.sendChunk(session, guild, guild.search(d.query, Math.min(limit || 100, 100)), 0, 1, presences, nonce);
+      // A prefix search scans the guild; the async scan keeps a big guild from stalling everyone else.
+      guild.searchAsync(d.query, Math.min(limit || 100, 100)).then(
+        (found) => this.sendChunk(session, guild, found.map(memberJson), found.map((r) => r.userId), 0, 1, presences, nonce),
+        (err: unknown) => this.ctx.log(`gateway: member search failed: ${err instanceof Error ? err.message : String(err)}`),
+      );
       return;
     }
     if (!(session.intents & GatewayIntentBits.GuildMembers)) {
@@ -502,46 +518,90 @@ export class Gateway {
     );
   }
 
-  /** Sends `total` members in chunks of 1000, yielding to the event loop between chunks. */
+  /**
+   * Streams `total` members in GUILD_MEMBERS_CHUNKs of 1000, ascending by user id. Generation runs
+   * in slices of at most STREAM_SLICE_MS before yielding to the event loop (other sessions, REST and
+   * the control API stay responsive), pauses while more than STREAM_HIGH_WATER_BYTES wait in the
+   * socket (ws send callbacks count what was flushed), and waits while the session is disconnected
+   * so a RESUME gets the rest. Each chunk seeks by the last id sent, so members added or removed
+   * meanwhile do not shift the stream.
+   */
   private async streamMembers(session: Session, guild: GuildState, total: number, presences: boolean, nonce: string | undefined): Promise<void> {
     const chunkCount = Math.max(1, Math.ceil(total / CHUNK_SIZE));
     let after = 0n;
     let sent = 0;
-    for (let index = 0; index < chunkCount; index++) {
-      if (this.closed || session.invalidated) return;
-      const records = total > sent ? guild.list(after, Math.min(CHUNK_SIZE, total - sent)) : [];
-      const last = records[records.length - 1];
-      if (last) after = BigInt(last.userId);
-      sent += records.length;
-      this.sendChunk(session, guild, records, index, chunkCount, presences, nonce);
-      if (index + 1 < chunkCount) {
-        await nextTick();
-        while (!this.closed && (session.connection?.ws.bufferedAmount ?? 0) > MAX_SOCKET_BACKLOG) await sleep(5);
+    let inflight = 0;
+    let socket: Connection | null = session.connection;
+    let wake: (() => void) | null = null;
+    const flushed = (bytes: number) => () => {
+      inflight -= bytes;
+      if (wake && inflight <= STREAM_HIGH_WATER_BYTES / 2) {
+        const resume = wake;
+        wake = null;
+        resume();
       }
+    };
+    let sliceStart = performance.now();
+    for (let index = 0; index < chunkCount; index++) {
+      const { items, userIds } = total > sent ? guild.listJson(after, Math.min(CHUNK_SIZE, total - sent)) : { items: [], userIds: [] };
+      const lastId = userIds[userIds.length - 1];
+      if (lastId !== undefined) after = BigInt(lastId);
+      sent += items.length;
+      const dJson = this.chunkJson(guild, items, userIds, index, chunkCount, presences, nonce);
+      if (session.connection !== socket) {
+        socket = session.connection;
+        inflight = 0; // a new socket after RESUME: what the old one held is gone
+      }
+      if (session.dispatch(GatewayDispatchEvents.GuildMembersChunk, dJson, flushed(dJson.length))) inflight += dJson.length;
+      if (index + 1 === chunkCount) return;
+
+      if (performance.now() - sliceStart > STREAM_SLICE_MS) {
+        await nextTick();
+        sliceStart = performance.now();
+      }
+      // Backpressure, and a pause while disconnected (frames would only fill the resume buffer).
+      while (!this.closed && !session.invalidated && (inflight > STREAM_HIGH_WATER_BYTES || session.connection === null)) {
+        if (session.connection === null) await sleep(50);
+        else await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleep(250)]);
+        wake = null;
+        if (session.connection !== socket) {
+          socket = session.connection;
+          inflight = 0;
+        }
+        sliceStart = performance.now();
+      }
+      if (this.closed || session.invalidated) return;
     }
   }
 
-  /** https://discord.com/developers/docs/events/gateway-events#guild-members-chunk */
+  /**
+   * The `d` of a GUILD_MEMBERS_CHUNK as JSON, from member JSON strings (guild.listJson / memberJson).
+   * https://discord.com/developers/docs/events/gateway-events#guild-members-chunk
+   */
+  private chunkJson(
+    guild: GuildState, members: string[], userIds: string[], index: number, count: number,
+    presences: boolean, nonce: string | undefined, notFound?: string[],
+  ): string {
+    let json = `{"guild_id":"${guild.id}","members":[${members.join(",")}],"chunk_index":${index},"chunk_count":${count}`;
+    if (notFound) json += `,"not_found":${JSON.stringify(notFound)}`;
+    if (presences) {
+      const list: GatewayGuildMembersChunkPresence[] = [];
+      for (const userId of userIds) {
+        const presence = guild.presence(userId);
+        if (presence.status !== "offline") list.push(chunkPresenceObject(userId, presence));
+      }
+      json += `,"presences":${JSON.stringify(list)}`;
+    }
+    if (nonce !== undefined) json += `,"nonce":${JSON.stringify(nonce)}`;
+    return `${json}}`;
+  }
+
+  /** Sends one GUILD_MEMBERS_CHUNK built from member JSON strings. */
   private sendChunk(
-    session: Session, guild: GuildState, records: MemberRecord[], index: number, count: number,
+    session: Session, guild: GuildState, members: string[], userIds: string[], index: number, count: number,
     presences: boolean, nonce: string | undefined, notFound?: string[],
   ): void {
-    const d: GatewayGuildMembersChunkDispatchData = {
-      guild_id: guild.id,
-      members: records.map(memberObject),
-      chunk_index: index,
-      chunk_count: count,
-    };
-    if (notFound) d.not_found = notFound;
-    if (presences) {
-      d.presences = [];
-      for (const record of records) {
-        const presence = guild.presence(record.userId);
-        if (presence.status !== "offline") d.presences.push(chunkPresenceObject(record.userId, presence));
-      }
-    }
-    if (nonce !== undefined) d.nonce = nonce;
-    session.dispatch(GatewayDispatchEvents.GuildMembersChunk, JSON.stringify(d));
+    session.dispatch(GatewayDispatchEvents.GuildMembersChunk, this.chunkJson(guild, members, userIds, index, count, presences, nonce, notFound));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Database, type DatabaseError, schema } from "@guildhall/db";
+import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db";
 import { and, asc, between, gt, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
 import { encodePayload, Feed } from "./Feed";
@@ -93,6 +93,12 @@ export class Bot extends Context.Service<
       limit: number,
       maxAgeMs: number,
     ) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    /**
+     * Queues a `members.sync` (trigger `schedule`) for every guild whose sync interval has passed
+     * since its last run or queued sync. Serialized by an advisory lock, so several server
+     * instances ticking together queue each sync once. Returns the commands queued.
+     */
+    readonly enqueueDueSyncs: () => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
     /** The newest command id (0 when there is none). */
     readonly latestCommandId: () => Effect.Effect<number, DatabaseError>;
     /** Calls `listener` with each committed batch of commands; returns the unsubscribe function. */
@@ -194,6 +200,40 @@ export class Bot extends Context.Service<
             .then((rows) => rows.map(toCommand)),
         );
 
+      const enqueueDueSyncs = () =>
+        use("bot.enqueueDueSyncs", (db) =>
+          db.transaction(async (tx) => {
+            await tx.execute(sql`select pg_advisory_xact_lock(7413020002)`);
+            const rows = await executeRows<{ id: number | string; guild_id: string; created_at: string | Date }>(
+              tx,
+              sql`insert into bot_commands (kind, guild_id, payload, requested_by)
+                  select 'members.sync', s.guild_id, '{"trigger":"schedule"}'::jsonb, null from guild_settings s
+                  where s.sync_interval_minutes is not null
+                    and not exists (select 1 from member_sync_runs r where r.guild_id = s.guild_id
+                                    and r.started_at > now() - make_interval(mins => s.sync_interval_minutes))
+                    and not exists (select 1 from bot_commands c where c.guild_id = s.guild_id and c.kind = 'members.sync'
+                                    and c.created_at > now() - make_interval(mins => s.sync_interval_minutes))
+                  returning id, guild_id, created_at`,
+            );
+            const queued = rows.map(
+              (r): BotCommand => ({
+                id: Number(r.id),
+                kind: "members.sync",
+                guildId: r.guild_id,
+                payload: { trigger: "schedule" },
+                requestedBy: null,
+                createdAt: new Date(r.created_at).toISOString(),
+              }),
+            );
+            if (queued.length > 0) {
+              await tx.execute(
+                sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload(queued, queued[0]!.id, queued.at(-1)!.id)})`,
+              );
+            }
+            return queued;
+          }),
+        );
+
       const latestCommandId = () =>
         use("bot.latestCommandId", (db) =>
           db
@@ -203,6 +243,7 @@ export class Bot extends Context.Service<
         );
 
       return Bot.of({
+        enqueueDueSyncs,
         latestCommandId,
         report,
         shards,

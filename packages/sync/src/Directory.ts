@@ -70,6 +70,15 @@ export class Directory extends Context.Service<
       role: "admin" | "staff",
       title?: string | null,
     ) => Effect.Effect<void, DatabaseError>;
+    /** A guild's member sync settings (interval in minutes, null = no schedule; extra admin role for /sync_members). */
+    readonly settingsOf: (
+      guildId: string,
+    ) => Effect.Effect<{ syncIntervalMinutes: number | null; syncAdminRoleId: string | null }, DatabaseError>;
+    /** Updates a guild's member sync settings. */
+    readonly updateSettings: (
+      guildId: string,
+      settings: { syncIntervalMinutes: number | null; syncAdminRoleId: string | null },
+    ) => Effect.Effect<void, DatabaseError>;
     /** The oldest organization, if any: the one a single-community install works in. */
     readonly defaultOrganization: () => Effect.Effect<{ id: string; name: string } | null, DatabaseError>;
   }
@@ -189,7 +198,26 @@ export class Directory extends Context.Service<
             .then((rows) => rows[0] ?? null),
         );
 
+      const settingsOf = (guildId: string) =>
+        use("directory.settingsOf", (db) =>
+          db
+            .select({ syncIntervalMinutes: schema.guildSettings.syncIntervalMinutes, syncAdminRoleId: schema.guildSettings.syncAdminRoleId })
+            .from(schema.guildSettings)
+            .where(eq(schema.guildSettings.guildId, guildId))
+            .then((rows) => rows[0] ?? { syncIntervalMinutes: null, syncAdminRoleId: null }),
+        );
+
+      const updateSettings = (guildId: string, settings: { syncIntervalMinutes: number | null; syncAdminRoleId: string | null }) =>
+        use("directory.updateSettings", async (db) => {
+          await db
+            .insert(schema.guildSettings)
+            .values({ guildId, ...settings })
+            .onConflictDoUpdate({ target: schema.guildSettings.guildId, set: { ...settings, updatedAt: new Date() } });
+        });
+
       return Directory.of({
+        settingsOf,
+        updateSettings,
         membership,
         requireAdmin,
         guildFor,

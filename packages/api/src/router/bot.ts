@@ -153,6 +153,11 @@ export const botRouter = {
       ),
     ),
 
+  /** Bot only. A guild's member sync settings: `{syncIntervalMinutes, syncAdminRoleId}` (the role also allowed to run /sync_members). */
+  guildSettings: botProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake })))
+    .query(({ ctx, input }) => run(ctx, Directory.use((d) => d.settingsOf(input.guildId)))),
+
   /**
    * Bot only. The Discord ids (snowflakes) whose presence the guild's roster shows: the
    * bot re-requests their presences after (re)connecting. Errors: UNAUTHORIZED, BAD_REQUEST.

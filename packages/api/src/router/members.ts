@@ -152,6 +152,44 @@ export const membersRouter = {
     }
   }),
 
+  /** The guild's member sync settings: `{syncIntervalMinutes (null: no schedule), syncAdminRoleId}`. */
+  settings: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const directory = yield* Directory;
+        const guild = yield* directory.guildFor(ctx.staff.organizationId, input.guildId);
+        return yield* directory.settingsOf(guild.id);
+      }),
+    ),
+  ),
+
+  /**
+   * Admin. Sets the schedule (`syncIntervalMinutes` 15 to 10,080, or null for none) and the
+   * role (besides Manage Guild) allowed to run /sync_members. Errors: FORBIDDEN, BAD_REQUEST.
+   */
+  updateSettings: adminProcedure
+    .input(
+      Schema.toStandardSchemaV1(
+        Schema.Struct({
+          guildId: Schema.optional(Snowflake),
+          syncIntervalMinutes: Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 15, maximum: 10_080 }))),
+          syncAdminRoleId: Schema.NullOr(Snowflake),
+        }),
+      ),
+    )
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        Effect.gen(function* () {
+          const directory = yield* Directory;
+          const guild = yield* directory.guildFor(ctx.staff.organizationId, input.guildId);
+          yield* directory.updateSettings(guild.id, { syncIntervalMinutes: input.syncIntervalMinutes, syncAdminRoleId: input.syncAdminRoleId });
+          return { guildId: guild.id, syncIntervalMinutes: input.syncIntervalMinutes, syncAdminRoleId: input.syncAdminRoleId };
+        }),
+      ),
+    ),
+
   /**
    * Admin. Links an app user to a Discord id (snowflake), or unlinks with `discordId: null`.
    * Errors: CONFLICT when another user already has that Discord id, NOT_FOUND for an unknown
