@@ -8,6 +8,7 @@ import {
 import type { BotContext } from "./context";
 import { onGuildCreate } from "./events/guildCreate";
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
+import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
 import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEvents";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { Forwarder, PresenceForwarder } from "./forwarder";
@@ -189,6 +190,17 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     beat();
   });
   client.on(Events.Error, (error) => log(`client error: ${error.message}`));
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (interaction.isChatInputCommand() && interaction.commandName === syncMembersCommand.name) {
+      void handleSyncMembers(ctx, interaction).catch((error: unknown) =>
+        log(`/sync_members failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
+  });
+  // Guild commands appear at once (global ones can take an hour to propagate).
+  client.on(Events.GuildCreate, (guild) => {
+    void guild.commands.set([syncMembersCommand]).catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`));
+  });
 
   const commands = server.trpc.bot.commands.subscribe(
     {},
@@ -220,6 +232,11 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   }
   await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once(Events.ClientReady, () => resolve())));
   log(`connected as ${client.user?.tag ?? "?"} to ${client.guilds.cache.size} guild(s)`);
+  await Promise.all(
+    client.guilds.cache.map((guild) =>
+      guild.commands.set([syncMembersCommand]).catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`)),
+    ),
+  );
   beat();
   const interval = setInterval(beat, options.heartbeatMs ?? 10_000);
 
