@@ -67,7 +67,6 @@ ALTER TABLE "guild_roles" ADD CONSTRAINT "guild_roles_guild_id_guilds_id_fk" FOR
 ALTER TABLE "guild_settings" ADD CONSTRAINT "guild_settings_guild_id_guilds_id_fk" FOREIGN KEY ("guild_id") REFERENCES "public"."guilds"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "member_sync_chunks" ADD CONSTRAINT "member_sync_chunks_run_id_member_sync_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."member_sync_runs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "member_sync_runs" ADD CONSTRAINT "member_sync_runs_guild_id_guilds_id_fk" FOREIGN KEY ("guild_id") REFERENCES "public"."guilds"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "member_sync_seen" ADD CONSTRAINT "member_sync_seen_run_id_member_sync_runs_id_fk" FOREIGN KEY ("run_id") REFERENCES "public"."member_sync_runs"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "membership_history_member_idx" ON "guild_membership_history" USING btree ("guild_id","user_id","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "member_sync_runs_one_running" ON "member_sync_runs" USING btree ("guild_id") WHERE status = 'running';--> statement-breakpoint
 CREATE INDEX "member_sync_runs_guild_idx" ON "member_sync_runs" USING btree ("guild_id","started_at");--> statement-breakpoint

@@ -345,13 +345,15 @@ export const memberSyncChunks = pgTable(
   (t) => [primaryKey({ columns: [t.runId, t.chunkIndex] })],
 );
 
-/** Who a running sync has seen so far; emptied when the run ends. */
+/**
+ * Who a running sync has seen so far; emptied when the run ends. Unlogged and without a
+ * foreign key on purpose: it is scratch space written 1,000 rows per chunk, and a per-row
+ * key check costs more than it protects.
+ */
 export const memberSyncSeen = pgTable(
   "member_sync_seen",
   {
-    runId: text()
-      .notNull()
-      .references(() => memberSyncRuns.id, { onDelete: "cascade" }),
+    runId: text().notNull(),
     userId: text().notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.userId] })],

@@ -18,6 +18,7 @@ import { WebSocket, WebSocketServer } from "ws";
 import type { RawData } from "ws";
 import type { GuildState } from "./guild";
 import { chunkPresenceObject, guildObject, memberJson, memberObject } from "./payloads";
+import { JsonWriter } from "./jsonwriter";
 import { isSnowflake } from "./snowflake";
 import type { MemberRecord, SessionInfo } from "./types";
 
@@ -65,6 +66,12 @@ export interface GatewayContext {
   log(line: string): void;
 }
 
+/** A gateway frame as sent: JSON text, or the same as UTF-8 bytes (big GUILD_MEMBERS_CHUNKs). */
+type Frame = string | Buffer;
+
+/** Scratch space for building big frames; used synchronously, one frame at a time. */
+const frameWriter = new JsonWriter(1 << 20);
+
 class Connection {
   lastHeartbeat = Date.now();
   session: Session | null = null;
@@ -74,10 +81,14 @@ class Connection {
 
   constructor(readonly ws: WebSocket) {}
 
-  /** Writes a text frame if the socket is open; `written` runs once ws flushed it (or failed). Returns false when not sent. */
-  send(frame: string, written?: (err?: Error) => void): boolean {
+  /**
+   * Writes a text frame (a string, or its UTF-8 bytes) if the socket is open; `written` runs once
+   * ws flushed it (or failed). Returns false when not sent.
+   */
+  send(frame: Frame, written?: (err?: Error) => void): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(frame, written);
+    if (typeof frame === "string") this.ws.send(frame, written);
+    else this.ws.send(frame, { binary: false }, written);
     return true;
   }
 
@@ -100,7 +111,7 @@ class Session {
   invalidated = false;
   /** The bot's own presence as last sent with op 3 (kept, not yet broadcast). */
   botPresence: unknown = null;
-  private buffer: Array<{ s: number; frame: string }> = [];
+  private buffer: Array<{ s: number; frame: Frame }> = [];
   private head = 0;
   private bytes = 0;
 
@@ -116,12 +127,29 @@ class Session {
    * `written`) when no socket took the frame.
    */
   dispatch(t: string, dJson: string, written?: (err?: Error) => void): boolean {
-    const s = ++this.seq;
-    const frame = `{"op":0,"t":"${t}","s":${s},"d":${dJson}}`;
+    const s = this.seq + 1;
+    return this.dispatchFrame(s, `{"op":0,"t":"${t}","s":${s},"d":${dJson}}`, written);
+  }
+
+  /**
+   * {@link dispatch} for a big payload: `writeD` writes the JSON of `d` into a byte buffer, which
+   * becomes the frame without ever being a string.
+   */
+  dispatchWritten(t: string, writeD: (w: JsonWriter) => void, written?: (err?: Error) => void): boolean {
+    const s = this.seq + 1;
+    frameWriter.reset();
+    frameWriter.ascii(`{"op":0,"t":"${t}","s":${s},"d":`);
+    writeD(frameWriter);
+    frameWriter.ascii("}");
+    return this.dispatchFrame(s, frameWriter.bytes(), written);
+  }
+
+  private dispatchFrame(s: number, frame: Frame, written?: (err?: Error) => void): boolean {
+    this.seq = s;
     this.buffer.push({ s, frame });
     this.bytes += frame.length;
     while (this.buffer.length - this.head > MAX_BUFFERED_EVENTS || (this.bytes > MAX_BUFFERED_BYTES && this.buffer.length - this.head > 1)) {
-      this.bytes -= (this.buffer[this.head] as { frame: string }).frame.length;
+      this.bytes -= (this.buffer[this.head] as { frame: Frame }).frame.length;
       this.head += 1;
     }
     if (this.head > 4096 && this.head * 2 > this.buffer.length) {
@@ -132,13 +160,13 @@ class Session {
   }
 
   /** The buffered frames with s > seq, or null when some of them were already dropped. */
-  framesAfter(seq: number): string[] | null {
+  framesAfter(seq: number): Frame[] | null {
     if (seq === this.seq) return [];
     const first = this.buffer[this.head];
     if (!first || first.s > seq + 1) return null;
-    const out: string[] = [];
+    const out: Frame[] = [];
     for (let i = this.head; i < this.buffer.length; i++) {
-      const entry = this.buffer[i] as { s: number; frame: string };
+      const entry = this.buffer[i] as { s: number; frame: Frame };
       if (entry.s > seq) out.push(entry.frame);
     }
     return out;
@@ -489,7 +517,7 @@ export class Gateway {
         if (record) found.push(record);
         else notFound.push(id);
       }
-      this.sendChunk(session, guild, found.map(memberJson), found.map((r) => r.userId), 0, 1, presences, nonce, notFound);
+      this.sendChunk(session, guild, found, 0, 1, presences, nonce, notFound);
       return;
     }
 
@@ -501,7 +529,7 @@ export class Gateway {
     if (d.query !== "") {
       // A prefix search scans the guild; the async scan keeps a big guild from stalling everyone else.
       guild.searchAsync(d.query, Math.min(limit || 100, 100)).then(
-        (found) => this.sendChunk(session, guild, found.map(memberJson), found.map((r) => r.userId), 0, 1, presences, nonce),
+        (found) => this.sendChunk(session, guild, found, 0, 1, presences, nonce),
         (err: unknown) => this.ctx.log(`gateway: member search failed: ${err instanceof Error ? err.message : String(err)}`),
       );
       return;
@@ -533,7 +561,8 @@ export class Gateway {
     let inflight = 0;
     let socket: Connection | null = session.connection;
     let wake: (() => void) | null = null;
-    const flushed = (bytes: number) => () => {
+    const flushed = (from: Connection | null, bytes: number) => {
+      if (from !== socket) return; // written (or failed) on a socket the session no longer uses
       inflight -= bytes;
       if (wake && inflight <= STREAM_HIGH_WATER_BYTES / 2) {
         const resume = wake;
@@ -543,16 +572,26 @@ export class Gateway {
     };
     let sliceStart = performance.now();
     for (let index = 0; index < chunkCount; index++) {
-      const { items, userIds } = total > sent ? guild.listJson(after, Math.min(CHUNK_SIZE, total - sent)) : { items: [], userIds: [] };
-      const lastId = userIds[userIds.length - 1];
-      if (lastId !== undefined) after = BigInt(lastId);
-      sent += items.length;
-      const dJson = this.chunkJson(guild, items, userIds, index, chunkCount, presences, nonce);
       if (session.connection !== socket) {
         socket = session.connection;
         inflight = 0; // a new socket after RESUME: what the old one held is gone
       }
-      if (session.dispatch(GatewayDispatchEvents.GuildMembersChunk, dJson, flushed(dJson.length))) inflight += dJson.length;
+      const want = Math.min(CHUNK_SIZE, Math.max(0, total - sent));
+      const via = socket;
+      let frameBytes = 0;
+      const handed = session.dispatchWritten(
+        GatewayDispatchEvents.GuildMembersChunk,
+        (w) => {
+          const start = w.length;
+          const userIds = this.writeChunk(w, guild, index, chunkCount, presences, nonce, (mw) => guild.writeMembers(mw, after, want));
+          const lastId = userIds[userIds.length - 1];
+          if (lastId !== undefined) after = BigInt(lastId);
+          sent += userIds.length;
+          frameBytes = w.length - start;
+        },
+        () => flushed(via, frameBytes),
+      );
+      if (handed) inflight += frameBytes;
       if (index + 1 === chunkCount) return;
 
       if (performance.now() - sliceStart > STREAM_SLICE_MS) {
@@ -575,33 +614,45 @@ export class Gateway {
   }
 
   /**
-   * The `d` of a GUILD_MEMBERS_CHUNK as JSON, from member JSON strings (guild.listJson / memberJson).
+   * Writes the `d` of a GUILD_MEMBERS_CHUNK; `writeMembers` writes the comma-separated member
+   * objects and returns their user ids (for `presences`). Returns those user ids.
    * https://discord.com/developers/docs/events/gateway-events#guild-members-chunk
    */
-  private chunkJson(
-    guild: GuildState, members: string[], userIds: string[], index: number, count: number,
-    presences: boolean, nonce: string | undefined, notFound?: string[],
-  ): string {
-    let json = `{"guild_id":"${guild.id}","members":[${members.join(",")}],"chunk_index":${index},"chunk_count":${count}`;
-    if (notFound) json += `,"not_found":${JSON.stringify(notFound)}`;
+  private writeChunk(
+    w: JsonWriter, guild: GuildState, index: number, count: number, presences: boolean, nonce: string | undefined,
+    writeMembers: (w: JsonWriter) => string[], notFound?: string[],
+  ): string[] {
+    w.ascii(`{"guild_id":"${guild.id}","members":[`);
+    const userIds = writeMembers(w);
+    w.ascii(`],"chunk_index":${index},"chunk_count":${count}`);
+    if (notFound) w.text(`,"not_found":${JSON.stringify(notFound)}`);
     if (presences) {
       const list: GatewayGuildMembersChunkPresence[] = [];
       for (const userId of userIds) {
         const presence = guild.presence(userId);
         if (presence.status !== "offline") list.push(chunkPresenceObject(userId, presence));
       }
-      json += `,"presences":${JSON.stringify(list)}`;
+      w.text(`,"presences":${JSON.stringify(list)}`);
     }
-    if (nonce !== undefined) json += `,"nonce":${JSON.stringify(nonce)}`;
-    return `${json}}`;
+    if (nonce !== undefined) w.text(`,"nonce":${JSON.stringify(nonce)}`);
+    w.ascii("}");
+    return userIds;
   }
 
-  /** Sends one GUILD_MEMBERS_CHUNK built from member JSON strings. */
+  /** Sends one GUILD_MEMBERS_CHUNK with the given members (user_ids and query answers). */
   private sendChunk(
-    session: Session, guild: GuildState, members: string[], userIds: string[], index: number, count: number,
+    session: Session, guild: GuildState, records: MemberRecord[], index: number, count: number,
     presences: boolean, nonce: string | undefined, notFound?: string[],
   ): void {
-    session.dispatch(GatewayDispatchEvents.GuildMembersChunk, this.chunkJson(guild, members, userIds, index, count, presences, nonce, notFound));
+    session.dispatchWritten(GatewayDispatchEvents.GuildMembersChunk, (w) => {
+      this.writeChunk(w, guild, index, count, presences, nonce, (mw) => {
+        records.forEach((record, i) => {
+          if (i > 0) mw.ascii(",");
+          mw.text(memberJson(record));
+        });
+        return records.map((r) => r.userId);
+      }, notFound);
+    });
   }
 
   /**

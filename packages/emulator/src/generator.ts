@@ -7,6 +7,7 @@ import type { GatewayActivity, GatewayPresenceClientStatus, PresenceUpdateReceiv
 import { ActivityType, PresenceUpdateStatus } from "discord-api-types/v10";
 import { hash3, mix32, Rng, seedHash } from "./random";
 import { DISCORD_EPOCH_MS, snowflakeAt, snowflakeTime } from "./snowflake";
+import { JsonWriter } from "./jsonwriter";
 import type { MemberRecord } from "./types";
 import {
   ADJECTIVES, CUSTOM_STATUSES, FIRST_NAMES, GAMES, GUILD_ADJECTIVES, GUILD_NOUNS, LAST_NAMES, NOUNS, ROLE_NAMES,
@@ -194,10 +195,8 @@ function nextFloat(): number {
 function nextInt(n: number): number {
   return Math.floor(nextFloat() * n);
 }
-function hex8(): string {
-  const v = nextU32();
-  return `${HEX_BYTES[v >>> 24]}${HEX_BYTES[(v >>> 16) & 0xff]}${HEX_BYTES[(v >>> 8) & 0xff]}${HEX_BYTES[v & 0xff]}`;
-}
+/** 4 hex digits for every 16-bit value: an avatar hash is 8 lookups. */
+const HEX4 = Array.from({ length: 65_536 }, (_, i) => i.toString(16).padStart(4, "0"));
 
 /** True when generated member `index` is a bot (1% of non-staff members), from the first draw of its stream. */
 export function isGeneratedBot(spec: GuildSpec, index: number): boolean {
@@ -207,74 +206,78 @@ export function isGeneratedBot(spec: GuildSpec, index: number): boolean {
 }
 
 /**
- * The fields of one generated member, written into a reused object (see {@link generateInto}).
+ * The draws of one generated member, as numbers only (word indices, kinds, avatar words, times):
+ * {@link generateMember} renders them as a record, {@link pushGeneratedMemberJson} as JSON pieces.
  * `roleKey` encodes the roles: bits 0..6 the ordinary roles, bit 7 Staff, bit 8 Admin.
  */
-interface GeneratedFields {
+interface Draws {
   index: number;
-  username: string;
-  globalName: string | null;
-  avatar: string | null;
   bot: boolean;
-  nick: string | null;
+  first: number;
+  last: number;
+  adjective: number;
+  noun: number;
+  /** Username pattern 0..4 (unused for bots). */
+  pattern: number;
+  /** Global name kind: 0 "First Last", 1 "First", 2 "Adjective Noun", 3 null (bots: "Noun Bot"). */
+  display: number;
+  /** Nick kind: -1 none, 0 "First", 1 "First L.", 2 "The Adjective Noun", 3 "First [Staff]". */
+  nick: number;
+  /** Avatar as 4 unsigned 32-bit words, or hasAvatar false. */
+  hasAvatar: boolean;
+  a0: number;
+  a1: number;
+  a2: number;
+  a3: number;
   roleKey: number;
-  joinedAt: string;
-  premiumSince: string | null;
+  joinedMs: number;
+  /** premium_since in ms, or -1. */
+  premiumMs: number;
   pending: boolean;
 }
 
-const scratch: GeneratedFields = {
-  index: -1, username: "", globalName: null, avatar: null, bot: false, nick: null, roleKey: 0, joinedAt: "", premiumSince: null, pending: false,
+const draws: Draws = {
+  index: -1, bot: false, first: 0, last: 0, adjective: 0, noun: 0, pattern: 0, display: 0, nick: -1,
+  hasAvatar: false, a0: 0, a1: 0, a2: 0, a3: 0, roleKey: 0, joinedMs: 0, premiumMs: -1, pending: false,
 };
 
 /**
- * Draws generated member `index` into the shared scratch object (valid until the next call).
+ * Draws generated member `index` into the shared `draws` object (valid until the next call).
  * The draw order is the generator's contract: changing it changes every seeded guild.
+ * With `namesOnly`, stops once username, global name and nick are decided.
  */
-function generateInto(spec: GuildSpec, index: number, namesOnly = false): GeneratedFields {
+function drawMember(spec: GuildSpec, index: number, namesOnly = false): Draws {
   rngState = hashIndex(spec.seedHash, index, 1) >>> 0;
+  const out = draws;
   const isStaff = index < spec.staffCount;
   const bot = !isStaff && nextFloat() < 0.01;
-  const first = nextInt(FIRST_NAMES.length);
-  const last = nextInt(LAST_NAMES.length);
-  const adjective = nextInt(ADJECTIVES.length);
-  const noun = nextInt(NOUNS.length);
-  const out = scratch;
   out.index = index;
   out.bot = bot;
+  out.first = nextInt(FIRST_NAMES.length);
+  out.last = nextInt(LAST_NAMES.length);
+  out.adjective = nextInt(ADJECTIVES.length);
+  out.noun = nextInt(NOUNS.length);
   if (bot) {
-    out.username = `${NOUNS[noun]}bot${index}`;
-    out.globalName = `${NOUN_CAP[noun]} Bot`;
+    out.pattern = 0;
+    out.display = 0;
   } else {
-    const pattern = nextInt(5);
-    out.username =
-      pattern === 0 ? `${ADJECTIVES[adjective]}${NOUNS[noun]}${index}`
-      : pattern === 1 ? `${FIRST_NAMES[first]}.${LAST_NAMES[last]}${index}`
-      : pattern === 2 ? `${FIRST_NAMES[first]}_${index}`
-      : pattern === 3 ? `${NOUNS[noun]}_${ADJECTIVES[adjective]}${index}`
-      : `${FIRST_NAMES[first]}${LAST_NAMES[last]}${index}`;
+    out.pattern = nextInt(5);
     const display = nextFloat();
-    out.globalName =
-      display < 0.45 ? `${FIRST_CAP[first]} ${LAST_CAP[last]}`
-      : display < 0.7 ? (FIRST_CAP[first] as string)
-      : display < 0.8 ? `${ADJ_CAP[adjective]} ${NOUN_CAP[noun]}`
-      : null;
+    out.display = display < 0.45 ? 0 : display < 0.7 ? 1 : display < 0.8 ? 2 : 3;
   }
-
   const nickRoll = nextFloat();
-  out.nick = null;
-  if (isStaff && nickRoll < 0.4) out.nick = `${FIRST_CAP[first]} [Staff]`;
-  else if (!bot && nickRoll < 0.12) {
-    const style = nextInt(3);
-    out.nick =
-      style === 0 ? (FIRST_CAP[first] as string)
-      : style === 1 ? `${FIRST_CAP[first]} ${LAST_INITIAL[last]}.`
-      : `The ${ADJ_CAP[adjective]} ${NOUN_CAP[noun]}`;
-  }
+  out.nick = -1;
+  if (isStaff && nickRoll < 0.4) out.nick = 3;
+  else if (!bot && nickRoll < 0.12) out.nick = nextInt(3);
   if (namesOnly) return out;
 
-  out.avatar = nextFloat() < 0.85 ? `${hex8()}${hex8()}${hex8()}${hex8()}` : null;
-
+  out.hasAvatar = nextFloat() < 0.85;
+  if (out.hasAvatar) {
+    out.a0 = nextU32();
+    out.a1 = nextU32();
+    out.a2 = nextU32();
+    out.a3 = nextU32();
+  }
   const roleCount = 1 + nextInt(3);
   let mask = 0;
   let chosen = 0;
@@ -289,12 +292,48 @@ function generateInto(spec: GuildSpec, index: number, namesOnly = false): Genera
   const lastAdmin = spec.adminIndices[spec.adminIndices.length - 1];
   if (lastAdmin !== undefined && index <= lastAdmin && spec.adminIndices.includes(index)) mask |= 1 << (ROLE_SLOTS + 1);
   out.roleKey = mask;
-
   const joinedMs = spec.now - Math.floor(nextFloat() * 3 * YEAR_MS);
-  out.premiumSince = nextFloat() < 0.03 ? discordTimestamp(joinedMs + Math.floor(nextFloat() * (spec.now - joinedMs))) : null;
+  out.joinedMs = joinedMs;
+  out.premiumMs = nextFloat() < 0.03 ? joinedMs + Math.floor(nextFloat() * (spec.now - joinedMs)) : -1;
   out.pending = !bot && nextFloat() < 0.02;
-  out.joinedAt = discordTimestamp(joinedMs);
   return out;
+}
+
+function usernameOf(d: Draws): string {
+  const i = d.index;
+  if (d.bot) return `${NOUNS[d.noun]}bot${i}`;
+  switch (d.pattern) {
+    case 0: return `${ADJECTIVES[d.adjective]}${NOUNS[d.noun]}${i}`;
+    case 1: return `${FIRST_NAMES[d.first]}.${LAST_NAMES[d.last]}${i}`;
+    case 2: return `${FIRST_NAMES[d.first]}_${i}`;
+    case 3: return `${NOUNS[d.noun]}_${ADJECTIVES[d.adjective]}${i}`;
+    default: return `${FIRST_NAMES[d.first]}${LAST_NAMES[d.last]}${i}`;
+  }
+}
+
+function globalNameOf(d: Draws): string | null {
+  if (d.bot) return `${NOUN_CAP[d.noun]} Bot`;
+  switch (d.display) {
+    case 0: return `${FIRST_CAP[d.first]} ${LAST_CAP[d.last]}`;
+    case 1: return FIRST_CAP[d.first] as string;
+    case 2: return `${ADJ_CAP[d.adjective]} ${NOUN_CAP[d.noun]}`;
+    default: return null;
+  }
+}
+
+function nickOf(d: Draws): string | null {
+  switch (d.nick) {
+    case 0: return FIRST_CAP[d.first] as string;
+    case 1: return `${FIRST_CAP[d.first]} ${LAST_INITIAL[d.last]}.`;
+    case 2: return `The ${ADJ_CAP[d.adjective]} ${NOUN_CAP[d.noun]}`;
+    case 3: return `${FIRST_CAP[d.first]} [Staff]`;
+    default: return null;
+  }
+}
+
+function avatarOf(d: Draws): string | null {
+  if (!d.hasAvatar) return null;
+  return `${HEX4[d.a0 >>> 16]}${HEX4[d.a0 & 0xffff]}${HEX4[d.a1 >>> 16]}${HEX4[d.a1 & 0xffff]}${HEX4[d.a2 >>> 16]}${HEX4[d.a2 & 0xffff]}${HEX4[d.a3 >>> 16]}${HEX4[d.a3 & 0xffff]}`;
 }
 
 /** Role id lists and their JSON by roleKey, per spec (at most 512 of each, built on demand). */
@@ -324,18 +363,18 @@ function rolesFor(spec: GuildSpec, key: number): { ids: ReadonlyArray<string>; j
  * Usernames end in the index, so they are unique within a seed.
  */
 export function generateMember(spec: GuildSpec, index: number): MemberRecord {
-  const f = generateInto(spec, index);
+  const d = drawMember(spec, index);
   return {
     userId: userIdStringAt(spec, index),
-    username: f.username,
-    globalName: f.globalName,
-    avatar: f.avatar,
-    bot: f.bot,
-    nick: f.nick,
-    roles: [...rolesFor(spec, f.roleKey).ids],
-    joinedAt: f.joinedAt,
-    premiumSince: f.premiumSince,
-    pending: f.pending,
+    username: usernameOf(d),
+    globalName: globalNameOf(d),
+    avatar: avatarOf(d),
+    bot: d.bot,
+    nick: nickOf(d),
+    roles: [...rolesFor(spec, d.roleKey).ids],
+    joinedAt: discordTimestamp(d.joinedMs),
+    premiumSince: d.premiumMs < 0 ? null : discordTimestamp(d.premiumMs),
+    pending: d.pending,
   };
 }
 
@@ -345,40 +384,187 @@ export interface GeneratedOverride {
   roles?: ReadonlyArray<string>;
 }
 
-/**
- * The guild member object JSON (https://discord.com/developers/docs/resources/guild#guild-member-object)
- * of generated member `index` with optional nick/roles overrides: exactly
- * `JSON.stringify(memberObject(record))`, built as one string. Generated strings are plain ASCII
- * from the word lists, so only overrides go through JSON.stringify.
- */
-export function generatedMemberJson(spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): string {
-  const f = generateInto(spec, index);
-  let nick = f.nick === null ? "null" : `"${f.nick}"`;
-  let roles = rolesFor(spec, f.roleKey).json;
-  if (override) {
-    if (override.nick !== undefined) nick = JSON.stringify(override.nick);
-    if (override.roles !== undefined) roles = JSON.stringify(override.roles);
-  }
-  return (
-    `{"user":{"id":"${userId}","username":"${f.username}","global_name":${f.globalName === null ? "null" : `"${f.globalName}"`},` +
-    `"avatar":${f.avatar === null ? "null" : `"${f.avatar}"`},${USER_TAIL}${f.bot ? ',"bot":true}' : "}"},` +
-    `"nick":${nick},"avatar":null,"banner":null,"roles":${roles},"joined_at":"${f.joinedAt}",` +
-    `"premium_since":${f.premiumSince === null ? "null" : `"${f.premiumSince}"`},"deaf":false,"mute":false,"flags":0,` +
-    `"pending":${f.pending},"communication_disabled_until":null}`
-  );
-}
-
 /** The fixed user fields after `avatar`, in payloads.ts userObject order. */
 export const USER_TAIL =
   '"discriminator":"0","public_flags":0,"flags":0,"banner":null,"accent_color":null,"avatar_decoration_data":null,"collectibles":null,"primary_guild":null';
+
+/** Writes a Discord timestamp (see {@link discordTimestamp}) between quotes. */
+function writeTimestamp(w: JsonWriter, unixMs: number): void {
+  if (!(unixMs >= 0 && unixMs < FAST_TIMESTAMP_LIMIT_MS)) {
+    w.ascii(`"${discordTimestamp(unixMs)}"`);
+    return;
+  }
+  const ms = Math.trunc(unixMs);
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (dayPrefixes.size >= 50_000) dayPrefixes.clear();
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const sec = Math.floor(rest / 1000);
+  w.ascii('"');
+  w.ascii(prefix);
+  w.ascii(TIME_OF_DAY_HM[h * 60 + m] as string);
+  w.ascii(SECONDS_DOT[sec] as string);
+  w.ascii(THREE_DIGITS[rest - sec * 1000] as string);
+  w.ascii('000+00:00"');
+}
+
+/** "HH:MM:" for every minute of the day, and "SS." for every second: fewer pieces per timestamp. */
+const TIME_OF_DAY_HM = Array.from({ length: 1440 }, (_, k) => `${TWO_DIGITS[Math.floor(k / 60)]}:${TWO_DIGITS[k % 60]}:`);
+const SECONDS_DOT = Array.from({ length: 60 }, (_, k) => `${TWO_DIGITS[k]}.`);
+
+/**
+ * Writes the guild member object JSON (https://discord.com/developers/docs/resources/guild#guild-member-object)
+ * of generated member `index`, with optional nick/roles overrides: exactly
+ * `JSON.stringify(memberObject(record))`, written piece by piece (no string per member is built).
+ * Generated strings are plain ASCII from the word lists; only overrides go through JSON.stringify.
+ */
+export function writeGeneratedMemberJson(w: JsonWriter, spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): void {
+  const d = drawMember(spec, index);
+  const i = String(index);
+  w.ascii('{"user":{"id":"');
+  w.ascii(userId);
+  w.ascii('","username":"');
+  if (d.bot) {
+    w.ascii(NOUNS[d.noun] as string);
+    w.ascii("bot");
+  } else {
+    switch (d.pattern) {
+      case 0:
+        w.ascii(ADJECTIVES[d.adjective] as string);
+        w.ascii(NOUNS[d.noun] as string);
+        break;
+      case 1:
+        w.ascii(FIRST_DOT[d.first] as string);
+        w.ascii(LAST_NAMES[d.last] as string);
+        break;
+      case 2:
+        w.ascii(FIRST_UNDERSCORE[d.first] as string);
+        break;
+      case 3:
+        w.ascii(NOUN_UNDERSCORE[d.noun] as string);
+        w.ascii(ADJECTIVES[d.adjective] as string);
+        break;
+      default:
+        w.ascii(FIRST_NAMES[d.first] as string);
+        w.ascii(LAST_NAMES[d.last] as string);
+    }
+  }
+  w.ascii(i);
+  if (d.bot) {
+    w.ascii('","global_name":"');
+    w.ascii(NOUN_CAP[d.noun] as string);
+    w.ascii(' Bot","avatar":');
+  } else {
+    switch (d.display) {
+      case 0:
+        w.ascii('","global_name":"');
+        w.ascii(FIRST_CAP_SPACE[d.first] as string);
+        w.ascii(LAST_CAP[d.last] as string);
+        w.ascii('","avatar":');
+        break;
+      case 1:
+        w.ascii('","global_name":"');
+        w.ascii(FIRST_CAP[d.first] as string);
+        w.ascii('","avatar":');
+        break;
+      case 2:
+        w.ascii('","global_name":"');
+        w.ascii(ADJ_CAP_SPACE[d.adjective] as string);
+        w.ascii(NOUN_CAP[d.noun] as string);
+        w.ascii('","avatar":');
+        break;
+      default:
+        w.ascii('","global_name":null,"avatar":');
+    }
+  }
+  if (d.hasAvatar) {
+    w.ascii('"');
+    w.ascii(HEX4[d.a0 >>> 16] as string);
+    w.ascii(HEX4[d.a0 & 0xffff] as string);
+    w.ascii(HEX4[d.a1 >>> 16] as string);
+    w.ascii(HEX4[d.a1 & 0xffff] as string);
+    w.ascii(HEX4[d.a2 >>> 16] as string);
+    w.ascii(HEX4[d.a2 & 0xffff] as string);
+    w.ascii(HEX4[d.a3 >>> 16] as string);
+    w.ascii(HEX4[d.a3 & 0xffff] as string);
+    w.ascii(d.bot ? USER_TAIL_AFTER_AVATAR_BOT : USER_TAIL_AFTER_AVATAR);
+  } else w.ascii(d.bot ? USER_TAIL_NO_AVATAR_BOT : USER_TAIL_NO_AVATAR);
+  if (override?.nick !== undefined) w.text(JSON.stringify(override.nick));
+  else {
+    switch (d.nick) {
+      case 0:
+        w.ascii('"');
+        w.ascii(FIRST_CAP[d.first] as string);
+        w.ascii('"');
+        break;
+      case 1:
+        w.ascii('"');
+        w.ascii(FIRST_CAP_SPACE[d.first] as string);
+        w.ascii(LAST_INITIAL[d.last] as string);
+        w.ascii('."');
+        break;
+      case 2:
+        w.ascii('"The ');
+        w.ascii(ADJ_CAP_SPACE[d.adjective] as string);
+        w.ascii(NOUN_CAP[d.noun] as string);
+        w.ascii('"');
+        break;
+      case 3:
+        w.ascii('"');
+        w.ascii(FIRST_CAP[d.first] as string);
+        w.ascii(' [Staff]"');
+        break;
+      default:
+        w.ascii("null");
+    }
+  }
+  w.ascii(',"avatar":null,"banner":null,"roles":');
+  w.ascii(override?.roles !== undefined ? JSON.stringify(override.roles) : rolesFor(spec, d.roleKey).json);
+  w.ascii(',"joined_at":');
+  writeTimestamp(w, d.joinedMs);
+  if (d.premiumMs < 0) w.ascii(',"premium_since":null');
+  else {
+    w.ascii(',"premium_since":');
+    writeTimestamp(w, d.premiumMs);
+  }
+  w.ascii(d.pending ? MEMBER_TAIL_PENDING : MEMBER_TAIL);
+}
+
+const USER_TAIL_AFTER_AVATAR = `",${USER_TAIL}},"nick":`;
+const USER_TAIL_AFTER_AVATAR_BOT = `",${USER_TAIL},"bot":true},"nick":`;
+const USER_TAIL_NO_AVATAR = `null,${USER_TAIL}},"nick":`;
+const USER_TAIL_NO_AVATAR_BOT = `null,${USER_TAIL},"bot":true},"nick":`;
+const MEMBER_TAIL = ',"deaf":false,"mute":false,"flags":0,"pending":false,"communication_disabled_until":null}';
+const MEMBER_TAIL_PENDING = ',"deaf":false,"mute":false,"flags":0,"pending":true,"communication_disabled_until":null}';
+const FIRST_DOT = FIRST_NAMES.map((w) => `${w}.`);
+const FIRST_UNDERSCORE = FIRST_NAMES.map((w) => `${w}_`);
+const NOUN_UNDERSCORE = NOUNS.map((w) => `${w}_`);
+const FIRST_CAP_SPACE = FIRST_CAP.map((w) => `${w} `);
+const ADJ_CAP_SPACE = ADJ_CAP.map((w) => `${w} `);
+
+/** {@link writeGeneratedMemberJson} as one string (tests, single members). */
+export function generatedMemberJson(spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): string {
+  const w = new JsonWriter(1024);
+  writeGeneratedMemberJson(w, spec, index, userId, override);
+  return w.toString();
+}
 
 /**
  * True when generated member `index`'s username or nick (before overrides) starts with `lowerPrefix`
  * (already lower-cased). Cheaper than generating the member: used by prefix search over big guilds.
  */
 export function generatedNamesMatch(spec: GuildSpec, index: number, lowerPrefix: string): { username: boolean; nick: boolean } {
-  const f = generateInto(spec, index, true);
-  return { username: f.username.startsWith(lowerPrefix), nick: f.nick !== null && f.nick.toLowerCase().startsWith(lowerPrefix) };
+  const d = drawMember(spec, index, true);
+  const nick = nickOf(d);
+  return { username: usernameOf(d).startsWith(lowerPrefix), nick: nick !== null && nick.toLowerCase().startsWith(lowerPrefix) };
 }
 
 /** True when generated member `index` starts online/idle/dnd (cheaper than {@link initialPresence}). */

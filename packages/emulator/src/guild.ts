@@ -8,9 +8,10 @@ import type { APIChannel, APIRole, ChannelFlags, RoleFlags } from "discord-api-t
 import { ChannelType, PermissionFlagsBits } from "discord-api-types/v10";
 import { EmulatorError } from "./errors";
 import {
-  discordTimestamp, firstIndexAfter, generatedMemberJson, generatedNamesMatch, generateMember, guildObjectId, indexOfUserId,
-  initialPresence, initiallyOnline, OFFLINE, SEEDED_ROLE_NAMES, userIdAt, userIdStringAt,
+  discordTimestamp, firstIndexAfter, generatedNamesMatch, generateMember, guildObjectId, indexOfUserId,
+  initialPresence, initiallyOnline, OFFLINE, SEEDED_ROLE_NAMES, userIdAt, userIdStringAt, writeGeneratedMemberJson,
 } from "./generator";
+import type { JsonWriter } from "./jsonwriter";
 import type { GuildSpec, PresenceRecord } from "./generator";
 import { memberJson } from "./payloads";
 import type { MemberPatch, MemberRecord, SeededStaff } from "./types";
@@ -219,37 +220,39 @@ export class GuildState {
   }
 
   /**
-   * Up to `limit` members with id > `after`, ascending, as guild member object JSON strings
-   * (exactly JSON.stringify(memberObject(record))) with their user ids: the List Guild Members and
+   * Writes up to `limit` members with id > `after`, ascending, as guild member object JSON separated
+   * by commas (each exactly JSON.stringify(memberObject(record))): the List Guild Members and
    * GUILD_MEMBERS_CHUNK path. Seeks arithmetically (index from the snowflake, binary search in the
-   * added members), so each call costs O(limit + log added) whatever the guild size.
+   * added members), so a call costs O(limit + log added) whatever the guild size.
+   * Returns the user ids written, in order.
    */
-  listJson(after: bigint, limit: number): { items: string[]; userIds: string[] } {
-    const items: string[] = [];
+  writeMembers(w: JsonWriter, after: bigint, limit: number): string[] {
     const userIds: string[] = [];
     const spec = this.spec;
     let index = firstIndexAfter(spec, after);
     let pos = this.firstAddedAfter(after);
     const checkRemoved = this.removed.size > 0;
     const checkPatches = this.patches.size > 0;
-    while (items.length < limit) {
+    while (userIds.length < limit) {
       const added = this.added[pos];
       // Generated indices below `bound` have ids below the next added member's id.
       const bound = added ? Math.min(spec.generatedCount, firstIndexAfter(spec, BigInt(added.userId))) : spec.generatedCount;
-      while (index < bound && items.length < limit) {
+      while (index < bound && userIds.length < limit) {
         const id = userIdStringAt(spec, index);
         if (!(checkRemoved && this.removed.has(id))) {
-          items.push(generatedMemberJson(spec, index, id, checkPatches ? this.patches.get(id) : undefined));
+          if (userIds.length > 0) w.ascii(",");
+          writeGeneratedMemberJson(w, spec, index, id, checkPatches ? this.patches.get(id) : undefined);
           userIds.push(id);
         }
         index += 1;
       }
-      if (items.length >= limit || !added) break;
-      items.push(memberJson(added));
+      if (userIds.length >= limit || !added) break;
+      if (userIds.length > 0) w.ascii(",");
+      w.text(memberJson(added));
       userIds.push(added.userId);
       pos += 1;
     }
-    return { items, userIds };
+    return userIds;
   }
 
   /** Members not offline, in no particular order (GUILD_CREATE of a large guild). */

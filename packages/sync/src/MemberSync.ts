@@ -102,6 +102,39 @@ const snapshotOf = (row: MemberRow): MemberSnapshot => ({
   communicationDisabledUntil: row.communicationDisabledUntil?.toISOString() ?? null,
 });
 
+/** A stored member as the chunk lookup reads it (ISO times, role ids as a JSON array). */
+interface StoredMember extends Record<string, unknown> {
+  user_id: string;
+  username: string;
+  global_name: string | null;
+  nick: string | null;
+  avatar: string | null;
+  role_ids: string[] | string;
+  joined_at: string | null;
+  is_bot: boolean;
+  pending: boolean;
+  premium_since: string | null;
+  communication_disabled_until: string | null;
+  has_left: boolean;
+}
+
+/** A timestamptz column as ISO-8601 with milliseconds and Z, the form `normalizeMember` produces. */
+const isoOf = (column: ReturnType<typeof sql>) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+const storedSnapshot = (row: StoredMember): MemberSnapshot => ({
+  userId: row.user_id,
+  username: row.username,
+  globalName: row.global_name,
+  nick: row.nick,
+  avatar: row.avatar,
+  roleIds: [...(typeof row.role_ids === "string" ? (JSON.parse(row.role_ids) as string[]) : row.role_ids)].sort(),
+  joinedAt: row.joined_at,
+  isBot: row.is_bot,
+  pending: row.pending,
+  premiumSince: row.premium_since,
+  communicationDisabledUntil: row.communication_disabled_until,
+});
+
 /** JSON rows for `jsonb_to_recordset`, in the column names the SQL below reads. */
 const recordsOf = (members: ReadonlyArray<MemberSnapshot>) =>
   JSON.stringify(
@@ -251,8 +284,6 @@ export class MemberSync extends Context.Service<
         return run;
       });
 
-      type Locked = { kind: "ok"; row: typeof runs.$inferSelect } | { kind: "missing"; status: string | null };
-
       const applyChunk = Effect.fn("MemberSync.applyChunk")(function* (input: {
         runId: string;
         chunkIndex: number;
@@ -267,68 +298,82 @@ export class MemberSync extends Context.Service<
         }
         const incoming = input.members.map(normalizeMember);
         const outcome = yield* use("memberSync.applyChunk", (db) =>
-          db.transaction(async (tx) => {
-            const [locked] = await tx.select().from(runs).where(eq(runs.id, input.runId)).for("update");
-            const lock: Locked = locked && locked.status === "running" ? { kind: "ok", row: locked } : { kind: "missing", status: locked?.status ?? null };
-            if (lock.kind === "missing") return { kind: "not-running" as const, status: lock.status };
-            const run = lock.row;
-            if (run.chunkCount !== null && input.chunkCount !== null && run.chunkCount !== input.chunkCount) {
-              return { kind: "mismatch" as const, message: `chunk_count ${input.chunkCount} differs from the run's ${run.chunkCount}` };
-            }
-            const fresh = await tx
-              .insert(chunks)
-              .values({ runId: input.runId, chunkIndex: input.chunkIndex, members: incoming.length })
-              .onConflictDoNothing()
-              .returning({ chunkIndex: chunks.chunkIndex });
-            if (fresh.length === 0) return { kind: "duplicate" as const, run };
+          db
+            .transaction(async (tx) => {
+              // No lock on the run while the chunk is diffed and written, so chunks in flight
+              // together proceed together; the run row is only touched by the final update.
+              const [run] = await tx.select().from(runs).where(eq(runs.id, input.runId));
+              if (!run || run.status !== "running") return { kind: "not-running" as const, status: run?.status ?? null };
+              if (run.chunkCount !== null && input.chunkCount !== null && run.chunkCount !== input.chunkCount) {
+                return { kind: "mismatch" as const, message: `chunk_count ${input.chunkCount} differs from the run's ${run.chunkCount}` };
+              }
+              // The chunk's primary key makes a redelivered chunk a no-op, even between concurrent pushes.
+              const fresh = await tx
+                .insert(chunks)
+                .values({ runId: input.runId, chunkIndex: input.chunkIndex, members: incoming.length })
+                .onConflictDoNothing()
+                .returning({ chunkIndex: chunks.chunkIndex });
+              if (fresh.length === 0) return { kind: "duplicate" as const, run };
 
-            const ids = incoming.map((m) => m.userId);
-            const existingRows =
-              ids.length === 0
-                ? []
-                : await tx
-                    .select()
-                    .from(members)
-                    .where(and(eq(members.guildId, run.guildId), sql`${members.userId} = any(${sql.param(ids)}::text[])`));
-            const present = existingRows.filter((r) => r.dateLeft === null);
-            const returning = new Set(existingRows.filter((r) => r.dateLeft !== null).map((r) => r.userId));
-            const diff = diffSnapshots(present.map(snapshotOf), incoming.filter((m) => !returning.has(m.userId)), {
-              key: (m) => m.userId,
-              fields: MEMBER_FIELDS,
-            });
-            const added = diff.added.filter((m) => !returning.has(m.userId));
-            const rejoining = incoming.filter((m) => returning.has(m.userId));
-            const changed = diff.changed.map((c) => c.after);
-            // Present members missing from this chunk are simply in another chunk: "removed" means nothing here.
-            await writeMembers(tx, run.guildId, added, changed, rejoining);
-            if (ids.length > 0) {
-              await tx.execute(
-                sql`insert into member_sync_seen (run_id, user_id) select ${input.runId}, unnest(${sql.param(ids)}::text[]) on conflict do nothing`,
+              const ids = incoming.map((m) => m.userId);
+              // Raw SQL with ISO times and JSON arrays built by Postgres: the same shapes on both
+              // drivers, and no ORM mapping of 1,000 rows per chunk.
+              const existingRows =
+                ids.length === 0
+                  ? []
+                  : await executeRows<StoredMember>(
+                      tx,
+                      sql`select user_id, username, global_name, nick, avatar, array_to_json(role_ids) as role_ids,
+                                 ${isoOf(sql`joined_at`)} as joined_at, is_bot, pending,
+                                 ${isoOf(sql`premium_since`)} as premium_since,
+                                 ${isoOf(sql`communication_disabled_until`)} as communication_disabled_until,
+                                 date_left is not null as has_left
+                          from guild_members where guild_id = ${run.guildId} and user_id = any(${sql.param(ids)}::text[])`,
+                    );
+              const returning = new Set(existingRows.filter((r) => r.has_left).map((r) => r.user_id));
+              const diff = diffSnapshots(
+                existingRows.filter((r) => !r.has_left).map(storedSnapshot),
+                incoming.filter((m) => !returning.has(m.userId)),
+                { key: (m) => m.userId, fields: MEMBER_FIELDS },
               );
-            }
-            const [updatedRun] = await tx
-              .update(runs)
-              .set({
-                chunkCount: input.chunkCount ?? run.chunkCount,
-                chunksReceived: sql`${runs.chunksReceived} + 1`,
-                rowsReceived: sql`${runs.rowsReceived} + ${incoming.length}`,
-                created: sql`${runs.created} + ${added.length}`,
-                updated: sql`${runs.updated} + ${changed.length}`,
-                rejoined: sql`${runs.rejoined} + ${rejoining.length}`,
-                unchanged: sql`${runs.unchanged} + ${diff.unchanged}`,
-                heartbeatAt: new Date(),
-              })
-              .where(eq(runs.id, input.runId))
-              .returning();
-            return {
-              kind: "applied" as const,
-              run: updatedRun!,
-              created: added.length,
-              updated: changed.length,
-              rejoined: rejoining.length,
-              unchanged: diff.unchanged,
-            };
-          }),
+              const rejoining = incoming.filter((m) => returning.has(m.userId));
+              const changed = diff.changed.map((c) => c.after);
+              // Present members missing from this chunk are simply in another chunk: "removed" means nothing here.
+              await writeMembers(tx, run.guildId, diff.added, changed, rejoining);
+              if (ids.length > 0) {
+                await tx.execute(
+                  sql`insert into member_sync_seen (run_id, user_id) select ${input.runId}, unnest(${sql.param(ids)}::text[]) on conflict do nothing`,
+                );
+              }
+              const [updatedRun] = await tx
+                .update(runs)
+                .set({
+                  chunkCount: sql`coalesce(${runs.chunkCount}, ${input.chunkCount}::int)`,
+                  chunksReceived: sql`${runs.chunksReceived} + 1`,
+                  rowsReceived: sql`${runs.rowsReceived} + ${incoming.length}`,
+                  created: sql`${runs.created} + ${diff.added.length}`,
+                  updated: sql`${runs.updated} + ${changed.length}`,
+                  rejoined: sql`${runs.rejoined} + ${rejoining.length}`,
+                  unchanged: sql`${runs.unchanged} + ${diff.unchanged}`,
+                  heartbeatAt: new Date(),
+                })
+                .where(and(eq(runs.id, input.runId), eq(runs.status, "running")))
+                .returning();
+              // The run ended while this chunk was being applied: undo the chunk.
+              if (!updatedRun) throw new RunEnded(input.runId);
+              return {
+                kind: "applied" as const,
+                run: updatedRun,
+                created: diff.added.length,
+                updated: changed.length,
+                rejoined: rejoining.length,
+                unchanged: diff.unchanged,
+              };
+            })
+            .catch((error: unknown) => {
+              if (error instanceof RunEnded) return { kind: "not-running" as const, status: "ended" };
+              throw error;
+            }),
         );
         switch (outcome.kind) {
           case "not-running":
@@ -500,6 +545,13 @@ export class MemberSync extends Context.Service<
       });
     }),
   );
+}
+
+/** Thrown inside a chunk's transaction to roll it back when its run ended meanwhile. */
+class RunEnded extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} ended`);
+  }
 }
 
 type Tx = Parameters<Parameters<Database["Service"]["db"]["transaction"]>[0]>[0];
