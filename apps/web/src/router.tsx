@@ -1,15 +1,22 @@
 /**
- * Code-based TanStack Router routes: `/sign-in`, `/roster`, and `/` (redirects to `/roster`).
+ * Code-based TanStack Router routes: `/sign-in`, `/roster`, `/members` (Discord members against
+ * app accounts), `/members/history` (member sync runs), and `/` (redirects to `/roster`).
  * Loaders fill the query cache with `queryClient.ensureQueryData(trpc.x.queryOptions(...))`,
  * so pages render from cache with no loading flash (STYLE.md, TanStack/router examples).
  */
 import { createRootRouteWithContext, createRoute, createRouter, Outlet, redirect } from "@tanstack/react-router";
 import { authClient } from "./lib/auth";
-import { HISTORY_INPUT, ROSTER_INPUT } from "./lib/queries";
+import { appConfigQuery } from "./lib/config";
+import { comparisonInput, validateMembersSearch } from "./lib/members";
+import { HISTORY_INPUT, MEMBERS_PAGE_SIZE, ROSTER_INPUT, SYNC_INPUT } from "./lib/queries";
+import { parseSearchParams, stringifySearchParams } from "./lib/search";
 import { isUnauthorized, queryClient, type RouterContext, trpc } from "./lib/trpc";
+import type { Me } from "./lib/types";
 import { NotFoundPage, RouteError, RoutePending } from "./routes/fallbacks";
+import { MembersPage } from "./routes/MembersPage";
 import { RosterPage } from "./routes/RosterPage";
 import { SignInPage } from "./routes/SignInPage";
+import { SyncHistoryPage } from "./routes/SyncHistoryPage";
 
 const rootRoute = createRootRouteWithContext<RouterContext>()({
   component: Outlet,
@@ -35,20 +42,25 @@ const signInRoute = createRoute({
   component: SignInPage,
 });
 
-// The page reads `me` from this route's context (`getRouteApi("/roster").useRouteContext()`).
+/**
+ * The `beforeLoad` of every signed-in page: puts `me` (`session.me`) in the route context,
+ * where loaders and the page (`getRouteApi(path).useRouteContext()`) read it. Who is signed in
+ * decides everything below; no session -> /sign-in.
+ */
+async function requireMe({ context }: { context: RouterContext }): Promise<{ me: Me }> {
+  try {
+    const me = await context.queryClient.ensureQueryData(context.trpc.session.me.queryOptions());
+    return { me };
+  } catch (error) {
+    if (isUnauthorized(error)) throw redirect({ to: "/sign-in" });
+    throw error;
+  }
+}
+
 const rosterRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: "/roster",
-  // Who is signed in decides everything below; no session -> /sign-in.
-  beforeLoad: async ({ context }) => {
-    try {
-      const me = await context.queryClient.ensureQueryData(context.trpc.session.me.queryOptions());
-      return { me };
-    } catch (error) {
-      if (isUnauthorized(error)) throw redirect({ to: "/sign-in" });
-      throw error;
-    }
-  },
+  beforeLoad: requireMe,
   loader: async ({ context }) => {
     if (!context.me.staff) return; // signed in but not staff: the page says so, nothing to load
     // The chart and the bot panel may arrive after the roster; only the roster blocks.
@@ -61,12 +73,57 @@ const rosterRoute = createRoute({
   errorComponent: RouteError,
 });
 
-const routeTree = rootRoute.addChildren([indexRoute, signInRoute, rosterRoute]);
+// Category, filters and page live in the URL (see lib/members.ts), so a reload or a shared link keeps them.
+const membersRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/members",
+  validateSearch: validateMembersSearch,
+  beforeLoad: requireMe,
+  loaderDeps: ({ search }) => search,
+  loader: async ({ context, deps, cause }) => {
+    if (!context.me.staff) return;
+    const comparison = context.trpc.members.comparison.queryOptions(comparisonInput(deps, MEMBERS_PAGE_SIZE));
+    // A new filter or page while on the page: the page keeps showing the previous rows (dimmed)
+    // until these arrive, rather than the route's pending screen after each keystroke.
+    if (cause === "stay") {
+      void context.queryClient.prefetchQuery(comparison);
+      return;
+    }
+    // Sync history feeds the progress panel's "last run" line; it may arrive after the list.
+    void context.queryClient.prefetchQuery(context.trpc.members.history.queryOptions(SYNC_INPUT));
+    await Promise.all([
+      context.queryClient.ensureQueryData(comparison),
+      // Never fails (falls back to Discord's CDN); awaited so avatars do not swap in after the first paint.
+      context.queryClient.ensureQueryData(appConfigQuery),
+    ]);
+  },
+  component: MembersPage,
+  pendingComponent: RoutePending,
+  errorComponent: RouteError,
+});
+
+const membersHistoryRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/members/history",
+  beforeLoad: requireMe,
+  loader: async ({ context }) => {
+    if (!context.me.staff) return;
+    await context.queryClient.ensureQueryData(context.trpc.members.history.queryOptions(SYNC_INPUT));
+  },
+  component: SyncHistoryPage,
+  pendingComponent: RoutePending,
+  errorComponent: RouteError,
+});
+
+const routeTree = rootRoute.addChildren([indexRoute, signInRoute, rosterRoute, membersRoute, membersHistoryRoute]);
 
 /** The app's router; its context carries the one `queryClient` and the one `trpc` proxy. */
 export const router = createRouter({
   routeTree,
   context: { queryClient, trpc },
+  // Plain string search params: the default codec would turn snowflakes into (rounded) numbers.
+  parseSearch: parseSearchParams,
+  stringifySearch: stringifySearchParams,
   defaultPreload: "intent",
   // Freshness is TanStack Query's business: always run loaders, they read from its cache.
   defaultPreloadStaleTime: 0,

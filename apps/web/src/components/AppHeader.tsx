@@ -1,4 +1,5 @@
-/** The top bar: brand, organization, signed-in user, sign-out. */
+/** The top bar: brand, organization, page navigation, signed-in user, sign-out. */
+import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { authClient } from "../lib/auth";
 import type { Me } from "../lib/types";
@@ -6,7 +7,8 @@ import { Avatar } from "./Avatar";
 import { Logo } from "./Logo";
 
 /**
- * Header for signed-in pages. Signing out ends the better-auth session, then reloads into
+ * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history;
+ * shown to staff only, the current page marked with `aria-current="page"`). Signing out ends the better-auth session, then reloads into
  * /sign-in so no cached data or open WebSocket outlives it.
  */
 export function AppHeader({ me }: { me: Me }) {
@@ -33,6 +35,19 @@ export function AppHeader({ me }: { me: Me }) {
             </>
           ) : null}
         </div>
+        {me.staff ? (
+          <nav className="nav" aria-label="Pages">
+            <Link to="/roster" className="nav-link" activeOptions={{ exact: true }} data-testid="nav-roster">
+              Roster
+            </Link>
+            <Link to="/members" className="nav-link" activeOptions={{ exact: true, includeSearch: false }} data-testid="nav-members">
+              Members
+            </Link>
+            <Link to="/members/history" className="nav-link" activeOptions={{ exact: true }} data-testid="nav-sync-history">
+              Sync history
+            </Link>
+          </nav>
+        ) : null}
         <div className="user">
           <Avatar name={me.user.name || me.user.email} size={28} />
           <div className="user-text">

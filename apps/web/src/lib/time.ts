@@ -35,3 +35,17 @@ export function useNow(intervalMs: number): number {
   }, [intervalMs]);
   return now;
 }
+
+/** `iso` as a local calendar date, "May 27, 2024" (in the browser's locale). */
+export function formatDay(iso: string): string {
+  const date = new Date(iso);
+  if (!Number.isFinite(date.getTime())) return "unknown";
+  return date.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+/** `iso` as a local date and time to the minute, "May 27, 2024, 3:55 PM" (in the browser's locale). */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (!Number.isFinite(date.getTime())) return "unknown";
+  return date.toLocaleString(undefined, { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}

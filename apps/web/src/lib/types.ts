@@ -1,6 +1,6 @@
 /** Output shapes of the API procedures the SPA reads, inferred from `AppRouter` (type-only). */
 import type { RosterEvent } from "@guildhall/api";
-import type { inferOutput } from "@trpc/tanstack-react-query";
+import type { inferInput, inferOutput } from "@trpc/tanstack-react-query";
 import type { trpc } from "./trpc";
 
 /** `roster.list`: `{guild: {id, name}, entries, cursor}`. */
@@ -23,3 +23,22 @@ export type Me = inferOutput<typeof trpc.session.me>;
 export type { RosterEvent };
 /** The presence change carried by a `{type: "presence"}` roster event. */
 export type PresenceChange = Extract<RosterEvent, { type: "presences" }>["changes"][number];
+
+/** `members.comparison` input: `{category, search?, roleId?, isBot?, joinedAfter?, joinedBefore?, page?, pageSize?, guildId?}`. */
+export type ComparisonInput = inferInput<typeof trpc.members.comparison>;
+/** One of the four comparison categories: `guild_only`, `linked`, `left`, `no_guild_record`. */
+export type ComparisonCategory = ComparisonInput["category"];
+/** `members.comparison`: `{guild, roles, counts, total, page, pageSize, rows}`. */
+export type ComparisonPage = inferOutput<typeof trpc.members.comparison>;
+/** One comparison row: the guild member (null for `no_guild_record`) and the app user (null for `guild_only`). */
+export type ComparisonRow = ComparisonPage["rows"][number];
+/** The guild-member half of a comparison row. */
+export type ComparisonMember = NonNullable<ComparisonRow["member"]>;
+/** A guild role `{id, name, color}`; `color` is Discord's RGB integer (0 = no colour). */
+export type GuildRole = ComparisonPage["roles"][number];
+/** One member sync run (what `members.history` lists and `members.progress` sends). */
+export type SyncRun = inferOutput<typeof trpc.members.history>[number];
+/** A sync run's status: `running`, `completed`, `incomplete` or `failed`. */
+export type SyncStatus = SyncRun["status"];
+/** What started a sync run: `command`, `button`, `schedule`, `rest` or `api`. */
+export type SyncTrigger = SyncRun["trigger"];

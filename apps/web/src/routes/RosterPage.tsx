@@ -5,11 +5,11 @@ import { useEffect, useState } from "react";
 import { AppHeader } from "../components/AppHeader";
 import { BotStatusPanel } from "../components/BotStatusPanel";
 import { LiveIndicator } from "../components/LiveIndicator";
+import { NotStaff } from "../components/NotStaff";
 import { OnlineChart } from "../components/OnlineChart";
 import { RosterTable } from "../components/RosterTable";
 import { ROSTER_INPUT } from "../lib/queries";
 import { trpc } from "../lib/trpc";
-import type { Me } from "../lib/types";
 import { useRosterLive } from "../lib/useRosterLive";
 
 const rosterRoute = getRouteApi("/roster");
@@ -96,19 +96,5 @@ function ResyncButton() {
         {resync.isPending ? "Resyncing…" : "Resync presences"}
       </button>
     </div>
-  );
-}
-
-function NotStaff({ me }: { me: Me }) {
-  return (
-    <main className="page">
-      <div className="card narrow">
-        <h1 className="card-title">No staff access</h1>
-        <p className="muted">
-          You are signed in as {me.user.email}, but you are not staff of any organization. Ask an admin of your
-          organization to add you.
-        </p>
-      </div>
-    </main>
   );
 }
