@@ -3,7 +3,8 @@
  * the emulator themselves (e2e tests, benchmarks, the demo launcher).
  */
 import type {
-  ChurnOptions, GuildSummary, MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild, SeedOptions, SessionInfo,
+  ApplicationCommand, ChurnOptions, CommandOptionValue, GuildSummary, InteractionRecord, InvokeOptions, MemberChanges, MemberChangesResult,
+  MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild, SeedOptions, SessionInfo,
 } from "./types";
 
 /** Where an emulator listens and how to authenticate against it (GET /_emulator). */
@@ -125,5 +126,57 @@ export class EmulatorControl {
   /** GET /_emulator/sessions. */
   sessions(): Promise<SessionInfo[]> {
     return this.call("GET", "/sessions");
+  }
+
+  /**
+   * POST /_emulator/guilds/:g/member-changes: `leave` members leave, `join` join, `update` change nick
+   * or roles (GUILD_MEMBER_REMOVE / _ADD / _UPDATE), deterministic in `seed` (see Emulator.applyMemberChanges).
+   * Resolves to the affected user ids. 404 unknown guild, 400 naming the bad field.
+   */
+  applyMemberChanges(guildId: string, changes: MemberChanges): Promise<MemberChangesResult> {
+    return this.call("POST", `/guilds/${EmulatorControl.seg(guildId)}/member-changes`, changes);
+  }
+
+  /** GET /_emulator/commands[?guildId=]: the registered application commands (global without `guildId`). */
+  commands(guildId?: string): Promise<ApplicationCommand[]> {
+    return this.call("GET", guildId === undefined ? "/commands" : `/commands?guildId=${encodeURIComponent(guildId)}`);
+  }
+
+  /**
+   * POST /_emulator/guilds/:g/interactions `{userId, command, options, ...}`: uses a slash command as a member
+   * (see Emulator.invokeCommand); resolves to the interaction id. 400 naming `userId`, `command`,
+   * `options.<name>` or `channelId`; 403 when the member lacks the command's default_member_permissions.
+   */
+  async invokeCommand(guildId: string, userId: string, command: string, options: Record<string, CommandOptionValue> = {}, invoke: InvokeOptions = {}): Promise<string> {
+    const body = { userId, command, options, ...invoke };
+    return (await this.call<{ interactionId: string }>("POST", `/guilds/${EmulatorControl.seg(guildId)}/interactions`, body)).interactionId;
+  }
+
+  /**
+   * POST /_emulator/guilds/:g/interactions `{userId, messageId, customId}`: clicks a button as a member
+   * (see Emulator.clickButton); resolves to the interaction id. 400 naming `userId`, `messageId` or `customId`.
+   */
+  async clickButton(guildId: string, userId: string, messageId: string, customId: string): Promise<string> {
+    return (await this.call<{ interactionId: string }>("POST", `/guilds/${EmulatorControl.seg(guildId)}/interactions`, { userId, messageId, customId })).interactionId;
+  }
+
+  /** GET /_emulator/interactions/:id: what happened to an interaction so far. 404 unknown id. */
+  interaction(interactionId: string): Promise<InteractionRecord> {
+    return this.call("GET", `/interactions/${EmulatorControl.seg(interactionId)}`);
+  }
+
+  /**
+   * Polls GET /_emulator/interactions/:id (every 25 ms) until `predicate` holds, e.g.
+   * `(r) => r.original?.content.includes("Synced") ?? false`. Rejects after `timeoutMs` (default 5000)
+   * with an Error showing the last record, or with EmulatorControlError 404 for an unknown id.
+   */
+  async waitForInteraction(interactionId: string, predicate: (record: InteractionRecord) => boolean, timeoutMs = 5_000): Promise<InteractionRecord> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const record = await this.interaction(interactionId);
+      if (predicate(record)) return record;
+      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for interaction ${interactionId}; last state: ${JSON.stringify(record)}`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
+    }
   }
 }

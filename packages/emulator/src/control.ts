@@ -7,10 +7,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EmulatorServer } from "./emulator";
 import { EmulatorError } from "./errors";
 import { BodyError, matchPath, readJson, sendEmpty, sendJson } from "./http";
-import type { ChurnOptions, MemberInput, MemberPatch, PresenceInput, SeedOptions } from "./types";
-import { object } from "./validate";
+import type { ChurnOptions, CommandOptionValue, MemberChanges, MemberInput, MemberPatch, PresenceInput, SeedOptions } from "./types";
+import { bool, object, onlyKeys, snowflake, str } from "./validate";
 
-type Handler = (params: Record<string, string>, body: unknown) => { status: number; body?: unknown };
+type Handler = (params: Record<string, string>, body: unknown, query: URLSearchParams) => { status: number; body?: unknown };
 
 interface ControlRoute {
   method: string;
@@ -91,9 +91,39 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
       },
     },
     { method: "GET", pattern: "/_emulator/sessions", handle: () => ({ status: 200, body: emulator.sessions() }) },
+    {
+      method: "POST", pattern: "/_emulator/guilds/:guild/member-changes",
+      handle: (p, body) => ({ status: 200, body: emulator.applyMemberChanges(p.guild ?? "", body as MemberChanges) }),
+    },
+    {
+      // {userId, command, options?, channelId?, ignoreCommandPermissions?} uses a slash command;
+      // {userId, messageId, customId} clicks a button.
+      method: "POST", pattern: "/_emulator/guilds/:guild/interactions",
+      handle: (p, body) => {
+        const o = object(body, "body");
+        const guildId = p.guild ?? "";
+        if (o.customId !== undefined || o.messageId !== undefined) {
+          onlyKeys(o, ["userId", "messageId", "customId"], "body");
+          const interactionId = emulator.clickButton(guildId, o.userId as string, str(o.messageId, "messageId", 1, 20), str(o.customId, "customId", 1, 100));
+          return { status: 201, body: { interactionId } };
+        }
+        onlyKeys(o, ["userId", "command", "options", "channelId", "ignoreCommandPermissions"], "body");
+        const invoke: { channelId?: string; ignoreCommandPermissions?: boolean } = {};
+        if (o.channelId !== undefined) invoke.channelId = snowflake(o.channelId, "channelId");
+        if (o.ignoreCommandPermissions !== undefined) invoke.ignoreCommandPermissions = bool(o.ignoreCommandPermissions, "ignoreCommandPermissions");
+        const options = o.options === undefined ? {} : (object(o.options, "options") as Record<string, CommandOptionValue>);
+        const interactionId = emulator.invokeCommand(guildId, o.userId as string, str(o.command, "command", 1, 100), options, invoke);
+        return { status: 201, body: { interactionId } };
+      },
+    },
+    { method: "GET", pattern: "/_emulator/interactions/:id", handle: (p) => ({ status: 200, body: emulator.interaction(p.id ?? "") }) },
+    {
+      method: "GET", pattern: "/_emulator/commands",
+      handle: (_p, _b, query) => ({ status: 200, body: emulator.commands(query.get("guildId") ?? undefined) }),
+    },
   ];
 
-  return (req, res, path) => {
+  return (req, res, path, query) => {
     void (async () => {
       let matchedPath = false;
       for (const route of routes) {
@@ -106,7 +136,7 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
           if (["POST", "PUT", "PATCH"].includes(req.method ?? "") && body === undefined && !route.pattern.endsWith("/members") && !route.pattern.endsWith("/drop")) {
             throw new EmulatorError(400, "body must be a JSON object");
           }
-          const reply = route.handle(params, body);
+          const reply = route.handle(params, body, query);
           if (reply.body === undefined) sendEmpty(res, reply.status);
           else sendJson(res, reply.status, reply.body);
         } catch (err) {

@@ -9,6 +9,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIUser, GatewayActivity, GatewayPresenceClientStatus, PresenceUpdateReceiveStatus } from "discord-api-types/v10";
 import { ActivityType, GatewayDispatchEvents, GatewayIntentBits } from "discord-api-types/v10";
+import { CommandStore } from "./commands";
 import { createControlHandler } from "./control";
 import { EmulatorError } from "./errors";
 import { Gateway, PRIVILEGED_INTENTS } from "./gateway";
@@ -19,14 +20,15 @@ import {
 import type { PresenceRecord } from "./generator";
 import { GuildState } from "./guild";
 import { sendJson } from "./http";
+import { InteractionHub } from "./interactions";
 import { applicationFlags, applicationObject, botUserObject, memberObject, presenceObject, userObject } from "./payloads";
 import { avatarPng } from "./png";
 import { hash3, Rng } from "./random";
 import { createRestHandler } from "./rest";
 import { newSnowflake, snowflakeAt } from "./snowflake";
 import type {
-  ChurnOptions, Emulator, EmulatorOptions, GuildSummary, MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild,
-  SeedOptions, SessionInfo,
+  ApplicationCommand, ChurnOptions, CommandOptionValue, Emulator, EmulatorOptions, GuildSummary, InteractionRecord, InvokeOptions, MemberChanges,
+  MemberChangesResult, MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild, SeedOptions, SessionInfo,
 } from "./types";
 import * as v from "./validate";
 import { ADJECTIVES, NOUNS } from "./words";
@@ -65,6 +67,8 @@ export class EmulatorServer implements Emulator {
   private readonly signingKey: KeyObject;
   private readonly verifyKey: string;
   private readonly ownerUser: APIUser;
+  private readonly commandStore: CommandStore;
+  private readonly hub: InteractionHub;
   private port = 0;
 
   constructor(options: EmulatorOptions = {}) {
@@ -75,6 +79,8 @@ export class EmulatorServer implements Emulator {
     this.heartbeatIntervalMs = v.int(opts.heartbeatIntervalMs, "heartbeatIntervalMs", 10, 600_000, 41_250);
     const sessionTtlMs = v.int(opts.sessionTtlMs, "sessionTtlMs", 0, 86_400_000, 60_000);
     const memberRequestWindowMs = v.int(opts.memberRequestWindowMs, "memberRequestWindowMs", 0, 3_600_000, 30_000);
+    const responseWindowMs = v.int(opts.interactionResponseWindowMs, "interactionResponseWindowMs", 1, 3_600_000, 3_000);
+    const tokenTtlMs = v.int(opts.interactionTokenTtlMs, "interactionTokenTtlMs", 1, 86_400_000, 900_000);
     this.log = options.log ?? (() => {});
 
     // A fixed Ed25519 key per application id so verify_key stays stable across restarts.
@@ -107,11 +113,29 @@ export class EmulatorServer implements Emulator {
       log: this.log,
     });
 
+    this.commandStore = new CommandStore(this.applicationId);
+    this.hub = new InteractionHub({
+      applicationId: this.applicationId,
+      botUser: () => this.publicBotUser(),
+      guild: (id) => this.guildsById.get(id),
+      commands: this.commandStore,
+      dispatchToGuild: (guild, t, d, intent) => this.gateway.dispatchToGuild(guild, t, d, intent),
+      responseWindowMs,
+      tokenTtlMs,
+      log: this.log,
+    });
+
     const rest = createRestHandler({
       token: this.token,
       get gatewayUrl() {
         return self.gatewayUrl;
       },
+      get cdnUrl() {
+        return self.cdnUrl;
+      },
+      applicationId: this.applicationId,
+      commands: this.commandStore,
+      interactions: this.hub,
       allowedPrivilegedIntents: this.allowedPrivilegedIntents,
       guild: (id) => this.guildsById.get(id),
       guilds: () => this.guildsById.values(),
@@ -173,6 +197,11 @@ export class EmulatorServer implements Emulator {
     return botUserObject(this.applicationId, BOT_USERNAME);
   }
 
+  private publicBotUser(): APIUser {
+    const { verified: _v, mfa_enabled: _m, email: _e, locale: _l, premium_type: _p, ...bot } = this.botUser();
+    return bot;
+  }
+
   private application(): unknown {
     const { verified: _v, mfa_enabled: _m, email: _e, locale: _l, premium_type: _p, ...bot } = this.botUser();
     return applicationObject({
@@ -226,19 +255,21 @@ export class EmulatorServer implements Emulator {
   /** See {@link Emulator.seedGuild}. */
   seedGuild(options: SeedOptions): SeededGuild {
     const o = v.object(options, "seed options");
-    v.onlyKeys(o, ["seed", "members", "staff", "guildId", "name", "onlineRatio", "now"], "seed options");
+    v.onlyKeys(o, ["seed", "members", "staff", "admins", "guildId", "name", "onlineRatio", "now"], "seed options");
     const seed = v.int(o.seed, "seed", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     const members = v.int(o.members, "members", 1, 10_000_000);
     const staff = v.int(o.staff, "staff", 0, members - 1, Math.min(10, members - 1));
+    const admins = v.int(o.admins, "admins", 0, Math.min(100, members - 1), Math.min(2, members - 1));
     const guildId = o.guildId === undefined ? guildIdForSeed(seed) : v.snowflake(o.guildId, "guildId");
     const name = o.name === undefined ? guildNameForSeed(seed) : v.str(o.name, "name", 2, 100);
     const onlineRatio = v.num(o.onlineRatio, "onlineRatio", 0, 1, 0.3);
     const now = v.num(o.now, "now", Date.UTC(2018, 0, 1), 8.64e15, startOfUtcDay(Date.now()));
     if (this.guildsById.has(guildId)) throw new EmulatorError(409, `guildId ${guildId} is already seeded`);
 
-    const spec = guildSpec({ seed, guildId, members, staff, onlineRatio, now });
+    const spec = guildSpec({ seed, guildId, members, staff, admins, onlineRatio, now });
     const guild = new GuildState(spec, name, { userId: this.applicationId, username: BOT_USERNAME });
     this.guildsById.set(guildId, guild);
+    void guild.warmOnlineCount();
     this.log(`seeded guild ${guildId} "${name}" with ${members} members (seed ${seed})`);
     this.gateway.announceGuild(guild);
     return this.seeded(guild);
@@ -252,6 +283,9 @@ export class EmulatorServer implements Emulator {
       roles: guild.roles.filter((r) => r.id !== guild.id).map((r) => ({ id: r.id, name: r.name })),
       staffRoleId: guild.spec.staffRoleId,
       staff: guild.staff(),
+      adminRoleId: guild.spec.adminRoleId,
+      admins: guild.admins().filter((id) => guild.hasMember(id)),
+      ownerId: guild.ownerId,
       seed: guild.spec.seed,
       now: guild.spec.now,
     };
@@ -344,12 +378,15 @@ export class EmulatorServer implements Emulator {
     v.onlyKeys(o, ["userId", "username", "globalName", "avatar", "bot", "nick", "roles", "joinedAt", "pending"], "member");
     const userId = o.userId === undefined ? newSnowflake() : v.snowflake(o.userId, "userId");
     const rng = new Rng(hash3(Number(BigInt(userId) % 2n ** 52n), 0, 5));
+    // A user who was a member before (generated, or added and removed) rejoins as the same user:
+    // same name and avatar, a fresh member (no nick or roles, joined_at now).
+    const known = o.userId === undefined ? undefined : guild.userRecord(userId);
     const record: MemberRecord = {
       userId,
-      username: o.username === undefined ? `${rng.pick(ADJECTIVES)}${rng.pick(NOUNS)}${userId.slice(-4)}` : validUsername(o.username),
-      globalName: o.globalName === undefined ? null : v.strOrNull(o.globalName, "globalName", 1, 32),
-      avatar: o.avatar === undefined ? rng.hex(32) : validAvatar(o.avatar),
-      bot: o.bot === undefined ? false : v.bool(o.bot, "bot"),
+      username: o.username !== undefined ? validUsername(o.username) : known ? known.username : `${rng.pick(ADJECTIVES)}${rng.pick(NOUNS)}${userId.slice(-4)}`,
+      globalName: o.globalName !== undefined ? v.strOrNull(o.globalName, "globalName", 1, 32) : (known?.globalName ?? null),
+      avatar: o.avatar !== undefined ? validAvatar(o.avatar) : known ? known.avatar : rng.hex(32),
+      bot: o.bot !== undefined ? v.bool(o.bot, "bot") : (known?.bot ?? false),
       nick: o.nick === undefined ? null : v.strOrNull(o.nick, "nick", 1, 32),
       roles: o.roles === undefined ? [] : validRoles(guild, o.roles),
       joinedAt: o.joinedAt === undefined ? discordTimestamp(Date.now()) : validTimestamp(o.joinedAt, "joinedAt"),
@@ -381,6 +418,84 @@ export class EmulatorServer implements Emulator {
     this.gateway.dispatchToGuild(guild, GatewayDispatchEvents.GuildMemberRemove, { guild_id: guild.id, user: userObject(record) }, GatewayIntentBits.GuildMembers);
   }
 
+  /** See {@link Emulator.applyMemberChanges}; events follow https://discord.com/developers/docs/events/gateway-events#guild-member-add (and -update, -remove). */
+  applyMemberChanges(guildId: string, changes: MemberChanges): MemberChangesResult {
+    const guild = this.requireGuild(guildId);
+    const o = v.object(changes, "member changes");
+    v.onlyKeys(o, ["leave", "join", "update", "seed"], "member changes");
+    const leave = v.int(o.leave, "leave", 0, 1_000_000, 0);
+    const join = v.int(o.join, "join", 0, 100_000, 0);
+    const update = v.int(o.update, "update", 0, 1_000_000, 0);
+    const seed = v.int(o.seed, "seed", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0);
+    // The bot, the owner and the seeded admins stay: they are the fixtures of permission tests.
+    const keep = new Set([guild.botUserId, guild.ownerId, ...guild.admins()]);
+    const eligible = guild.memberCount - [...keep].filter((id) => guild.hasMember(id)).length;
+    if (leave + update > eligible) {
+      throw new EmulatorError(400, `leave + update must be at most ${eligible} (members other than the bot, the owner and the admins), got ${leave + update}`);
+    }
+    const rng = new Rng(hash3(seed, guild.spec.seed, 31));
+    const picked = guild.sampleMemberIds(() => rng.next(), leave + update, keep);
+    const left = picked.slice(0, leave);
+    const updated = picked.slice(leave);
+    for (const userId of left) this.removeMember(guild.id, userId);
+
+    const joined: string[] = [];
+    for (let k = 0; k < join; k++) {
+      const h = hash3(seed, k, 37);
+      // Created 2020..2025, low bits from the hash; bump until the id is new to the guild.
+      let id = snowflakeAt(Date.UTC(2020, 0, 1) + (h % 157_680_000) * 1000 + 1, hash3(seed, k, 41));
+      while (guild.userRecord(id.toString()) !== undefined || guild.hasMember(id.toString())) id += 1n;
+      joined.push(this.addMember(guild.id, { userId: id.toString() }).userId);
+    }
+
+    const ordinary = guild.spec.memberRoleIds;
+    updated.forEach((userId, k) => {
+      const current = guild.member(userId) as MemberRecord;
+      if (k % 2 === 0) {
+        let nick: string | null = `${capitalize(rng.pick(ADJECTIVES))} ${capitalize(rng.pick(NOUNS))}`;
+        if (current.nick !== null && rng.next() < 0.3) nick = null;
+        if (nick === current.nick) nick = `${nick ?? "Renamed"} II`;
+        this.updateMember(guild.id, userId, { nick });
+      } else {
+        const role = ordinary[rng.int(ordinary.length)] as string;
+        const roles = current.roles.includes(role) ? current.roles.filter((r) => r !== role) : [...current.roles, role];
+        this.updateMember(guild.id, userId, { roles });
+      }
+    });
+    this.log(`member changes in ${guild.id}: ${left.length} left, ${joined.length} joined, ${updated.length} updated (seed ${seed})`);
+    return { left, joined, updated };
+  }
+
+  /** See {@link Emulator.commands}. Throws 404 for an unknown guild. */
+  commands(guildId?: string): ApplicationCommand[] {
+    if (guildId !== undefined) this.requireGuild(guildId);
+    return this.commandStore.list(guildId ?? null).map((c) => structuredClone(c.json));
+  }
+
+  /** See {@link Emulator.invokeCommand}. */
+  invokeCommand(guildId: string, userId: string, commandName: string, options: Record<string, CommandOptionValue> = {}, invoke: InvokeOptions = {}): string {
+    const i = v.object(invoke, "invoke options");
+    v.onlyKeys(i, ["channelId", "ignoreCommandPermissions"], "invoke options");
+    if (i.channelId !== undefined) v.snowflake(i.channelId, "channelId");
+    if (i.ignoreCommandPermissions !== undefined) v.bool(i.ignoreCommandPermissions, "ignoreCommandPermissions");
+    return this.hub.invokeCommand(guildId, userId, commandName, options, invoke);
+  }
+
+  /** See {@link Emulator.clickButton}. */
+  clickButton(guildId: string, userId: string, messageId: string, customId: string): string {
+    return this.hub.clickButton(guildId, userId, messageId, customId);
+  }
+
+  /** See {@link Emulator.interaction}. */
+  interaction(interactionId: string): InteractionRecord {
+    return this.hub.record(interactionId);
+  }
+
+  /** See {@link Emulator.waitForInteraction}. */
+  waitForInteraction(interactionId: string, predicate: (record: InteractionRecord) => boolean, timeoutMs = 5_000): Promise<InteractionRecord> {
+    return pollUntil(() => this.hub.record(interactionId), predicate, timeoutMs, 10, `interaction ${interactionId}`);
+  }
+
   /** See {@link Emulator.dropConnections}. Throws 400 unless `code` is 1000 or 3000..4999. */
   dropConnections(code?: number): void {
     if (code !== undefined && code !== 1000 && (typeof code !== "number" || !Number.isInteger(code) || code < 3000 || code > 4999)) {
@@ -403,6 +518,24 @@ export class EmulatorServer implements Emulator {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+}
+
+function capitalize(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/**
+ * Calls `read` every `everyMs` until `predicate` holds on its result; rejects after `timeoutMs` with an
+ * Error that shows the last result, or at once with whatever `read` throws.
+ */
+export async function pollUntil<T>(read: () => T | Promise<T>, predicate: (value: T) => boolean, timeoutMs: number, everyMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (predicate(value)) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last state: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(everyMs, Math.max(1, deadline - Date.now()))));
   }
 }
 

@@ -9,7 +9,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { setImmediate as nextTick, setTimeout as sleep } from "node:timers/promises";
 import type {
-  APIGuildMember, APIUser, GatewayGuildCreateDispatchData, GatewayGuildMembersChunkDispatchData,
+  APIGuildMember, APIUser, GatewayGuildCreateDispatchData,
   GatewayGuildMembersChunkPresence, GatewayRateLimitedDispatchData, GatewayReadyDispatchData,
   GatewayRequestGuildMemberRateLimitMetadata,
 } from "discord-api-types/v10";
@@ -41,7 +41,7 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
  */
 const STREAM_HIGH_WATER_BYTES = 4 * 1024 * 1024;
 /** Longest synchronous stretch of chunk generation before yielding to the event loop, in ms. */
-const STREAM_SLICE_MS = 10;
+const STREAM_SLICE_MS = 5;
 
 /** The shard a guild belongs to: (guild_id >> 22) % num_shards (https://discord.com/developers/docs/events/gateway#sharding). */
 export function shardOf(guildId: string, shardCount: number): number {
@@ -141,7 +141,7 @@ class Session {
     frameWriter.ascii(`{"op":0,"t":"${t}","s":${s},"d":`);
     writeD(frameWriter);
     frameWriter.ascii("}");
-    return this.dispatchFrame(s, frameWriter.bytes(), written);
+    return this.dispatchFrame(s, frameWriter.take(), written);
   }
 
   private dispatchFrame(s: number, frame: Frame, written?: (err?: Error) => void): boolean {

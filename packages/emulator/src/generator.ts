@@ -58,7 +58,6 @@ export const OFFLINE: PresenceRecord = Object.freeze({
 
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
 const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
-const HEX_BYTES = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 /** "YYYY-MM-DDT" by day number since the Unix epoch (bounded; cleared when large). */
 const dayPrefixes = new Map<number, string>();
 /** Years 1970..9999 have the plain ISO form; others fall back to Date. */
@@ -207,7 +206,7 @@ export function isGeneratedBot(spec: GuildSpec, index: number): boolean {
 
 /**
  * The draws of one generated member, as numbers only (word indices, kinds, avatar words, times):
- * {@link generateMember} renders them as a record, {@link pushGeneratedMemberJson} as JSON pieces.
+ * {@link generateMember} renders them as a record, {@link writeGeneratedMemberJson} as JSON bytes.
  * `roleKey` encodes the roles: bits 0..6 the ordinary roles, bit 7 Staff, bit 8 Admin.
  */
 interface Draws {
@@ -388,167 +387,189 @@ export interface GeneratedOverride {
 export const USER_TAIL =
   '"discriminator":"0","public_flags":0,"flags":0,"banner":null,"accent_color":null,"avatar_decoration_data":null,"collectibles":null,"primary_guild":null';
 
-/** Writes a Discord timestamp (see {@link discordTimestamp}) between quotes. */
+/** A Discord timestamp (see {@link discordTimestamp}) between quotes, for JSON. */
+function quotedTimestamp(unixMs: number): string {
+  if (!(unixMs >= 0 && unixMs < FAST_TIMESTAMP_LIMIT_MS)) return `"${discordTimestamp(unixMs)}"`;
+  const ms = Math.trunc(unixMs);
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = quotedDayPrefixes.get(day);
+  if (prefix === undefined) {
+    if (quotedDayPrefixes.size >= 50_000) quotedDayPrefixes.clear();
+    prefix = `"${new Date(day * DAY_MS).toISOString().slice(0, 11)}`;
+    quotedDayPrefixes.set(day, prefix);
+  }
+  const rest = ms - day * DAY_MS;
+  const minute = Math.floor(rest / 60_000);
+  const milli = rest - minute * 60_000;
+  const sec = Math.floor(milli / 1000);
+  return `${prefix}${TIME_OF_DAY_HM[minute]}${SECONDS_DOT[sec]}${THREE_DIGITS[milli - sec * 1000]}000+00:00"`;
+}
+
+/** Writes {@link quotedTimestamp} from pre-encoded pieces. */
 function writeTimestamp(w: JsonWriter, unixMs: number): void {
   if (!(unixMs >= 0 && unixMs < FAST_TIMESTAMP_LIMIT_MS)) {
-    w.ascii(`"${discordTimestamp(unixMs)}"`);
+    w.ascii(quotedTimestamp(unixMs));
     return;
   }
   const ms = Math.trunc(unixMs);
   const day = Math.floor(ms / DAY_MS);
-  let prefix = dayPrefixes.get(day);
+  let prefix = dayPrefixBytes.get(day);
   if (prefix === undefined) {
-    if (dayPrefixes.size >= 50_000) dayPrefixes.clear();
-    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    dayPrefixes.set(day, prefix);
+    if (dayPrefixBytes.size >= 50_000) dayPrefixBytes.clear();
+    prefix = bytes(quotedTimestamp(day * DAY_MS).slice(0, 12));
+    dayPrefixBytes.set(day, prefix);
   }
-  let rest = ms - day * DAY_MS;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const sec = Math.floor(rest / 1000);
-  w.ascii('"');
-  w.ascii(prefix);
-  w.ascii(TIME_OF_DAY_HM[h * 60 + m] as string);
-  w.ascii(SECONDS_DOT[sec] as string);
-  w.ascii(THREE_DIGITS[rest - sec * 1000] as string);
-  w.ascii('000+00:00"');
+  const rest = ms - day * DAY_MS;
+  const minute = Math.floor(rest / 60_000);
+  const milli = rest - minute * 60_000;
+  const sec = Math.floor(milli / 1000);
+  w.raw(prefix);
+  w.raw(TIME_OF_DAY_HM_B[minute] as Uint8Array);
+  w.raw(SECONDS_DOT_B[sec] as Uint8Array);
+  w.padded(milli - sec * 1000, 3);
+  w.raw(MICROS_OFFSET_QUOTE);
 }
 
-/** "HH:MM:" for every minute of the day, and "SS." for every second: fewer pieces per timestamp. */
+/** ASCII text as bytes, for the pre-encoded pieces below. */
+function bytes(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, "latin1"));
+}
+
+/** '"YYYY-MM-DDT' as bytes by day number since the Unix epoch (bounded; cleared when large). */
+const dayPrefixBytes = new Map<number, Uint8Array>();
+/** '"YYYY-MM-DDT' by day number since the Unix epoch (bounded; cleared when large). */
+const quotedDayPrefixes = new Map<number, string>();
+/** "HH:MM:" for every minute of the day, and "SS." for every second. */
 const TIME_OF_DAY_HM = Array.from({ length: 1440 }, (_, k) => `${TWO_DIGITS[Math.floor(k / 60)]}:${TWO_DIGITS[k % 60]}:`);
 const SECONDS_DOT = Array.from({ length: 60 }, (_, k) => `${TWO_DIGITS[k]}.`);
+const TIME_OF_DAY_HM_B = TIME_OF_DAY_HM.map(bytes);
+const SECONDS_DOT_B = SECONDS_DOT.map(bytes);
+const MICROS_OFFSET_QUOTE = bytes('000+00:00"');
+
+// Member JSON is written from a dozen pre-encoded pieces per member: every username stem, global
+// name and nick the word lists allow is encoded once, with the JSON around it (about 10k short
+// byte arrays, a few MB), and copied with a JS loop.
+const F = FIRST_NAMES.length;
+const L = LAST_NAMES.length;
+const A = ADJECTIVES.length;
+const N = NOUNS.length;
+const grid = (rows: number, cols: number, f: (r: number, c: number) => string): Uint8Array[] =>
+  Array.from({ length: rows * cols }, (_, k) => bytes(f(Math.floor(k / cols), k % cols)));
+/** '","username":"' + the username without its index, by username pattern, and for bots by noun. */
+const USERNAME_STEMS = {
+  adjNoun: grid(A, N, (a, n) => `","username":"${ADJECTIVES[a]}${NOUNS[n]}`),
+  firstDotLast: grid(F, L, (f, l) => `","username":"${FIRST_NAMES[f]}.${LAST_NAMES[l]}`),
+  firstUnderscore: FIRST_NAMES.map((f) => bytes(`","username":"${f}_`)),
+  nounUnderscoreAdj: grid(N, A, (n, a) => `","username":"${NOUNS[n]}_${ADJECTIVES[a]}`),
+  firstLast: grid(F, L, (f, l) => `","username":"${FIRST_NAMES[f]}${LAST_NAMES[l]}`),
+  bot: NOUNS.map((n) => bytes(`","username":"${n}bot`)),
+};
+/** '","global_name":' + the JSON global name + ',"avatar":', by display kind. */
+const GLOBAL_NAMES = {
+  firstLast: grid(F, L, (f, l) => `","global_name":"${FIRST_CAP[f]} ${LAST_CAP[l]}","avatar":`),
+  first: FIRST_CAP.map((f) => bytes(`","global_name":"${f}","avatar":`)),
+  adjNoun: grid(A, N, (a, n) => `","global_name":"${ADJ_CAP[a]} ${NOUN_CAP[n]}","avatar":`),
+  none: bytes('","global_name":null,"avatar":'),
+  bot: NOUN_CAP.map((n) => bytes(`","global_name":"${n} Bot","avatar":`)),
+};
+/** The user fields after the avatar, the closing brace and '"nick":' + the JSON nick, by nick kind (bots have none). */
+const NICK_TAILS = {
+  none: bytes(`,${USER_TAIL}},"nick":null`),
+  noneBot: bytes(`,${USER_TAIL},"bot":true},"nick":null`),
+  first: FIRST_CAP.map((f) => bytes(`,${USER_TAIL}},"nick":"${f}"`)),
+  firstInitial: grid(F, L, (f, l) => `,${USER_TAIL}},"nick":"${FIRST_CAP[f]} ${LAST_INITIAL[l]}."`),
+  theAdjNoun: grid(A, N, (a, n) => `,${USER_TAIL}},"nick":"The ${ADJ_CAP[a]} ${NOUN_CAP[n]}"`),
+  staff: FIRST_CAP.map((f) => bytes(`,${USER_TAIL}},"nick":"${f} [Staff]"`)),
+};
+const USER_OPEN = bytes('{"user":{"id":"');
+const NULL = bytes("null");
+const NICK_OVERRIDE_PREFIX = bytes(`,${USER_TAIL}},"nick":`);
+const NICK_OVERRIDE_PREFIX_BOT = bytes(`,${USER_TAIL},"bot":true},"nick":`);
+const PREMIUM_NULL = bytes(',"premium_since":null');
+const PREMIUM = bytes(',"premium_since":');
+const MEMBER_TAIL = bytes(',"deaf":false,"mute":false,"flags":0,"pending":false,"communication_disabled_until":null}');
+const MEMBER_TAIL_PENDING = bytes(',"deaf":false,"mute":false,"flags":0,"pending":true,"communication_disabled_until":null}');
+const QUOTE = 34;
+
+function usernameStem(d: Draws): Uint8Array {
+  if (d.bot) return USERNAME_STEMS.bot[d.noun] as Uint8Array;
+  switch (d.pattern) {
+    case 0: return USERNAME_STEMS.adjNoun[d.adjective * N + d.noun] as Uint8Array;
+    case 1: return USERNAME_STEMS.firstDotLast[d.first * L + d.last] as Uint8Array;
+    case 2: return USERNAME_STEMS.firstUnderscore[d.first] as Uint8Array;
+    case 3: return USERNAME_STEMS.nounUnderscoreAdj[d.noun * A + d.adjective] as Uint8Array;
+    default: return USERNAME_STEMS.firstLast[d.first * L + d.last] as Uint8Array;
+  }
+}
+
+function globalNamePiece(d: Draws): Uint8Array {
+  if (d.bot) return GLOBAL_NAMES.bot[d.noun] as Uint8Array;
+  switch (d.display) {
+    case 0: return GLOBAL_NAMES.firstLast[d.first * L + d.last] as Uint8Array;
+    case 1: return GLOBAL_NAMES.first[d.first] as Uint8Array;
+    case 2: return GLOBAL_NAMES.adjNoun[d.adjective * N + d.noun] as Uint8Array;
+    default: return GLOBAL_NAMES.none;
+  }
+}
+
+function nickTail(d: Draws): Uint8Array {
+  if (d.bot) return NICK_TAILS.noneBot;
+  switch (d.nick) {
+    case 0: return NICK_TAILS.first[d.first] as Uint8Array;
+    case 1: return NICK_TAILS.firstInitial[d.first * L + d.last] as Uint8Array;
+    case 2: return NICK_TAILS.theAdjNoun[d.adjective * N + d.noun] as Uint8Array;
+    case 3: return NICK_TAILS.staff[d.first] as Uint8Array;
+    default: return NICK_TAILS.none;
+  }
+}
+
+/** ',"avatar":null,"banner":null,"roles":' + roles JSON + ',"joined_at":' by roleKey, per spec. */
+const rolePieces = new WeakMap<GuildSpec, Array<Uint8Array | undefined>>();
+function rolesPiece(spec: GuildSpec, key: number): Uint8Array {
+  let table = rolePieces.get(spec);
+  if (!table) {
+    table = [];
+    rolePieces.set(spec, table);
+  }
+  return (table[key] ??= bytes(`,"avatar":null,"banner":null,"roles":${rolesFor(spec, key).json},"joined_at":`));
+}
 
 /**
  * Writes the guild member object JSON (https://discord.com/developers/docs/resources/guild#guild-member-object)
  * of generated member `index`, with optional nick/roles overrides: exactly
- * `JSON.stringify(memberObject(record))`, written piece by piece (no string per member is built).
- * Generated strings are plain ASCII from the word lists; only overrides go through JSON.stringify.
+ * `JSON.stringify(memberObject(record))`, as bytes from about a dozen pre-encoded pieces plus digits
+ * (no string is built per member). Generated strings are plain ASCII from the word lists; only
+ * overrides go through JSON.stringify.
  */
 export function writeGeneratedMemberJson(w: JsonWriter, spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): void {
   const d = drawMember(spec, index);
-  const i = String(index);
-  w.ascii('{"user":{"id":"');
-  w.ascii(userId);
-  w.ascii('","username":"');
-  if (d.bot) {
-    w.ascii(NOUNS[d.noun] as string);
-    w.ascii("bot");
-  } else {
-    switch (d.pattern) {
-      case 0:
-        w.ascii(ADJECTIVES[d.adjective] as string);
-        w.ascii(NOUNS[d.noun] as string);
-        break;
-      case 1:
-        w.ascii(FIRST_DOT[d.first] as string);
-        w.ascii(LAST_NAMES[d.last] as string);
-        break;
-      case 2:
-        w.ascii(FIRST_UNDERSCORE[d.first] as string);
-        break;
-      case 3:
-        w.ascii(NOUN_UNDERSCORE[d.noun] as string);
-        w.ascii(ADJECTIVES[d.adjective] as string);
-        break;
-      default:
-        w.ascii(FIRST_NAMES[d.first] as string);
-        w.ascii(LAST_NAMES[d.last] as string);
-    }
-  }
-  w.ascii(i);
-  if (d.bot) {
-    w.ascii('","global_name":"');
-    w.ascii(NOUN_CAP[d.noun] as string);
-    w.ascii(' Bot","avatar":');
-  } else {
-    switch (d.display) {
-      case 0:
-        w.ascii('","global_name":"');
-        w.ascii(FIRST_CAP_SPACE[d.first] as string);
-        w.ascii(LAST_CAP[d.last] as string);
-        w.ascii('","avatar":');
-        break;
-      case 1:
-        w.ascii('","global_name":"');
-        w.ascii(FIRST_CAP[d.first] as string);
-        w.ascii('","avatar":');
-        break;
-      case 2:
-        w.ascii('","global_name":"');
-        w.ascii(ADJ_CAP_SPACE[d.adjective] as string);
-        w.ascii(NOUN_CAP[d.noun] as string);
-        w.ascii('","avatar":');
-        break;
-      default:
-        w.ascii('","global_name":null,"avatar":');
-    }
-  }
+  w.raw(USER_OPEN);
+  w.chars(userId);
+  w.raw(usernameStem(d));
+  w.uint(index);
+  w.raw(globalNamePiece(d));
   if (d.hasAvatar) {
-    w.ascii('"');
-    w.ascii(HEX4[d.a0 >>> 16] as string);
-    w.ascii(HEX4[d.a0 & 0xffff] as string);
-    w.ascii(HEX4[d.a1 >>> 16] as string);
-    w.ascii(HEX4[d.a1 & 0xffff] as string);
-    w.ascii(HEX4[d.a2 >>> 16] as string);
-    w.ascii(HEX4[d.a2 & 0xffff] as string);
-    w.ascii(HEX4[d.a3 >>> 16] as string);
-    w.ascii(HEX4[d.a3 & 0xffff] as string);
-    w.ascii(d.bot ? USER_TAIL_AFTER_AVATAR_BOT : USER_TAIL_AFTER_AVATAR);
-  } else w.ascii(d.bot ? USER_TAIL_NO_AVATAR_BOT : USER_TAIL_NO_AVATAR);
-  if (override?.nick !== undefined) w.text(JSON.stringify(override.nick));
-  else {
-    switch (d.nick) {
-      case 0:
-        w.ascii('"');
-        w.ascii(FIRST_CAP[d.first] as string);
-        w.ascii('"');
-        break;
-      case 1:
-        w.ascii('"');
-        w.ascii(FIRST_CAP_SPACE[d.first] as string);
-        w.ascii(LAST_INITIAL[d.last] as string);
-        w.ascii('."');
-        break;
-      case 2:
-        w.ascii('"The ');
-        w.ascii(ADJ_CAP_SPACE[d.adjective] as string);
-        w.ascii(NOUN_CAP[d.noun] as string);
-        w.ascii('"');
-        break;
-      case 3:
-        w.ascii('"');
-        w.ascii(FIRST_CAP[d.first] as string);
-        w.ascii(' [Staff]"');
-        break;
-      default:
-        w.ascii("null");
-    }
-  }
-  w.ascii(',"avatar":null,"banner":null,"roles":');
-  w.ascii(override?.roles !== undefined ? JSON.stringify(override.roles) : rolesFor(spec, d.roleKey).json);
-  w.ascii(',"joined_at":');
+    w.byte(QUOTE);
+    w.hex32(d.a0);
+    w.hex32(d.a1);
+    w.hex32(d.a2);
+    w.hex32(d.a3);
+    w.byte(QUOTE);
+  } else w.raw(NULL);
+  if (override?.nick !== undefined) {
+    w.raw(d.bot ? NICK_OVERRIDE_PREFIX_BOT : NICK_OVERRIDE_PREFIX);
+    w.text(JSON.stringify(override.nick));
+  } else w.raw(nickTail(d));
+  if (override?.roles !== undefined) w.ascii(`,"avatar":null,"banner":null,"roles":${JSON.stringify(override.roles)},"joined_at":`);
+  else w.raw(rolesPiece(spec, d.roleKey));
   writeTimestamp(w, d.joinedMs);
-  if (d.premiumMs < 0) w.ascii(',"premium_since":null');
+  if (d.premiumMs < 0) w.raw(PREMIUM_NULL);
   else {
-    w.ascii(',"premium_since":');
+    w.raw(PREMIUM);
     writeTimestamp(w, d.premiumMs);
   }
-  w.ascii(d.pending ? MEMBER_TAIL_PENDING : MEMBER_TAIL);
+  w.raw(d.pending ? MEMBER_TAIL_PENDING : MEMBER_TAIL);
 }
-
-const USER_TAIL_AFTER_AVATAR = `",${USER_TAIL}},"nick":`;
-const USER_TAIL_AFTER_AVATAR_BOT = `",${USER_TAIL},"bot":true},"nick":`;
-const USER_TAIL_NO_AVATAR = `null,${USER_TAIL}},"nick":`;
-const USER_TAIL_NO_AVATAR_BOT = `null,${USER_TAIL},"bot":true},"nick":`;
-const MEMBER_TAIL = ',"deaf":false,"mute":false,"flags":0,"pending":false,"communication_disabled_until":null}';
-const MEMBER_TAIL_PENDING = ',"deaf":false,"mute":false,"flags":0,"pending":true,"communication_disabled_until":null}';
-const FIRST_DOT = FIRST_NAMES.map((w) => `${w}.`);
-const FIRST_UNDERSCORE = FIRST_NAMES.map((w) => `${w}_`);
-const NOUN_UNDERSCORE = NOUNS.map((w) => `${w}_`);
-const FIRST_CAP_SPACE = FIRST_CAP.map((w) => `${w} `);
-const ADJ_CAP_SPACE = ADJ_CAP.map((w) => `${w} `);
 
 /** {@link writeGeneratedMemberJson} as one string (tests, single members). */
 export function generatedMemberJson(spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): string {

@@ -388,13 +388,14 @@ export class GuildState {
   }
 
   /**
-   * Members not offline. Computed once (a pass over the generated members' first presence draw,
-   * about 50 ns each, then corrections for removed members and explicit presences) and kept up to date.
+   * Members not offline. The generated members' initial states are counted once (one presence draw
+   * each, ~50 ns; {@link warmOnlineCount} does it in slices right after seeding), then removed members
+   * and explicit presences are applied, and the count is kept up to date from then on.
    */
   get onlineCount(): number {
     if (this.online === null) {
-      let count = 0;
-      for (let i = 0; i < this.spec.generatedCount; i++) if (initiallyOnline(this.spec, i)) count++;
+      this.countInitiallyOnline(this.spec.generatedCount);
+      let count = this.initialScan.count;
       for (const id of this.removed) {
         // Removal deletes any explicit presence, so a removed member counted only if initially online.
         const index = this.generatedIndex(id);
@@ -413,6 +414,26 @@ export class GuildState {
       this.online = count;
     }
     return this.online;
+  }
+
+  /** Generated members [0, next) scanned so far and how many of them start online. */
+  private readonly initialScan = { next: 0, count: 0 };
+
+  private countInitiallyOnline(until: number): void {
+    const scan = this.initialScan;
+    for (let i = scan.next; i < until; i++) if (initiallyOnline(this.spec, i)) scan.count++;
+    scan.next = Math.max(scan.next, until);
+  }
+
+  /**
+   * Counts the generated members' initial presences in slices of 65,536 (a few ms each) so that the
+   * first {@link onlineCount} of a 1,000,000-member guild does not stall the event loop for ~50 ms.
+   */
+  async warmOnlineCount(): Promise<void> {
+    while (this.online === null && this.initialScan.next < this.spec.generatedCount) {
+      this.countInitiallyOnline(Math.min(this.spec.generatedCount, this.initialScan.next + 65_536));
+      await yieldToLoop();
+    }
   }
 
   private adjustOnline(wasOnline: boolean, isOnline: boolean): void {
@@ -478,6 +499,32 @@ export class GuildState {
       this.patches.delete(userId);
     }
     return record;
+  }
+
+  /**
+   * `count` distinct current member ids not in `exclude`, drawn with `random` (deterministic for the
+   * same draws and state). Small guilds shuffle the member list; big ones sample indices.
+   * The caller guarantees there are enough members.
+   */
+  sampleMemberIds(random: () => number, count: number, exclude: ReadonlySet<string>): string[] {
+    if (count <= 0) return [];
+    const population = this.spec.generatedCount + this.added.length;
+    if (population <= 50_000 || count * 4 > population) {
+      const ids: string[] = [];
+      for (const record of this.membersAfter(0n)) if (!exclude.has(record.userId)) ids.push(record.userId);
+      for (let i = 0; i < count; i++) {
+        const j = i + Math.floor(random() * (ids.length - i));
+        [ids[i], ids[j]] = [ids[j] as string, ids[i] as string];
+      }
+      return ids.slice(0, count);
+    }
+    const picked = new Set<string>();
+    while (picked.size < count) {
+      const k = Math.floor(random() * population);
+      const id = k < this.spec.generatedCount ? userIdStringAt(this.spec, k) : (this.added[k - this.spec.generatedCount] as MemberRecord).userId;
+      if (!exclude.has(id) && !picked.has(id) && this.hasMember(id)) picked.add(id);
+    }
+    return [...picked];
   }
 
   /** A uniformly random current member id: a generated index, or an added member with probability by count. */

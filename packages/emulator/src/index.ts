@@ -7,8 +7,9 @@ export { EmulatorControl, EmulatorControlError } from "./client";
 export type { EmulatorInfo } from "./client";
 export { EmulatorError } from "./errors";
 export type {
-  ChurnOptions, Emulator, EmulatorOptions, GuildSummary, MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild,
-  SeededStaff, SeedOptions, SessionInfo,
+  ApplicationCommand, ChurnOptions, CommandOptionValue, Emulator, EmulatorOptions, GuildSummary, InteractionRecord, InvokeOptions,
+  MemberChanges, MemberChangesResult, MemberInput, MemberPatch, MemberRecord, PresenceInput, RecordedMessage, SeededGuild, SeededStaff,
+  SeedOptions, SessionInfo,
 } from "./types";
 
 /** The demo guild `npm start` and `npm run emulator` seed: seed 1, 500 members, 25 staff. */

@@ -6,17 +6,26 @@
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIUser, RESTGetAPIGatewayBotResult, RESTGetAPIGatewayResult } from "discord-api-types/v10";
-import { GatewayIntentBits, RESTJSONErrorCodes } from "discord-api-types/v10";
+import { ChannelType, GatewayIntentBits, RESTJSONErrorCodes } from "discord-api-types/v10";
+import type { CommandStore } from "./commands";
+import { DiscordHttpError } from "./discorderrors";
 import type { GuildState } from "./guild";
-import { matchPath, sendJson } from "./http";
+import { BodyError, InvalidJsonError, matchPath, readBody, sendEmpty, sendJson, sendJsonBytes } from "./http";
+import type { UploadedFile } from "./http";
+import type { InteractionHub } from "./interactions";
+import { JsonWriter } from "./jsonwriter";
 import { guildObject, memberObject, userObject } from "./payloads";
-import { isSnowflake } from "./snowflake";
+import { isSnowflake, newSnowflake } from "./snowflake";
 
 /** What the REST routes need from the emulator. */
 export interface RestContext {
   readonly token: string;
   readonly gatewayUrl: string;
+  readonly cdnUrl: string;
+  readonly applicationId: string;
   readonly allowedPrivilegedIntents: number;
+  readonly commands: CommandStore;
+  readonly interactions: InteractionHub;
   guild(id: string): GuildState | undefined;
   guilds(): Iterable<GuildState>;
   /** The bot user with its private fields (GET /users/@me). */
@@ -32,13 +41,24 @@ type Query = URLSearchParams;
 type Params = Record<string, string>;
 interface Reply {
   status: number;
+  /** JSON body (omitted: empty body). */
+  body?: unknown;
+  /** Already-serialised JSON body. */
+  bytes?: Buffer;
+}
+/** One request as a route sees it; `body` is the parsed JSON (or payload_json), `files` the uploaded files as attachments. */
+interface RestRequest {
+  params: Params;
+  query: Query;
   body: unknown;
+  files: unknown[];
 }
 interface Route {
-  method: "GET";
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   pattern: string;
+  /** Whether `Authorization: Bot <token>` is required (interaction callbacks and webhook tokens are not). */
   auth: boolean;
-  handle(params: Params, query: Query): Reply;
+  handle(request: RestRequest): Reply | Promise<Reply>;
 }
 
 /** A Discord JSON error body: `{message, code}` (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json). */
@@ -49,6 +69,7 @@ function error(status: number, code: number, message: string): Reply {
 const unknownGuild = () => error(404, RESTJSONErrorCodes.UnknownGuild, "Unknown Guild");
 const unknownMember = () => error(404, RESTJSONErrorCodes.UnknownMember, "Unknown Member");
 const unknownUser = () => error(404, RESTJSONErrorCodes.UnknownUser, "Unknown User");
+const missingAccess = () => new DiscordHttpError(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
 
 /** 50035 Invalid Form Body with Discord's nested `errors` (field -> `_errors: [{code, message}]`). */
 function invalidForm(field: string, code: string, message: string): Reply {
@@ -67,6 +88,12 @@ function intParam(query: Query, name: string, fallback: number, min: number, max
   if (value < min) return invalidForm(name, "NUMBER_TYPE_MIN", `int value should be greater than or equal to ${min}.`);
   if (value > max) return invalidForm(name, "NUMBER_TYPE_MAX", `int value should be less than or equal to ${max}.`);
   return value;
+}
+
+/** Discord's boolean query strings: True/true/1 and False/false/0 (https://discord.com/developers/docs/reference#boolean-query-strings). */
+function boolParam(query: Query, name: string): boolean {
+  const raw = query.get(name);
+  return raw !== null && ["true", "1"].includes(raw.toLowerCase());
 }
 
 /** A per-route bucket: `limit` requests per `windowMs`, keyed by route and top-level resource. */
@@ -103,10 +130,14 @@ class Buckets {
   }
 }
 
+/** List Guild Members writes up to 1000 members per request into this buffer, then copies them out. */
+const listWriter = new JsonWriter(1 << 20);
+
 /**
  * Builds the handler for requests whose path starts with /api. `path` is the part after /api
- * (e.g. "/v10/guilds/1"). Answers 401 for a missing/wrong `Authorization: Bot <token>`,
- * 404 `{message: "404: Not Found", code: 0}` for unknown routes.
+ * (e.g. "/v10/guilds/1"). Answers 401 for a missing/wrong `Authorization: Bot <token>` on routes
+ * that need it, 404 `{message: "404: Not Found", code: 0}` for unknown routes, 405 for a wrong method,
+ * 400 / 50109 for a body that is not JSON.
  */
 export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res: ServerResponse, path: string, query: Query) => void {
   const buckets = new Buckets();
@@ -116,6 +147,65 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     const guild = isSnowflake(guildId) ? ctx.guild(guildId) : undefined;
     return guild ? fn(guild) : unknownGuild();
   };
+
+  /** The command scope of /applications/{application_id}[/guilds/{guild_id}]: null = global. 403 for another application or guild. */
+  const commandScope = (params: Params): string | null => {
+    if (params.application_id !== ctx.applicationId) throw missingAccess();
+    if (params.guild_id === undefined) return null;
+    if (!isSnowflake(params.guild_id) || !ctx.guild(params.guild_id)) throw missingAccess();
+    return params.guild_id;
+  };
+
+  /** A text channel of a seeded guild, or 404 / 10003 Unknown Channel. */
+  const textChannel = (channelId: string | undefined): GuildState => {
+    for (const guild of ctx.guilds()) {
+      const channel = guild.channels.find((c) => c.id === channelId);
+      if (channel) {
+        if (channel.type !== ChannelType.GuildText) throw new DiscordHttpError(400, 50008, "Cannot send messages in a non-text channel");
+        return guild;
+      }
+    }
+    throw new DiscordHttpError(404, RESTJSONErrorCodes.UnknownChannel, "Unknown Channel");
+  };
+
+  const commandRoutes = (prefix: string): Route[] => [
+    {
+      // https://discord.com/developers/docs/interactions/application-commands#get-global-application-commands
+      method: "GET", pattern: `${prefix}/commands`, auth: true,
+      handle: ({ params }) => ({ status: 200, body: ctx.commands.list(commandScope(params)).map((c) => c.json) }),
+    },
+    {
+      // https://discord.com/developers/docs/interactions/application-commands#create-global-application-command
+      method: "POST", pattern: `${prefix}/commands`, auth: true,
+      handle: ({ params, body }) => {
+        const { command, created } = ctx.commands.create(commandScope(params), body);
+        return { status: created ? 201 : 200, body: command.json };
+      },
+    },
+    {
+      // https://discord.com/developers/docs/interactions/application-commands#bulk-overwrite-global-application-commands
+      method: "PUT", pattern: `${prefix}/commands`, auth: true,
+      handle: ({ params, body }) => ({ status: 200, body: ctx.commands.overwrite(commandScope(params), body).map((c) => c.json) }),
+    },
+    {
+      method: "GET", pattern: `${prefix}/commands/:command_id`, auth: true,
+      handle: ({ params }) => {
+        const command = ctx.commands.get(commandScope(params), params.command_id ?? "");
+        return command ? { status: 200, body: command.json } : error(404, 10063, "Unknown application command");
+      },
+    },
+    {
+      method: "PATCH", pattern: `${prefix}/commands/:command_id`, auth: true,
+      handle: ({ params, body }) => ({ status: 200, body: ctx.commands.edit(commandScope(params), params.command_id ?? "", body).json }),
+    },
+    {
+      method: "DELETE", pattern: `${prefix}/commands/:command_id`, auth: true,
+      handle: ({ params }) => {
+        ctx.commands.delete(commandScope(params), params.command_id ?? "");
+        return { status: 204 };
+      },
+    },
+  ];
 
   const routes: Route[] = [
     {
@@ -138,7 +228,7 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     { method: "GET", pattern: "/users/@me", auth: true, handle: () => ({ status: 200, body: ctx.botUser() }) },
     {
       method: "GET", pattern: "/users/:user_id", auth: true,
-      handle: ({ user_id = "" }) => {
+      handle: ({ params: { user_id = "" } }) => {
         if (!isSnowflake(user_id)) return unknownUser();
         const bot = ctx.botUser();
         if (user_id === bot.id) {
@@ -155,18 +245,82 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       },
     },
     { method: "GET", pattern: "/applications/@me", auth: true, handle: () => ({ status: 200, body: ctx.application() }) },
+    ...commandRoutes("/applications/:application_id"),
+    ...commandRoutes("/applications/:application_id/guilds/:guild_id"),
+    {
+      // https://discord.com/developers/docs/interactions/receiving-and-responding#create-interaction-response
+      method: "POST", pattern: "/interactions/:interaction_id/:interaction_token/callback", auth: false,
+      handle: ({ params, query, body, files }) => {
+        const out = ctx.interactions.callback(params.interaction_id ?? "", params.interaction_token ?? "", body, boolParam(query, "with_response"), files);
+        return out === undefined ? { status: 204 } : { status: 200, body: out };
+      },
+    },
+    {
+      // https://discord.com/developers/docs/interactions/receiving-and-responding#create-followup-message
+      method: "POST", pattern: "/webhooks/:webhook_id/:webhook_token", auth: false,
+      handle: ({ params, body, files }) => ({ status: 200, body: ctx.interactions.followup(params.webhook_id ?? "", params.webhook_token ?? "", body, files) }),
+    },
+    {
+      // Get Original Interaction Response / Get Followup Message (message_id "@original" or an id)
+      method: "GET", pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id", auth: false,
+      handle: ({ params }) => ({ status: 200, body: ctx.interactions.getWebhookMessage(params.webhook_id ?? "", params.webhook_token ?? "", params.message_id ?? "") }),
+    },
+    {
+      method: "PATCH", pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id", auth: false,
+      handle: ({ params, body, files }) => ({
+        status: 200,
+        body: ctx.interactions.editWebhookMessage(params.webhook_id ?? "", params.webhook_token ?? "", params.message_id ?? "", body, files),
+      }),
+    },
+    {
+      method: "DELETE", pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id", auth: false,
+      handle: ({ params }) => {
+        ctx.interactions.deleteWebhookMessage(params.webhook_id ?? "", params.webhook_token ?? "", params.message_id ?? "");
+        return { status: 204 };
+      },
+    },
+    {
+      // https://discord.com/developers/docs/resources/message#create-message
+      method: "POST", pattern: "/channels/:channel_id/messages", auth: true,
+      handle: ({ params, body, files }) => {
+        const guild = textChannel(params.channel_id);
+        return { status: 200, body: ctx.interactions.createChannelMessage(guild, params.channel_id ?? "", body, files) };
+      },
+    },
+    {
+      method: "GET", pattern: "/channels/:channel_id/messages/:message_id", auth: true,
+      handle: ({ params }) => {
+        textChannel(params.channel_id);
+        return { status: 200, body: ctx.interactions.channelMessage(params.channel_id ?? "", params.message_id ?? "") };
+      },
+    },
+    {
+      method: "PATCH", pattern: "/channels/:channel_id/messages/:message_id", auth: true,
+      handle: ({ params, body, files }) => {
+        const guild = textChannel(params.channel_id);
+        return { status: 200, body: ctx.interactions.editChannelMessage(guild, params.channel_id ?? "", params.message_id ?? "", body, files) };
+      },
+    },
+    {
+      method: "DELETE", pattern: "/channels/:channel_id/messages/:message_id", auth: true,
+      handle: ({ params }) => {
+        const guild = textChannel(params.channel_id);
+        ctx.interactions.deleteChannelMessage(guild, params.channel_id ?? "", params.message_id ?? "");
+        return { status: 204 };
+      },
+    },
     {
       // https://discord.com/developers/docs/resources/guild#get-guild
       method: "GET", pattern: "/guilds/:guild_id", auth: true,
-      handle: (params, query) => withGuild(params, (guild) => ({ status: 200, body: guildObject(guild, query.get("with_counts") === "true") })),
+      handle: ({ params, query }) => withGuild(params, (guild) => ({ status: 200, body: guildObject(guild, query.get("with_counts") === "true") })),
     },
     {
       method: "GET", pattern: "/guilds/:guild_id/roles", auth: true,
-      handle: (params) => withGuild(params, (guild) => ({ status: 200, body: guild.roles })),
+      handle: ({ params }) => withGuild(params, (guild) => ({ status: 200, body: guild.roles })),
     },
     {
       method: "GET", pattern: "/guilds/:guild_id/roles/:role_id", auth: true,
-      handle: (params) =>
+      handle: ({ params }) =>
         withGuild(params, (guild) => {
           const role = guild.role(params.role_id ?? "");
           return role ? { status: 200, body: role } : error(404, RESTJSONErrorCodes.UnknownRole, "Unknown Role");
@@ -174,37 +328,43 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     },
     {
       method: "GET", pattern: "/guilds/:guild_id/channels", auth: true,
-      handle: (params) => withGuild(params, (guild) => ({ status: 200, body: guild.channels })),
+      handle: ({ params }) => withGuild(params, (guild) => ({ status: 200, body: guild.channels })),
     },
     {
       // https://discord.com/developers/docs/resources/guild#list-guild-members
+      // Seeks by arithmetic from `after` and writes the JSON directly: constant cost at any guild size.
       method: "GET", pattern: "/guilds/:guild_id/members", auth: true,
-      handle: (params, query) =>
+      handle: ({ params, query }) =>
         withGuild(params, (guild) => {
           if (!(ctx.allowedPrivilegedIntents & GatewayIntentBits.GuildMembers)) return error(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
           const limit = intParam(query, "limit", 1, 1, 1000);
           if (typeof limit !== "number") return limit;
           const afterRaw = query.get("after") ?? "0";
           if (!isSnowflake(afterRaw)) return invalidForm("after", "NUMBER_TYPE_COERCE", `Value "${afterRaw}" is not snowflake.`);
-          return { status: 200, body: guild.list(BigInt(afterRaw), limit).map(memberObject) };
+          listWriter.reset();
+          listWriter.ascii("[");
+          guild.writeMembers(listWriter, BigInt(afterRaw), limit);
+          listWriter.ascii("]");
+          return { status: 200, bytes: listWriter.bytes() };
         }),
     },
     {
       // https://discord.com/developers/docs/resources/guild#search-guild-members
       method: "GET", pattern: "/guilds/:guild_id/members/search", auth: true,
-      handle: (params, query) =>
-        withGuild(params, (guild) => {
-          const q = query.get("query");
-          if (q === null) return invalidForm("query", "BASE_TYPE_REQUIRED", "This field is required");
-          const limit = intParam(query, "limit", 1, 1, 1000);
-          if (typeof limit !== "number") return limit;
-          return { status: 200, body: guild.search(q, limit).map(memberObject) };
-        }),
+      handle: async ({ params, query }) => {
+        const guild = isSnowflake(params.guild_id ?? "") ? ctx.guild(params.guild_id ?? "") : undefined;
+        if (!guild) return unknownGuild();
+        const q = query.get("query");
+        if (q === null) return invalidForm("query", "BASE_TYPE_REQUIRED", "This field is required");
+        const limit = intParam(query, "limit", 1, 1, 1000);
+        if (typeof limit !== "number") return limit;
+        return { status: 200, body: (await guild.searchAsync(q, limit)).map(memberObject) };
+      },
     },
     {
       // https://discord.com/developers/docs/resources/guild#get-guild-member
       method: "GET", pattern: "/guilds/:guild_id/members/:user_id", auth: true,
-      handle: (params) =>
+      handle: ({ params }) =>
         withGuild(params, (guild) => {
           const userId = params.user_id ?? "";
           const record = isSnowflake(userId) ? guild.member(userId) : undefined;
@@ -214,6 +374,32 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
   ];
 
   const authorized = (req: IncomingMessage): boolean => req.headers.authorization === `Bot ${ctx.token}`;
+  const attachments = (files: UploadedFile[]): unknown[] =>
+    files.map((f, i) => {
+      const id = newSnowflake();
+      const url = `${ctx.cdnUrl}/attachments/${id}/${encodeURIComponent(f.filename)}`;
+      return { id, filename: f.filename, size: f.size, url, proxy_url: url, content_type: f.contentType, field: f.field, index: i };
+    }).map(({ field: _f, index: _i, ...attachment }) => attachment);
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, route: Route, params: Params, query: Query): Promise<void> => {
+    // Interaction and webhook routes are limited per interaction / webhook token, the rest per guild or channel.
+    const major = params.guild_id ?? params.channel_id ?? params.interaction_id ?? (params.webhook_id !== undefined ? `${params.webhook_id}/${params.webhook_token ?? ""}` : "");
+    const headers = buckets.take(`${route.method} ${route.pattern}`, major);
+    let reply: Reply;
+    try {
+      const hasBody = route.method === "POST" || route.method === "PUT" || route.method === "PATCH";
+      const { json, files } = hasBody ? await readBody(req) : { json: undefined, files: [] };
+      reply = await route.handle({ params, query, body: json, files: attachments(files) });
+    } catch (err) {
+      if (err instanceof DiscordHttpError) reply = { status: err.status, body: err.body() };
+      else if (err instanceof InvalidJsonError) reply = error(400, 50109, "The request body contains invalid JSON.");
+      else if (err instanceof BodyError) reply = error(413, 40005, "Request entity too large");
+      else reply = { status: 500, body: { message: `500: Internal Server Error (${err instanceof Error ? err.message : String(err)})`, code: 0 } };
+    }
+    if (reply.bytes) sendJsonBytes(res, reply.status, reply.bytes, headers);
+    else if (reply.body === undefined) sendEmpty(res, reply.status, headers);
+    else sendJson(res, reply.status, reply.body, headers);
+  };
 
   return (req, res, path, query) => {
     const versioned = /^\/v10(\/.*)$/.exec(path);
@@ -228,10 +414,7 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
         sendJson(res, 401, { message: "401: Unauthorized", code: 0 });
         return;
       }
-      const major = params.guild_id ?? "";
-      const headers = buckets.take(`${candidate.method} ${candidate.pattern}`, major);
-      const reply = candidate.handle(params, query);
-      sendJson(res, reply.status, reply.body, headers);
+      void serve(req, res, candidate, params, query);
       return;
     }
     if (pathMatched) sendJson(res, 405, { message: "405: Method Not Allowed", code: 0 });

@@ -2,6 +2,7 @@
  * Public option and record types of @guildhall/emulator. Payloads that go over the wire
  * use discord-api-types v10; these describe the emulator's own inputs and outputs.
  */
+import type { APIApplicationCommand, APIMessage } from "discord-api-types/v10";
 
 /** Options for {@link startEmulator}. */
 export interface EmulatorOptions {
@@ -27,6 +28,16 @@ export interface EmulatorOptions {
    * non-empty `query` are not limited.
    */
   memberRequestWindowMs?: number;
+  /**
+   * How long after INTERACTION_CREATE the first interaction callback is accepted, in ms; later ones get
+   * 404 / 10062 Unknown interaction. Default 3000 (Discord's 3 s).
+   */
+  interactionResponseWindowMs?: number;
+  /**
+   * How long an interaction token works for follow-ups and edits (`/webhooks/{application.id}/{token}`),
+   * in ms; afterwards 401 / 50027 Invalid Webhook Token. Default 900000 (Discord's 15 min).
+   */
+  interactionTokenTtlMs?: number;
   /** Optional logger, one line per call. The token is never logged. */
   log?: (line: string) => void;
 }
@@ -39,6 +50,11 @@ export interface SeedOptions {
   members: number;
   /** How many generated members hold the Staff role (the first `staff` by id); default min(10, members - 1). */
   staff?: number;
+  /**
+   * How many generated members hold the Admin role (MANAGE_GUILD): the first `admins` that are not
+   * bots, by id; default min(2, members - 1). The first generated member is also the guild owner.
+   */
+  admins?: number;
   /** Guild snowflake; default derived from `seed`. */
   guildId?: string;
   /** Guild name; default derived from `seed`. */
@@ -70,6 +86,12 @@ export interface SeededGuild {
   roles: Array<{ id: string; name: string }>;
   staffRoleId: string;
   staff: SeededStaff[];
+  /** The "Admin" role: MANAGE_GUILD (1 << 5) on top of @everyone's permissions. */
+  adminRoleId: string;
+  /** User ids of the generated members seeded with the Admin role (see SeedOptions.admins), ascending. */
+  admins: string[];
+  /** owner_id: the first generated member (the bot when there is none); has every permission. */
+  ownerId: string;
   /** The seed and anchor used, so the generator can be re-run (see SeedOptions.now). */
   seed: number;
   now: number;
@@ -139,6 +161,81 @@ export interface ChurnOptions {
   staffShare?: number;
 }
 
+/** Input for {@link Emulator.applyMemberChanges}: how many members leave, join and change, drawn from `seed`. */
+export interface MemberChanges {
+  /** Members that leave (GUILD_MEMBER_REMOVE); never the bot or the owner. Default 0. */
+  leave?: number;
+  /** New users that join (GUILD_MEMBER_ADD), with fresh ids and joined_at now. Default 0. */
+  join?: number;
+  /** Members (not among those leaving) whose nick or roles change (GUILD_MEMBER_UPDATE). Default 0. */
+  update?: number;
+  /** Any integer; the same seed on the same guild state picks the same members and changes. Default 0. */
+  seed?: number;
+}
+
+/** What {@link Emulator.applyMemberChanges} did: the affected user ids, in the order the events were sent. */
+export interface MemberChangesResult {
+  left: string[];
+  joined: string[];
+  updated: string[];
+}
+
+/** A value for a slash command option: string, integer/number, boolean, or a snowflake for user/role/channel/mentionable options. */
+export type CommandOptionValue = string | number | boolean;
+
+/** Extra settings for {@link Emulator.invokeCommand}. */
+export interface InvokeOptions {
+  /** Channel the command is used in: a text channel of the guild; default #general. */
+  channelId?: string;
+  /**
+   * Deliver even when the member lacks the command's default_member_permissions, as if the guild had
+   * granted the command to them in its Integrations settings. Default false (403 like Discord's UI).
+   */
+  ignoreCommandPermissions?: boolean;
+}
+
+/**
+ * A message as the emulator recorded it: Discord's message object
+ * (https://discord.com/developers/docs/resources/message#message-object) plus how often it was edited
+ * and whether it was deleted.
+ */
+export type RecordedMessage = APIMessage & {
+  /** Edits since creation (PATCH @original / followups, UPDATE_MESSAGE); filling a deferred response counts. */
+  edits: number;
+  deleted: boolean;
+};
+
+/** What happened to an interaction (GET /_emulator/interactions/:id). Times are ms since the Unix epoch. */
+export interface InteractionRecord {
+  id: string;
+  /** 2 APPLICATION_COMMAND, 3 MESSAGE_COMPONENT. */
+  type: number;
+  guild_id: string;
+  channel_id: string;
+  /** The member who used the command or clicked. */
+  user_id: string;
+  /** The command as invoked, e.g. "sync" or "sync roles"; null for a button. */
+  command: string | null;
+  /** The option values given to {@link Emulator.invokeCommand}; null for a button. */
+  options: Record<string, CommandOptionValue> | null;
+  /** The clicked button's custom_id; null for a command. */
+  custom_id: string | null;
+  /** The message the clicked button is on; null for a command. */
+  message_id: string | null;
+  created_at: number;
+  /** The first callback: its type (4 reply, 5 deferred reply, 6 deferred update, 7 update, 9 modal) and when. */
+  acknowledged: { type: number; at: number } | null;
+  /** The response message (@original): the reply, or for 6/7 the message the button is on. */
+  original: RecordedMessage | null;
+  /** Follow-up messages, in order. */
+  followups: RecordedMessage[];
+  /** The modal shown with callback type 9, as sent. */
+  modal: unknown;
+}
+
+/** An application command as Discord answers with it (https://discord.com/developers/docs/interactions/application-commands#application-command-object). */
+export type ApplicationCommand = APIApplicationCommand;
+
 /** A gateway session as {@link Emulator.sessions} reports it. */
 export interface SessionInfo {
   sessionId: string;
@@ -183,6 +280,43 @@ export interface Emulator {
   updateMember(guildId: string, userId: string, patch: MemberPatch): void;
   /** Removes a member and dispatches GUILD_MEMBER_REMOVE (GUILD_MEMBERS sessions). Throws 404. */
   removeMember(guildId: string, userId: string): void;
+  /**
+   * Deterministic membership churn for tests: `leave` members leave, `join` new users join, `update`
+   * members change nick or roles, each dispatching GUILD_MEMBER_REMOVE / _ADD / _UPDATE (GUILD_MEMBERS
+   * sessions). Which members, and the new names and roles, follow from `seed` and the guild's state.
+   * Throws 404 (guild), 400 naming the field (negative counts, more than there are members).
+   */
+  applyMemberChanges(guildId: string, changes: MemberChanges): MemberChangesResult;
+  /**
+   * The application commands registered through REST: the guild's own with `guildId`, the global ones
+   * without. https://discord.com/developers/docs/interactions/application-commands#get-global-application-commands
+   */
+  commands(guildId?: string): ApplicationCommand[];
+  /**
+   * Uses a registered CHAT_INPUT command as a member: sends INTERACTION_CREATE (type 2) to the sessions
+   * holding the guild's shard (no intent needed) and returns the interaction id. `commandName` is
+   * "name", "name subcommand" or "name group subcommand"; `options` maps option names to values
+   * (snowflakes for user/role/channel/mentionable; resolved data is filled in).
+   * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
+   * Throws 404 (guild), 400 naming `userId`, `command`, `options.<name>` or `channelId`, 403 when the member
+   * lacks the command's default_member_permissions (see InvokeOptions.ignoreCommandPermissions).
+   */
+  invokeCommand(guildId: string, userId: string, commandName: string, options?: Record<string, CommandOptionValue>, invoke?: InvokeOptions): string;
+  /**
+   * Clicks the button with `customId` on a message the bot sent (interaction response, follow-up or
+   * channel message) as a member: sends INTERACTION_CREATE (type 3 MESSAGE_COMPONENT,
+   * `data: {custom_id, component_type: 2}`) and returns the interaction id.
+   * Throws 404 (guild), 400 naming `userId`, `messageId` or `customId`.
+   */
+  clickButton(guildId: string, userId: string, messageId: string, customId: string): string;
+  /** What happened to an interaction so far (acknowledgement, response message, follow-ups). Throws 404. */
+  interaction(interactionId: string): InteractionRecord;
+  /**
+   * Resolves with the interaction's record once `predicate` holds (checked now and after every change,
+   * polling every 10 ms), e.g. `(r) => r.original?.content.includes("Synced") ?? false`.
+   * Rejects after `timeoutMs` (default 5000) with an Error that shows the last record; 404 for an unknown id.
+   */
+  waitForInteraction(interactionId: string, predicate: (record: InteractionRecord) => boolean, timeoutMs?: number): Promise<InteractionRecord>;
   /**
    * Fault injection: closes every gateway socket. Without `code` the TCP connection is dropped
    * (clients see 1006); with a code a close frame is sent. Sessions stay resumable.

@@ -1,9 +1,16 @@
+import { PermissionFlagsBits as P } from "discord-api-types/v10";
 import { describe, expect, it } from "vitest";
 import {
-  firstIndexAfter, generateMember, guildSpec, indexOfUserId, initialPresence, initiallyOnline, userIdAt,
+  discordTimestamp, firstIndexAfter, generatedMemberJson, generateMember, guildSpec, indexOfUserId, initialPresence, initiallyOnline,
+  snowflakeString, userIdAt, userIdStringAt,
 } from "../src/generator";
-import { GuildState } from "../src/guild";
+import { ALL_PERMISSIONS, GuildState } from "../src/guild";
+import { JsonWriter } from "../src/jsonwriter";
+import { memberJson, memberObject } from "../src/payloads";
+import { Rng } from "../src/random";
+import { snowflakeAt } from "../src/snowflake";
 import type { MemberRecord } from "../src/types";
+import { referenceMember, referenceUserId } from "./reference-generator";
 
 const NOW = Date.UTC(2025, 5, 1);
 const BOT = { userId: "1173731930054320129", username: "Guildhall" };
@@ -63,7 +70,7 @@ describe("generator", () => {
     expect(members.slice(0, 10).every((m) => m.roles.includes(spec.staffRoleId) && !m.bot)).toBe(true);
     expect(members.slice(10).some((m) => m.roles.includes(spec.staffRoleId))).toBe(false);
     for (const m of members) {
-      const ordinary = m.roles.filter((r) => r !== spec.staffRoleId);
+      const ordinary = m.roles.filter((r) => r !== spec.staffRoleId && r !== spec.adminRoleId);
       expect(ordinary.length).toBeGreaterThanOrEqual(1);
       expect(ordinary.length).toBeLessThanOrEqual(3);
       expect(m.avatar === null || /^[0-9a-f]{32}$/.test(m.avatar)).toBe(true);
@@ -82,6 +89,60 @@ describe("generator", () => {
     expect(presences.some((p) => p.activities.some((a) => a.type === 4 && typeof a.state === "string"))).toBe(true);
     expect(presences.some((p) => p.activities.some((a) => a.type === 0))).toBe(true);
     expect(new Set(presences.map((p) => p.status))).toEqual(new Set(["online", "idle", "dnd"]));
+  });
+});
+
+describe("the optimised generator", () => {
+  it("produces exactly what the straightforward reference generator does, as records and as JSON", () => {
+    const specs = [
+      guildSpec({ seed: 1, guildId: "244779916984322012", members: 1_000_001, staff: 25, onlineRatio: 0.3, now: NOW }),
+      guildSpec({ seed: -77, guildId: "244779916984322012", members: 1_000_001, staff: 0, admins: 3, onlineRatio: 0.5, now: NOW + 123.7 }),
+      guildSpec({ seed: 2 ** 40 + 3, guildId: "244779916984322012", members: 1_000_001, staff: 3, onlineRatio: 0.1, now: 1.7e12 + 0.5 }),
+    ];
+    for (const spec of specs) {
+      for (let i = 0; i < 1_000_000; i += i < 2000 ? 1 : 4999) {
+        const expected = referenceMember(spec, i);
+        expect(generateMember(spec, i)).toEqual(expected);
+        expect(userIdAt(spec, i)).toBe(referenceUserId(spec, i));
+        expect(userIdStringAt(spec, i)).toBe(expected.userId);
+        expect(generatedMemberJson(spec, i, expected.userId)).toBe(JSON.stringify(memberObject(expected)));
+      }
+    }
+  });
+
+  it("formats snowflakes and timestamps like BigInt and Date do", () => {
+    const rng = new Rng(5);
+    for (let k = 0; k < 20_000; k++) {
+      const ms = Date.UTC(2015, 0, 1) + rng.next() * 4e12;
+      const low = rng.int(2 ** 22);
+      expect(snowflakeString(ms, low)).toBe(snowflakeAt(ms, low).toString());
+      const t = rng.next() * 2e12;
+      expect(discordTimestamp(t)).toBe(new Date(t).toISOString().replace("Z", "000+00:00"));
+    }
+    for (const ms of [1_420_070_400_000, 1_420_070_400_000 + 2 ** 42 - 1, 0, 253_402_300_799_999, 253_402_300_800_000]) {
+      expect(discordTimestamp(ms)).toBe(new Date(ms).toISOString().replace("Z", "000+00:00"));
+      if (ms >= 1_420_070_400_000) expect(snowflakeString(ms, 2 ** 22 - 1)).toBe(snowflakeAt(ms, 2 ** 22 - 1).toString());
+    }
+  });
+
+  it("writeMembers gives JSON.stringify(memberObject) of list(), overrides included", () => {
+    const guild = makeGuild(1500);
+    const seeded = guild.list(0n, 100);
+    guild.updateMember(seeded[3]!.userId, { nick: 'Zoë "the" \\ 👑' });
+    guild.updateMember(seeded[4]!.userId, { roles: [] });
+    guild.removeMember(seeded[5]!.userId);
+    guild.addMember({ ...seeded[6]!, userId: "1300000000000000000", username: "newcomer", globalName: "Née \u2028", nick: null });
+    const w = new JsonWriter(16);
+    for (const [after, limit] of [[0n, 1000], [BigInt(seeded[2]!.userId), 10], [1_299_999_999_999_999_999n, 5]] as const) {
+      w.reset();
+      w.ascii("[");
+      const ids = guild.writeMembers(w, after, limit);
+      w.ascii("]");
+      const records = guild.list(after, limit);
+      expect(w.toString()).toBe(JSON.stringify(records.map(memberObject)));
+      expect(ids).toEqual(records.map((r) => r.userId));
+    }
+    for (const r of guild.list(0n, 1500)) expect(memberJson(r)).toBe(JSON.stringify(memberObject(r)));
   });
 });
 
@@ -130,6 +191,66 @@ describe("GuildState", () => {
     expect(guild.onlineCount).toBe(start + 1);
     guild.removeMember(offline.userId);
     expect(guild.onlineCount).toBe(start);
+  });
+
+  it("counts online members the same whether warmed in slices or computed at once", async () => {
+    const cold = makeGuild(20_000);
+    const warm = makeGuild(20_000);
+    await warm.warmOnlineCount();
+    const [a, b] = cold.list(0n, 2);
+    for (const g of [cold, warm]) {
+      g.setPresence(a!.userId, { status: "online" as never, activities: [], client_status: {} });
+      g.removeMember(b!.userId);
+    }
+    expect(warm.onlineCount).toBe(cold.onlineCount);
+    const brute = [...cold.membersAfter(0n)].filter((m) => cold.isOnline(m.userId)).length;
+    expect(cold.onlineCount).toBe(brute);
+  });
+
+  it("computes permissions: @everyone + roles, everything for the owner, MANAGE_GUILD only through Admin", () => {
+    const guild = makeGuild(100);
+    const perms = (id: string) => BigInt(guild.permissions(id)!);
+    const [owner, second, staff] = guild.list(0n, 3);
+    expect(guild.ownerId).toBe(owner!.userId);
+    expect(guild.admins()).toEqual([owner!.userId, second!.userId]);
+    expect(perms(owner!.userId)).toBe(ALL_PERMISSIONS);
+    expect(perms(second!.userId) & P.ManageGuild).toBe(P.ManageGuild);
+    expect(perms(second!.userId) & P.Administrator).toBe(0n);
+    expect(perms(staff!.userId) & P.KickMembers).toBe(P.KickMembers);
+    expect(perms(staff!.userId) & P.ManageGuild).toBe(0n);
+    guild.updateMember(staff!.userId, { roles: [...staff!.roles, guild.spec.adminRoleId] });
+    expect(perms(staff!.userId) & P.ManageGuild).toBe(P.ManageGuild);
+    expect(perms(BOT.userId)).toBe(ALL_PERMISSIONS); // the bot's role has ADMINISTRATOR
+    expect(guild.permissions("1")).toBeUndefined();
+  });
+
+  it("searches a big guild asynchronously, yielding to the event loop", async () => {
+    const guild = makeGuild(300_000);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const target = guild.list(userIdAt(guild.spec, 250_000) - 1n, 1)[0]!;
+    const found = await guild.searchAsync(target.username, 5);
+    clearInterval(timer);
+    expect(found.map((m) => m.userId)).toContain(target.userId);
+    expect(ticks).toBeGreaterThan(3);
+  });
+
+  it("samples member ids deterministically, never an excluded one", () => {
+    for (const size of [500, 100_000]) {
+      const guild = makeGuild(size);
+      const exclude = new Set([guild.ownerId, BOT.userId]);
+      const draw = () => {
+        const rng = new Rng(9);
+        return guild.sampleMemberIds(() => rng.next(), 40, exclude);
+      };
+      const ids = draw();
+      expect(ids).toEqual(draw());
+      expect(new Set(ids).size).toBe(40);
+      for (const id of ids) {
+        expect(exclude.has(id)).toBe(false);
+        expect(guild.hasMember(id)).toBe(true);
+      }
+    }
   });
 
   it("searches usernames and nicks by prefix, case-insensitively", () => {

@@ -1,0 +1,764 @@
+/**
+ * Interactions: slash command invocations and button clicks sent as INTERACTION_CREATE, the
+ * interaction callback (`POST /interactions/{id}/{token}/callback`), the webhook follow-up routes
+ * (`/webhooks/{application.id}/{token}...`) and the messages they create, recorded for tests.
+ * https://discord.com/developers/docs/interactions/receiving-and-responding
+ */
+import { randomBytes } from "node:crypto";
+import type { APIApplicationCommandOption, APIUser } from "discord-api-types/v10";
+import {
+  ApplicationCommandOptionType as OptionType, ChannelType, ComponentType, GatewayDispatchEvents, GatewayIntentBits, InteractionResponseType,
+  InteractionType, Locale, MessageFlags, MessageType,
+} from "discord-api-types/v10";
+import type { CommandStore, StoredCommand } from "./commands";
+import { DiscordHttpError, FormErrors } from "./discorderrors";
+import { EmulatorError } from "./errors";
+import { discordTimestamp } from "./generator";
+import { ALL_PERMISSIONS } from "./guild";
+import type { GuildChannel, GuildState } from "./guild";
+import { memberObject, userObject } from "./payloads";
+import { isSnowflake, newSnowflake } from "./snowflake";
+import type { CommandOptionValue, InteractionRecord, InvokeOptions, RecordedMessage } from "./types";
+
+/** Flags a message may be created with (SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE, IS_COMPONENTS_V2). */
+const CREATE_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.Ephemeral | MessageFlags.SuppressNotifications | MessageFlags.IsVoiceMessage | MessageFlags.IsComponentsV2;
+/** Flags an edit may change. */
+const EDIT_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.IsComponentsV2;
+/** Attachment size limit Discord reports in interactions, in bytes. */
+const ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024;
+/** Interactions kept for inspection before the oldest expired ones are dropped. */
+const MAX_KEPT_INTERACTIONS = 10_000;
+
+/** What the hub needs from the emulator. */
+export interface InteractionContext {
+  readonly applicationId: string;
+  /** The bot user without its private fields (message authors, resolved users). */
+  botUser(): APIUser;
+  guild(id: string): GuildState | undefined;
+  readonly commands: CommandStore;
+  /** Dispatches to the sessions holding the guild's shard whose intents include `intent` (0: all). */
+  dispatchToGuild(guild: GuildState, t: GatewayDispatchEvents, d: unknown, intent: number): void;
+  /** Deadline for the first callback, in ms (Discord: 3 s). */
+  readonly responseWindowMs: number;
+  /** How long the token works for follow-ups, in ms (Discord: 15 min). */
+  readonly tokenTtlMs: number;
+  log(line: string): void;
+}
+
+/** A message the emulator stores (interaction responses, follow-ups, channel messages). */
+interface StoredMessage {
+  id: string;
+  channelId: string;
+  guildId: string;
+  type: MessageType;
+  content: string;
+  flags: number;
+  embeds: unknown[];
+  components: unknown[];
+  attachments: unknown[];
+  timestamp: string;
+  editedTimestamp: string | null;
+  edits: number;
+  deleted: boolean;
+  /** interaction_metadata + interaction of a response to an interaction. */
+  interaction: { id: string; type: InteractionType; userId: string; name: string | null; commandType: number | null } | null;
+}
+
+interface InteractionState {
+  id: string;
+  token: string;
+  type: InteractionType.ApplicationCommand | InteractionType.MessageComponent;
+  guildId: string;
+  channelId: string;
+  userId: string;
+  createdAt: number;
+  command: string | null;
+  commandType: number | null;
+  options: Record<string, CommandOptionValue> | null;
+  customId: string | null;
+  /** The message a clicked component is on. */
+  componentMessageId: string | null;
+  ack: { type: number; at: number } | null;
+  originalId: string | null;
+  followupIds: string[];
+  /** Acknowledged with type 5 and not edited since: a follow-up edits the loading message instead. */
+  deferredPending: boolean;
+  modal: unknown;
+}
+
+type Body = Record<string, unknown>;
+
+function isObject(value: unknown): value is Body {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const unknownInteraction = () => new DiscordHttpError(404, 10062, "Unknown interaction");
+const unknownWebhook = () => new DiscordHttpError(404, 10015, "Unknown Webhook");
+const unknownMessage = () => new DiscordHttpError(404, 10008, "Unknown Message");
+
+/** The validated fields of a message create/edit body. */
+interface MessageFields {
+  content?: string;
+  embeds?: unknown[];
+  components?: unknown[];
+  attachments?: unknown[];
+  flags?: number;
+}
+
+/**
+ * Validates a message body (interaction callback data, follow-up, edit, channel message).
+ * Throws 400/50035 naming the field. https://discord.com/developers/docs/resources/message#create-message
+ */
+function messageFields(raw: unknown, edit: boolean, files: unknown[] = []): MessageFields {
+  const errors = new FormErrors();
+  const out: MessageFields = {};
+  if (raw === undefined || raw === null) return files.length ? { attachments: files } : out;
+  if (!isObject(raw)) {
+    errors.add([], "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
+    errors.throwIfAny();
+  }
+  const b = raw as Body;
+  if (b.content !== undefined && b.content !== null) {
+    if (typeof b.content !== "string") errors.add(["content"], "BASE_TYPE_STRING", "Must be a string.");
+    else if (b.content.length > 2000) errors.add(["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.");
+    else out.content = b.content;
+  } else if (b.content === null && edit) out.content = "";
+  if (b.embeds !== undefined && b.embeds !== null) {
+    if (!Array.isArray(b.embeds) || !b.embeds.every(isObject)) errors.add(["embeds"], "BASE_TYPE_ARRAY", "Must be an array of embed objects.");
+    else if (b.embeds.length > 10) errors.add(["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
+    // Discord answers with every embed typed ("rich" unless given).
+    else out.embeds = (b.embeds as Body[]).map((e) => ({ type: "rich", ...structuredClone(e) }));
+  } else if (b.embeds === null && edit) out.embeds = [];
+  if (b.components !== undefined && b.components !== null) {
+    if (!Array.isArray(b.components) || !b.components.every(isObject)) errors.add(["components"], "BASE_TYPE_ARRAY", "Must be an array of components.");
+    else {
+      const customIds = new Set<string>();
+      const walk = (component: Body, path: Array<string | number>) => {
+        if (component.custom_id !== undefined) {
+          const id = component.custom_id;
+          if (typeof id !== "string" || id.length < 1 || id.length > 100) errors.add([...path, "custom_id"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
+          else if (customIds.has(id)) errors.add([...path, "custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated");
+          else customIds.add(id);
+        }
+        if (Array.isArray(component.components)) component.components.forEach((c, i) => isObject(c) && walk(c, [...path, "components", i]));
+      };
+      b.components.forEach((c, i) => walk(c as Body, ["components", i]));
+      out.components = normalizeComponents(b.components as Body[]);
+    }
+  } else if (b.components === null && edit) out.components = [];
+  if (b.flags !== undefined && b.flags !== null) {
+    const allowed = edit ? EDIT_FLAGS | MessageFlags.Ephemeral : CREATE_FLAGS;
+    if (!Number.isInteger(b.flags) || ((b.flags as number) & ~allowed) !== 0) errors.add(["flags"], "MESSAGE_FLAGS_INVALID", "Invalid flags");
+    else out.flags = b.flags as number;
+  }
+  const attachments = Array.isArray(b.attachments) ? b.attachments : [];
+  if (attachments.length || files.length) out.attachments = files.length ? files : attachments;
+  errors.throwIfAny();
+  return out;
+}
+
+/**
+ * Components as Discord stores them: every component gets a numeric `id` (depth-first from 1 when the
+ * request gave none) and select menus their default min_values / max_values of 1.
+ * https://discord.com/developers/docs/components/reference#anatomy-of-a-component
+ */
+function normalizeComponents(components: Body[]): Body[] {
+  const copy = structuredClone(components);
+  const used = new Set<number>();
+  const all: Body[] = [];
+  const collect = (c: Body) => {
+    all.push(c);
+    if (Number.isInteger(c.id)) used.add(c.id as number);
+    if (Array.isArray(c.components)) for (const child of c.components) if (isObject(child)) collect(child);
+    if (isObject(c.accessory)) collect(c.accessory);
+  };
+  copy.forEach(collect);
+  let next = 1;
+  for (const c of all) {
+    if (!Number.isInteger(c.id)) {
+      while (used.has(next)) next += 1;
+      c.id = next;
+      used.add(next);
+    }
+    if (typeof c.type === "number" && c.type >= ComponentType.StringSelect && c.type <= ComponentType.ChannelSelect && c.type !== ComponentType.TextInput) {
+      c.min_values ??= 1;
+      c.max_values ??= 1;
+    }
+  }
+  return copy;
+}
+
+function isEmpty(fields: MessageFields): boolean {
+  return !fields.content && !(fields.embeds?.length) && !(fields.components?.length) && !(fields.attachments?.length);
+}
+
+/** Finds the button with `customId` among a message's components (any nesting). */
+function findButton(components: unknown[], customId: string): Body | undefined {
+  for (const c of components) {
+    if (!isObject(c)) continue;
+    if (c.type === ComponentType.Button && c.custom_id === customId) return c;
+    if (Array.isArray(c.components)) {
+      const found = findButton(c.components, customId);
+      if (found) return found;
+    }
+    if (isObject(c.accessory) && c.accessory.type === ComponentType.Button && c.accessory.custom_id === customId) return c.accessory;
+  }
+  return undefined;
+}
+
+/** Interactions, their responses and the messages they made. One per emulator. */
+export class InteractionHub {
+  private readonly interactions = new Map<string, InteractionState>();
+  private readonly byToken = new Map<string, InteractionState>();
+  private readonly messages = new Map<string, StoredMessage>();
+
+  constructor(private readonly ctx: InteractionContext) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Creating interactions
+
+  private requireGuild(guildId: string): GuildState {
+    const guild = typeof guildId === "string" ? this.ctx.guild(guildId) : undefined;
+    if (!guild) throw new EmulatorError(404, `Unknown Guild ${String(guildId)}`);
+    return guild;
+  }
+
+  private requireMember(guild: GuildState, userId: unknown) {
+    const member = typeof userId === "string" && isSnowflake(userId) ? guild.member(userId) : undefined;
+    if (!member) throw new EmulatorError(400, `userId ${JSON.stringify(userId)} is not a member of guild ${guild.id}`);
+    if (member.bot) throw new EmulatorError(400, `userId ${member.userId} is a bot; bots do not use application commands`);
+    return member;
+  }
+
+  private channelFor(guild: GuildState, channelId: string | undefined, field: string): GuildChannel {
+    const channel = channelId === undefined
+      ? guild.channels.find((c) => c.type === ChannelType.GuildText && c.name === "general") ?? guild.channels.find((c) => c.type === ChannelType.GuildText)
+      : guild.channels.find((c) => c.id === channelId);
+    if (!channel || (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildVoice)) {
+      throw new EmulatorError(400, `${field} ${JSON.stringify(channelId)} is not a text channel of guild ${guild.id}`);
+    }
+    return channel;
+  }
+
+  /** The interaction object fields shared by commands and components. */
+  private basePayload(state: InteractionState, guild: GuildState, channel: GuildChannel, permissions: string): Record<string, unknown> {
+    const member = guild.member(state.userId);
+    const { guild_id: _g, permission_overwrites: _p, ...channelFields } = channel as GuildChannel & { permission_overwrites?: unknown };
+    return {
+      app_permissions: String(ALL_PERMISSIONS),
+      application_id: this.ctx.applicationId,
+      attachment_size_limit: ATTACHMENT_SIZE_LIMIT,
+      authorizing_integration_owners: { "0": guild.id },
+      channel: { ...channelFields, guild_id: guild.id, permissions },
+      channel_id: channel.id,
+      context: 0,
+      entitlement_sku_ids: [],
+      entitlements: [],
+      guild: { id: guild.id, features: [], locale: Locale.EnglishUS },
+      guild_id: guild.id,
+      guild_locale: Locale.EnglishUS,
+      id: state.id,
+      locale: Locale.EnglishUS,
+      member: member ? { ...memberObject(member), permissions, unusual_dm_activity_until: null } : undefined,
+      token: state.token,
+      type: state.type,
+      version: 1,
+    };
+  }
+
+  private newState(type: InteractionState["type"], guild: GuildState, channelId: string, userId: string): InteractionState {
+    if (this.interactions.size >= MAX_KEPT_INTERACTIONS) this.prune();
+    const state: InteractionState = {
+      id: newSnowflake(),
+      token: `aW50ZXJhY3Rpb246${randomBytes(48).toString("base64url")}`,
+      type, guildId: guild.id, channelId, userId, createdAt: Date.now(),
+      command: null, commandType: null, options: null, customId: null, componentMessageId: null,
+      ack: null, originalId: null, followupIds: [], deferredPending: false, modal: null,
+    };
+    this.interactions.set(state.id, state);
+    this.byToken.set(state.token, state);
+    return state;
+  }
+
+  private prune(): void {
+    const cutoff = Date.now() - Math.max(this.ctx.tokenTtlMs, 3_600_000);
+    for (const [id, state] of this.interactions) {
+      if (state.createdAt >= cutoff) break; // insertion order is creation order
+      this.interactions.delete(id);
+      this.byToken.delete(state.token);
+    }
+  }
+
+  /**
+   * Invokes the CHAT_INPUT command `commandName` ("name", "name sub" or "name group sub") as a member:
+   * dispatches INTERACTION_CREATE (type 2 APPLICATION_COMMAND) to the sessions of the guild's shard
+   * and returns the interaction id. Throws EmulatorError 404 (guild), 400 naming `userId`, `command`,
+   * `options.<name>` or `channelId`, 403 when the member lacks the command's default_member_permissions.
+   */
+  invokeCommand(guildId: string, userId: string, commandName: string, options: Record<string, CommandOptionValue> = {}, invoke: InvokeOptions = {}): string {
+    const guild = this.requireGuild(guildId);
+    const member = this.requireMember(guild, userId);
+    if (typeof commandName !== "string" || commandName.trim() === "") throw new EmulatorError(400, "command must be a command name such as \"sync\" or \"sync roles\"");
+    const path = commandName.trim().replace(/^\//, "").split(/\s+/);
+    const command = this.ctx.commands.find(guild.id, path[0] as string);
+    if (!command) throw new EmulatorError(400, `command /${path[0]} is not registered for guild ${guild.id} or globally`);
+    if (!isObject(options)) throw new EmulatorError(400, "options must be an object of option name to value");
+    const channel = this.channelFor(guild, invoke.channelId, "channelId");
+    const permissions = guild.permissions(member.userId) as string;
+    const required = command.json.default_member_permissions;
+    if (required !== null && !invoke.ignoreCommandPermissions) {
+      const have = BigInt(permissions);
+      const allowed = (have & ALL_PERMISSIONS) === ALL_PERMISSIONS || (required !== "0" && (have & BigInt(required)) === BigInt(required));
+      if (!allowed) {
+        throw new EmulatorError(403, `userId ${member.userId} lacks default_member_permissions ${required} of /${command.name}, so Discord would not offer the command (pass ignoreCommandPermissions to act as if the guild granted it)`);
+      }
+    }
+    const { dataOptions, resolved } = this.buildOptions(guild, command, path, options);
+
+    const state = this.newState(InteractionType.ApplicationCommand, guild, channel.id, member.userId);
+    state.command = path.join(" ");
+    state.commandType = command.type;
+    state.options = { ...options };
+    const data: Record<string, unknown> = { id: command.id, name: command.name, type: command.type };
+    if (dataOptions.length) data.options = dataOptions;
+    if (Object.keys(resolved).length) data.resolved = resolved;
+    if (command.guildId) data.guild_id = command.guildId;
+    const payload = { ...this.basePayload(state, guild, channel, permissions), data };
+    this.ctx.log(`interaction ${state.id}: /${state.command} by ${member.userId} in ${guild.id}`);
+    this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
+    return state.id;
+  }
+
+  /** Turns `{name: value}` into Discord's nested `data.options` and `data.resolved`; throws 400 naming the option. */
+  private buildOptions(guild: GuildState, command: StoredCommand, path: string[], input: Record<string, CommandOptionValue>) {
+    const resolved: Record<string, Record<string, unknown>> = {};
+    let defs = (command.json.options ?? []) as APIApplicationCommandOption[];
+    const wrappers: Array<{ type: number; name: string }> = [];
+    const hasSub = defs.some((d) => d.type === OptionType.Subcommand || d.type === OptionType.SubcommandGroup);
+    for (const name of path.slice(1)) {
+      const def = defs.find((d) => d.name === name && (d.type === OptionType.Subcommand || d.type === OptionType.SubcommandGroup));
+      if (!def) throw new EmulatorError(400, `command /${path.join(" ")}: ${name} is not a subcommand of /${command.name}`);
+      wrappers.push({ type: def.type, name });
+      defs = ((def as { options?: APIApplicationCommandOption[] }).options ?? []) as APIApplicationCommandOption[];
+    }
+    if (defs.some((d) => d.type === OptionType.Subcommand || d.type === OptionType.SubcommandGroup) || (hasSub && wrappers.length === 0)) {
+      throw new EmulatorError(400, `command /${path.join(" ")} needs a subcommand: ${defs.map((d) => d.name).join(", ")}`);
+    }
+    for (const key of Object.keys(input)) {
+      if (!defs.some((d) => d.name === key)) throw new EmulatorError(400, `options.${key} is not an option of /${path.join(" ")}`);
+    }
+    const leaves: Array<{ name: string; type: number; value: CommandOptionValue }> = [];
+    for (const def of defs) {
+      const value = input[def.name];
+      const field = `options.${def.name}`;
+      const d = def as APIApplicationCommandOption & { required?: boolean; choices?: Array<{ value: unknown }>; min_value?: number; max_value?: number; min_length?: number; max_length?: number; channel_types?: number[] };
+      if (value === undefined) {
+        if (d.required) throw new EmulatorError(400, `${field} is required by /${path.join(" ")}`);
+        continue;
+      }
+      const fail = (why: string): never => {
+        throw new EmulatorError(400, `${field} ${why}`);
+      };
+      switch (def.type) {
+        case OptionType.String:
+          if (typeof value !== "string") fail("must be a string");
+          if (d.min_length !== undefined && (value as string).length < d.min_length) fail(`must be at least ${d.min_length} characters`);
+          if (d.max_length !== undefined && (value as string).length > d.max_length) fail(`must be at most ${d.max_length} characters`);
+          break;
+        case OptionType.Integer:
+        case OptionType.Number:
+          if (typeof value !== "number" || !Number.isFinite(value) || (def.type === OptionType.Integer && !Number.isInteger(value))) fail(`must be ${def.type === OptionType.Integer ? "an integer" : "a number"}`);
+          if (d.min_value !== undefined && (value as number) < d.min_value) fail(`must be at least ${d.min_value}`);
+          if (d.max_value !== undefined && (value as number) > d.max_value) fail(`must be at most ${d.max_value}`);
+          break;
+        case OptionType.Boolean:
+          if (typeof value !== "boolean") fail("must be a boolean");
+          break;
+        case OptionType.User:
+        case OptionType.Mentionable: {
+          const id = String(value);
+          const target = isSnowflake(id) ? guild.member(id) : undefined;
+          const role = def.type === OptionType.Mentionable && isSnowflake(id) ? guild.role(id) : undefined;
+          if (target) {
+            (resolved.users ??= {})[id] = userObject(target);
+            const { user: _u, deaf: _d, mute: _m, ...partial } = memberObject(target);
+            (resolved.members ??= {})[id] = { ...partial, permissions: guild.permissions(id) };
+          } else if (role) (resolved.roles ??= {})[id] = role;
+          else fail(`must be the id of a member${def.type === OptionType.Mentionable ? " or role" : ""} of guild ${guild.id}`);
+          break;
+        }
+        case OptionType.Role: {
+          const role = typeof value === "string" ? guild.role(value) : undefined;
+          if (!role) fail(`must be the id of a role of guild ${guild.id}`);
+          (resolved.roles ??= {})[value as string] = role;
+          break;
+        }
+        case OptionType.Channel: {
+          const channel = guild.channels.find((c) => c.id === value);
+          if (!channel) fail(`must be the id of a channel of guild ${guild.id}`);
+          if (d.channel_types && !d.channel_types.includes((channel as GuildChannel).type)) fail(`must be a channel of type ${d.channel_types.join(" or ")}`);
+          const c = channel as GuildChannel & { topic?: string | null; parent_id?: string | null };
+          (resolved.channels ??= {})[c.id] = { id: c.id, name: c.name, type: c.type, guild_id: guild.id, parent_id: c.parent_id ?? null, flags: 0, permissions: String(ALL_PERMISSIONS) };
+          break;
+        }
+        default:
+          fail("has a type the emulator cannot fill in (attachments are not supported)");
+      }
+      if (d.choices && !d.choices.some((c) => c.value === value)) fail(`must be one of the choices ${d.choices.map((c) => JSON.stringify(c.value)).join(", ")}`);
+      leaves.push({ name: def.name, type: def.type, value: value as CommandOptionValue });
+    }
+    let dataOptions: unknown[] = leaves;
+    for (const wrapper of [...wrappers].reverse()) dataOptions = [{ type: wrapper.type, name: wrapper.name, options: dataOptions }];
+    return { dataOptions, resolved };
+  }
+
+  /**
+   * Clicks the button `customId` on message `messageId` as a member: dispatches INTERACTION_CREATE
+   * (type 3 MESSAGE_COMPONENT, `data: {custom_id, component_type: 2}`, `message`) and returns the
+   * interaction id. Throws EmulatorError 404 (guild), 400 naming `userId`, `messageId` or `customId`.
+   * https://discord.com/developers/docs/components/reference#button
+   */
+  clickButton(guildId: string, userId: string, messageId: string, customId: string): string {
+    const guild = this.requireGuild(guildId);
+    const member = this.requireMember(guild, userId);
+    const message = typeof messageId === "string" ? this.messages.get(messageId) : undefined;
+    if (!message || message.deleted || message.guildId !== guild.id) throw new EmulatorError(400, `messageId ${JSON.stringify(messageId)} is not a message of guild ${guild.id} the emulator knows`);
+    if (message.flags & MessageFlags.Ephemeral && message.interaction?.userId !== member.userId) {
+      throw new EmulatorError(400, `messageId ${message.id} is ephemeral: only ${message.interaction?.userId ?? "its recipient"} can see it`);
+    }
+    if (message.flags & MessageFlags.Loading) throw new EmulatorError(400, `messageId ${message.id} is still loading (a deferred response not edited yet)`);
+    const button = typeof customId === "string" ? findButton(message.components, customId) : undefined;
+    if (!button) throw new EmulatorError(400, `customId ${JSON.stringify(customId)} is not a button on message ${message.id}`);
+    if (button.disabled === true) throw new EmulatorError(400, `customId ${customId} is a disabled button`);
+    const channel = this.channelFor(guild, message.channelId, "messageId's channel");
+    const permissions = guild.permissions(member.userId) as string;
+
+    const state = this.newState(InteractionType.MessageComponent, guild, channel.id, member.userId);
+    state.customId = customId;
+    state.componentMessageId = message.id;
+    const payload = {
+      ...this.basePayload(state, guild, channel, permissions),
+      data: { custom_id: customId, component_type: ComponentType.Button },
+      message: this.messageObject(message),
+    };
+    this.ctx.log(`interaction ${state.id}: button ${customId} on ${message.id} by ${member.userId}`);
+    this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
+    return state.id;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Responding
+
+  /**
+   * Create Interaction Response. Returns undefined for 204, or the InteractionCallbackResponse when
+   * `withResponse`. Throws DiscordHttpError 404/10062 (unknown id, wrong token, first response after the
+   * window or token expired), 400/40060 (already acknowledged), 400/50035 (bad type or data), 400/50006 (empty message).
+   */
+  callback(interactionId: string, token: string, raw: unknown, withResponse: boolean, files: unknown[] = []): unknown {
+    const state = this.interactions.get(interactionId);
+    if (!state || state.token !== token) throw unknownInteraction();
+    const now = Date.now();
+    if (state.ack) throw new DiscordHttpError(400, 40060, "Interaction has already been acknowledged.");
+    if (now - state.createdAt > this.ctx.responseWindowMs) throw unknownInteraction();
+    const errors = new FormErrors();
+    if (!isObject(raw)) {
+      errors.add([], "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
+      errors.throwIfAny();
+    }
+    const body = raw as Body;
+    const type = body.type;
+    const component = state.type === InteractionType.MessageComponent;
+    const allowed: number[] = [
+      InteractionResponseType.ChannelMessageWithSource, InteractionResponseType.DeferredChannelMessageWithSource, InteractionResponseType.Modal,
+      ...(component ? [InteractionResponseType.DeferredMessageUpdate, InteractionResponseType.UpdateMessage] : []),
+    ];
+    if (typeof type !== "number" || !allowed.includes(type)) {
+      errors.add(["type"], "BASE_TYPE_CHOICES", `Value must be one of {${allowed.join(", ")}}.`);
+      errors.throwIfAny();
+    }
+    const guild = this.requireGuild(state.guildId);
+    let message: StoredMessage | undefined;
+    switch (type) {
+      case InteractionResponseType.ChannelMessageWithSource: {
+        const fields = messageFields(body.data, false, files);
+        if (isEmpty(fields)) throw new DiscordHttpError(400, 50006, "Cannot send an empty message");
+        message = this.createMessage(guild, state.channelId, fields, state);
+        state.originalId = message.id;
+        break;
+      }
+      case InteractionResponseType.DeferredChannelMessageWithSource: {
+        const fields = messageFields(body.data, false);
+        const flags = (fields.flags ?? 0) & MessageFlags.Ephemeral;
+        if ((fields.flags ?? 0) & ~MessageFlags.Ephemeral) invalidFlagsForDefer();
+        message = this.createMessage(guild, state.channelId, { content: "", flags: flags | MessageFlags.Loading }, state);
+        state.originalId = message.id;
+        state.deferredPending = true;
+        break;
+      }
+      case InteractionResponseType.DeferredMessageUpdate:
+        state.originalId = state.componentMessageId;
+        break;
+      case InteractionResponseType.UpdateMessage: {
+        const fields = messageFields(body.data, true, files);
+        state.originalId = state.componentMessageId;
+        const target = state.originalId ? this.messages.get(state.originalId) : undefined;
+        if (!target || target.deleted) throw unknownMessage();
+        message = this.editMessage(guild, target, fields);
+        break;
+      }
+      case InteractionResponseType.Modal: {
+        const data = body.data;
+        if (!isObject(data) || typeof data.custom_id !== "string" || typeof data.title !== "string" || !Array.isArray(data.components)) {
+          errors.add(["data"], "BASE_TYPE_REQUIRED", "A modal needs custom_id, title and components");
+          errors.throwIfAny();
+        }
+        state.modal = data;
+        break;
+      }
+    }
+    state.ack = { type: type as number, at: now };
+    this.ctx.log(`interaction ${state.id}: acknowledged with type ${String(type)}`);
+    if (!withResponse) return undefined;
+    const out: Record<string, unknown> = {
+      interaction: {
+        id: state.id,
+        type: state.type,
+        activity_instance_id: null,
+        response_message_id: message?.id ?? state.originalId ?? null,
+        response_message_loading: type === InteractionResponseType.DeferredChannelMessageWithSource,
+        response_message_ephemeral: message ? (message.flags & MessageFlags.Ephemeral) !== 0 : false,
+      },
+    };
+    // `resource` only for the types that create or update a message (the spec's oneOf has no other).
+    if (message && (type === InteractionResponseType.ChannelMessageWithSource || type === InteractionResponseType.UpdateMessage)) {
+      out.resource = { type, message: this.messageObject(message) };
+    }
+    return out;
+  }
+
+  /** The interaction a webhook token belongs to; throws 404/10015 or 401/50027 (expired). */
+  private byWebhook(applicationId: string, token: string): InteractionState {
+    const state = this.byToken.get(token);
+    if (!state || applicationId !== this.ctx.applicationId) throw unknownWebhook();
+    if (Date.now() - state.createdAt > this.ctx.tokenTtlMs) throw new DiscordHttpError(401, 50027, "Invalid Webhook Token");
+    return state;
+  }
+
+  private webhookMessage(state: InteractionState, messageId: string): StoredMessage {
+    const id = messageId === "@original" ? state.originalId : messageId;
+    const owned = id !== null && (id === state.originalId || state.followupIds.includes(id));
+    const message = owned ? this.messages.get(id as string) : undefined;
+    if (!message || message.deleted) throw unknownMessage();
+    return message;
+  }
+
+  /** Get Original Interaction Response / Get Followup Message. Throws 404/10015, 401/50027, 404/10008. */
+  getWebhookMessage(applicationId: string, token: string, messageId: string): unknown {
+    return this.messageObject(this.webhookMessage(this.byWebhook(applicationId, token), messageId));
+  }
+
+  /** Edit Original Interaction Response / Edit Followup Message. Throws as {@link getWebhookMessage}, 400/50035. */
+  editWebhookMessage(applicationId: string, token: string, messageId: string, raw: unknown, files: unknown[] = []): unknown {
+    const state = this.byWebhook(applicationId, token);
+    const message = this.webhookMessage(state, messageId);
+    const fields = messageFields(raw, true, files);
+    if (message.id === state.originalId) state.deferredPending = false;
+    return this.messageObject(this.editMessage(this.requireGuild(state.guildId), message, fields));
+  }
+
+  /** Delete Original Interaction Response / Delete Followup Message. Throws as {@link getWebhookMessage}. */
+  deleteWebhookMessage(applicationId: string, token: string, messageId: string): void {
+    const state = this.byWebhook(applicationId, token);
+    const message = this.webhookMessage(state, messageId);
+    message.deleted = true;
+    const guild = this.ctx.guild(state.guildId);
+    if (guild && !(message.flags & MessageFlags.Ephemeral)) {
+      this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageDelete, { id: message.id, channel_id: message.channelId, guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+    }
+  }
+
+  /**
+   * Create Followup Message. Right after a type 5 defer it edits the loading message instead (Discord's
+   * documented legacy behaviour). Throws 404/10015 before the interaction was acknowledged,
+   * 401/50027 after the token expired, 400/50035, 400/50006.
+   */
+  followup(applicationId: string, token: string, raw: unknown, files: unknown[] = []): unknown {
+    const state = this.byWebhook(applicationId, token);
+    if (!state.ack) throw unknownWebhook();
+    const fields = messageFields(raw, false, files);
+    if (isEmpty(fields)) throw new DiscordHttpError(400, 50006, "Cannot send an empty message");
+    const guild = this.requireGuild(state.guildId);
+    if (state.deferredPending && state.originalId) {
+      const original = this.messages.get(state.originalId);
+      if (original && !original.deleted) {
+        state.deferredPending = false;
+        const { flags: _ignored, ...rest } = fields;
+        return this.messageObject(this.editMessage(guild, original, rest));
+      }
+    }
+    const message = this.createMessage(guild, state.channelId, fields, state);
+    state.followupIds.push(message.id);
+    return this.messageObject(message);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Messages
+
+  private createMessage(guild: GuildState, channelId: string, fields: MessageFields, state: InteractionState | null): StoredMessage {
+    const message: StoredMessage = {
+      id: newSnowflake(),
+      channelId,
+      guildId: guild.id,
+      type: state === null ? MessageType.Default : state.type === InteractionType.ApplicationCommand ? MessageType.ChatInputCommand : MessageType.Default,
+      content: fields.content ?? "",
+      flags: fields.flags ?? 0,
+      embeds: fields.embeds ?? [],
+      components: fields.components ?? [],
+      attachments: fields.attachments ?? [],
+      timestamp: discordTimestamp(Date.now()),
+      editedTimestamp: null,
+      edits: 0,
+      deleted: false,
+      interaction: state && { id: state.id, type: state.type, userId: state.userId, name: state.command, commandType: state.commandType },
+    };
+    this.messages.set(message.id, message);
+    if (!(message.flags & MessageFlags.Ephemeral)) {
+      this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageCreate, { ...this.messageObject(message), guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+    }
+    return message;
+  }
+
+  private editMessage(guild: GuildState, message: StoredMessage, fields: MessageFields): StoredMessage {
+    if (fields.content !== undefined) message.content = fields.content;
+    if (fields.embeds !== undefined) message.embeds = fields.embeds;
+    if (fields.components !== undefined) message.components = fields.components;
+    if (fields.attachments !== undefined) message.attachments = fields.attachments;
+    if (fields.flags !== undefined) message.flags = (message.flags & ~EDIT_FLAGS) | (fields.flags & EDIT_FLAGS);
+    const wasLoading = (message.flags & MessageFlags.Loading) !== 0;
+    message.flags &= ~MessageFlags.Loading;
+    // Filling in a deferred ("thinking...") response is its first content, not a visible edit.
+    if (!wasLoading) message.editedTimestamp = discordTimestamp(Date.now());
+    message.edits += 1;
+    if (!(message.flags & MessageFlags.Ephemeral)) {
+      this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageUpdate, { ...this.messageObject(message), guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+    }
+    return message;
+  }
+
+  /**
+   * Create Message in a guild text channel as the bot (`POST /channels/{id}/messages`), so tests can
+   * click buttons on messages the bot posted. Throws 400/50035, 400/50006.
+   */
+  createChannelMessage(guild: GuildState, channelId: string, raw: unknown, files: unknown[] = []): unknown {
+    const fields = messageFields(raw, false, files);
+    if ((fields.flags ?? 0) & MessageFlags.Ephemeral) fields.flags = (fields.flags ?? 0) & ~MessageFlags.Ephemeral;
+    if (isEmpty(fields)) throw new DiscordHttpError(400, 50006, "Cannot send an empty message");
+    return this.messageObject(this.createMessage(guild, channelId, fields, null));
+  }
+
+  /** A channel message by id (`GET /channels/{c}/messages/{m}`); throws 404/10008. */
+  channelMessage(channelId: string, messageId: string): unknown {
+    const message = this.messages.get(messageId);
+    if (!message || message.deleted || message.channelId !== channelId || message.flags & MessageFlags.Ephemeral) throw unknownMessage();
+    return this.messageObject(message);
+  }
+
+  /** Edit Message as the bot (`PATCH /channels/{c}/messages/{m}`); throws 404/10008, 400/50035. */
+  editChannelMessage(guild: GuildState, channelId: string, messageId: string, raw: unknown, files: unknown[] = []): unknown {
+    const message = this.messages.get(messageId);
+    if (!message || message.deleted || message.channelId !== channelId || message.flags & MessageFlags.Ephemeral) throw unknownMessage();
+    return this.messageObject(this.editMessage(guild, message, messageFields(raw, true, files)));
+  }
+
+  /** Delete Message as the bot; throws 404/10008. */
+  deleteChannelMessage(guild: GuildState, channelId: string, messageId: string): void {
+    const message = this.messages.get(messageId);
+    if (!message || message.deleted || message.channelId !== channelId || message.flags & MessageFlags.Ephemeral) throw unknownMessage();
+    message.deleted = true;
+    this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageDelete, { id: message.id, channel_id: channelId, guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+  }
+
+  /** Discord's message object (https://discord.com/developers/docs/resources/message#message-object). */
+  private messageObject(m: StoredMessage): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      type: m.type,
+      content: m.content,
+      mentions: [],
+      mention_roles: [],
+      attachments: m.attachments,
+      embeds: m.embeds,
+      timestamp: m.timestamp,
+      edited_timestamp: m.editedTimestamp,
+      flags: m.flags,
+      components: m.components,
+      id: m.id,
+      channel_id: m.channelId,
+      author: this.ctx.botUser(),
+      pinned: false,
+      mention_everyone: false,
+      tts: false,
+    };
+    if (m.interaction) {
+      const guild = this.ctx.guild(m.guildId);
+      const member = guild?.member(m.interaction.userId);
+      const user = member ? userObject(member) : { id: m.interaction.userId };
+      out.application_id = this.ctx.applicationId;
+      out.webhook_id = this.ctx.applicationId;
+      const metadata: Record<string, unknown> = {
+        id: m.interaction.id,
+        type: m.interaction.type,
+        user,
+        authorizing_integration_owners: { "0": m.guildId },
+      };
+      if (m.interaction.name !== null) {
+        metadata.name = m.interaction.name;
+        metadata.command_type = m.interaction.commandType;
+      }
+      out.interaction_metadata = metadata;
+      if (m.interaction.name !== null) out.interaction = { id: m.interaction.id, type: m.interaction.type, name: m.interaction.name, user };
+    }
+    return out;
+  }
+
+  private recorded(id: string | null): RecordedMessage | null {
+    const message = id === null ? undefined : this.messages.get(id);
+    return message ? { ...(this.messageObject(message) as unknown as RecordedMessage), edits: message.edits, deleted: message.deleted } : null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inspection
+
+  /** The record of an interaction (see InteractionRecord); throws EmulatorError 404 for an unknown id. */
+  record(interactionId: string): InteractionRecord {
+    const s = typeof interactionId === "string" ? this.interactions.get(interactionId) : undefined;
+    if (!s) throw new EmulatorError(404, `Unknown interaction ${String(interactionId)}`);
+    return {
+      id: s.id,
+      type: s.type,
+      guild_id: s.guildId,
+      channel_id: s.channelId,
+      user_id: s.userId,
+      command: s.command,
+      options: s.options,
+      custom_id: s.customId,
+      message_id: s.componentMessageId,
+      created_at: s.createdAt,
+      acknowledged: s.ack ? { ...s.ack } : null,
+      original: this.recorded(s.originalId),
+      followups: s.followupIds.map((id) => this.recorded(id) as RecordedMessage),
+      modal: s.modal ?? null,
+    };
+  }
+
+  /** A stored message with its edit count, or undefined. */
+  message(messageId: string): RecordedMessage | undefined {
+    return this.recorded(messageId) ?? undefined;
+  }
+}
+
+function invalidFlagsForDefer(): never {
+  const errors = new FormErrors();
+  errors.add(["data", "flags"], "MESSAGE_FLAGS_INVALID", "Only EPHEMERAL may be set when deferring");
+  errors.throwIfAny();
+  throw new Error("unreachable");
+}
