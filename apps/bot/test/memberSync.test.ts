@@ -1,0 +1,115 @@
+import { createClient, type GuildhallClient } from "@guildhall/api";
+import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
+import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "@guildhall/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningBot, startBot } from "../src";
+
+const ADMIN = { email: "admin@sync-test.invalid", password: "sync-test-password", name: "Admin" };
+const MEMBERS = 20_000;
+
+describe("full member sync through the real bot and server", () => {
+  let emulator: Emulator;
+  let guild: SeededGuild;
+  let server: RunningServer;
+  let staff: GuildhallClient;
+  const bots: RunningBot[] = [];
+  const connectBot = async () => {
+    const bot = await startBot({
+      token: emulator.token,
+      apiUrl: emulator.apiUrl,
+      serverUrl: server.url,
+      botKey: server.botKey,
+      log: () => {},
+    });
+    bots.push(bot);
+    return bot;
+  };
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ memberRequestWindowMs: 0 });
+    guild = emulator.seedGuild({ seed: 11, members: MEMBERS, staff: 5, name: "Sync Guild" });
+    server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      dataDir: "memory://",
+      webDist: "/nonexistent",
+      onReady: async (services) => {
+        await ensureFirstAdmin(services, ADMIN);
+        await seedDemoGuild(services, {
+          guildId: guild.guildId,
+          name: guild.name,
+          staff: guild.staff.map((s) => ({ discordId: s.userId, name: s.globalName ?? s.username, handle: s.username })),
+        });
+      },
+    });
+    const signIn = await fetch(`${server.url}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: `http://localhost:${server.port}` },
+      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+    });
+    staff = createClient({ url: server.url, cookie: signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") });
+  }, 120_000);
+
+  afterAll(async () => {
+    staff?.close();
+    for (const bot of bots) await bot.close().catch(() => {});
+    await server?.close();
+    await emulator?.close();
+  });
+
+  it("mirrors every member, then reports exactly who left, joined and changed", async () => {
+    const bot = await connectBot();
+    const first = await bot.memberSync.run({ guildId: guild.guildId, trigger: "api", requestedBy: null });
+    expect(first).toMatchObject({ status: "completed", created: MEMBERS, updated: 0, markedLeft: 0, chunkCount: MEMBERS / 1_000 });
+    const counts = (await staff.trpc.members.comparison.query({ category: "guild_only" })).counts;
+    expect(counts.guild_only + counts.linked).toBe(MEMBERS);
+    expect(counts.linked).toBe(guild.staff.length);
+
+    // The changes happen while no bot is connected, so only the next full sync can see them.
+    await bot.close();
+    const changes = emulator.applyMemberChanges(guild.guildId, { leave: 200, join: 200, update: 200, seed: 5 });
+    expect(changes.left).toHaveLength(200);
+
+    const again = await connectBot();
+    const second = await again.memberSync.run({ guildId: guild.guildId, trigger: "api", requestedBy: null });
+    expect(second).toMatchObject({ status: "completed", created: 200, updated: 200, markedLeft: 200, rejoined: 0, unchanged: MEMBERS - 400 });
+    const history = await staff.trpc.members.history.query({});
+    expect(history.slice(0, 2).map((r) => r.id)).toEqual([second.id, first.id]);
+  }, 120_000);
+
+  it("a sync whose connection drops midway marks nobody left; the next one completes", async () => {
+    const bot = bots.at(-1)!;
+    const before = (await staff.trpc.members.comparison.query({ category: "guild_only" })).counts;
+    let dropped = false;
+    const interrupted = await bot.memberSync.run({
+      guildId: guild.guildId,
+      trigger: "api",
+      requestedBy: null,
+      onProgress: (run) => {
+        if (!dropped && run.chunksReceived >= 3) {
+          dropped = true;
+          emulator.dropConnections();
+        }
+      },
+    });
+    expect(interrupted.status).toBe("incomplete");
+    expect(interrupted.markedLeft).toBe(0);
+    expect(interrupted.reason).toMatch(/connection dropped|incomplete/);
+    expect((await staff.trpc.members.comparison.query({ category: "guild_only" })).counts).toEqual(before);
+
+    // discord.js resumes by itself; the next sync goes through.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const next = await bot.memberSync.run({ guildId: guild.guildId, trigger: "api", requestedBy: null });
+    expect(next).toMatchObject({ status: "completed", markedLeft: 0, created: 0, updated: 0 });
+  }, 120_000);
+
+  it("applies live member events at once: a member who leaves is marked left without a full sync", async () => {
+    const bot = bots.at(-1)!;
+    const leaver = guild.staff[0]!;
+    emulator.removeMember(guild.guildId, leaver.userId);
+    await new Promise((r) => setTimeout(r, 200));
+    await bot.drainMemberEvents();
+    const left = await staff.trpc.members.comparison.query({ category: "left" });
+    expect(left.rows.map((r) => r.discordId)).toContain(leaver.userId);
+  }, 60_000);
+});
