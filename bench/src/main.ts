@@ -3,6 +3,7 @@
  * the same run. `npm run bench -- presence` runs one. Results also go to bench/results/.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { runMemberSyncBench } from "./memberSync";
 import { presenceReport, runPresenceBench } from "./presence";
 
 const only = process.argv.slice(2);
@@ -25,6 +26,16 @@ if (wanted("presence")) {
     console.log(`target p99 <= 100 ms at 1,000 updates/s (${row.database}): ${row.p99 <= 100 ? "met" : "MISSED"} (${Math.round(row.p99)} ms)`);
   }
   results.presence = rows;
+}
+
+if (wanted("sync")) {
+  const report = await runMemberSyncBench({
+    members: Number(process.env.BENCH_SYNC_MEMBERS ?? 1_000_000),
+    baselineSample: 5_000,
+    postgresUrl,
+  });
+  console.log(`\n${report}\n`);
+  results.sync = report;
 }
 
 mkdirSync(new URL("../results", import.meta.url), { recursive: true });

@@ -103,6 +103,25 @@ describe("full member sync through the real bot and server", () => {
     expect(next).toMatchObject({ status: "completed", markedLeft: 0, created: 0, updated: 0 });
   }, 120_000);
 
+  it("/sync_members: refused (ephemerally) to a non-admin, run for an admin with the counts in the edited reply", async () => {
+    const someone = emulator.applyMemberChanges(guild.guildId, { join: 1, seed: 21 }).joined[0]!;
+    await bots.at(-1)!.drainMemberEvents();
+    const refused = emulator.invokeCommand(guild.guildId, someone, "sync_members");
+    const refusal = await emulator.waitForInteraction(refused, (r) => r.original !== null, 10_000);
+    expect(refusal.acknowledged?.type).toBe(4);
+    expect(refusal.original).toMatchObject({ flags: 64 });
+    expect(refusal.original?.content).toContain("Manage Guild");
+
+    const admin = guild.admins[0]!;
+    const invoked = emulator.invokeCommand(guild.guildId, admin, "sync_members");
+    const done = await emulator.waitForInteraction(invoked, (r) => /Member sync done/.test(r.original?.content ?? ""), 60_000);
+    expect(done.acknowledged?.type).toBe(5);
+    expect(done.original?.flags).toBe(64);
+    expect(done.original?.content).toMatch(/Created 0, updated 0, rejoined 0, marked left 0/);
+    const [latest] = await staff.trpc.members.history.query({});
+    expect(latest).toMatchObject({ trigger: "command", status: "completed", requestedBy: `discord:${admin}` });
+  }, 90_000);
+
   it("applies live member events at once: a member who leaves is marked left without a full sync", async () => {
     const bot = bots.at(-1)!;
     const leaver = guild.staff[0]!;
