@@ -5,6 +5,7 @@
  * WebSocket each). Beside it, the baseline: the staleness the old 2-minute poll would have
  * had for the very same events.
  */
+import { signIn } from "@guildhall/api";
 import { startEmulator } from "@guildhall/emulator";
 import { randomUUID } from "node:crypto";
 import postgres from "postgres";
@@ -68,13 +69,7 @@ export const runPresenceBench = async (options: PresenceBenchOptions): Promise<P
     serverUrl: server.ready.url,
     botKey: server.ready.botKey,
   });
-  const signIn = await fetch(`${server.ready.url}/api/auth/sign-in/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: `http://localhost:${server.ready.port}` },
-    body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-  });
-  if (!signIn.ok) throw new Error(`bench sign-in failed: ${signIn.status} ${await signIn.text()}`);
-  const cookie = signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookie = await signIn(server.ready.url, ADMIN);
   const subscribers = await startChild<{ connected: number }>("./subscribers.ts", {
     url: server.ready.url,
     cookie,

@@ -1,4 +1,4 @@
-import { createClient, type GuildhallClient, type RosterEvent } from "@guildhall/api";
+import { createClient, type GuildhallClient, type RosterEvent, signIn } from "@guildhall/api";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
 import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "@guildhall/server";
 import { Events } from "discord.js";
@@ -53,12 +53,7 @@ describe("the bot, through the emulator, into the server", () => {
       heartbeatMs: 500,
       log: () => {},
     });
-    const signIn = await fetch(`${server.url}/api/auth/sign-in/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: `http://localhost:${server.port}` },
-      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-    });
-    staff = createClient({ url: server.url, cookie: signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") });
+    staff = createClient({ url: server.url, cookie: await signIn(server.url, ADMIN) });
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { createClient, type GuildhallClient } from "@guildhall/api";
+import { createClient, type GuildhallClient, signIn } from "@guildhall/api";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
 import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "@guildhall/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,12 +42,7 @@ describe("full member sync through the real bot and server", () => {
         });
       },
     });
-    const signIn = await fetch(`${server.url}/api/auth/sign-in/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: `http://localhost:${server.port}` },
-      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-    });
-    staff = createClient({ url: server.url, cookie: signIn.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ") });
+    staff = createClient({ url: server.url, cookie: await signIn(server.url, ADMIN) });
   }, 120_000);
 
   afterAll(async () => {

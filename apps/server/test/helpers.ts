@@ -1,4 +1,4 @@
-import { createClient, type GuildhallClient } from "@guildhall/api";
+import { createClient, type GuildhallClient, signIn as signInWithPassword } from "@guildhall/api";
 import type { PresenceUpdate } from "@guildhall/sync";
 import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
 
@@ -25,18 +25,8 @@ export const startTestServer = (options: { databaseUrl?: string } = {}): Promise
     },
   });
 
-/** Signs in through better-auth's endpoint and returns the session cookie (`name=value`). */
-export const signIn = async (server: RunningServer, credentials = ADMIN): Promise<string> => {
-  const response = await fetch(`${server.url}/api/auth/sign-in/email`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: `http://localhost:${server.port}` },
-    body: JSON.stringify({ email: credentials.email, password: credentials.password }),
-  });
-  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
-  const cookie = response.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-  if (!cookie) throw new Error("sign-in set no cookie");
-  return cookie;
-};
+/** Signs in through better-auth's endpoint and returns the session cookie. */
+export const signIn = (server: RunningServer, credentials = ADMIN): Promise<string> => signInWithPassword(server.url, credentials);
 
 export const staffClient = async (server: RunningServer): Promise<GuildhallClient> =>
   createClient({ url: server.url, cookie: await signIn(server) });

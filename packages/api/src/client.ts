@@ -60,3 +60,25 @@ export const createClient = (options: ClientOptions): GuildhallClient => {
   });
   return { trpc, close: () => void wsClient.close() };
 };
+
+/**
+ * Signs in with email + password through better-auth (`POST /api/auth/sign-in/email`) and
+ * returns the session cookie (`name=value; ...`) for {@link createClient}'s `cookie`.
+ * `url` is the server's origin; it is also sent as `Origin`, which better-auth checks.
+ * Rejects with the status and body when the credentials are refused (401) or the server errs.
+ */
+export const signIn = async (url: string, credentials: { email: string; password: string }): Promise<string> => {
+  const origin = url.replace(/\/$/, "");
+  const response = await fetch(`${origin}/api/auth/sign-in/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin },
+    body: JSON.stringify(credentials),
+  });
+  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  const cookie = response.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  if (!cookie) throw new Error("sign-in set no session cookie");
+  return cookie;
+};

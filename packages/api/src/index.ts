@@ -5,7 +5,7 @@
  * `type AppRouter` (and, in Node, `createClient`).
  */
 export { type Auth, type AuthOptions, createAuth, ensurePasswordUser } from "./auth";
-export { createClient, type ClientOptions, type GuildhallClient } from "./client";
+export { createClient, type ClientOptions, type GuildhallClient, signIn } from "./client";
 export { type Followed, follow } from "./follow";
 export { type AppRouter, appRouter } from "./root";
 export type { RosterEvent } from "./router/roster";

@@ -74,6 +74,16 @@ export class Database extends Context.Service<
     Layer.effect(Database, config.url ? makePostgres(config.url, config.max ?? 10) : makePglite(config.dataDir));
 }
 
+/** LISTENs through `start` (which resolves to the unlisten function) for as long as the scope lasts. */
+const scopedListen = (channel: string, start: () => Promise<() => Promise<unknown>>) =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: start,
+      catch: (cause) => new DatabaseError({ operation: `listen ${channel}`, message: describe(cause) }),
+    }),
+    (unlisten) => Effect.tryPromise(() => unlisten()).pipe(Effect.ignore),
+  ).pipe(Effect.asVoid);
+
 const wrap =
   (db: Db) =>
   <A>(operation: string, run: (db: Db) => Promise<A>): Effect.Effect<A, DatabaseError> =>
@@ -109,13 +119,7 @@ const makePostgres = (url: string, max: number) =>
       db,
       use: wrap(db),
       listen: (channel, onNotify) =>
-        Effect.acquireRelease(
-          Effect.tryPromise({
-            try: () => client.listen(channel, onNotify),
-            catch: (cause) => new DatabaseError({ operation: `listen ${channel}`, message: describe(cause) }),
-          }),
-          (meta) => Effect.tryPromise(() => meta.unlisten()).pipe(Effect.ignore),
-        ).pipe(Effect.asVoid),
+        scopedListen(channel, () => client.listen(channel, onNotify).then((meta) => () => meta.unlisten())),
       notify: (channel, payload) =>
         Effect.tryPromise({
           try: () => client.notify(channel, payload),
@@ -148,14 +152,7 @@ const makePglite = (dataDir: string | undefined) =>
       kind: "pglite",
       db,
       use: wrap(db),
-      listen: (channel, onNotify) =>
-        Effect.acquireRelease(
-          Effect.tryPromise({
-            try: () => client.listen(channel, onNotify),
-            catch: (cause) => new DatabaseError({ operation: `listen ${channel}`, message: describe(cause) }),
-          }),
-          (unlisten) => Effect.tryPromise(() => unlisten()).pipe(Effect.ignore),
-        ).pipe(Effect.asVoid),
+      listen: (channel, onNotify) => scopedListen(channel, () => client.listen(channel, onNotify)),
       notify: (channel, payload) =>
         Effect.tryPromise({
           try: () => client.query("select pg_notify($1, $2)", [channel, payload]),

@@ -1,7 +1,7 @@
 import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db";
 import { and, asc, between, gt, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
-import { encodePayload, Feed } from "./Feed";
+import { encodePayload, listenFeed } from "./Feed";
 import { Snowflake } from "./model";
 
 /** The NOTIFY channel bot commands travel on. */
@@ -112,17 +112,14 @@ export class Bot extends Context.Service<
       const { use } = database;
       const { botHeartbeats, botCommands } = schema;
 
-      const feed = new Feed<BotCommand>(
-        (fromId, toId) =>
-          database.db
-            .select()
-            .from(botCommands)
-            .where(between(botCommands.id, fromId, toId))
-            .orderBy(asc(botCommands.id))
-            .then((rows) => rows.map(toCommand)),
-        (error) => console.error("[bot] command feed error:", error instanceof Error ? error.message : error),
+      const feed = yield* listenFeed(database, BOT_COMMAND_CHANNEL, "bot commands", (fromId, toId) =>
+        database.db
+          .select()
+          .from(botCommands)
+          .where(between(botCommands.id, fromId, toId))
+          .orderBy(asc(botCommands.id))
+          .then((rows) => rows.map(toCommand)),
       );
-      yield* database.listen(BOT_COMMAND_CHANNEL, (payload) => feed.receive(payload));
 
       const report = (h: BotHeartbeat) =>
         use("bot.report", async (db) => {

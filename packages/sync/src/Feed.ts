@@ -5,6 +5,9 @@
  * instance on the database hears of every change once it is committed. Each instance keeps
  * one LISTEN and hands what it hears to its in-process subscribers, in id order.
  */
+import type { Database } from "@guildhall/db";
+import { Effect } from "effect";
+
 export type Listener<T> = (items: ReadonlyArray<T>) => void;
 
 /** The NOTIFY payload: the rows themselves when they fit, otherwise the id range to read back. */
@@ -70,3 +73,21 @@ export class Feed<T> {
     }
   }
 }
+
+/**
+ * A {@link Feed} fed by a LISTEN on `channel` for as long as the surrounding scope lasts;
+ * `label` names it in the error log. Fails with `DatabaseError` when the LISTEN fails.
+ */
+export const listenFeed = <T>(
+  database: Database["Service"],
+  channel: string,
+  label: string,
+  fetchRange: (fromId: number, toId: number) => Promise<ReadonlyArray<T>>,
+) =>
+  Effect.gen(function* () {
+    const feed = new Feed<T>(fetchRange, (error) =>
+      console.error(`[${label}] feed error:`, error instanceof Error ? error.message : error),
+    );
+    yield* database.listen(channel, (payload) => feed.receive(payload));
+    return feed;
+  });

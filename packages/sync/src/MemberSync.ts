@@ -2,7 +2,7 @@ import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db
 import { diffSnapshots } from "@guildhall/diff";
 import { and, desc, eq, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
-import { Feed } from "./Feed";
+import { listenFeed } from "./Feed";
 import { MEMBER_FIELDS, type MemberSnapshot, normalizeMember, type RoleSnapshot } from "./members";
 
 /** The NOTIFY channel sync progress travels on. */
@@ -223,14 +223,11 @@ export class MemberSync extends Context.Service<
       const { use } = database;
       const { memberSyncRuns: runs, memberSyncChunks: chunks, guildMembers: members } = schema;
 
-      const feed = new Feed<SyncRun & { readonly seq: number }>(
-        async () => [],
-        (error) => console.error("[member-sync] feed error:", error instanceof Error ? error.message : error),
-      );
-      yield* database.listen(SYNC_CHANNEL, (payload) => feed.receive(payload));
+      // Progress payloads always carry the run itself (one small row), never an id range.
+      const feed = yield* listenFeed<SyncRun>(database, SYNC_CHANNEL, "member-sync", async () => []);
       const announce = (run: SyncRun) =>
         use("memberSync.announce", (db) =>
-          db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ items: [{ ...run, seq: 0 }] })})`),
+          db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ items: [run] })})`),
         ).pipe(Effect.asVoid);
 
       const expireStale = (guildId: string) =>

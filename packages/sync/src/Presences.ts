@@ -1,7 +1,7 @@
 import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db";
 import { and, asc, between, eq, gt, sql } from "drizzle-orm";
 import { Context, Effect, Layer } from "effect";
-import { Feed, MAX_NOTIFY_BYTES } from "./Feed";
+import { listenFeed, MAX_NOTIFY_BYTES } from "./Feed";
 import type { PresenceChange, PresenceStatus, PresenceUpdate } from "./model";
 
 /** The NOTIFY channel presence changes travel on. */
@@ -90,10 +90,7 @@ export class Presences extends Context.Service<
           .where(between(schema.presenceSamples.id, fromId, toId))
           .orderBy(asc(schema.presenceSamples.id))
           .then((rows) => rows.map(toChange));
-      const feed = new Feed<PresenceChange>(fetchRange, (error) =>
-        console.error("[presences] feed error:", error instanceof Error ? error.message : error),
-      );
-      yield* database.listen(PRESENCE_CHANNEL, (payload) => feed.receive(payload));
+      const feed = yield* listenFeed(database, PRESENCE_CHANNEL, "presences", fetchRange);
 
       const applyBatch = Effect.fn("Presences.applyBatch")(function* (updates: ReadonlyArray<PresenceUpdate>) {
         if (updates.length === 0) return { applied: 0, ignored: 0, lastId: null };
