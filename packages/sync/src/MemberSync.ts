@@ -313,26 +313,39 @@ export class MemberSync extends Context.Service<
               if (fresh.length === 0) return { kind: "duplicate" as const, run };
 
               const ids = incoming.map((m) => m.userId);
-              // Raw SQL with ISO times and JSON arrays built by Postgres: the same shapes on both
-              // drivers, and no ORM mapping of 1,000 rows per chunk.
-              const existingRows =
+              // Postgres compares the chunk with the stored rows and sends back only the rows that
+              // are new, returning or different (an unchanged chunk transfers nothing); the diff
+              // then names the changed fields of those few. ISO times and JSON arrays are built by
+              // Postgres so both drivers return the same shapes.
+              const candidates =
                 ids.length === 0
                   ? []
-                  : await executeRows<StoredMember>(
+                  : await executeRows<StoredMember & { incoming_id: string; is_new: boolean }>(
                       tx,
-                      sql`select user_id, username, global_name, nick, avatar, array_to_json(role_ids) as role_ids,
-                                 ${isoOf(sql`joined_at`)} as joined_at, is_bot, pending,
-                                 ${isoOf(sql`premium_since`)} as premium_since,
-                                 ${isoOf(sql`communication_disabled_until`)} as communication_disabled_until,
-                                 date_left is not null as has_left
-                          from guild_members where guild_id = ${run.guildId} and user_id = any(${sql.param(ids)}::text[])`,
+                      sql`with input as (select x.* from jsonb_to_recordset(${recordsOf(incoming)}::jsonb) as x(${RECORD_COLUMNS}))
+                          select i.user_id as incoming_id, m.user_id is null as is_new,
+                                 m.user_id, m.username, m.global_name, m.nick, m.avatar, array_to_json(m.role_ids) as role_ids,
+                                 ${isoOf(sql`m.joined_at`)} as joined_at, m.is_bot, m.pending,
+                                 ${isoOf(sql`m.premium_since`)} as premium_since,
+                                 ${isoOf(sql`m.communication_disabled_until`)} as communication_disabled_until,
+                                 m.date_left is not null as has_left
+                          from input i left join guild_members m on m.guild_id = ${run.guildId} and m.user_id = i.user_id
+                          where m.user_id is null or m.date_left is not null
+                             or (m.username, m.global_name, m.nick, m.avatar, m.role_ids, m.joined_at, m.is_bot, m.pending,
+                                 m.premium_since, m.communication_disabled_until)
+                                is distinct from
+                                (i.username, i.global_name, i.nick, i.avatar, i.role_ids, i.joined_at, i.is_bot, i.pending,
+                                 i.premium_since, i.communication_disabled_until)`,
                     );
-              const returning = new Set(existingRows.filter((r) => r.has_left).map((r) => r.user_id));
+              const candidateIds = new Set(candidates.map((c) => c.incoming_id));
+              const returning = new Set(candidates.filter((c) => !c.is_new && c.has_left).map((c) => c.incoming_id));
+              const stored = candidates.filter((c) => !c.is_new && !c.has_left).map(storedSnapshot);
               const diff = diffSnapshots(
-                existingRows.filter((r) => !r.has_left).map(storedSnapshot),
-                incoming.filter((m) => !returning.has(m.userId)),
+                stored,
+                incoming.filter((m) => candidateIds.has(m.userId) && !returning.has(m.userId)),
                 { key: (m) => m.userId, fields: MEMBER_FIELDS },
               );
+              const unchanged = incoming.length - candidateIds.size + diff.unchanged;
               const rejoining = incoming.filter((m) => returning.has(m.userId));
               const changed = diff.changed.map((c) => c.after);
               // Present members missing from this chunk are simply in another chunk: "removed" means nothing here.
@@ -351,7 +364,7 @@ export class MemberSync extends Context.Service<
                   created: sql`${runs.created} + ${diff.added.length}`,
                   updated: sql`${runs.updated} + ${changed.length}`,
                   rejoined: sql`${runs.rejoined} + ${rejoining.length}`,
-                  unchanged: sql`${runs.unchanged} + ${diff.unchanged}`,
+                  unchanged: sql`${runs.unchanged} + ${unchanged}`,
                   heartbeatAt: new Date(),
                 })
                 .where(and(eq(runs.id, input.runId), eq(runs.status, "running")))
@@ -364,7 +377,7 @@ export class MemberSync extends Context.Service<
                 created: diff.added.length,
                 updated: changed.length,
                 rejoined: rejoining.length,
-                unchanged: diff.unchanged,
+                unchanged,
               };
             })
             .catch((error: unknown) => {
