@@ -1,3 +1,4 @@
+import type { APIGuildMember } from "discord-api-types/v10";
 import { Client, Events, GatewayIntentBits as I } from "discord.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
@@ -80,13 +81,13 @@ describe("GUILD_MEMBERS_CHUNK content", () => {
     await sleep(WINDOW_MS);
     const g = guild.guildId;
     // Overrides: a removed member, a patched one (unicode and quotes), an added one, a rejoined one.
-    const victims = (await (await fetch(`${emulator.apiUrl}/v10/guilds/${g}/members?limit=40`, { headers: { authorization: `Bot ${emulator.token}` } })).json()) as any[];
-    emulator.removeMember(g, victims[5].user.id);
-    emulator.updateMember(g, victims[6].user.id, { nick: 'Ünïcødé "quoted"' });
+    const victims = (await (await fetch(`${emulator.apiUrl}/v10/guilds/${g}/members?limit=40`, { headers: { authorization: `Bot ${emulator.token}` } })).json()) as APIGuildMember[];
+    emulator.removeMember(g, victims[5]!.user.id);
+    emulator.updateMember(g, victims[6]!.user.id, { nick: 'Ünïcødé "quoted"' });
     emulator.addMember(g, { username: "late.joiner", globalName: 'Late "Joiner"' });
-    emulator.removeMember(g, victims[7].user.id);
-    emulator.addMember(g, { userId: victims[7].user.id });
-    emulator.setPresence(g, victims[8].user.id, { status: "dnd", customStatus: "Busy" });
+    emulator.removeMember(g, victims[7]!.user.id);
+    emulator.addMember(g, { userId: victims[7]!.user.id });
+    emulator.setPresence(g, victims[8]!.user.id, { status: "dnd", customStatus: "Busy" });
 
     const gw = await session();
     gw.send(8, { guild_id: g, query: "", limit: 0, presences: true, nonce: "cmp" });
@@ -100,20 +101,20 @@ describe("GUILD_MEMBERS_CHUNK content", () => {
     let after = "0";
     for (;;) {
       const res = await fetch(`${emulator.apiUrl}/v10/guilds/${g}/members?limit=1000&after=${after}`, { headers: { authorization: `Bot ${emulator.token}` } });
-      const page = (await res.json()) as any[];
+      const page = (await res.json()) as APIGuildMember[];
       paged.push(...page);
       if (page.length < 1000) break;
-      after = page[page.length - 1].user.id;
+      after = page[page.length - 1]!.user.id;
     }
     expect(streamed).toEqual(paged);
     const validate = componentValidator("GuildMemberResponse");
     for (const m of streamed.filter((_, i) => i % 97 === 0)) expect(validate(m), JSON.stringify(validate.errors)).toBe(true);
-    expect(streamed.find((m) => m.user.id === victims[5].user.id)).toBeUndefined();
-    expect(streamed.find((m) => m.user.id === victims[6].user.id).nick).toBe('Ünïcødé "quoted"');
+    expect(streamed.find((m) => m.user.id === victims[5]!.user.id)).toBeUndefined();
+    expect(streamed.find((m) => m.user.id === victims[6]!.user.id).nick).toBe('Ünïcødé "quoted"');
     expect(streamed.find((m) => m.user.username === "late.joiner").user.global_name).toBe('Late "Joiner"');
 
     const presences = chunks.flatMap((c) => c.presences);
-    expect(presences.find((p) => p.user.id === victims[8].user.id)).toMatchObject({ status: "dnd", activities: [{ type: 4, state: "Busy" }] });
+    expect(presences.find((p) => p.user.id === victims[8]!.user.id)).toMatchObject({ status: "dnd", activities: [{ type: 4, state: "Busy" }] });
     const online = emulator.guild(g).onlineCount;
     expect(presences.length).toBe(online);
   });
