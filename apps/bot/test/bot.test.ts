@@ -1,11 +1,10 @@
-import { createClient, type GuildhallClient, type RosterEvent, signIn } from "@guildhall/api";
+import type { GuildhallClient, RosterEvent } from "@guildhall/api";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "@guildhall/server";
+import type { RunningServer } from "@guildhall/server";
 import { Events } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBot, startBot } from "../src";
-
-const ADMIN = { email: "admin@bot-test.invalid", password: "bot-test-password", name: "Admin" };
+import { startServerFor } from "./helpers";
 
 /** Every presence change in `events`, in order. */
 const changesOf = (events: ReadonlyArray<RosterEvent>) => events.flatMap((e) => (e.type === "presences" ? e.changes : []));
@@ -30,20 +29,7 @@ describe("the bot, through the emulator, into the server", () => {
   beforeAll(async () => {
     emulator = await startEmulator();
     guild = emulator.seedGuild({ seed: 42, members: 2_000, staff: 8, name: "Bot Test Guild" });
-    server = await startServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: "memory://",
-      webDist: "/nonexistent",
-      onReady: async (services) => {
-        await ensureFirstAdmin(services, ADMIN);
-        await seedDemoGuild(services, {
-          guildId: guild.guildId,
-          name: guild.name,
-          staff: guild.staff.map((s) => ({ discordId: s.userId, name: s.globalName ?? s.username, handle: s.username })),
-        });
-      },
-    });
+    ({ server, staff } = await startServerFor(guild));
     bot = await startBot({
       token: emulator.token,
       apiUrl: emulator.apiUrl,
@@ -53,7 +39,6 @@ describe("the bot, through the emulator, into the server", () => {
       heartbeatMs: 500,
       log: () => {},
     });
-    staff = createClient({ url: server.url, cookie: await signIn(server.url, ADMIN) });
   });
 
   afterAll(async () => {

@@ -1,10 +1,10 @@
-import { createClient, type GuildhallClient, signIn } from "@guildhall/api";
+import type { GuildhallClient } from "@guildhall/api";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "@guildhall/server";
+import type { RunningServer } from "@guildhall/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningBot, startBot } from "../src";
+import { startServerFor } from "./helpers";
 
-const ADMIN = { email: "admin@sync-test.invalid", password: "sync-test-password", name: "Admin" };
 const MEMBERS = 20_000;
 
 describe("full member sync through the real bot and server", () => {
@@ -28,21 +28,7 @@ describe("full member sync through the real bot and server", () => {
   beforeAll(async () => {
     emulator = await startEmulator({ memberRequestWindowMs: 0 });
     guild = emulator.seedGuild({ seed: 11, members: MEMBERS, staff: 5, name: "Sync Guild" });
-    server = await startServer({
-      port: 0,
-      host: "127.0.0.1",
-      dataDir: "memory://",
-      webDist: "/nonexistent",
-      onReady: async (services) => {
-        await ensureFirstAdmin(services, ADMIN);
-        await seedDemoGuild(services, {
-          guildId: guild.guildId,
-          name: guild.name,
-          staff: guild.staff.map((s) => ({ discordId: s.userId, name: s.globalName ?? s.username, handle: s.username })),
-        });
-      },
-    });
-    staff = createClient({ url: server.url, cookie: await signIn(server.url, ADMIN) });
+    ({ server, staff } = await startServerFor(guild));
   }, 120_000);
 
   afterAll(async () => {

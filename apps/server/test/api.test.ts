@@ -1,9 +1,9 @@
 import type { GuildhallClient, RosterEvent } from "@guildhall/api";
-import { TRPCClientError } from "@trpc/client";
+import type { TRPCClientError } from "@trpc/client";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src";
-import { botClient, GUILD_ID, presence, STAFF, signIn, staffClient, startTestServer, waitFor } from "./helpers";
+import { codeOf, botClient, GUILD_ID, presence, STAFF, signIn, staffClient, startTestServer, waitFor } from "./helpers";
 
 const ADA = STAFF[0]!.discordId!;
 const GRACE = STAFF[1]!.discordId!;
@@ -11,7 +11,6 @@ const GRACE = STAFF[1]!.discordId!;
 /** Every presence change in `events`, in order. */
 const changesOf = (events: ReadonlyArray<RosterEvent>) => events.flatMap((e) => (e.type === "presences" ? e.changes : []));
 
-const codeOf = (error: unknown) => (error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined);
 
 describe("server", () => {
   let server: RunningServer;

@@ -1,4 +1,5 @@
 import { createClient, type GuildhallClient, signIn as signInWithPassword } from "@guildhall/api";
+import { TRPCClientError } from "@trpc/client";
 import type { PresenceUpdate } from "@guildhall/sync";
 import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
 
@@ -54,3 +55,7 @@ export const waitFor = async <A>(check: () => A | undefined, timeoutMs = 5_000, 
     await new Promise((r) => setTimeout(r, 10));
   }
 };
+
+/** The tRPC error code (`"UNAUTHORIZED"`, `"BAD_REQUEST"`, ...) of a client error, or undefined. */
+export const codeOf = (error: unknown): string | undefined =>
+  error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined;

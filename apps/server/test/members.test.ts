@@ -1,9 +1,8 @@
 import type { GuildhallClient } from "@guildhall/api";
-import { TRPCClientError } from "@trpc/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEGACY_MAX_MEMBERS } from "../src/legacy";
 import type { RunningServer } from "../src";
-import { botClient, GUILD_ID, STAFF, staffClient, startTestServer } from "./helpers";
+import { codeOf, botClient, GUILD_ID, STAFF, staffClient, startTestServer } from "./helpers";
 
 const legacyMember = (n: number, overrides: Record<string, unknown> = {}) => ({
   id: String(700_000_000_000_000_000n + BigInt(n)),
@@ -17,7 +16,6 @@ const legacyMember = (n: number, overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-const codeOf = (error: unknown) => (error instanceof TRPCClientError ? (error.data as { code?: string } | undefined)?.code : undefined);
 
 describe("member sync over the API", () => {
   let server: RunningServer;
