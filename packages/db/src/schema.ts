@@ -134,13 +134,20 @@ export const guilds = pgTable(
   (t) => [index("guilds_org_idx").on(t.organizationId)],
 );
 
-/** The mirror of a guild's members (filled by member sync). `dateLeft` is null while present. */
+/**
+ * The mirror of a guild's members (filled by member sync). `dateLeft` is null while present;
+ * `stayStartedAt` is when the current stay was first seen (a rejoin restarts it); past stays
+ * are in `guild_membership_history`.
+ *
+ * No foreign key to `guilds`, on purpose: Postgres checks a foreign key once per inserted row
+ * (3 µs a row here, more than the insert itself), and a full sync inserts up to a million
+ * rows. Writers check the guild once per statement instead, and the `guilds_delete_members`
+ * trigger (migration 0002) deletes a guild's members with the guild.
+ */
 export const guildMembers = pgTable(
   "guild_members",
   {
-    guildId: text()
-      .notNull()
-      .references(() => guilds.id, { onDelete: "cascade" }),
+    guildId: text().notNull(),
     userId: text().notNull(),
     username: text().notNull(),
     globalName: text(),
@@ -158,10 +165,13 @@ export const guildMembers = pgTable(
     dateCreated: createdAt(),
     dateModified: updatedAt(),
     dateLeft: timestamp({ withTimezone: true }),
+    stayStartedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.guildId, t.userId] }),
-    index("guild_members_present_idx").on(t.guildId, t.dateLeft),
+    // Only members who left: present members (most rows) are found through the primary key,
+    // and a sync's inserts do not touch this index.
+    index("guild_members_left_idx").on(t.guildId).where(sql`date_left is not null`),
   ],
 );
 
@@ -280,7 +290,11 @@ export const guildRoles = pgTable(
   (t) => [primaryKey({ columns: [t.guildId, t.id] })],
 );
 
-/** Each stay of a member in a guild: a rejoin opens a new row, a leave closes the open one. */
+/**
+ * A member's past stays in a guild: one row per stay that ended (written when the member is
+ * marked left). The current stay is the `guild_members` row itself (`stayStartedAt`,
+ * `joinedAt`), so a first sync writes no history and a rejoin keeps the earlier stays here.
+ */
 export const guildMembershipHistory = pgTable(
   "guild_membership_history",
   {
@@ -289,7 +303,7 @@ export const guildMembershipHistory = pgTable(
     userId: text().notNull(),
     joinedAt: timestamp({ withTimezone: true }),
     firstSeenAt: timestamp({ withTimezone: true }).notNull(),
-    leftAt: timestamp({ withTimezone: true }),
+    leftAt: timestamp({ withTimezone: true }).notNull(),
   },
   (t) => [index("membership_history_member_idx").on(t.guildId, t.userId, t.id)],
 );
@@ -299,7 +313,9 @@ export type SyncStatus = "running" | "completed" | "incomplete" | "failed";
 
 /**
  * One full member sync of a guild. At most one runs per guild at a time (partial unique
- * index). Counts are filled in as chunks are applied; `reason` says why a run did not complete.
+ * index). While it runs, the counts here are a progress report refreshed every few hundred ms
+ * from `member_sync_chunks` (the chunks never update this row, so chunks in flight together
+ * never wait on it); `complete` writes the final ones. `reason` says why a run did not complete.
  */
 export const memberSyncRuns = pgTable(
   "member_sync_runs",
@@ -332,7 +348,12 @@ export const memberSyncRuns = pgTable(
   ],
 );
 
-/** The chunks of a run that arrived: a snapshot is complete when every index 0..chunk_count-1 is here. */
+/**
+ * The chunks of a run that arrived, with what each changed: a snapshot is complete when every
+ * index 0..chunk_count-1 is here with the same chunk_count. `userIds` are the members the chunk
+ * carried, so `complete` can tell who was absent from the snapshot; the rows are deleted when
+ * the run ends.
+ */
 export const memberSyncChunks = pgTable(
   "member_sync_chunks",
   {
@@ -340,23 +361,19 @@ export const memberSyncChunks = pgTable(
       .notNull()
       .references(() => memberSyncRuns.id, { onDelete: "cascade" }),
     chunkIndex: integer().notNull(),
+    /** Null while unknown (REST paging). */
+    chunkCount: integer(),
     members: integer().notNull(),
+    created: integer().notNull().default(0),
+    updated: integer().notNull().default(0),
+    rejoined: integer().notNull().default(0),
+    userIds: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    appliedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.chunkIndex] })],
-);
-
-/**
- * Who a running sync has seen so far; emptied when the run ends. Unlogged and without a
- * foreign key on purpose: it is scratch space written 1,000 rows per chunk, and a per-row
- * key check costs more than it protects.
- */
-export const memberSyncSeen = pgTable(
-  "member_sync_seen",
-  {
-    runId: text().notNull(),
-    userId: text().notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.runId, t.userId] })],
 );
 
 /** Per-guild member sync settings: the schedule, and a role (besides Manage Guild) allowed to run /sync_members. */

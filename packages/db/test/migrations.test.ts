@@ -15,7 +15,6 @@ const expectedTables = [
   "guilds",
   "member_sync_chunks",
   "member_sync_runs",
-  "member_sync_seen",
   "organizations",
   "presence_samples",
   "presences",

@@ -85,21 +85,32 @@ layer(Services)("member sync", (it) => {
     }),
   );
 
-  it.effect("a member who comes back has date_left cleared and a new membership in the history", () =>
+  it.effect("a member who comes back has date_left cleared, a new stay, and the ended one in the history", () =>
     Effect.gen(function* () {
       const { db } = yield* Database;
       const back = member(10);
+      const m = schema.guildMembers;
+      const [before] = yield* Effect.promise(() =>
+        db.select().from(m).where(and(eq(m.guildId, GUILD), eq(m.userId, back.userId))),
+      );
+      expect(before!.dateLeft).not.toBeNull();
       const result = yield* fullSync([...range(10, 11), ...range(60, 1_000)].map((n) => member(n)), 200);
       expect(result).toMatchObject({ rejoined: 1, created: 0, markedLeft: 0 });
+      const [after] = yield* Effect.promise(() =>
+        db.select().from(m).where(and(eq(m.guildId, GUILD), eq(m.userId, back.userId))),
+      );
+      expect(after!.dateLeft).toBeNull();
+      expect(after!.stayStartedAt.getTime()).toBeGreaterThan(before!.dateLeft!.getTime());
       const stays = yield* Effect.promise(() =>
         db
           .select()
           .from(schema.guildMembershipHistory)
           .where(and(eq(schema.guildMembershipHistory.guildId, GUILD), eq(schema.guildMembershipHistory.userId, back.userId))),
       );
-      expect(stays).toHaveLength(2);
-      expect(stays[0]!.leftAt).not.toBeNull();
-      expect(stays[1]!.leftAt).toBeNull();
+      // One ended stay: from the first sync that saw them to the sync that found them gone.
+      expect(stays).toHaveLength(1);
+      expect(stays[0]!.leftAt.getTime()).toBe(before!.dateLeft!.getTime());
+      expect(stays[0]!.firstSeenAt.getTime()).toBe(before!.stayStartedAt.getTime());
     }),
   );
 
