@@ -1,5 +1,5 @@
 import type { GuildhallClient } from "@guildhall/api";
-import type { MemberSnapshot } from "@guildhall/sync";
+import { packMembers } from "@guildhall/sync/pack";
 import type { Client } from "discord.js";
 import {
   type APIGuildMember,
@@ -35,7 +35,10 @@ interface ActiveSync {
   received: number;
   pushed: number;
   inFlight: number;
-  readonly waiting: Array<{ index: number; count: number; members: MemberSnapshot[] }>;
+  /** Chunks packed and not pushed yet: raw DEFLATE of their members' JSON (bytes, not objects). */
+  readonly waiting: Array<{ index: number; count: number; packed: Buffer }>;
+  /** Chunks received and still being packed on the thread pool. */
+  packing: number;
   timer: NodeJS.Timeout | null;
   settled: boolean;
   readonly done: (error: Error | null) => void;
@@ -47,7 +50,10 @@ interface ActiveSync {
  *
  * Gateway source: the bot sends its own REQUEST_GUILD_MEMBERS (op 8, all members, a nonce of
  * its own) and streams every GUILD_MEMBERS_CHUNK to the server as it arrives (never one
- * giant payload), at most two pushes in flight. Discord's RATE_LIMITED answer (one full
+ * giant payload), at most two pushes in flight. Discord sends chunks faster than the server
+ * applies them, so the chunks waiting for a push are held packed (raw DEFLATE of their JSON,
+ * about 60 bytes a member) and sent packed; discord.js never sees their members (see
+ * `onChunk`), so memory stays flat whatever the guild's size. Discord's RATE_LIMITED answer (one full
  * request per guild per 30 s), a dropped connection or 20 s without a chunk end the run as
  * incomplete, so nobody is marked left. REST source: List Guild Members pages of 1,000.
  * https://discord.com/developers/docs/events/gateway-events#request-guild-members
@@ -91,19 +97,34 @@ export class MemberSyncRunner {
     }
   }
 
-  /** GUILD_MEMBERS_CHUNK for one of this runner's nonces. */
+  /**
+   * GUILD_MEMBERS_CHUNK for one of this runner's nonces: returns false for any other chunk.
+   * Called from the client's `raw` event, which discord.js emits before its own handler runs:
+   * the runner takes the members out of the packet (`data.members` becomes empty), so
+   * discord.js builds no GuildMember or User for a sync chunk and caches nothing.
+   */
   onChunk(data: GatewayGuildMembersChunkDispatchData): boolean {
     const sync = data.nonce ? this.active.get(data.nonce) : undefined;
     if (!sync || sync.settled) return false;
+    const raw = data.members;
+    (data as { members: unknown[] }).members = [];
     sync.chunkCount = data.chunk_count;
     sync.received++;
-    const members = data.members.flatMap((m) => {
-      const snapshot = toMemberSnapshot(m as APIGuildMember);
-      return snapshot ? [snapshot] : [];
-    });
-    sync.waiting.push({ index: data.chunk_index, count: data.chunk_count, members });
     this.armTimer(sync);
-    this.pump(sync);
+    const members = raw.flatMap((m) => toMemberSnapshot(m as APIGuildMember) ?? []);
+    sync.packing++;
+    packMembers(members).then(
+      (packed) => {
+        sync.packing--;
+        if (sync.settled) return;
+        sync.waiting.push({ index: data.chunk_index, count: data.chunk_count, packed });
+        this.pump(sync);
+      },
+      (error: unknown) => {
+        sync.packing--;
+        this.settle(sync, new Error(`packing chunk ${data.chunk_index} failed: ${error instanceof Error ? error.message : String(error)}`));
+      },
+    );
     return true;
   }
 
@@ -129,6 +150,7 @@ export class MemberSyncRunner {
         pushed: 0,
         inFlight: 0,
         waiting: [],
+        packing: 0,
         timer: null,
         settled: false,
         onProgress: request.onProgress,
@@ -183,7 +205,7 @@ export class MemberSyncRunner {
       const chunk = sync.waiting.shift()!;
       sync.inFlight++;
       this.server.trpc.bot.syncChunk
-        .mutate({ runId: sync.runId, chunkIndex: chunk.index, chunkCount: chunk.count, members: chunk.members })
+        .mutate({ runId: sync.runId, chunkIndex: chunk.index, chunkCount: chunk.count, packed: chunk.packed.toString("base64") })
         .then((result) => {
           sync.inFlight--;
           sync.pushed++;

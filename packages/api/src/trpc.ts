@@ -109,6 +109,7 @@ const codeOf = (tag: string): TRPCError["code"] => {
     case "SyncNotRunning":
       return "CONFLICT";
     case "ChunkMismatch":
+    case "InvalidPackedChunk":
       return "BAD_REQUEST";
     default:
       return "INTERNAL_SERVER_ERROR";
@@ -129,6 +130,8 @@ const messageOf = (error: { _tag: string }): string => {
       return "That member sync is not running (it finished, or never started).";
     case "ChunkMismatch":
       return `Chunk does not fit the run: ${(error as { message?: string }).message ?? ""}`;
+    case "InvalidPackedChunk":
+      return `Invalid chunk: ${(error as { message?: string }).message ?? ""}`;
     default:
       // Database messages can carry SQL and values: keep them in the server log only.
       return "Internal error.";

@@ -528,13 +528,12 @@ export class MemberSync extends Context.Service<
           // because a first sync leaves the statistics stale, and a nested loop over a million
           // members would take minutes. A data-modifying statement cannot run in parallel, so the
           // update that follows takes the ids.
-          if (database.kind === "postgres") {
-            await tx.execute(
-              sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '256MB', true),
-                         set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
-                         set_config('min_parallel_table_scan_size', '0', true)`,
-            );
-          }
+          // (Both drivers: embedded PGlite plans the same way, only without parallel workers.)
+          await tx.execute(
+            sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '256MB', true),
+                       set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
+                       set_config('min_parallel_table_scan_size', '0', true)`,
+          );
           const [absent] = await executeRows<{ tids: string | null }>(
             tx,
             sql`select array_agg(m.ctid)::text as tids from guild_members m

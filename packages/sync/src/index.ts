@@ -12,6 +12,8 @@ export * from "./MemberSync";
 export * from "./members";
 export * from "./model";
 export * from "./Presences";
+export * from "./packed";
+export { packMembers } from "./pack";
 export * from "./Roster";
 
 import { Layer } from "effect";

@@ -3,12 +3,15 @@ import {
   type BotCommand,
   BotHeartbeat,
   Directory,
+  InvalidPackedChunk,
+  MAX_MEMBER_CHUNK,
   MemberSnapshot,
   MemberSync,
   Presences,
   PresenceUpdate,
   RoleSnapshot,
   Snowflake,
+  unpackMembers,
 } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
@@ -28,7 +31,10 @@ const PushInput = Schema.Struct({
 });
 
 /** Discord's GUILD_MEMBERS_CHUNK carries at most 1,000 members. */
-export const MAX_MEMBER_CHUNK = 1_000;
+export { MAX_MEMBER_CHUNK };
+
+/** A packed chunk (base64 of raw DEFLATE) is at most this long; 1,000 members pack to ~60 KB. */
+export const MAX_PACKED_CHARS = 4 * 1024 * 1024;
 
 const RunId = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
 
@@ -100,9 +106,14 @@ export const botRouter = {
     ),
 
   /**
-   * Bot only. One chunk of a running sync (Discord's chunk_index of chunk_count, up to 1,000
-   * members), streamed as it arrives. Redelivery is harmless. Returns the chunk's counts and
-   * the run. Errors: CONFLICT (run not running), BAD_REQUEST (chunk numbers, member fields).
+   * Bot only. Applies chunk `chunkIndex` of `chunkCount` of a running sync (Discord's
+   * GUILD_MEMBERS_CHUNK numbering; `chunkCount` null while unknown, as with REST paging). The
+   * members come either as `members` (MemberSnapshot objects, at most 1,000) or as `packed`
+   * (base64 of raw DEFLATE of that JSON array, see @guildhall/sync/pack), never both.
+   * Returns `{run, applied, created, updated, rejoined, unchanged}`; `applied` is false for a
+   * chunk index already applied (nothing changes). Errors: CONFLICT (run not running),
+   * BAD_REQUEST (chunk outside the run, both or neither of members/packed, a packed chunk
+   * that does not unpack to valid members).
    */
   syncChunk: botProcedure
     .input(
@@ -112,11 +123,25 @@ export const botRouter = {
           chunkIndex: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
           /** Null while unknown (REST paging): `syncComplete` then gives it. */
           chunkCount: Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
-          members: Schema.Array(MemberSnapshot).check(Schema.isMaxLength(MAX_MEMBER_CHUNK)),
+          members: Schema.optional(Schema.Array(MemberSnapshot).check(Schema.isMaxLength(MAX_MEMBER_CHUNK))),
+          packed: Schema.optional(Schema.String.check(Schema.isMaxLength(MAX_PACKED_CHARS))),
         }),
       ),
     )
-    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.applyChunk(input)))),
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        Effect.gen(function* () {
+          if ((input.members === undefined) === (input.packed === undefined)) {
+            return yield* new InvalidPackedChunk({ message: "give the chunk's members as either `members` or `packed`, not both or neither" });
+          }
+          const members = input.members ?? (yield* unpackMembers(input.packed!));
+          return yield* MemberSync.use((s) =>
+            s.applyChunk({ runId: input.runId, chunkIndex: input.chunkIndex, chunkCount: input.chunkCount, members }),
+          );
+        }),
+      ),
+    ),
 
   /**
    * Bot only. Ends a run: completed (members absent from the snapshot marked left) when every
