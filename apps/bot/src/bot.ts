@@ -1,4 +1,4 @@
-import { createClient } from "@guildhall/api";
+import { createClient } from "@guildhall/api/client";
 import { Client, Events, GatewayIntentBits, Options, Status } from "discord.js";
 import {
   GatewayDispatchEvents,

@@ -1,4 +1,4 @@
-import type { GuildhallClient } from "@guildhall/api";
+import type { GuildhallClient } from "@guildhall/api/client";
 import type { Client } from "discord.js";
 import type { MemberSnapshot } from "@guildhall/sync";
 import type { Forwarder, PresenceForwarder } from "./forwarder";

@@ -1,4 +1,4 @@
-import type { GuildhallClient } from "@guildhall/api";
+import type { GuildhallClient } from "@guildhall/api/client";
 import { packMembers } from "@guildhall/sync/pack";
 import type { Client } from "discord.js";
 import {

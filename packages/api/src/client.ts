@@ -1,7 +1,7 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
 import WebSocket from "ws";
 import type { AppRouter } from "./root";
-import { BOT_KEY_HEADER } from "./trpc";
+import { BOT_KEY_HEADER } from "./headers";
 
 /** Options for {@link createClient}. */
 export interface ClientOptions {

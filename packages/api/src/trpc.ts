@@ -39,8 +39,9 @@ export interface Context {
   readonly isBot: boolean;
 }
 
-/** Header the bot (and any service caller) sends its API key in. */
-export const BOT_KEY_HEADER = "x-guildhall-bot-key";
+import { BOT_KEY_HEADER } from "./headers";
+
+export { BOT_KEY_HEADER };
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
