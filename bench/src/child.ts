@@ -11,13 +11,14 @@ export interface Child<Ready> {
 }
 
 /**
- * Forks `entry` (a file beside this one) with `input` as JSON in GUILDHALL_BENCH_INPUT and
- * waits for its first IPC message (its "ready" answer). Rejects if it exits first.
+ * Forks `entry` (a TypeScript file beside this one, run through tsx; or a built `.mjs`, run by
+ * plain node) with `input` as JSON in GUILDHALL_BENCH_INPUT and waits for its first IPC
+ * message (its "ready" answer). Rejects if it exits first.
  */
 export const startChild = async <Ready>(entry: string, input: unknown): Promise<Child<Ready>> => {
   const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
     // BENCH_PROFILE=server-process (say) writes a V8 CPU profile of that child to /tmp.
-    execArgv: ["--import", "tsx", ...(process.env.BENCH_PROFILE && entry.includes(process.env.BENCH_PROFILE) ? ["--cpu-prof", "--cpu-prof-dir=/tmp/gh-prof"] : [])],
+    execArgv: [...(entry.endsWith(".mjs") ? ["--enable-source-maps"] : ["--import", "tsx"]), ...(process.env.BENCH_PROFILE && entry.includes(process.env.BENCH_PROFILE) ? ["--cpu-prof", "--cpu-prof-dir=/tmp/gh-prof"] : [])],
     env: { ...process.env, GUILDHALL_BENCH_INPUT: JSON.stringify(input) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

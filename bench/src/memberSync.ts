@@ -6,11 +6,15 @@
  * on a sample in the same run and extrapolated.
  */
 import { startEmulator } from "@guildhall/emulator";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Database, schema } from "@guildhall/db";
 import { and, eq } from "drizzle-orm";
 import { Effect, ManagedRuntime } from "effect";
 import postgres from "postgres";
 import { startChild } from "./child";
+import { runDbStage } from "./dbStage";
 import { table } from "./stats";
 
 export interface SyncBenchOptions {
@@ -26,19 +30,46 @@ interface SyncReport {
   lastChunkAt: number;
   endedAt: number;
   peakRssBytes: number;
+  /** High-water marks of the bot's V8 heap and of its off-heap Buffers (sampled every 50 ms). */
+  peakHeapBytes: number;
+  peakExternalBytes: number;
   error?: string;
 }
 
 const ADMIN = { email: "bench@guildhall.invalid", password: "bench-password-123", name: "Bench" };
 
+/**
+ * Rows of guild_members written since `since` (epoch ms): every writer sets date_modified, and
+ * date_created on insert, so this counts exactly the rows a sync inserted or updated.
+ */
+const rowsWrittenSince = async (sql: postgres.Sql, since: number) => {
+  const [row] = await sql<Array<{ inserted: number; updated: number }>>`
+    select count(*) filter (where date_created >= ${new Date(since)})::int as inserted,
+           count(*) filter (where date_created < ${new Date(since)} and date_modified >= ${new Date(since)})::int as updated
+    from guild_members`;
+  return { inserted: row?.inserted ?? 0, updated: row?.updated ?? 0 };
+};
+
 /** Runs the member sync benchmark and returns the printed report. */
 export const runMemberSyncBench = async (options: SyncBenchOptions): Promise<string> => {
-  const emulator = await startEmulator({ memberRequestWindowMs: 0 });
+  // When each run's first and last GUILD_MEMBERS_CHUNK left the emulator (epoch ms).
+  const chunkTimes = new Map<string, { first: number; last: number }>();
+  const emulator = await startEmulator({
+    memberRequestWindowMs: 0,
+    onMemberChunk: (event) => {
+      const key = event.nonce ?? "";
+      const seen = chunkTimes.get(key);
+      chunkTimes.set(key, { first: seen?.first ?? event.sentAt, last: event.sentAt });
+    },
+  });
   const guild = emulator.seedGuild({ seed: 99, members: options.members, staff: 10, name: "Big Guild" });
   const admin = postgres(options.postgresUrl, { max: 1, onnotice: () => {} });
   const dbName = `guildhall_syncbench_${process.pid}_${Date.now()}`;
+  const stageDbName = `${dbName}_stage`;
   await admin.unsafe(`create database ${dbName}`);
+  await admin.unsafe(`create database ${stageDbName}`);
   const databaseUrl = options.postgresUrl.replace(/\/[^/]*$/, `/${dbName}`);
+  const benchDb = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const server = await startChild<{ url: string; botKey: string }>("./server-process.ts", {
     databaseUrl,
     admin: ADMIN,
@@ -49,59 +80,98 @@ export const runMemberSyncBench = async (options: SyncBenchOptions): Promise<str
     },
   });
   const botInput = { token: emulator.token, apiUrl: emulator.apiUrl, serverUrl: server.ready.url, botKey: server.ready.botKey };
+  // The bot runs as it is deployed: bundled by apps/bot/scripts/build.mjs, started by plain node.
+  const botEntry = fileURLToPath(new URL("../dist/sync-bot-process.mjs", import.meta.url));
+  await promisify(execFile)(process.execPath, [
+    fileURLToPath(new URL("../../apps/bot/scripts/build.mjs", import.meta.url)),
+    fileURLToPath(new URL("./sync-bot-process.ts", import.meta.url)),
+    botEntry,
+  ]);
   const lines: string[] = [];
-  try {
-    let bot = await startChild<{ ok: true }>("./sync-bot-process.ts", botInput);
-    const full = await bot.request<SyncReport>({ type: "sync", guildId: guild.guildId });
-    if (full.error) throw new Error(`full sync failed: ${full.error}`);
+  const syncOnce = async () => {
+    chunkTimes.clear();
+    const bot = await startChild<{ ok: true; rssBytes: number }>(botEntry, botInput);
+    const report = await bot.request<SyncReport>({ type: "sync", guildId: guild.guildId });
     await bot.stop();
-
+    if (report.error) throw new Error(`sync failed: ${report.error}`);
+    const [times] = [...chunkTimes.values()];
+    return { ...report, startRssBytes: bot.ready.rssBytes, firstChunkSentAt: times?.first ?? report.startedAt, lastChunkSentAt: times?.last ?? report.startedAt };
+  };
+  try {
+    const full = await syncOnce();
     const changes = emulator.applyMemberChanges(guild.guildId, {
       update: Math.round(options.members * 0.01),
       leave: Math.round(options.members * 0.005),
       join: Math.round(options.members * 0.005),
       seed: 7,
     });
-    bot = await startChild<{ ok: true }>("./sync-bot-process.ts", botInput);
-    const resync = await bot.request<SyncReport>({ type: "sync", guildId: guild.guildId });
-    if (resync.error) throw new Error(`re-sync failed: ${resync.error}`);
-    await bot.stop();
+    const resyncFrom = Date.now();
+    const resync = await syncOnce();
+    const written = await rowsWrittenSince(benchDb, resyncFrom);
+    await server.stop();
 
     const baseline = await naiveBaseline(databaseUrl, guild.guildId, options.baselineSample);
+    const stage = await runDbStage({ databaseUrl: options.postgresUrl.replace(/\/[^/]*$/, `/${stageDbName}`), members: options.members });
+
     const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-    const rate = (rows: number, ms: number) => `${Math.round(rows / (ms / 1000)).toLocaleString("en")} rows/s`;
-    const fullMs = full.endedAt - full.startedAt;
+    const perSecond = (rows: number, ms: number) => Math.round(rows / (ms / 1000));
+    const rate = (rows: number, ms: number) => `${perSecond(rows, ms).toLocaleString("en")} rows/s`;
+    const n = (value: number) => value.toLocaleString("en");
+    const fullMs = full.endedAt - full.firstChunkSentAt;
+    const completeMs = resync.endedAt - resync.lastChunkAt;
+    const peakRss = Math.max(full.peakRssBytes, resync.peakRssBytes);
+    const stageFull = stage[0]!;
+    const stageRate = perSecond(stageFull.rows, stageFull.chunksMs);
+    const baselineRate = perSecond(options.baselineSample, baseline);
+    const expectedWrites = { inserted: changes.joined.length, updated: changes.updated.length + changes.left.length };
     lines.push(
-      `Member sync of a ${options.members.toLocaleString("en")}-member guild (bot and server in their own processes, local Postgres)`,
+      `Member sync of a ${n(options.members)}-member guild: emulator -> bot (its own process) -> server (its own process) -> local Postgres`,
       "",
       table(
-        ["run", "outcome", "created", "updated", "left", "joined/rejoined", "unchanged", "request->committed", "rate", "last chunk->committed", "bot peak RSS"],
+        ["run", "outcome", "created", "updated", "left", "rejoined", "unchanged", "first chunk sent->committed", "rate", "chunks sent in", "last chunk applied->committed", "bot RSS start/peak", "bot heap/buffers peak"],
         [full, resync].map((r, i) => [
-          i === 0 ? "full sync" : "re-sync (1% changed, 0.5% left, 0.5% joined)",
+          i === 0 ? "full sync (empty mirror)" : "re-sync (1% changed, 0.5% left, 0.5% joined)",
           r.run.status,
-          r.run.created.toLocaleString("en"),
-          r.run.updated.toLocaleString("en"),
-          r.run.markedLeft.toLocaleString("en"),
-          r.run.rejoined.toLocaleString("en"),
-          r.run.unchanged.toLocaleString("en"),
-          seconds(r.endedAt - r.startedAt),
-          rate(r.run.rowsReceived, r.endedAt - r.startedAt),
+          n(r.run.created),
+          n(r.run.updated),
+          n(r.run.markedLeft),
+          n(r.run.rejoined),
+          n(r.run.unchanged),
+          seconds(r.endedAt - r.firstChunkSentAt),
+          rate(r.run.rowsReceived, r.endedAt - r.firstChunkSentAt),
+          seconds(r.lastChunkSentAt - r.firstChunkSentAt),
           `${Math.round(r.endedAt - r.lastChunkAt)} ms`,
-          `${Math.round(r.peakRssBytes / 1_048_576)} MB`,
+          `${Math.round(r.startRssBytes / 1_048_576)} / ${Math.round(r.peakRssBytes / 1_048_576)} MB`,
+          `${Math.round(r.peakHeapBytes / 1_048_576)} / ${Math.round(r.peakExternalBytes / 1_048_576)} MB`,
         ]),
       ),
       "",
-      `Expected changes on re-sync: ${changes.updated.length} updated, ${changes.left.length} left, ${changes.joined.length} joined.`,
-      `Baseline (per-row ORM select + insert/update, as the old Django view): ${rate(options.baselineSample, baseline)} on ${options.baselineSample.toLocaleString("en")} rows` +
-        ` -> a full sync would take ${seconds((options.members / options.baselineSample) * baseline)} (project: ${seconds(fullMs)}, ` +
-        `${((options.members / options.baselineSample) * baseline / fullMs).toFixed(1)}x faster).`,
-      `Targets: full sync <= 30 s (${fullMs <= 30_000 ? "met" : "MISSED"}); re-sync committed <= 2 s after the snapshot completed ` +
-        `(${resync.endedAt - resync.lastChunkAt <= 2_000 ? "met" : "MISSED"}); bot peak RSS <= 250 MB (${Math.max(full.peakRssBytes, resync.peakRssBytes) <= 250 * 1_048_576 ? "met" : "MISSED"}).`,
+      `Expected changes on re-sync: ${n(changes.updated.length)} updated, ${n(changes.left.length)} left, ${n(changes.joined.length)} joined.`,
+      `Rows the re-sync wrote to guild_members (by date_created / date_modified): ${n(written.inserted)} inserted, ${n(written.updated)} updated ` +
+        `(changed rows: ${n(expectedWrites.inserted)} joined, ${n(expectedWrites.updated)} changed or left).`,
+      "",
+      `Database stage alone (MemberSync fed 1,000-member chunks, two in flight, on a fresh database, same process):`,
+      table(
+        ["run", "rows", "chunks applied in", "rate", "complete (mark left, close run)"],
+        stage.map((r) => [r.label, n(r.rows), seconds(r.chunksMs), rate(r.rows, r.chunksMs), `${Math.round(r.completeMs)} ms`]),
+      ),
+      "",
+      `Baseline (per-row ORM select + insert/update, as the old Django view): ${n(baselineRate)} rows/s on ${n(options.baselineSample)} rows` +
+        ` -> a full sync would take ${seconds((options.members / options.baselineSample) * baseline)}` +
+        ` (project end to end: ${seconds(fullMs)}, ${(((options.members / options.baselineSample) * baseline) / fullMs).toFixed(1)}x faster;` +
+        ` database stage: ${n(stageRate)} rows/s, ${(stageRate / baselineRate).toFixed(0)}x).`,
+      `Targets: full sync <= 30 s end to end (${fullMs <= 30_000 ? "met" : "MISSED"}: ${seconds(fullMs)}); ` +
+        `database stage >= 80,000 rows/s (${stageRate >= 80_000 ? "met" : "MISSED"}: ${n(stageRate)}); ` +
+        `re-sync committed <= 2 s after the snapshot was complete (${completeMs <= 2_000 ? "met" : "MISSED"}: ${Math.round(completeMs)} ms), ` +
+        `writing only changed rows (${written.inserted === expectedWrites.inserted && written.updated === expectedWrites.updated ? "met" : "MISSED"}); ` +
+        `bot peak RSS <= 250 MB (${peakRss <= 250 * 1_048_576 ? "met" : "MISSED"}: ${Math.round(peakRss / 1_048_576)} MB).`,
     );
   } finally {
     await server.stop();
     await emulator.close();
+    await benchDb.end();
     await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.unsafe(`drop database if exists ${stageDbName} with (force)`);
     await admin.end();
   }
   return lines.join("\n");

@@ -22,6 +22,13 @@ tellParent({ ok: true, rssBytes: process.memoryUsage().rss });
 process.on("message", (message: { type: "sync"; guildId: string }) => {
   if (message.type !== "sync") return;
   const startedAt = now();
+  // The heap and off-heap (Buffer) high-water marks during the sync, sampled every 50 ms.
+  const peak = { heapUsed: 0, external: 0 };
+  const sampler = setInterval(() => {
+    const usage = process.memoryUsage();
+    peak.heapUsed = Math.max(peak.heapUsed, usage.heapUsed);
+    peak.external = Math.max(peak.external, usage.external);
+  }, 50);
   let lastChunkAt = startedAt;
   let firstChunkAt: number | null = null;
   bot.memberSync
@@ -37,7 +44,8 @@ process.on("message", (message: { type: "sync"; guildId: string }) => {
     })
     .then((run) => {
       const endedAt = now();
-      tellParent({ run, startedAt, firstChunkAt, lastChunkAt, endedAt, peakRssBytes: peakRssBytes() });
+      clearInterval(sampler);
+      tellParent({ run, startedAt, firstChunkAt, lastChunkAt, endedAt, peakRssBytes: peakRssBytes(), peakHeapBytes: peak.heapUsed, peakExternalBytes: peak.external });
     })
     .catch((error: unknown) => tellParent({ error: error instanceof Error ? error.message : String(error) }));
 });

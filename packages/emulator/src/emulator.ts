@@ -110,6 +110,7 @@ export class EmulatorServer implements Emulator {
       guilds: () => this.guildsById.values(),
       guild: (id) => this.guildsById.get(id),
       onIdentify: () => this.identifies.push(Date.now()),
+      onMemberChunk: options.onMemberChunk ?? (() => {}),
       log: this.log,
     });
 

@@ -20,7 +20,7 @@ import type { GuildState } from "./guild";
 import { chunkPresenceObject, guildObject, memberJson, memberObject } from "./payloads";
 import { JsonWriter } from "./jsonwriter";
 import { isSnowflake } from "./snowflake";
-import type { MemberRecord, SessionInfo } from "./types";
+import type { MemberChunkEvent, MemberRecord, SessionInfo } from "./types";
 
 /** Every intent bit Discord defines; anything else in IDENTIFY is closed with 4013. */
 export const ALL_INTENTS = Object.values(GatewayIntentBits)
@@ -63,6 +63,8 @@ export interface GatewayContext {
   guild(id: string): GuildState | undefined;
   /** Called for every accepted IDENTIFY (session_start_limit accounting). */
   onIdentify(): void;
+  /** Called as each streamed GUILD_MEMBERS_CHUNK is handed to the socket. */
+  onMemberChunk(event: MemberChunkEvent): void;
   log(line: string): void;
 }
 
@@ -591,7 +593,10 @@ export class Gateway {
         },
         () => flushed(via, frameBytes),
       );
-      if (handed) inflight += frameBytes;
+      if (handed) {
+        inflight += frameBytes;
+        this.ctx.onMemberChunk({ guildId: guild.id, nonce: nonce ?? null, chunkIndex: index, chunkCount, sentAt: performance.timeOrigin + performance.now() });
+      }
       if (index + 1 === chunkCount) return;
 
       if (performance.now() - sliceStart > STREAM_SLICE_MS) {

@@ -8,7 +8,7 @@ export type { EmulatorInfo } from "./client";
 export { EmulatorError } from "./errors";
 export type {
   ApplicationCommand, ChurnOptions, CommandOptionValue, Emulator, EmulatorOptions, GuildSummary, InteractionRecord, InvokeOptions,
-  MemberChanges, MemberChangesResult, MemberInput, MemberPatch, MemberRecord, PresenceInput, RecordedMessage, SeededGuild, SeededStaff,
+  MemberChanges, MemberChangesResult, MemberChunkEvent, MemberInput, MemberPatch, MemberRecord, PresenceInput, RecordedMessage, SeededGuild, SeededStaff,
   SeedOptions, SessionInfo,
 } from "./types";
 

@@ -40,6 +40,21 @@ export interface EmulatorOptions {
   interactionTokenTtlMs?: number;
   /** Optional logger, one line per call. The token is never logged. */
   log?: (line: string) => void;
+  /**
+   * Called as each GUILD_MEMBERS_CHUNK of an all-members request is handed to the socket
+   * (`sentAt`: epoch ms with sub-ms precision, `performance.timeOrigin + performance.now()`).
+   * Benchmarks use it to time a sync from the first chunk leaving Discord.
+   */
+  onMemberChunk?: (event: MemberChunkEvent) => void;
+}
+
+/** One GUILD_MEMBERS_CHUNK handed to a socket (see `EmulatorOptions.onMemberChunk`). */
+export interface MemberChunkEvent {
+  readonly guildId: string;
+  readonly nonce: string | null;
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
+  readonly sentAt: number;
 }
 
 /** Input for seeding a guild; every generated field is a pure function of these values. */

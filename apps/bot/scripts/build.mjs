@@ -1,0 +1,25 @@
+// Bundles the bot (its sources, the workspace packages it imports, discord.js) into one ES
+// module, dist/main.mjs, run with plain `node`: how the bot is deployed. It starts in about
+// 90 MB of RSS where `tsx src/main.ts` takes about 150 MB (tsx keeps every transpiled source
+// and its source map). `entry` and `outfile` can be given to bundle another entry point (the
+// benchmark bundles its bot child the same way).
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+
+const here = fileURLToPath(new URL("..", import.meta.url));
+const [entry = `${here}src/main.ts`, outfile = `${here}dist/main.mjs`] = process.argv.slice(2);
+
+await build({
+  entryPoints: [entry],
+  outfile,
+  bundle: true,
+  platform: "node",
+  target: "node22",
+  format: "esm",
+  sourcemap: true,
+  logLevel: "warning",
+  // Optional native add-ons discord.js and ws load only when installed.
+  external: ["zlib-sync", "bufferutil", "utf-8-validate", "erlpack", "@discordjs/voice"],
+  // CommonJS dependencies bundled into an ES module still call require().
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+});
