@@ -18,7 +18,7 @@ export interface Child<Ready> {
 export const startChild = async <Ready>(entry: string, input: unknown): Promise<Child<Ready>> => {
   const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
     // BENCH_PROFILE=server-process (say) writes a V8 CPU profile of that child to /tmp.
-    execArgv: [...(entry.endsWith(".mjs") ? ["--enable-source-maps"] : ["--import", "tsx"]), ...(process.env.BENCH_PROFILE && entry.includes(process.env.BENCH_PROFILE) ? ["--cpu-prof", "--cpu-prof-dir=/tmp/gh-prof"] : [])],
+    execArgv: [...(entry.endsWith(".mjs") ? [] : ["--import", "tsx"]), ...(process.env.BENCH_PROFILE && entry.includes(process.env.BENCH_PROFILE) ? ["--cpu-prof", "--cpu-prof-dir=/tmp/gh-prof"] : [])],
     env: { ...process.env, GUILDHALL_BENCH_INPUT: JSON.stringify(input) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });

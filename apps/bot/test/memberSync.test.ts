@@ -1,6 +1,7 @@
 import type { GuildhallClient } from "@guildhall/api";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
 import type { RunningServer } from "@guildhall/server";
+import { Events } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RunningBot, startBot } from "../src";
 import { startServerFor } from "./helpers";
@@ -40,8 +41,18 @@ describe("full member sync through the real bot and server", () => {
 
   it("mirrors every member, then reports exactly who left, joined and changed", async () => {
     const bot = await connectBot();
+    // discord.js still sees each chunk, but without its members: it builds no GuildMember for them.
+    let chunksSeen = 0;
+    let membersBuilt = 0;
+    bot.client.on(Events.GuildMembersChunk, (members, _guild, chunk) => {
+      if (!chunk.nonce?.startsWith("gh-sync-")) return; // the bot's own presence requests
+      chunksSeen++;
+      membersBuilt += members.size;
+    });
     const first = await bot.memberSync.run({ guildId: guild.guildId, trigger: "api", requestedBy: null });
     expect(first).toMatchObject({ status: "completed", created: MEMBERS, updated: 0, markedLeft: 0, chunkCount: MEMBERS / 1_000 });
+    expect(chunksSeen).toBe(MEMBERS / 1_000);
+    expect(membersBuilt).toBe(0);
     const counts = (await staff.trpc.members.comparison.query({ category: "guild_only" })).counts;
     expect(counts.guild_only + counts.linked).toBe(MEMBERS);
     expect(counts.linked).toBe(guild.staff.length);

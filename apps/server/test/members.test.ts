@@ -1,4 +1,6 @@
 import type { GuildhallClient } from "@guildhall/api";
+import { packMembers } from "@guildhall/sync";
+import { deflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEGACY_MAX_MEMBERS } from "../src/legacy";
 import type { RunningServer } from "../src";
@@ -123,6 +125,42 @@ describe("member sync over the API", () => {
         .catch((e: unknown) => e);
       expect(codeOf(error)).toBe("BAD_REQUEST");
       expect((error as Error).message).toContain("members.0");
+    });
+
+    it("takes packed chunks (base64 raw DEFLATE) and refuses ones that do not unpack to valid members", async () => {
+      const snapshot = (n: number) => ({
+        userId: String(710_000_000_000_000_000n + BigInt(n)),
+        username: `packed${n}`,
+        globalName: null,
+        nick: null,
+        avatar: null,
+        roleIds: [],
+        joinedAt: "2024-05-01T00:00:00.000Z",
+        isBot: false,
+        pending: false,
+        premiumSince: null,
+        communicationDisabledUntil: null,
+      });
+      const run = await bot.trpc.bot.syncBegin.mutate({ guildId: GUILD_ID, trigger: "api", source: "gateway", requestedBy: null, roles: [] });
+      const packed = (await packMembers(Array.from({ length: 30 }, (_, n) => snapshot(n)))).toString("base64");
+      const applied = await bot.trpc.bot.syncChunk.mutate({ runId: run.id, chunkIndex: 0, chunkCount: 2, packed });
+      expect(applied).toMatchObject({ applied: true, created: 30 });
+
+      const refused = async (input: { packed?: string; members?: never[] }, message: string) => {
+        const error = await bot.trpc.bot.syncChunk.mutate({ runId: run.id, chunkIndex: 1, chunkCount: 2, ...input }).catch((e: unknown) => e);
+        expect(codeOf(error)).toBe("BAD_REQUEST");
+        expect((error as Error).message).toContain(message);
+      };
+      await refused({ packed: "not base64!" }, "not base64");
+      await refused({ packed: Buffer.from("plain text, not deflate").toString("base64") }, "not raw DEFLATE");
+      await refused({ packed: deflateRawSync(Buffer.from("{oops")).toString("base64") }, "not JSON");
+      await refused({ packed: (await packMembers([{ ...snapshot(99), userId: "nope" }])).toString("base64") }, "packed: ");
+      await refused({ packed: deflateRawSync(Buffer.alloc(9 * 1024 * 1024, 32)).toString("base64") }, "larger than");
+      await refused({ packed, members: [] }, "not both or neither");
+      await refused({}, "not both or neither");
+      // Nothing refused was applied: the run still waits for chunk 1.
+      const aborted = await bot.trpc.bot.syncAbort.mutate({ runId: run.id, reason: "test over" });
+      expect(aborted).toMatchObject({ status: "incomplete", chunksReceived: 1, created: 30, markedLeft: 0 });
     });
 
     it("lets an admin link and unlink a user's Discord id, refusing a taken one", async () => {

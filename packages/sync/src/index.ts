@@ -13,7 +13,7 @@ export * from "./members";
 export * from "./model";
 export * from "./Presences";
 export * from "./packed";
-export { packMembers } from "./pack";
+export { MEMBER_TUPLE_FIELDS, type PackableMember, packMembers } from "./pack";
 export * from "./Roster";
 
 import { Layer } from "effect";

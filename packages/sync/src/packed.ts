@@ -7,6 +7,7 @@
 import { inflateRawSync } from "node:zlib";
 import { Effect, Schema } from "effect";
 import { MemberSnapshot } from "./members";
+import { MEMBER_TUPLE_FIELDS } from "./pack";
 
 /** An unpacked chunk may inflate to at most this many bytes (a chunk of 1,000 members is ~300 KB). */
 export const MAX_UNPACKED_BYTES = 8 * 1024 * 1024;
@@ -23,8 +24,9 @@ const Members = Schema.Array(MemberSnapshot).check(Schema.isMaxLength(MAX_MEMBER
 const decodeMembers = Schema.decodeUnknownEffect(Members);
 
 /**
- * Unpacks and validates a packed chunk. Fails with InvalidPackedChunk naming what is wrong
- * (for a member: its index and field, as the plain form's errors do).
+ * Unpacks and validates a packed chunk (see pack.ts for the format). Fails with
+ * InvalidPackedChunk naming what is wrong (for a member: its index and field, as the plain
+ * form's errors do).
  */
 export const unpackMembers = (packed: string): Effect.Effect<ReadonlyArray<MemberSnapshot>, InvalidPackedChunk> =>
   Effect.gen(function* () {
@@ -42,7 +44,18 @@ export const unpackMembers = (packed: string): Effect.Effect<ReadonlyArray<Membe
       try: (): unknown => JSON.parse(json),
       catch: (error) => new InvalidPackedChunk({ message: `packed: not JSON (${error instanceof Error ? error.message : String(error)})` }),
     });
-    return yield* decodeMembers(value, { errors: "first" }).pipe(
+    if (!Array.isArray(value)) return yield* new InvalidPackedChunk({ message: "packed: not an array of member tuples" });
+    const objects: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < value.length; i++) {
+      const tuple: unknown = value[i];
+      if (!Array.isArray(tuple) || tuple.length !== MEMBER_TUPLE_FIELDS.length) {
+        return yield* new InvalidPackedChunk({ message: `packed: member ${i} is not a ${MEMBER_TUPLE_FIELDS.length}-field tuple` });
+      }
+      const member: Record<string, unknown> = {};
+      for (let f = 0; f < MEMBER_TUPLE_FIELDS.length; f++) member[MEMBER_TUPLE_FIELDS[f]!] = tuple[f];
+      objects.push(member);
+    }
+    return yield* decodeMembers(objects, { errors: "first" }).pipe(
       Effect.mapError((error) => new InvalidPackedChunk({ message: `packed: ${error.message}` })),
     );
   });
