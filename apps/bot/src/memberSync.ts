@@ -1,5 +1,6 @@
 import type { GuildhallClient } from "@guildhall/api/client";
 import { packMembers } from "@guildhall/sync/pack";
+import { ChunkQueue, type PackedChunk } from "./chunkQueue";
 import type { Client } from "discord.js";
 import {
   type APIGuildMember,
@@ -27,6 +28,8 @@ export interface MemberSyncRequest {
 const CHUNK_TIMEOUT_MS = 20_000;
 /** Chunks pushed to the server at once. */
 const PUSH_CONCURRENCY = 2;
+/** Packed chunks a sync holds in memory (bytes); more wait in a temporary file. */
+const HELD_BYTES = 16 * 1024 * 1024;
 
 interface ActiveSync {
   readonly runId: string;
@@ -35,8 +38,8 @@ interface ActiveSync {
   received: number;
   pushed: number;
   inFlight: number;
-  /** Chunks packed and not pushed yet: raw DEFLATE of their members' JSON (bytes, not objects). */
-  readonly waiting: Array<{ index: number; count: number; packed: Buffer }>;
+  /** Chunks packed and not pushed yet (bytes, not objects; beyond HELD_BYTES, in a temporary file). */
+  readonly waiting: ChunkQueue;
   /** Chunks received and still being packed on the thread pool. */
   packing: number;
   timer: NodeJS.Timeout | null;
@@ -52,7 +55,8 @@ interface ActiveSync {
  * its own) and streams every GUILD_MEMBERS_CHUNK to the server as it arrives (never one
  * giant payload), at most two pushes in flight. Discord sends chunks faster than the server
  * applies them, so the chunks waiting for a push are held packed (raw DEFLATE of their JSON,
- * about 60 bytes a member) and sent packed; discord.js never sees their members (see
+ * about 100 bytes a member), 16 MB of them in memory and the rest in a temporary file, and
+ * sent packed; discord.js never sees their members (see
  * `onChunk`), so memory stays flat whatever the guild's size. Discord's RATE_LIMITED answer (one full
  * request per guild per 30 s), a dropped connection or 20 s without a chunk end the run as
  * incomplete, so nobody is marked left. REST source: List Guild Members pages of 1,000.
@@ -117,7 +121,11 @@ export class MemberSyncRunner {
       (packed) => {
         sync.packing--;
         if (sync.settled) return;
-        sync.waiting.push({ index: data.chunk_index, count: data.chunk_count, packed });
+        try {
+          sync.waiting.push({ index: data.chunk_index, count: data.chunk_count, packed });
+        } catch (error) {
+          return this.settle(sync, new Error(`holding chunk ${data.chunk_index} failed: ${error instanceof Error ? error.message : String(error)}`));
+        }
         this.pump(sync);
       },
       (error: unknown) => {
@@ -149,7 +157,7 @@ export class MemberSyncRunner {
         received: 0,
         pushed: 0,
         inFlight: 0,
-        waiting: [],
+        waiting: new ChunkQueue(HELD_BYTES),
         packing: 0,
         timer: null,
         settled: false,
@@ -201,8 +209,13 @@ export class MemberSyncRunner {
   }
 
   private pump(sync: ActiveSync): void {
-    while (!sync.settled && sync.inFlight < PUSH_CONCURRENCY && sync.waiting.length > 0) {
-      const chunk = sync.waiting.shift()!;
+    while (!sync.settled && sync.inFlight < PUSH_CONCURRENCY && sync.waiting.size > 0) {
+      let chunk: PackedChunk;
+      try {
+        chunk = sync.waiting.shift()!;
+      } catch (error) {
+        return this.settle(sync, new Error(`reading a held chunk failed: ${error instanceof Error ? error.message : String(error)}`));
+      }
       sync.inFlight++;
       this.server.trpc.bot.syncChunk
         .mutate({ runId: sync.runId, chunkIndex: chunk.index, chunkCount: chunk.count, packed: chunk.packed.toString("base64") })
@@ -232,7 +245,7 @@ export class MemberSyncRunner {
   private settle(sync: ActiveSync, error: Error | null): void {
     if (sync.settled) return;
     sync.settled = true;
-    sync.waiting.length = 0;
+    sync.waiting.close();
     sync.done(error);
   }
 }
