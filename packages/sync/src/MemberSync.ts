@@ -188,11 +188,14 @@ export const PROGRESS_EVERY_MS = 250;
  * The guild member mirror and its full syncs.
  *
  * A full sync is a run: `start` it, `applyChunk` each chunk of the snapshot as it arrives
- * (only new, changed and returning members are written; the diff is @guildhall/diff's), then
- * `complete` it. Members are marked left only when every chunk 0..chunk_count-1 of the run
- * arrived; otherwise the run ends `incomplete` and nobody's date_left changes. Redelivered
- * chunks change nothing. Live GUILD_MEMBER_ADD/UPDATE/REMOVE go through `upsertLive` and
- * `removeLive`. Progress is announced on {@link SYNC_CHANNEL} to every server instance.
+ * (one statement per chunk: Postgres compares the chunk with the stored rows and writes only
+ * new, changed and returning members), then `complete` it. Members are marked left only when
+ * every chunk 0..chunk_count-1 of the run arrived with one chunk_count; otherwise the run ends
+ * `incomplete` and nobody's date_left changes. Redelivered chunks change nothing. Live
+ * GUILD_MEMBER_ADD/UPDATE/REMOVE go through `upsertLive` (which names the changed fields with
+ * @guildhall/diff) and `removeLive`. Progress (the run row's counts, refreshed from the chunk
+ * rows at most every PROGRESS_EVERY_MS per server process, and final at the end) is announced
+ * on {@link SYNC_CHANNEL} to every server instance.
  */
 export class MemberSync extends Context.Service<
   MemberSync,
@@ -209,8 +212,13 @@ export class MemberSync extends Context.Service<
       nonce?: string | null;
     }) => Effect.Effect<SyncRun, SyncAlreadyRunning | DatabaseError>;
     /**
-     * Applies chunk `chunkIndex` of `chunkCount` (Discord's GUILD_MEMBERS_CHUNK numbering).
+     * Applies chunk `chunkIndex` of `chunkCount` (Discord's GUILD_MEMBERS_CHUNK numbering,
+     * https://discord.com/developers/docs/events/gateway-events#guild-members-chunk).
      * `chunkCount` is null when it is not known yet (REST paging); `complete` then gives it.
+     * Returns the chunk's counts and the run's progress as last written (at most
+     * PROGRESS_EVERY_MS old). Fails with SyncNotRunning (the run ended or never was),
+     * ChunkMismatch (index outside 0..chunkCount-1, or a chunkCount other chunks contradict),
+     * DatabaseError.
      */
     readonly applyChunk: (input: {
       runId: string;
