@@ -10,7 +10,14 @@ import { readBotEnv } from "./env";
 
 const fromEmulator = async () => {
   const url = process.env.EMULATOR_URL ?? "http://127.0.0.1:3001";
-  const info = await new EmulatorControl(url).info();
+  const info = await new EmulatorControl(url).info().catch((error: unknown) => {
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    console.error(
+      `[bot] no DISCORD_TOKEN, and the Discord emulator at ${url} does not answer (${cause}).\n` +
+        "[bot] Set DISCORD_TOKEN to connect to Discord, or start the emulator (npm run emulator) or set EMULATOR_URL.",
+    );
+    process.exit(1);
+  });
   console.log(`[bot] no DISCORD_TOKEN: using the Discord emulator at ${info.url}`);
   return { DISCORD_TOKEN: info.token, DISCORD_API_URL: info.apiUrl, DISCORD_CDN_URL: info.cdnUrl };
 };
