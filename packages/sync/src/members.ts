@@ -5,6 +5,7 @@
  */
 import { Schema } from "effect";
 import { Snowflake } from "./model";
+import { MEMBER_TUPLE_FIELDS } from "./pack";
 
 const Iso = Schema.String.check(
   Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
@@ -28,19 +29,10 @@ export const MemberSnapshot = Schema.Struct({
 });
 export type MemberSnapshot = typeof MemberSnapshot.Type;
 
-/** The fields a sync compares; a member whose fields all match is "unchanged". */
-export const MEMBER_FIELDS = [
-  "username",
-  "globalName",
-  "nick",
-  "avatar",
-  "roleIds",
-  "joinedAt",
-  "isBot",
-  "pending",
-  "premiumSince",
-  "communicationDisabledUntil",
-] as const satisfies ReadonlyArray<keyof MemberSnapshot>;
+/** The fields a sync compares (every MemberSnapshot field but the key); a member whose fields all match is "unchanged". */
+export const MEMBER_FIELDS = MEMBER_TUPLE_FIELDS.filter(
+  (field): field is Exclude<(typeof MEMBER_TUPLE_FIELDS)[number], "userId"> => field !== "userId",
+) satisfies ReadonlyArray<keyof MemberSnapshot>;
 
 /** Normalizes a snapshot for comparison: role ids sorted, times in one ISO form. */
 export const normalizeMember = (member: MemberSnapshot): MemberSnapshot => ({
