@@ -60,7 +60,9 @@ console.log(
     `  Guildhall is running: ${publicUrl}`,
     `  Sign in as ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`,
     `  Database: ${serverEnv.databaseUrl ? "Postgres (DATABASE_URL)" : `embedded PGlite in ${serverEnv.dataDir}/pglite`}`,
-    emulator ? `  Discord: the emulator at ${emulator.url} (demo guild "${demo?.name}", ${demo?.memberCount} members)` : "  Discord: discord.com",
+    emulator
+      ? `  Discord: the emulator at ${emulator.url} (demo guild "${demo?.name}", ${demo?.memberCount} members)`
+      : "  Discord: discord.com",
     "",
   ].join("\n"),
 );

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 /** A child process running one of this folder's TypeScript entry points (through tsx). */
@@ -18,7 +18,10 @@ export interface Child<Ready> {
 export const startChild = async <Ready>(entry: string, input: unknown): Promise<Child<Ready>> => {
   const child = fork(fileURLToPath(new URL(entry, import.meta.url)), [], {
     // BENCH_PROFILE=server-process (say) writes a V8 CPU profile of that child to /tmp.
-    execArgv: [...(entry.endsWith(".mjs") ? [] : ["--import", "tsx"]), ...(process.env.BENCH_PROFILE && entry.includes(process.env.BENCH_PROFILE) ? ["--cpu-prof", "--cpu-prof-dir=/tmp/gh-prof"] : [])],
+    execArgv: [
+      ...(entry.endsWith(".mjs") ? [] : ["--import", "tsx"]),
+      ...(process.env.BENCH_PROFILE && entry.includes(process.env.BENCH_PROFILE) ? ["--cpu-prof", "--cpu-prof-dir=/tmp/gh-prof"] : []),
+    ],
     env: { ...process.env, GUILDHALL_BENCH_INPUT: JSON.stringify(input) },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
@@ -64,6 +67,7 @@ export const childInput = <A>(): A => {
  * Used to find which process a latency tail comes from.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
+
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
 loopDelay.enable();
 export const takeLoopDelay = (): { p99: number; max: number } => {

@@ -5,7 +5,7 @@
  * and for a re-sync where 1% changed, 0.5% left and 0.5% joined.
  */
 import { Database } from "@guildhall/db";
-import { Directory, MemberSync, type MemberSnapshot, SyncLayer } from "@guildhall/sync";
+import { Directory, type MemberSnapshot, MemberSync, SyncLayer } from "@guildhall/sync";
 import { Effect, Layer, ManagedRuntime } from "effect";
 
 export interface DbStageResult {
@@ -37,7 +37,13 @@ export const benchMember = (n: number, version = 0): MemberSnapshot => ({
 });
 
 /** Applies `snapshot` as one run with `inFlight` chunks in flight; returns timings and counts. */
-const syncOnce = (guildId: string, label: string, snapshot: (index: number) => ReadonlyArray<MemberSnapshot>, chunkCount: number, inFlight: number) =>
+const syncOnce = (
+  guildId: string,
+  label: string,
+  snapshot: (index: number) => ReadonlyArray<MemberSnapshot>,
+  chunkCount: number,
+  inFlight: number,
+) =>
   Effect.gen(function* () {
     const sync = yield* MemberSync;
     // The chunks are built before the clock starts, as JSON (what the server receives), so the
@@ -80,7 +86,8 @@ export const runDbStage = async (options: { databaseUrl: string; members: number
         yield* directory.ensureOrganization({ id: "bench", name: "Bench", slug: "bench" });
         yield* directory.ensureGuild("bench", { id: guildId, name: "DB stage", icon: null });
         const chunkCount = Math.ceil(options.members / size);
-        const chunk = (i: number) => Array.from({ length: Math.min(size, options.members - i * size) }, (_, k) => benchMember(i * size + k));
+        const chunk = (i: number) =>
+          Array.from({ length: Math.min(size, options.members - i * size) }, (_, k) => benchMember(i * size + k));
         const full = yield* syncOnce(guildId, "full sync (empty mirror)", chunk, chunkCount, inFlight);
         // Re-sync: 1% changed (every 100th), 0.5% left (every 200th, offset 1), 0.5% joined (new ids past the end).
         const resyncMember = (n: number) => (n % 200 === 1 ? null : benchMember(n, n % 100 === 0 ? 1 : 0));
@@ -112,9 +119,19 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const name = `guildhall_dbstage_${process.pid}`;
   await admin.unsafe(`create database ${name}`);
   try {
-    const results = await runDbStage({ databaseUrl: url.replace(/\/[^/]*$/, `/${name}`), members: Number(process.env.BENCH_SYNC_MEMBERS ?? 100_000) });
+    const results = await runDbStage({
+      databaseUrl: url.replace(/\/[^/]*$/, `/${name}`),
+      members: Number(process.env.BENCH_SYNC_MEMBERS ?? 100_000),
+    });
     for (const r of results) {
-      console.log(`${r.label}: ${r.rows} rows, chunks ${Math.round(r.chunksMs)} ms = ${Math.round(r.rows / (r.chunksMs / 1000))} rows/s, complete ${Math.round(r.completeMs)} ms`, r.run.created, r.run.updated, r.run.rejoined, r.run.markedLeft, r.run.unchanged);
+      console.log(
+        `${r.label}: ${r.rows} rows, chunks ${Math.round(r.chunksMs)} ms = ${Math.round(r.rows / (r.chunksMs / 1000))} rows/s, complete ${Math.round(r.completeMs)} ms`,
+        r.run.created,
+        r.run.updated,
+        r.run.rejoined,
+        r.run.markedLeft,
+        r.run.unchanged,
+      );
     }
   } finally {
     await admin.unsafe(`drop database if exists ${name} with (force)`);

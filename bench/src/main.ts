@@ -23,7 +23,9 @@ if (wanted("presence")) {
   console.log(`\n${presenceReport(rows, subscribers)}\n`);
   const at1000 = rows.filter((r) => r.rate === 1_000);
   for (const row of at1000) {
-    console.log(`target p99 <= 100 ms at 1,000 updates/s (${row.database}): ${row.p99 <= 100 ? "met" : "MISSED"} (${Math.round(row.p99)} ms)`);
+    console.log(
+      `target p99 <= 100 ms at 1,000 updates/s (${row.database}): ${row.p99 <= 100 ? "met" : "MISSED"} (${Math.round(row.p99)} ms)`,
+    );
   }
   results.presence = rows;
 }

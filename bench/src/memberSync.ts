@@ -5,11 +5,12 @@
  * baseline the old Django view used: one ORM select + insert-or-update per member, measured
  * on a sample in the same run and extrapolated.
  */
-import { startEmulator } from "@guildhall/emulator";
+
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Database, schema } from "@guildhall/db";
+import { startEmulator } from "@guildhall/emulator";
 import { and, eq } from "drizzle-orm";
 import { Effect, ManagedRuntime } from "effect";
 import postgres from "postgres";
@@ -24,7 +25,16 @@ export interface SyncBenchOptions {
 }
 
 interface SyncReport {
-  run: { status: string; created: number; updated: number; rejoined: number; markedLeft: number; unchanged: number; rowsReceived: number; reason: string | null };
+  run: {
+    status: string;
+    created: number;
+    updated: number;
+    rejoined: number;
+    markedLeft: number;
+    unchanged: number;
+    rowsReceived: number;
+    reason: string | null;
+  };
   startedAt: number;
   firstChunkAt: number | null;
   lastChunkAt: number;
@@ -95,7 +105,12 @@ export const runMemberSyncBench = async (options: SyncBenchOptions): Promise<str
     await bot.stop();
     if (report.error) throw new Error(`sync failed: ${report.error}`);
     const [times] = [...chunkTimes.values()];
-    return { ...report, startRssBytes: bot.ready.rssBytes, firstChunkSentAt: times?.first ?? report.startedAt, lastChunkSentAt: times?.last ?? report.startedAt };
+    return {
+      ...report,
+      startRssBytes: bot.ready.rssBytes,
+      firstChunkSentAt: times?.first ?? report.startedAt,
+      lastChunkSentAt: times?.last ?? report.startedAt,
+    };
   };
   try {
     const full = await syncOnce();
@@ -128,7 +143,21 @@ export const runMemberSyncBench = async (options: SyncBenchOptions): Promise<str
       `Member sync of a ${n(options.members)}-member guild: emulator -> bot (its own process) -> server (its own process) -> local Postgres`,
       "",
       table(
-        ["run", "outcome", "created", "updated", "left", "rejoined", "unchanged", "first chunk sent->committed", "rate", "chunks sent in", "last chunk applied->committed", "bot RSS start/peak", "bot heap/buffers peak"],
+        [
+          "run",
+          "outcome",
+          "created",
+          "updated",
+          "left",
+          "rejoined",
+          "unchanged",
+          "first chunk sent->committed",
+          "rate",
+          "chunks sent in",
+          "last chunk applied->committed",
+          "bot RSS start/peak",
+          "bot heap/buffers peak",
+        ],
         [full, resync].map((r, i) => [
           i === 0 ? "full sync (empty mirror)" : "re-sync (1% changed, 0.5% left, 0.5% joined)",
           r.run.status,
@@ -187,9 +216,26 @@ const naiveBaseline = async (databaseUrl: string, guildId: string, sample: numbe
   const started = performance.now();
   for (let i = 0; i < sample; i++) {
     const userId = String(500_000_000_000_000_000n + BigInt(i));
-    const row = { guildId: fakeGuild, userId, username: `user${i}`, globalName: null, nick: null, avatar: null, roleIds: ["1"], joinedAt: new Date(), isBot: false };
-    const existing = await db.select().from(m).where(and(eq(m.guildId, fakeGuild), eq(m.userId, userId)));
-    if (existing[0]) await db.update(m).set(row).where(and(eq(m.guildId, fakeGuild), eq(m.userId, userId)));
+    const row = {
+      guildId: fakeGuild,
+      userId,
+      username: `user${i}`,
+      globalName: null,
+      nick: null,
+      avatar: null,
+      roleIds: ["1"],
+      joinedAt: new Date(),
+      isBot: false,
+    };
+    const existing = await db
+      .select()
+      .from(m)
+      .where(and(eq(m.guildId, fakeGuild), eq(m.userId, userId)));
+    if (existing[0])
+      await db
+        .update(m)
+        .set(row)
+        .where(and(eq(m.guildId, fakeGuild), eq(m.userId, userId)));
     else await db.insert(m).values(row);
   }
   const elapsed = performance.now() - started;

@@ -5,9 +5,10 @@
  * WebSocket each). Beside it, the baseline: the staleness the old 2-minute poll would have
  * had for the very same events.
  */
+
+import { randomUUID } from "node:crypto";
 import { signIn } from "@guildhall/api";
 import { startEmulator } from "@guildhall/emulator";
-import { randomUUID } from "node:crypto";
 import postgres from "postgres";
 import { startChild } from "./child";
 import { ms, percentile, table } from "./stats";
@@ -111,11 +112,17 @@ export const runPresenceBench = async (options: PresenceBenchOptions): Promise<P
       const sentAt = await drive(options.seconds, run);
       await sleep(3_000);
       type Loop = { p99: number; max: number };
-      const { latencies, toBot, loop: subscribersLoop } = await subscribers.request<{ latencies: number[]; toBot: number[]; loop: Loop }>({ type: "collect" });
+      const {
+        latencies,
+        toBot,
+        loop: subscribersLoop,
+      } = await subscribers.request<{ latencies: number[]; toBot: number[]; loop: Loop }>({ type: "collect" });
       const botStats = await bot.request<{ rssBytes: number; loop: Loop }>({ type: "stats" });
       const serverStats = await server.request<{ rssBytes: number; loop: Loop }>({ type: "stats" });
       if (process.env.BENCH_VERBOSE) {
-        console.log(`event-loop delay p99/max (ms): server ${serverStats.loop.p99.toFixed(0)}/${serverStats.loop.max.toFixed(0)}, bot ${botStats.loop.p99.toFixed(0)}/${botStats.loop.max.toFixed(0)}, subscribers ${subscribersLoop.p99.toFixed(0)}/${subscribersLoop.max.toFixed(0)}`);
+        console.log(
+          `event-loop delay p99/max (ms): server ${serverStats.loop.p99.toFixed(0)}/${serverStats.loop.max.toFixed(0)}, bot ${botStats.loop.p99.toFixed(0)}/${botStats.loop.max.toFixed(0)}, subscribers ${subscribersLoop.p99.toFixed(0)}/${subscribersLoop.max.toFixed(0)}`,
+        );
       }
       // The old system polled every 2 minutes: a change became visible at the next poll. Over
       // the same events, and every poll phase (0.5 s apart), that is how stale the roster was.
@@ -157,7 +164,20 @@ export const presenceReport = (rows: ReadonlyArray<PresenceRow>, subscribers: nu
     `Baseline: the old 2-minute poll (Celery beat), staleness of the same events. Target: p99 <= 100 ms at 1,000 updates/s.`,
     "",
     table(
-      ["database", "updates/s", "sent", "delivered", "p50", "p99", "max", "p99 to bot", "baseline p50", "baseline p99", "p99 vs baseline", "bot RSS"],
+      [
+        "database",
+        "updates/s",
+        "sent",
+        "delivered",
+        "p50",
+        "p99",
+        "max",
+        "p99 to bot",
+        "baseline p50",
+        "baseline p99",
+        "p99 vs baseline",
+        "bot RSS",
+      ],
       rows.map((r) => [
         r.database,
         r.rate.toLocaleString("en"),

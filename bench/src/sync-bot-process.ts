@@ -2,8 +2,9 @@
  * Bench child: a bot that runs full member syncs on request and reports its peak RSS
  * (VmHWM, the kernel's high-water mark) so the parent can check the memory target.
  */
-import { startBot } from "@guildhall/bot";
+
 import { readFileSync } from "node:fs";
+import { startBot } from "@guildhall/bot";
 import { childInput, tellParent } from "./child";
 
 interface Input {
@@ -45,7 +46,16 @@ process.on("message", (message: { type: "sync"; guildId: string }) => {
     .then((run) => {
       const endedAt = now();
       clearInterval(sampler);
-      tellParent({ run, startedAt, firstChunkAt, lastChunkAt, endedAt, peakRssBytes: peakRssBytes(), peakHeapBytes: peak.heapUsed, peakExternalBytes: peak.external });
+      tellParent({
+        run,
+        startedAt,
+        firstChunkAt,
+        lastChunkAt,
+        endedAt,
+        peakRssBytes: peakRssBytes(),
+        peakHeapBytes: peak.heapUsed,
+        peakExternalBytes: peak.external,
+      });
     })
     .catch((error: unknown) => tellParent({ error: error instanceof Error ? error.message : String(error) }));
 });

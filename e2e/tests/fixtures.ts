@@ -1,5 +1,5 @@
 import { EmulatorControl, type GuildSummary } from "@guildhall/emulator";
-import { expect, type Page, test as base } from "@playwright/test";
+import { test as base, expect, type Page } from "@playwright/test";
 import { EMULATOR_PORT } from "../playwright.config";
 
 export const ADMIN = { email: "admin@guildhall.local", password: "guildhall-demo" };
@@ -17,6 +17,7 @@ export const signIn = async (page: Page): Promise<void> => {
 
 /** The emulator's control API and the demo guild it seeded. */
 export const test = base.extend<{ emulator: EmulatorControl; demo: GuildSummary }>({
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures must destructure their first argument.
   emulator: async ({}, use) => {
     await use(new EmulatorControl(`http://127.0.0.1:${EMULATOR_PORT}`));
   },

@@ -1,6 +1,10 @@
 import { expect, signIn, test } from "./fixtures";
 
-test("a sync from the SPA fills the comparison; a member who leaves moves to Left guild without a reload", async ({ page, emulator, demo }) => {
+test("a sync from the SPA fills the comparison; a member who leaves moves to Left guild without a reload", async ({
+  page,
+  emulator,
+  demo,
+}) => {
   await signIn(page);
   await page.goto("/members");
   await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
@@ -13,7 +17,9 @@ test("a sync from the SPA fills the comparison; a member who leaves moves to Lef
 
   // Every member but the linked staff has no app account; the bot itself is a member too.
   const linked = demo.staff.length;
-  await expect(page.getByTestId("category-guild_only")).toHaveAttribute("data-count", String(demo.memberCount - linked), { timeout: 10_000 });
+  await expect(page.getByTestId("category-guild_only")).toHaveAttribute("data-count", String(demo.memberCount - linked), {
+    timeout: 10_000,
+  });
   await expect(page.getByTestId("category-linked")).toHaveAttribute("data-count", String(linked));
   await expect(page.getByTestId("category-left")).toHaveAttribute("data-count", "0");
   await expect(page.getByTestId("category-no_guild_record")).toHaveAttribute("data-count", "0");

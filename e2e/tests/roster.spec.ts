@@ -1,5 +1,5 @@
-import type { WebSocketRoute } from "@playwright/test";
 import { DEMO_GUILD } from "@guildhall/emulator";
+import type { WebSocketRoute } from "@playwright/test";
 import { expect, signIn, test } from "./fixtures";
 
 test("signing in with a wrong password says so and stays on the sign-in page", async ({ page }) => {

@@ -5,8 +5,9 @@
 // 90 MB of RSS where `tsx src/main.ts` takes about 150 MB (tsx keeps every transpiled source
 // and its source map). `entry` and `outfile` can be given to bundle another entry point (the
 // benchmark bundles its bot child the same way).
-import { build } from "esbuild";
+
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const here = fileURLToPath(new URL("..", import.meta.url));
 const [entry = `${here}src/main.ts`, outfile = `${here}dist/main.mjs`] = process.argv.slice(2);

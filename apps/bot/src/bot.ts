@@ -1,19 +1,14 @@
 import { createClient } from "@guildhall/api/client";
 import { Client, Events, GatewayIntentBits, Options, Status } from "discord.js";
-import {
-  GatewayDispatchEvents,
-  type GatewayDispatchPayload,
-  GatewayOpcodes,
-} from "discord-api-types/v10";
-import type { BotContext } from "./context";
-import { onGuildCreate } from "./events/guildCreate";
-import { onGuildMembersChunk } from "./events/guildMembersChunk";
+import { GatewayDispatchEvents, type GatewayDispatchPayload, GatewayOpcodes } from "discord-api-types/v10";
 import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
+import type { BotContext, MemberEvent } from "./context";
+import { onGuildCreate } from "./events/guildCreate";
 import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEvents";
+import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { Forwarder, PresenceForwarder } from "./forwarder";
 import { MemberSyncRunner } from "./memberSync";
-import type { MemberEvent } from "./context";
 
 /** Options for {@link startBot}. */
 export interface BotOptions {
@@ -199,7 +194,9 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   });
   // Guild commands appear at once (global ones can take an hour to propagate).
   client.on(Events.GuildCreate, (guild) => {
-    void guild.commands.set([syncMembersCommand]).catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`));
+    void guild.commands
+      .set([syncMembersCommand])
+      .catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`));
   });
 
   const commands = server.trpc.bot.commands.subscribe(
@@ -234,7 +231,9 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   log(`connected as ${client.user?.tag ?? "?"} to ${client.guilds.cache.size} guild(s)`);
   await Promise.all(
     client.guilds.cache.map((guild) =>
-      guild.commands.set([syncMembersCommand]).catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`)),
+      guild.commands
+        .set([syncMembersCommand])
+        .catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`)),
     ),
   );
   beat();

@@ -1,6 +1,6 @@
 import type { GuildhallClient } from "@guildhall/api/client";
-import type { Client } from "discord.js";
 import type { MemberSnapshot } from "@guildhall/sync";
+import type { Client } from "discord.js";
 import type { Forwarder, PresenceForwarder } from "./forwarder";
 import type { MemberSyncRunner } from "./memberSync";
 

@@ -33,9 +33,7 @@ export interface BotEnv {
  * to an emulator's `/api` and `/cdn`). Throws an Error naming each bad variable.
  */
 export const readBotEnv = (source: Record<string, string | undefined> = process.env): BotEnv => {
-  const picked = Object.fromEntries(
-    Object.keys(Env.fields).flatMap((key) => (source[key] ? [[key, source[key]]] : [])),
-  );
+  const picked = Object.fromEntries(Object.keys(Env.fields).flatMap((key) => (source[key] ? [[key, source[key]]] : [])));
   const result = Schema.decodeUnknownExit(Env)(picked, { errors: "all" });
   if (result._tag === "Failure") throw new Error(`Invalid environment:\n${describeFailure(result.cause)}`);
   const env = result.value;

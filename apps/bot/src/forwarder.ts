@@ -67,10 +67,13 @@ export class Forwarder<T> {
   private schedule(delay = this.options.flushMs ?? 10): void {
     if (this.timer || this.inFlight || this.closed) return;
     const full = this.buffer.length >= (this.options.maxBatch ?? 500);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, full && this.failures === 0 ? 0 : delay);
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.flush();
+      },
+      full && this.failures === 0 ? 0 : delay,
+    );
   }
 
   private async flush(): Promise<void> {

@@ -1,13 +1,8 @@
 import type { GuildhallClient } from "@guildhall/api/client";
 import { packMembers } from "@guildhall/sync/pack";
-import { ChunkQueue, type PackedChunk } from "./chunkQueue";
 import type { Client } from "discord.js";
-import {
-  type APIGuildMember,
-  type GatewayGuildMembersChunkDispatchData,
-  GatewayOpcodes,
-  Routes,
-} from "discord-api-types/v10";
+import { type APIGuildMember, type GatewayGuildMembersChunkDispatchData, GatewayOpcodes, Routes } from "discord-api-types/v10";
+import { ChunkQueue, type PackedChunk } from "./chunkQueue";
 import { toMemberSnapshot, toRoleSnapshot } from "./members";
 
 /** A sync run as the server reports it (see @guildhall/sync's SyncRun). */
@@ -85,7 +80,14 @@ export class MemberSyncRunner {
       requestedBy: request.requestedBy,
       nonce,
       roles: guild.roles.cache.map((role) =>
-        toRoleSnapshot({ id: role.id, name: role.name, color: role.color, position: role.position, managed: role.managed, permissions: role.permissions.bitfield.toString() }),
+        toRoleSnapshot({
+          id: role.id,
+          name: role.name,
+          color: role.color,
+          position: role.position,
+          managed: role.managed,
+          permissions: role.permissions.bitfield.toString(),
+        }),
       ),
     });
     request.onProgress?.(run);
@@ -124,7 +126,10 @@ export class MemberSyncRunner {
         try {
           sync.waiting.push({ index: data.chunk_index, count: data.chunk_count, packed });
         } catch (error) {
-          return this.settle(sync, new Error(`holding chunk ${data.chunk_index} failed: ${error instanceof Error ? error.message : String(error)}`));
+          return this.settle(
+            sync,
+            new Error(`holding chunk ${data.chunk_index} failed: ${error instanceof Error ? error.message : String(error)}`),
+          );
         }
         this.pump(sync);
       },
@@ -140,7 +145,10 @@ export class MemberSyncRunner {
   onRateLimited(data: { opcode?: number; retry_after?: number; meta?: { nonce?: string } }): void {
     const sync = data.meta?.nonce ? this.active.get(data.meta.nonce) : undefined;
     if (!sync) return;
-    this.settle(sync, new Error(`rate limited by Discord: one full member request per guild per 30 s; retry after ${Math.ceil(data.retry_after ?? 30)} s`));
+    this.settle(
+      sync,
+      new Error(`rate limited by Discord: one full member request per guild per 30 s; retry after ${Math.ceil(data.retry_after ?? 30)} s`),
+    );
   }
 
   /** The gateway connection dropped: running gateway syncs cannot receive their remaining chunks. */
@@ -228,7 +236,10 @@ export class MemberSyncRunner {
         })
         .catch((error: unknown) => {
           sync.inFlight--;
-          this.settle(sync, new Error(`the server refused chunk ${chunk.index}: ${error instanceof Error ? error.message : String(error)}`));
+          this.settle(
+            sync,
+            new Error(`the server refused chunk ${chunk.index}: ${error instanceof Error ? error.message : String(error)}`),
+          );
         });
     }
   }
@@ -237,7 +248,10 @@ export class MemberSyncRunner {
     if (sync.timer) clearTimeout(sync.timer);
     sync.timer = setTimeout(() => {
       if (sync.chunkCount === null || sync.received < sync.chunkCount) {
-        this.settle(sync, new Error(`no member chunk for ${CHUNK_TIMEOUT_MS / 1000} s (${sync.received} of ${sync.chunkCount ?? "?"} received)`));
+        this.settle(
+          sync,
+          new Error(`no member chunk for ${CHUNK_TIMEOUT_MS / 1000} s (${sync.received} of ${sync.chunkCount ?? "?"} received)`),
+        );
       }
     }, CHUNK_TIMEOUT_MS);
   }

@@ -1,3 +1,4 @@
+import { isSnowflake } from "@guildhall/discord/snowflake";
 import type { MemberSnapshot } from "@guildhall/sync";
 import type { APIGuildMember, APIRole } from "discord-api-types/v10";
 
@@ -9,14 +10,14 @@ import type { APIGuildMember, APIRole } from "discord-api-types/v10";
  */
 export const toMemberSnapshot = (member: Partial<APIGuildMember> | undefined): MemberSnapshot | null => {
   const user = member?.user;
-  if (!user?.id || !/^[0-9]{1,20}$/.test(user.id)) return null;
+  if (!user?.id || !isSnowflake(user.id)) return null;
   return {
     userId: user.id,
     username: (user.username ?? user.id).slice(0, 64) || user.id,
     globalName: user.global_name?.slice(0, 64) ?? null,
     nick: member?.nick?.slice(0, 64) ?? null,
     avatar: member?.avatar ?? user.avatar ?? null,
-    roleIds: (member?.roles ?? []).filter((id) => /^[0-9]{1,20}$/.test(id)).slice(0, 250),
+    roleIds: (member?.roles ?? []).filter(isSnowflake).slice(0, 250),
     joinedAt: member?.joined_at ?? null,
     isBot: user.bot === true,
     pending: member?.pending === true,

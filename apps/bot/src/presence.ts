@@ -1,10 +1,9 @@
+import { isSnowflake } from "@guildhall/discord/snowflake";
 import type { PresenceUpdate } from "@guildhall/sync";
 import type { GatewayPresenceUpdate } from "discord-api-types/v10";
 
 const STATUSES = new Set(["online", "idle", "dnd", "offline"]);
-const SNOWFLAKE = /^[0-9]{1,20}$/;
-const clip = (value: unknown, max = 256): string | null =>
-  typeof value === "string" ? value.slice(0, max) : null;
+const clip = (value: unknown, max = 256): string | null => (typeof value === "string" ? value.slice(0, max) : null);
 
 /** Discord's activity type for a custom status (https://discord.com/developers/docs/events/gateway-events#activity-object-activity-types). */
 export const CUSTOM_STATUS_ACTIVITY = 4;
@@ -24,13 +23,15 @@ export const toPresenceUpdate = (
 ): PresenceUpdate | null => {
   const userId = raw?.user?.id;
   const guild = raw?.guild_id ?? guildId;
-  if (typeof userId !== "string" || !SNOWFLAKE.test(userId) || typeof guild !== "string" || !SNOWFLAKE.test(guild)) return null;
+  if (!isSnowflake(userId) || !isSnowflake(guild)) return null;
   const status = typeof raw?.status === "string" && STATUSES.has(raw.status) ? (raw.status as PresenceUpdate["status"]) : "offline";
-  const activities = (Array.isArray(raw?.activities) ? raw.activities : []).slice(0, 16).flatMap((a) =>
-    a && typeof a.type === "number" && a.type >= 0 && a.type <= 6
-      ? [{ name: clip(a.name) ?? "", type: a.type, state: clip(a.state), details: clip(a.details) }]
-      : [],
-  );
+  const activities = (Array.isArray(raw?.activities) ? raw.activities : [])
+    .slice(0, 16)
+    .flatMap((a) =>
+      a && typeof a.type === "number" && a.type >= 0 && a.type <= 6
+        ? [{ name: clip(a.name) ?? "", type: a.type, state: clip(a.state), details: clip(a.details) }]
+        : [],
+    );
   const clientStatus: Record<string, PresenceUpdate["status"]> = {};
   for (const platform of ["desktop", "mobile", "web"] as const) {
     const value = raw?.client_status?.[platform];

@@ -89,7 +89,11 @@ describe("the bot, through the emulator, into the server", () => {
     const seen = new Set<string>();
     const sub = staff.trpc.roster.live.subscribe(
       { cursor: String(cursor) },
-      { onData: ({ data }) => changesOf([data]).forEach((c) => seen.add(c.userId)) },
+      {
+        onData: ({ data }) => {
+          for (const c of changesOf([data])) seen.add(c.userId);
+        },
+      },
     );
     const result = await staff.trpc.roster.resync.mutate({});
     expect(result.userCount).toBe(guild.staff.length);

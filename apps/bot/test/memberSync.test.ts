@@ -64,7 +64,14 @@ describe("full member sync through the real bot and server", () => {
 
     const again = await connectBot();
     const second = await again.memberSync.run({ guildId: guild.guildId, trigger: "api", requestedBy: null });
-    expect(second).toMatchObject({ status: "completed", created: 200, updated: 200, markedLeft: 200, rejoined: 0, unchanged: MEMBERS - 400 });
+    expect(second).toMatchObject({
+      status: "completed",
+      created: 200,
+      updated: 200,
+      markedLeft: 200,
+      rejoined: 0,
+      unchanged: MEMBERS - 400,
+    });
     const history = await staff.trpc.members.history.query({});
     expect(history.slice(0, 2).map((r) => r.id)).toEqual([second.id, first.id]);
   }, 120_000);

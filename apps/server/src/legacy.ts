@@ -8,12 +8,14 @@
  * marked left. Statuses: 401 wrong key, 403 guild not linked, 400 bad JSON or a bad field
  * (named), 413 too large (use the chunked tRPC procedures), 409 a sync already running.
  */
+
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ApiRuntime, botKeyMatches } from "@guildhall/api";
 import { Database, schema } from "@guildhall/db";
+import { isSnowflake } from "@guildhall/discord/snowflake";
 import { MemberSync, Snowflake } from "@guildhall/sync";
 import { eq } from "drizzle-orm";
 import { Cause, Effect, Exit, Option, Schema } from "effect";
-import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Largest body accepted (bytes) and most members per call: beyond, the chunked procedures. */
 export const LEGACY_MAX_BYTES = 5 * 1024 * 1024;
@@ -75,14 +77,13 @@ export const handleLegacyMemberSync = async (
     return send(res, 401, { error: "Invalid or missing X-API-Key." });
   }
   const guildId = req.headers["x-guild-id"];
-  const linked =
-    typeof guildId === "string" && /^[0-9]{1,20}$/.test(guildId)
-      ? await deps.runtime.runPromise(
-          Database.use((d) =>
-            d.use("legacy.guild", (db) => db.select({ id: schema.guilds.id }).from(schema.guilds).where(eq(schema.guilds.id, guildId))),
-          ),
-        )
-      : [];
+  const linked = isSnowflake(guildId)
+    ? await deps.runtime.runPromise(
+        Database.use((d) =>
+          d.use("legacy.guild", (db) => db.select({ id: schema.guilds.id }).from(schema.guilds).where(eq(schema.guilds.id, guildId))),
+        ),
+      )
+    : [];
   if (linked.length === 0) return send(res, 403, { error: "X-Guild-Id does not name a guild linked to Guildhall." });
 
   const body = await readBody(req, LEGACY_MAX_BYTES);

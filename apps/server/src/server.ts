@@ -1,10 +1,16 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   type ApiRuntime,
   type Auth,
   appRouter,
+  type ContextDeps,
   createAuth,
   createContext,
-  type ContextDeps,
   makeRuntime,
   sharingJsonEncoder,
 } from "@guildhall/api";
@@ -15,12 +21,6 @@ import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { toNodeHandler } from "better-auth/node";
 import { sql } from "drizzle-orm";
 import { Effect } from "effect";
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import { handleLegacyMemberSync } from "./legacy";
@@ -143,9 +143,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   });
   const authHandler = toNodeHandler(auth);
   const webDist = options.webDist ?? defaultWebDist;
-  const staticHandler = existsSync(join(webDist, "index.html"))
-    ? sirv(webDist, { single: true, etag: true, gzip: false })
-    : null;
+  const staticHandler = existsSync(join(webDist, "index.html")) ? sirv(webDist, { single: true, etag: true, gzip: false }) : null;
   const startedAt = Date.now();
 
   handle = (req, res) => {
@@ -157,12 +155,10 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path === "/api/config") return json(res, 200, { discordCdnUrl: options.discordCdnUrl ?? "https://cdn.discordapp.com" });
     if (path === "/healthz") {
       // Healthy means: the process answers and the database does.
-      runtime
-        .runPromise(database.use("healthz", (db) => db.execute(sql`select 1`)))
-        .then(
-          () => json(res, 200, { ok: true, database: database.kind, uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
-          () => json(res, 503, { ok: false, database: database.kind, error: "database unreachable" }),
-        );
+      runtime.runPromise(database.use("healthz", (db) => db.execute(sql`select 1`))).then(
+        () => json(res, 200, { ok: true, database: database.kind, uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
+        () => json(res, 503, { ok: false, database: database.kind, error: "database unreachable" }),
+      );
       return;
     }
     if (staticHandler) return staticHandler(req, res, () => json(res, 404, { error: "Not found" }));
@@ -173,8 +169,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const wssHandler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: ({ req, info }) =>
-      createContext(deps, { headers: headersOf(req), connectionParams: info.connectionParams }),
+    createContext: ({ req, info }) => createContext(deps, { headers: headersOf(req), connectionParams: info.connectionParams }),
     keepAlive: { enabled: true, pingMs: 15_000, pongWaitMs: 5_000 },
     // One presence batch goes to every subscriber of a guild: serialize it once.
     experimental_encoder: sharingJsonEncoder,

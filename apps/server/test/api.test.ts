@@ -3,14 +3,13 @@ import type { TRPCClientError } from "@trpc/client";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src";
-import { codeOf, botClient, GUILD_ID, presence, STAFF, signIn, staffClient, startTestServer, waitFor } from "./helpers";
+import { botClient, codeOf, GUILD_ID, presence, STAFF, signIn, staffClient, startTestServer, waitFor } from "./helpers";
 
 const ADA = STAFF[0]!.discordId!;
 const GRACE = STAFF[1]!.discordId!;
 
 /** Every presence change in `events`, in order. */
 const changesOf = (events: ReadonlyArray<RosterEvent>) => events.flatMap((e) => (e.type === "presences" ? e.changes : []));
-
 
 describe("server", () => {
   let server: RunningServer;
@@ -91,7 +90,11 @@ describe("server", () => {
     const roster = await staff.trpc.roster.list.query({});
     expect(roster.guild).toEqual({ id: GUILD_ID, name: "Test Guild" });
     const byName = new Map(roster.entries.map((e) => [e.name, e]));
-    expect(byName.get("Ada Lovelace")).toMatchObject({ linked: true, discordId: ADA, presence: { status: "dnd", customStatus: "In a meeting" } });
+    expect(byName.get("Ada Lovelace")).toMatchObject({
+      linked: true,
+      discordId: ADA,
+      presence: { status: "dnd", customStatus: "In a meeting" },
+    });
     expect(byName.get("Nobody Linked")).toMatchObject({ linked: false, discordId: null, presence: null });
     expect(byName.get("Test Admin")).toMatchObject({ role: "admin", linked: false });
     const me = await staff.trpc.session.me.query();
@@ -200,12 +203,18 @@ describe("two server instances on one Postgres", () => {
       const { cursor } = await viaB.trpc.roster.list.query({});
       const seenA: string[] = [];
       const seenB: string[] = [];
-      const subA = viaA.trpc.roster.live.subscribe({ cursor: String(cursor) }, {
-        onData: ({ data }) => seenA.push(...changesOf([data]).map((c) => c.status)),
-      });
-      const subB = viaB.trpc.roster.live.subscribe({ cursor: String(cursor) }, {
-        onData: ({ data }) => seenB.push(...changesOf([data]).map((c) => c.status)),
-      });
+      const subA = viaA.trpc.roster.live.subscribe(
+        { cursor: String(cursor) },
+        {
+          onData: ({ data }) => seenA.push(...changesOf([data]).map((c) => c.status)),
+        },
+      );
+      const subB = viaB.trpc.roster.live.subscribe(
+        { cursor: String(cursor) },
+        {
+          onData: ({ data }) => seenB.push(...changesOf([data]).map((c) => c.status)),
+        },
+      );
       await new Promise((r) => setTimeout(r, 300));
       await bot.trpc.bot.pushPresences.mutate({ updates: [presence(ADA, "online"), presence(ADA, "idle")] });
       await waitFor(() => (seenA.length >= 2 && seenB.length >= 2 ? true : undefined), 5_000, "both instances");

@@ -7,8 +7,7 @@ describe("readServerEnv", () => {
   });
 
   it("names every bad variable and never echoes a value", () => {
-    const attempt = () =>
-      readServerEnv({ PORT: "eighty", DATABASE_URL: "mysql://root:hunter2@db/app", GUILDHALL_BOT_KEY: "short-secret" });
+    const attempt = () => readServerEnv({ PORT: "eighty", DATABASE_URL: "mysql://root:hunter2@db/app", GUILDHALL_BOT_KEY: "short-secret" });
     expect(attempt).toThrow(EnvError);
     const message = (() => {
       try {

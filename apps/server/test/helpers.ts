@@ -1,6 +1,6 @@
 import { createClient, type GuildhallClient, signIn as signInWithPassword } from "@guildhall/api";
-import { TRPCClientError } from "@trpc/client";
 import type { PresenceUpdate } from "@guildhall/sync";
+import { TRPCClientError } from "@trpc/client";
 import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
 
 export const GUILD_ID = "800000000000000001";
@@ -32,8 +32,7 @@ export const signIn = (server: RunningServer, credentials = ADMIN): Promise<stri
 export const staffClient = async (server: RunningServer): Promise<GuildhallClient> =>
   createClient({ url: server.url, cookie: await signIn(server) });
 
-export const botClient = (server: RunningServer, botKey = server.botKey): GuildhallClient =>
-  createClient({ url: server.url, botKey });
+export const botClient = (server: RunningServer, botKey = server.botKey): GuildhallClient => createClient({ url: server.url, botKey });
 
 export const presence = (userId: string, status: PresenceUpdate["status"], customStatus: string | null = null): PresenceUpdate => ({
   guildId: GUILD_ID,

@@ -1,10 +1,10 @@
+import { deflateRawSync } from "node:zlib";
 import type { GuildhallClient } from "@guildhall/api";
 import { packMembers } from "@guildhall/sync";
-import { deflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LEGACY_MAX_MEMBERS } from "../src/legacy";
 import type { RunningServer } from "../src";
-import { codeOf, botClient, GUILD_ID, STAFF, staffClient, startTestServer } from "./helpers";
+import { LEGACY_MAX_MEMBERS } from "../src/legacy";
+import { botClient, codeOf, GUILD_ID, STAFF, staffClient, startTestServer } from "./helpers";
 
 const legacyMember = (n: number, overrides: Record<string, unknown> = {}) => ({
   id: String(700_000_000_000_000_000n + BigInt(n)),
@@ -17,7 +17,6 @@ const legacyMember = (n: number, overrides: Record<string, unknown> = {}) => ({
   is_bot: false,
   ...overrides,
 });
-
 
 describe("member sync over the API", () => {
   let server: RunningServer;
@@ -54,7 +53,11 @@ describe("member sync over the API", () => {
 
     it("401 for a wrong or missing key", async () => {
       expect((await post({ members: [] }, { "x-api-key": "wrong-key-wrong-key-wrong" })).status).toBe(401);
-      const noKey = await fetch(`${server.url}/api/dbot/sync_guild_members`, { method: "POST", headers: { "x-guild-id": GUILD_ID }, body: "{}" });
+      const noKey = await fetch(`${server.url}/api/dbot/sync_guild_members`, {
+        method: "POST",
+        headers: { "x-guild-id": GUILD_ID },
+        body: "{}",
+      });
       expect(noKey.status).toBe(401);
     });
 
@@ -85,7 +88,13 @@ describe("member sync over the API", () => {
 
   describe("chunked sync, comparison and history", () => {
     it("streams chunks from the bot, refuses a second sync meanwhile, and reports counts", async () => {
-      const run = await bot.trpc.bot.syncBegin.mutate({ guildId: GUILD_ID, trigger: "api", source: "gateway", requestedBy: null, roles: [] });
+      const run = await bot.trpc.bot.syncBegin.mutate({
+        guildId: GUILD_ID,
+        trigger: "api",
+        source: "gateway",
+        requestedBy: null,
+        roles: [],
+      });
       await expect(
         bot.trpc.bot.syncBegin.mutate({ guildId: GUILD_ID, trigger: "api", source: "gateway", requestedBy: null, roles: [] }),
       ).rejects.toSatisfy((e) => codeOf(e) === "CONFLICT");
@@ -141,13 +150,21 @@ describe("member sync over the API", () => {
         premiumSince: null,
         communicationDisabledUntil: null,
       });
-      const run = await bot.trpc.bot.syncBegin.mutate({ guildId: GUILD_ID, trigger: "api", source: "gateway", requestedBy: null, roles: [] });
+      const run = await bot.trpc.bot.syncBegin.mutate({
+        guildId: GUILD_ID,
+        trigger: "api",
+        source: "gateway",
+        requestedBy: null,
+        roles: [],
+      });
       const packed = (await packMembers(Array.from({ length: 30 }, (_, n) => snapshot(n)))).toString("base64");
       const applied = await bot.trpc.bot.syncChunk.mutate({ runId: run.id, chunkIndex: 0, chunkCount: 2, packed });
       expect(applied).toMatchObject({ applied: true, created: 30 });
 
       const refused = async (input: { packed?: string; members?: never[] }, message: string) => {
-        const error = await bot.trpc.bot.syncChunk.mutate({ runId: run.id, chunkIndex: 1, chunkCount: 2, ...input }).catch((e: unknown) => e);
+        const error = await bot.trpc.bot.syncChunk
+          .mutate({ runId: run.id, chunkIndex: 1, chunkCount: 2, ...input })
+          .catch((e: unknown) => e);
         expect(codeOf(error)).toBe("BAD_REQUEST");
         expect((error as Error).message).toContain(message);
       };

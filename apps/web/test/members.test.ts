@@ -36,7 +36,14 @@ describe("search param codec", () => {
   });
 
   it("round-trips through validateMembersSearch", () => {
-    const search = { category: "left", search: "ada", roleId: "281287222886531072", bots: "none", joinedAfter: "2024-01-31", page: 3 } as const;
+    const search = {
+      category: "left",
+      search: "ada",
+      roleId: "281287222886531072",
+      bots: "none",
+      joinedAfter: "2024-01-31",
+      page: 3,
+    } as const;
     expect(validateMembersSearch(parseSearchParams(stringifySearchParams(search)))).toEqual(search);
   });
 });
@@ -114,7 +121,15 @@ describe("comparisonInput", () => {
     expect(comparisonInput({}, 50)).toEqual({ category: "guild_only", pageSize: 50 });
     expect(
       comparisonInput(
-        { category: "linked", search: "  ada ", roleId: "42", bots: "none", joinedAfter: "2024-01-01", joinedBefore: "2025-01-01", page: 3 },
+        {
+          category: "linked",
+          search: "  ada ",
+          roleId: "42",
+          bots: "none",
+          joinedAfter: "2024-01-01",
+          joinedBefore: "2025-01-01",
+          page: 3,
+        },
         25,
       ),
     ).toEqual({
@@ -131,7 +146,9 @@ describe("comparisonInput", () => {
   });
 
   it("leaves member filters out for no_guild_record, which has no members", () => {
-    expect(comparisonInput({ category: "no_guild_record", search: "ada", roleId: "42", bots: "only", joinedAfter: "2024-01-01" }, 50)).toEqual({
+    expect(
+      comparisonInput({ category: "no_guild_record", search: "ada", roleId: "42", bots: "only", joinedAfter: "2024-01-01" }, 50),
+    ).toEqual({
       category: "no_guild_record",
       pageSize: 50,
       search: "ada",
@@ -213,7 +230,9 @@ describe("avatars", () => {
 describe("csvDownloadName", () => {
   const day = new Date(2026, 0, 31, 23, 59); // local time
   it("adds the local day to the API's file name", () => {
-    expect(csvDownloadName("guildhall-281286971228161030-guild_only.csv", day)).toBe("guildhall-281286971228161030-guild_only-2026-01-31.csv");
+    expect(csvDownloadName("guildhall-281286971228161030-guild_only.csv", day)).toBe(
+      "guildhall-281286971228161030-guild_only-2026-01-31.csv",
+    );
   });
   it("keeps names file-system safe and always .csv", () => {
     expect(csvDownloadName("../../etc/pass wd", day)).toBe("etc-pass-wd-2026-01-31.csv");

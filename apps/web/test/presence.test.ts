@@ -108,13 +108,9 @@ describe("applyPresenceChange", () => {
 
   it("moves lastSeenAt when going offline from online, not when staying offline", () => {
     const wasOnline = snapshot([entry("A", "1", presence("online", { lastSeenAt: "2026-01-01T00:00:00.000Z" }))]);
-    expect(applyPresenceChange(wasOnline, change("1", "offline")).entries[0]?.presence?.lastSeenAt).toBe(
-      "2026-01-01T00:05:00.000Z",
-    );
+    expect(applyPresenceChange(wasOnline, change("1", "offline")).entries[0]?.presence?.lastSeenAt).toBe("2026-01-01T00:05:00.000Z");
     const wasOffline = snapshot([entry("A", "1", presence("offline", { lastSeenAt: "2026-01-01T00:00:00.000Z" }))]);
-    expect(applyPresenceChange(wasOffline, change("1", "offline")).entries[0]?.presence?.lastSeenAt).toBe(
-      "2026-01-01T00:00:00.000Z",
-    );
+    expect(applyPresenceChange(wasOffline, change("1", "offline")).entries[0]?.presence?.lastSeenAt).toBe("2026-01-01T00:00:00.000Z");
     const neverSeen = snapshot([entry("A", "1", null)]);
     expect(applyPresenceChange(neverSeen, change("1", "offline")).entries[0]?.presence?.lastSeenAt).toBeNull();
     expect(applyPresenceChange(neverSeen, change("1", "idle")).entries[0]?.presence?.lastSeenAt).toBe("2026-01-01T00:05:00.000Z");
@@ -126,7 +122,12 @@ describe("activities", () => {
     expect(activityText({ name: "Garry's Mod", type: 0 })).toBe("Playing Garry's Mod");
     expect(activityText({ name: "Spotify", type: 2 })).toBe("Listening to Spotify");
     expect(activityText({ name: "Custom Status", type: 4, state: "hi" })).toBeNull();
-    expect(primaryActivity([{ name: "Custom Status", type: 4 }, { name: "YouTube", type: 3, details: "a video" }])).toEqual({
+    expect(
+      primaryActivity([
+        { name: "Custom Status", type: 4 },
+        { name: "YouTube", type: 3, details: "a video" },
+      ]),
+    ).toEqual({
       text: "Watching YouTube",
       detail: "a video",
     });

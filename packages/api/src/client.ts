@@ -1,7 +1,7 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
 import WebSocket from "ws";
-import type { AppRouter } from "./root";
 import { BOT_KEY_HEADER } from "./headers";
+import type { AppRouter } from "./root";
 
 /** Options for {@link createClient}. */
 export interface ClientOptions {

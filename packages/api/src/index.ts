@@ -5,12 +5,12 @@
  * `type AppRouter` (and, in Node, `createClient`).
  */
 export { type Auth, type AuthOptions, createAuth, ensurePasswordUser } from "./auth";
-export { createClient, type ClientOptions, type GuildhallClient, signIn } from "./client";
+export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
 export { type Followed, follow } from "./follow";
 export { type AppRouter, appRouter } from "./root";
-export type { RosterEvent } from "./router/roster";
 export { MAX_MEMBER_CHUNK, MAX_PRESENCE_BATCH } from "./router/bot";
 export { CSV_EXPORT_LIMIT, toCsv } from "./router/members";
+export type { RosterEvent } from "./router/roster";
 export { makeRuntime } from "./runtime";
 export { share, sharingJsonEncoder } from "./shared";
 export {

@@ -4,11 +4,12 @@
  * Frameworks reach Effect only through the one `ManagedRuntime` in the context; a failure's
  * `_tag` becomes a `TRPCError` code in exactly one place (`run`).
  */
+
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database, DatabaseError } from "@guildhall/db";
 import { type Bot, type Comparison, Directory, type MemberSync, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
 import { initTRPC, TRPCError } from "@trpc/server";
-import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { Cause, type Effect, Exit, type ManagedRuntime, Option } from "effect";
 import type { Auth } from "./auth";
 
 /** The services procedures run against. */
@@ -76,14 +77,10 @@ export interface InputIssue {
 
 const issuesOf = (cause: unknown): ReadonlyArray<InputIssue> | null => {
   if (!cause || typeof cause !== "object" || !("issues" in cause) || !Array.isArray(cause.issues)) return null;
-  return (cause.issues as Array<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>).map(
-    (issue) => ({
-      path: (issue.path ?? [])
-        .map((segment) => String(typeof segment === "object" && segment !== null ? segment.key : segment))
-        .join("."),
-      message: issue.message,
-    }),
-  );
+  return (cause.issues as Array<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>).map((issue) => ({
+    path: (issue.path ?? []).map((segment) => String(typeof segment === "object" && segment !== null ? segment.key : segment)).join("."),
+    message: issue.message,
+  }));
 };
 
 const t = initTRPC.context<Context>().create({

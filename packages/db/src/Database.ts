@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -5,8 +7,6 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import { Context, Effect, Layer, Schema, type Scope } from "effect";
-import { mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import * as schema from "./schema";
 
@@ -61,10 +61,7 @@ export class Database extends Context.Service<
      * LISTENs on `channel` for as long as the surrounding scope is open; `onNotify` gets each
      * payload (a string of at most 8,000 bytes, Postgres' limit).
      */
-    readonly listen: (
-      channel: string,
-      onNotify: (payload: string) => void,
-    ) => Effect.Effect<void, DatabaseError, Scope.Scope>;
+    readonly listen: (channel: string, onNotify: (payload: string) => void) => Effect.Effect<void, DatabaseError, Scope.Scope>;
     /** NOTIFY `channel` with `payload`; delivered to every listener on the database, this process included. */
     readonly notify: (channel: string, payload: string) => Effect.Effect<void, DatabaseError>;
   }
@@ -118,8 +115,7 @@ const makePostgres = (url: string, max: number) =>
       kind: "postgres",
       db,
       use: wrap(db),
-      listen: (channel, onNotify) =>
-        scopedListen(channel, () => client.listen(channel, onNotify).then((meta) => () => meta.unlisten())),
+      listen: (channel, onNotify) => scopedListen(channel, () => client.listen(channel, onNotify).then((meta) => () => meta.unlisten())),
       notify: (channel, payload) =>
         Effect.tryPromise({
           try: () => client.notify(channel, payload),

@@ -3,8 +3,9 @@
  * PGlite under GUILDHALL_DATA_DIR, default .guildhall) and exits. The server also migrates on
  * start; this exists for deploy pipelines and CI. Exits 1, naming the failing step, on error.
  */
-import { Effect } from "effect";
+
 import { resolve } from "node:path";
+import { Effect } from "effect";
 import { Database } from "./Database";
 
 const url = process.env.DATABASE_URL || undefined;

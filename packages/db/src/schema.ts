@@ -9,18 +9,7 @@
  * better-auth's Drizzle adapter expects; `users.discordId` is Guildhall's own addition.
  */
 import { sql } from "drizzle-orm";
-import {
-  bigint,
-  boolean,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
 const updatedAt = () => timestamp({ withTimezone: true }).notNull().defaultNow();
@@ -109,7 +98,9 @@ export const staff = pgTable(
     userId: text()
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
-    role: text({ enum: ["admin", "staff"] }).notNull().default("staff"),
+    role: text({ enum: ["admin", "staff"] })
+      .notNull()
+      .default("staff"),
     title: text(),
     createdAt: createdAt(),
   },
@@ -153,10 +144,7 @@ export const guildMembers = pgTable(
     globalName: text(),
     nick: text(),
     avatar: text(),
-    roleIds: text()
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    roleIds: text().array().notNull().default(sql`'{}'::text[]`),
     joinedAt: timestamp({ withTimezone: true }),
     isBot: boolean().notNull().default(false),
     pending: boolean().notNull().default(false),
@@ -242,10 +230,7 @@ export const botHeartbeats = pgTable("bot_heartbeats", {
   status: text().notNull(),
   connected: boolean().notNull(),
   pingMs: integer(),
-  guildIds: text()
-    .array()
-    .notNull()
-    .default(sql`'{}'::text[]`),
+  guildIds: text().array().notNull().default(sql`'{}'::text[]`),
   lastEventAt: timestamp({ withTimezone: true }),
   startedAt: timestamp({ withTimezone: true }).notNull(),
   reportedAt: timestamp({ withTimezone: true }).notNull(),
@@ -327,7 +312,9 @@ export const memberSyncRuns = pgTable(
     trigger: text({ enum: ["command", "button", "schedule", "rest", "api"] }).notNull(),
     source: text({ enum: ["gateway", "rest", "legacy"] }).notNull(),
     requestedBy: text(),
-    status: text({ enum: ["running", "completed", "incomplete", "failed"] }).notNull().default("running"),
+    status: text({ enum: ["running", "completed", "incomplete", "failed"] })
+      .notNull()
+      .default("running"),
     nonce: text(),
     chunkCount: integer(),
     chunksReceived: integer().notNull().default(0),
@@ -367,10 +354,7 @@ export const memberSyncChunks = pgTable(
     created: integer().notNull().default(0),
     updated: integer().notNull().default(0),
     rejoined: integer().notNull().default(0),
-    userIds: text()
-      .array()
-      .notNull()
-      .default(sql`'{}'::text[]`),
+    userIds: text().array().notNull().default(sql`'{}'::text[]`),
     appliedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.chunkIndex] })],

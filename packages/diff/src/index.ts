@@ -109,11 +109,7 @@ export const diffSnapshots = <K, V extends object>(
  * values, appends `added`. For a diff made by {@link diffSnapshots} from `before` to `after`,
  * the result holds exactly `after`'s entries (the property the tests check).
  */
-export const applyDiff = <K, V extends object>(
-  before: Iterable<V>,
-  diff: SnapshotDiff<K, V>,
-  key: (value: V) => K,
-): V[] => {
+export const applyDiff = <K, V extends object>(before: Iterable<V>, diff: SnapshotDiff<K, V>, key: (value: V) => K): V[] => {
   const result = new Map<K, V>();
   for (const value of before) result.set(key(value), value);
   for (const value of diff.removed) result.delete(key(value));

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyDiff, diffSnapshots, DuplicateKeyError, structuralEqual } from "../src";
+import { applyDiff, DuplicateKeyError, diffSnapshots, structuralEqual } from "../src";
 
 interface Member {
   readonly id: string;

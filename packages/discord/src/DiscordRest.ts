@@ -1,11 +1,5 @@
 import { DiscordAPIError, HTTPError, REST } from "@discordjs/rest";
-import {
-  type APIGuild,
-  type APIGuildMember,
-  type APIRole,
-  type RESTGetAPIGatewayBotResult,
-  Routes,
-} from "discord-api-types/v10";
+import { type APIGuild, type APIGuildMember, type APIRole, type RESTGetAPIGatewayBotResult, Routes } from "discord-api-types/v10";
 import { Context, Effect, Layer, Option, Schema, Stream } from "effect";
 
 /**
@@ -58,8 +52,7 @@ export class DiscordRest extends Context.Service<
   }
 >()("@guildhall/discord/DiscordRest") {
   /** The port over a @discordjs/rest client configured from `config`. */
-  static readonly layer = (config: DiscordRestConfig): Layer.Layer<DiscordRest> =>
-    Layer.sync(DiscordRest, () => make(config));
+  static readonly layer = (config: DiscordRestConfig): Layer.Layer<DiscordRest> => Layer.sync(DiscordRest, () => make(config));
 }
 
 const make = (config: DiscordRestConfig) => {
@@ -77,10 +70,7 @@ const make = (config: DiscordRestConfig) => {
 
   const memberPages = (guildId: string) =>
     Stream.paginate("0", (after) =>
-      get<Array<APIGuildMember>>(
-        Routes.guildMembers(guildId),
-        new URLSearchParams({ limit: String(MEMBER_PAGE_LIMIT), after }),
-      ).pipe(
+      get<Array<APIGuildMember>>(Routes.guildMembers(guildId), new URLSearchParams({ limit: String(MEMBER_PAGE_LIMIT), after })).pipe(
         Effect.map((page) => {
           const last = page.at(-1)?.user.id;
           // Each step emits one page; a full page means there may be more after its last id.

@@ -25,9 +25,7 @@ describe("DiscordRest against the emulator", () => {
   });
 
   it("reads the gateway, the guild with counts, and its roles", async () => {
-    const [gateway, guild, roles] = await run(
-      DiscordRest.use((d) => Effect.all([d.gatewayBot(), d.guild(guildId), d.roles(guildId)])),
-    );
+    const [gateway, guild, roles] = await run(DiscordRest.use((d) => Effect.all([d.gatewayBot(), d.guild(guildId), d.roles(guildId)])));
     expect(gateway.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+/);
     expect(guild.id).toBe(guildId);
     expect(guild.approximate_member_count).toBe(2_500);
@@ -40,7 +38,10 @@ describe("DiscordRest against the emulator", () => {
     expect(unknownGuild).toMatchObject({ status: 404, code: 10004, route: "GET /guilds/1" });
     const unknownMember = await run(DiscordRest.use((d) => Effect.flip(d.member(guildId, "2"))));
     expect(unknownMember).toMatchObject({ status: 404, code: 10007 });
-    const badToken = await run(DiscordRest.use((d) => Effect.flip(d.guild(guildId))), "not-the-token");
+    const badToken = await run(
+      DiscordRest.use((d) => Effect.flip(d.guild(guildId))),
+      "not-the-token",
+    );
     expect(badToken).toMatchObject({ status: 401 });
   });
 });

@@ -78,7 +78,16 @@ function stream(args: StreamArgs): void {
     const frame = JSON.parse(data.toString()) as { op: number; t: string | null; d: any };
     if (frame.op === 10) {
       heartbeat = setInterval(() => ws.send(JSON.stringify({ op: 1, d: null })), frame.d.heartbeat_interval as number);
-      ws.send(JSON.stringify({ op: 2, d: { token: args.token, intents: 1 | 2 | (args.presences ? 256 : 0), properties: { os: "linux", browser: "stream", device: "stream" } } }));
+      ws.send(
+        JSON.stringify({
+          op: 2,
+          d: {
+            token: args.token,
+            intents: 1 | 2 | (args.presences ? 256 : 0),
+            properties: { os: "linux", browser: "stream", device: "stream" },
+          },
+        }),
+      );
       return;
     }
     if (frame.op !== 0) return;
@@ -112,7 +121,12 @@ function stream(args: StreamArgs): void {
     }
     if (frame.t === "RATE_LIMITED") {
       const result: StreamResult = {
-        members, chunks, chunkCount, bytes, presences, ascending,
+        members,
+        chunks,
+        chunkCount,
+        bytes,
+        presences,
+        ascending,
         requestToFirstChunkMs: firstAt - requestedAt,
         firstToLastChunkMs: lastAt - firstAt,
         maxChunkGapMs: maxGap,
@@ -143,7 +157,9 @@ async function probe(args: ProbeArgs): Promise<void> {
     const t1 = performance.now();
     // A random `after` inside the generated id range (ids are about 90 s apart from mid-2015 on).
     const after = ((BigInt(Date.UTC(2015, 6, 1) + Math.floor(Math.random() * args.members) * 90_000) - epoch) << 22n).toString();
-    const r2 = await fetch(`${args.url}/api/v10/guilds/${args.guildId}/members?limit=1000&after=${after}`, { headers: { authorization: `Bot ${args.token}` } });
+    const r2 = await fetch(`${args.url}/api/v10/guilds/${args.guildId}/members?limit=1000&after=${after}`, {
+      headers: { authorization: `Bot ${args.token}` },
+    });
     await r2.arrayBuffer();
     const t2 = performance.now();
     if (!r1.ok || !r2.ok) send({ type: "error", message: `probe got ${r1.status} / ${r2.status}` });
@@ -163,4 +179,4 @@ async function probe(args: ProbeArgs): Promise<void> {
 const args = JSON.parse(process.argv[2] ?? "{}") as StreamArgs | ProbeArgs;
 if (args.mode === "stream") stream(args);
 else if (args.mode === "probe") void probe(args);
-else throw new Error("usage: stream-client.ts '{\"mode\":\"stream\"|\"probe\",...}'");
+else throw new Error('usage: stream-client.ts \'{"mode":"stream"|"probe",...}\'');

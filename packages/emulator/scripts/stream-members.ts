@@ -10,8 +10,9 @@
  * API and REST `GET /guilds/{id}/members?limit=1000&after=` every 50 ms during the stream.
  * Prints one JSON report; exits 1 if a member is missing or the second request was not rate limited.
  */
-import { fork } from "node:child_process";
+
 import type { ChildProcess } from "node:child_process";
+import { fork } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { startEmulator } from "../src/index";
@@ -88,7 +89,11 @@ const report = {
     clientCpuMs: Math.round(result.cpuMs),
   },
   secondRequest: result.rateLimited,
-  emulatorEventLoop: { maxDelayMs: Math.round(histogram.max / 1e6), p99DelayMs: Math.round(histogram.percentile(99) / 1e6), maxTimerGapMs: Math.round(maxGapMs) },
+  emulatorEventLoop: {
+    maxDelayMs: Math.round(histogram.max / 1e6),
+    p99DelayMs: Math.round(histogram.percentile(99) / 1e6),
+    maxTimerGapMs: Math.round(maxGapMs),
+  },
   emulatorCpuMs: Math.round((cpu.user + cpu.system) / 1000),
   emulatorRssMb: Math.round(rss / 1e6),
   probeDuringStream: probe,

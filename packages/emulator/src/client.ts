@@ -3,8 +3,21 @@
  * the emulator themselves (e2e tests, benchmarks, the demo launcher).
  */
 import type {
-  ApplicationCommand, ChurnOptions, CommandOptionValue, GuildSummary, InteractionRecord, InvokeOptions, MemberChanges, MemberChangesResult,
-  MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild, SeedOptions, SessionInfo,
+  ApplicationCommand,
+  ChurnOptions,
+  CommandOptionValue,
+  GuildSummary,
+  InteractionRecord,
+  InvokeOptions,
+  MemberChanges,
+  MemberChangesResult,
+  MemberInput,
+  MemberPatch,
+  MemberRecord,
+  PresenceInput,
+  SeededGuild,
+  SeedOptions,
+  SessionInfo,
 } from "./types";
 
 /** Where an emulator listens and how to authenticate against it (GET /_emulator). */
@@ -48,7 +61,8 @@ export class EmulatorControl {
     const text = await res.text();
     const data: unknown = text === "" ? undefined : JSON.parse(text);
     if (!res.ok) {
-      const message = typeof data === "object" && data !== null && "error" in data ? String((data as { error: unknown }).error) : `HTTP ${res.status}`;
+      const message =
+        typeof data === "object" && data !== null && "error" in data ? String((data as { error: unknown }).error) : `HTTP ${res.status}`;
       throw new EmulatorControlError(res.status, message);
     }
     return data as T;
@@ -147,7 +161,13 @@ export class EmulatorControl {
    * (see Emulator.invokeCommand); resolves to the interaction id. 400 naming `userId`, `command`,
    * `options.<name>` or `channelId`; 403 when the member lacks the command's default_member_permissions.
    */
-  async invokeCommand(guildId: string, userId: string, command: string, options: Record<string, CommandOptionValue> = {}, invoke: InvokeOptions = {}): Promise<string> {
+  async invokeCommand(
+    guildId: string,
+    userId: string,
+    command: string,
+    options: Record<string, CommandOptionValue> = {},
+    invoke: InvokeOptions = {},
+  ): Promise<string> {
     const body = { userId, command, options, ...invoke };
     return (await this.call<{ interactionId: string }>("POST", `/guilds/${EmulatorControl.seg(guildId)}/interactions`, body)).interactionId;
   }
@@ -157,7 +177,13 @@ export class EmulatorControl {
    * (see Emulator.clickButton); resolves to the interaction id. 400 naming `userId`, `messageId` or `customId`.
    */
   async clickButton(guildId: string, userId: string, messageId: string, customId: string): Promise<string> {
-    return (await this.call<{ interactionId: string }>("POST", `/guilds/${EmulatorControl.seg(guildId)}/interactions`, { userId, messageId, customId })).interactionId;
+    return (
+      await this.call<{ interactionId: string }>("POST", `/guilds/${EmulatorControl.seg(guildId)}/interactions`, {
+        userId,
+        messageId,
+        customId,
+      })
+    ).interactionId;
   }
 
   /** GET /_emulator/interactions/:id: what happened to an interaction so far. 404 unknown id. */
@@ -170,12 +196,17 @@ export class EmulatorControl {
    * `(r) => r.original?.content.includes("Synced") ?? false`. Rejects after `timeoutMs` (default 5000)
    * with an Error showing the last record, or with EmulatorControlError 404 for an unknown id.
    */
-  async waitForInteraction(interactionId: string, predicate: (record: InteractionRecord) => boolean, timeoutMs = 5_000): Promise<InteractionRecord> {
+  async waitForInteraction(
+    interactionId: string,
+    predicate: (record: InteractionRecord) => boolean,
+    timeoutMs = 5_000,
+  ): Promise<InteractionRecord> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const record = await this.interaction(interactionId);
       if (predicate(record)) return record;
-      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for interaction ${interactionId}; last state: ${JSON.stringify(record)}`);
+      if (Date.now() >= deadline)
+        throw new Error(`timed out after ${timeoutMs} ms waiting for interaction ${interactionId}; last state: ${JSON.stringify(record)}`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
     }
   }

@@ -4,7 +4,7 @@
  * https://discord.com/developers/docs/interactions/application-commands
  */
 import type { APIApplicationCommand, APIApplicationCommandOption } from "discord-api-types/v10";
-import { ApplicationCommandOptionType as OptionType, ApplicationCommandType } from "discord-api-types/v10";
+import { ApplicationCommandType, ApplicationCommandOptionType as OptionType } from "discord-api-types/v10";
 import { DiscordHttpError, FormErrors } from "./discorderrors";
 import { newSnowflake } from "./snowflake";
 
@@ -34,8 +34,15 @@ function isObject(value: unknown): value is Input {
 }
 
 const LEAF_TYPES = new Set<number>([
-  OptionType.String, OptionType.Integer, OptionType.Boolean, OptionType.User, OptionType.Channel, OptionType.Role,
-  OptionType.Mentionable, OptionType.Number, OptionType.Attachment,
+  OptionType.String,
+  OptionType.Integer,
+  OptionType.Boolean,
+  OptionType.User,
+  OptionType.Channel,
+  OptionType.Role,
+  OptionType.Mentionable,
+  OptionType.Number,
+  OptionType.Attachment,
 ]);
 
 /** Validates a name/description pair of a CHAT_INPUT command or option into `errors`. */
@@ -43,7 +50,8 @@ function checkNameDescription(errors: FormErrors, path: ReadonlyArray<string | n
   const { name, description } = o;
   if (name === undefined) errors.add([...path, "name"], "BASE_TYPE_REQUIRED", "This field is required");
   else if (typeof name !== "string") errors.add([...path, "name"], "BASE_TYPE_STRING", "Must be a string.");
-  else if (name.length < 1 || name.length > 32) errors.add([...path, "name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.");
+  else if (name.length < 1 || name.length > 32)
+    errors.add([...path, "name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.");
   else if (chatInput && (!CHAT_INPUT_NAME.test(name) || name !== name.toLowerCase())) {
     errors.add([...path, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid");
   }
@@ -54,11 +62,19 @@ function checkNameDescription(errors: FormErrors, path: ReadonlyArray<string | n
       errors.add([...path, "description"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
     }
   } else if (description !== undefined && description !== "") {
-    errors.add([...path, "description"], "APPLICATION_COMMAND_INVALID_DESCRIPTION", "Description must be empty for user and message commands");
+    errors.add(
+      [...path, "description"],
+      "APPLICATION_COMMAND_INVALID_DESCRIPTION",
+      "Description must be empty for user and message commands",
+    );
   }
 }
 
-function localizations(errors: FormErrors, path: ReadonlyArray<string | number>, value: unknown): Record<string, string> | null | undefined {
+function localizations(
+  errors: FormErrors,
+  path: ReadonlyArray<string | number>,
+  value: unknown,
+): Record<string, string> | null | undefined {
   if (value === undefined || value === null) return value;
   if (!isObject(value) || !Object.values(value).every((v) => typeof v === "string")) {
     errors.add(path, "DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType");
@@ -68,7 +84,12 @@ function localizations(errors: FormErrors, path: ReadonlyArray<string | number>,
 }
 
 /** Validates and normalises an options array (command level, group level or subcommand level). */
-function checkOptions(errors: FormErrors, path: ReadonlyArray<string | number>, value: unknown, level: "command" | "group" | "subcommand"): APIApplicationCommandOption[] | undefined {
+function checkOptions(
+  errors: FormErrors,
+  path: ReadonlyArray<string | number>,
+  value: unknown,
+  level: "command" | "group" | "subcommand",
+): APIApplicationCommandOption[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
     errors.add(path, "BASE_TYPE_ARRAY", "Must be an array.");
@@ -85,7 +106,12 @@ function checkOptions(errors: FormErrors, path: ReadonlyArray<string | number>, 
       return;
     }
     const type = raw.type;
-    const allowed = level === "group" ? [OptionType.Subcommand] : level === "subcommand" ? [...LEAF_TYPES] : [OptionType.Subcommand, OptionType.SubcommandGroup, ...LEAF_TYPES];
+    const allowed =
+      level === "group"
+        ? [OptionType.Subcommand]
+        : level === "subcommand"
+          ? [...LEAF_TYPES]
+          : [OptionType.Subcommand, OptionType.SubcommandGroup, ...LEAF_TYPES];
     if (typeof type !== "number" || !allowed.includes(type)) {
       errors.add([...p, "type"], "BASE_TYPE_CHOICES", `Value must be one of {${allowed.join(", ")}}.`);
       return;
@@ -108,23 +134,38 @@ function checkOptions(errors: FormErrors, path: ReadonlyArray<string | number>, 
       out.push(option as unknown as APIApplicationCommandOption);
       return;
     }
-    if (raw.required !== undefined && typeof raw.required !== "boolean") errors.add([...p, "required"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
+    if (raw.required !== undefined && typeof raw.required !== "boolean")
+      errors.add([...p, "required"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
     if (raw.required === true) {
-      if (sawOptional) errors.add([...p, "required"], "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options");
+      if (sawOptional)
+        errors.add(
+          [...p, "required"],
+          "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+          "Required options must be placed before non-required options",
+        );
       option.required = true;
     } else sawOptional = true;
     if (raw.choices !== undefined) {
       if (type !== OptionType.String && type !== OptionType.Integer && type !== OptionType.Number) {
-        errors.add([...p, "choices"], "APPLICATION_COMMAND_OPTION_CHOICES_INVALID", "Choices are only allowed on string, integer and number options");
+        errors.add(
+          [...p, "choices"],
+          "APPLICATION_COMMAND_OPTION_CHOICES_INVALID",
+          "Choices are only allowed on string, integer and number options",
+        );
       } else if (!Array.isArray(raw.choices) || raw.choices.length > MAX_CHOICES) {
         errors.add([...p, "choices"], "BASE_TYPE_MAX_LENGTH", `Must be ${MAX_CHOICES} or fewer in length.`);
       } else {
         raw.choices.forEach((c: unknown, k: number) => {
           const cp = [...p, "choices", k];
           if (!isObject(c)) return errors.add(cp, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
-          if (typeof c.name !== "string" || c.name.length < 1 || c.name.length > 100) errors.add([...cp, "name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
-          const ok = type === OptionType.String ? typeof c.value === "string" && c.value.length <= 100
-            : type === OptionType.Integer ? Number.isInteger(c.value) : typeof c.value === "number" && Number.isFinite(c.value);
+          if (typeof c.name !== "string" || c.name.length < 1 || c.name.length > 100)
+            errors.add([...cp, "name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
+          const ok =
+            type === OptionType.String
+              ? typeof c.value === "string" && c.value.length <= 100
+              : type === OptionType.Integer
+                ? Number.isInteger(c.value)
+                : typeof c.value === "number" && Number.isFinite(c.value);
           if (!ok) errors.add([...cp, "value"], "BASE_TYPE_CHOICES", "Value does not match the option type");
         });
         option.choices = raw.choices;
@@ -132,13 +173,15 @@ function checkOptions(errors: FormErrors, path: ReadonlyArray<string | number>, 
     }
     for (const key of ["min_value", "max_value"] as const) {
       if (raw[key] === undefined) continue;
-      if ((type !== OptionType.Integer && type !== OptionType.Number) || typeof raw[key] !== "number") errors.add([...p, key], "NUMBER_TYPE_COERCE", "Only integer and number options take a numeric limit");
+      if ((type !== OptionType.Integer && type !== OptionType.Number) || typeof raw[key] !== "number")
+        errors.add([...p, key], "NUMBER_TYPE_COERCE", "Only integer and number options take a numeric limit");
       else option[key] = raw[key];
     }
     for (const key of ["min_length", "max_length"] as const) {
       if (raw[key] === undefined) continue;
       const n = raw[key];
-      if (type !== OptionType.String || !Number.isInteger(n) || (n as number) < 0 || (n as number) > 6000) errors.add([...p, key], "NUMBER_TYPE_MAX", "Must be an integer between 0 and 6000 on a string option");
+      if (type !== OptionType.String || !Number.isInteger(n) || (n as number) < 0 || (n as number) > 6000)
+        errors.add([...p, key], "NUMBER_TYPE_MAX", "Must be an integer between 0 and 6000 on a string option");
       else option[key] = n;
     }
     if (raw.channel_types !== undefined) {
@@ -148,12 +191,17 @@ function checkOptions(errors: FormErrors, path: ReadonlyArray<string | number>, 
     }
     if (raw.autocomplete !== undefined) {
       if (typeof raw.autocomplete !== "boolean") errors.add([...p, "autocomplete"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
-      else if (raw.autocomplete && option.choices) errors.add([...p, "autocomplete"], "APPLICATION_COMMAND_AUTOCOMPLETE_INVALID", "Autocomplete can not be used with choices");
+      else if (raw.autocomplete && option.choices)
+        errors.add([...p, "autocomplete"], "APPLICATION_COMMAND_AUTOCOMPLETE_INVALID", "Autocomplete can not be used with choices");
       else if (raw.autocomplete) option.autocomplete = true;
     }
     out.push(option as unknown as APIApplicationCommandOption);
   });
-  if (level === "command" && out.some((o) => o.type === OptionType.Subcommand || o.type === OptionType.SubcommandGroup) && out.some((o) => LEAF_TYPES.has(o.type))) {
+  if (
+    level === "command" &&
+    out.some((o) => o.type === OptionType.Subcommand || o.type === OptionType.SubcommandGroup) &&
+    out.some((o) => LEAF_TYPES.has(o.type))
+  ) {
     errors.add(path, "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", "Subcommands and subcommand groups can not be mixed with other options");
   }
   return out;
@@ -188,28 +236,34 @@ function checkCommand(errors: FormErrors, path: ReadonlyArray<string | number>, 
   const chatInput = type === ApplicationCommandType.ChatInput;
   checkNameDescription(errors, path, raw, chatInput);
   const options = chatInput ? checkOptions(errors, [...path, "options"], raw.options, "command") : undefined;
-  if (!chatInput && raw.options !== undefined && raw.options !== null) errors.add([...path, "options"], "APPLICATION_COMMAND_OPTIONS_INVALID", "Only chat input commands take options");
+  if (!chatInput && raw.options !== undefined && raw.options !== null)
+    errors.add([...path, "options"], "APPLICATION_COMMAND_OPTIONS_INVALID", "Only chat input commands take options");
 
   let defaultMemberPermissions: string | null = null;
   const dmp = raw.default_member_permissions;
-  if (typeof dmp === "string" && /^[0-9]{1,20}$/.test(dmp)) defaultMemberPermissions = String(BigInt(dmp));
+  if (typeof dmp === "string" && /^[0-9]{1,20}$/.test(dmp) /* a permission bitfield, not an id */)
+    defaultMemberPermissions = String(BigInt(dmp));
   else if (typeof dmp === "number" && Number.isInteger(dmp) && dmp >= 0) defaultMemberPermissions = String(dmp);
-  else if (dmp !== undefined && dmp !== null) errors.add([...path, "default_member_permissions"], "NUMBER_TYPE_COERCE", `Value "${String(dmp)}" is not snowflake.`);
+  else if (dmp !== undefined && dmp !== null)
+    errors.add([...path, "default_member_permissions"], "NUMBER_TYPE_COERCE", `Value "${String(dmp)}" is not snowflake.`);
 
   if (raw.dm_permission !== undefined && raw.dm_permission !== null && typeof raw.dm_permission !== "boolean") {
     errors.add([...path, "dm_permission"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
   }
   let contexts: number[] | null = null;
   if (raw.contexts !== undefined && raw.contexts !== null) {
-    if (!Array.isArray(raw.contexts) || !raw.contexts.every((c) => c === 0 || c === 1 || c === 2)) errors.add([...path, "contexts"], "BASE_TYPE_CHOICES", "Value must be one of {0, 1, 2}.");
+    if (!Array.isArray(raw.contexts) || !raw.contexts.every((c) => c === 0 || c === 1 || c === 2))
+      errors.add([...path, "contexts"], "BASE_TYPE_CHOICES", "Value must be one of {0, 1, 2}.");
     else contexts = [...new Set(raw.contexts as number[])];
   }
   let integrationTypes = [0];
   if (raw.integration_types !== undefined && raw.integration_types !== null) {
-    if (!Array.isArray(raw.integration_types) || !raw.integration_types.every((c) => c === 0 || c === 1)) errors.add([...path, "integration_types"], "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.");
+    if (!Array.isArray(raw.integration_types) || !raw.integration_types.every((c) => c === 0 || c === 1))
+      errors.add([...path, "integration_types"], "BASE_TYPE_CHOICES", "Value must be one of {0, 1}.");
     else integrationTypes = [...new Set(raw.integration_types as number[])];
   }
-  if (raw.nsfw !== undefined && raw.nsfw !== null && typeof raw.nsfw !== "boolean") errors.add([...path, "nsfw"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
+  if (raw.nsfw !== undefined && raw.nsfw !== null && typeof raw.nsfw !== "boolean")
+    errors.add([...path, "nsfw"], "BASE_TYPE_BOOLEAN", "Must be either true or false.");
   const nameLocalizations = localizations(errors, [...path, "name_localizations"], raw.name_localizations);
   const descriptionLocalizations = localizations(errors, [...path, "description_localizations"], raw.description_localizations);
   if (typeof raw.name !== "string") return undefined;
@@ -329,11 +383,18 @@ export class CommandStore {
       seen.add(key);
     });
     for (const [type, max] of Object.entries(MAX_COMMANDS)) {
-      if (fields.filter((f) => f?.type === Number(type)).length > max) errors.add([], "BASE_TYPE_MAX_LENGTH", `Must be ${max} or fewer commands of type ${type}.`);
+      if (fields.filter((f) => f?.type === Number(type)).length > max)
+        errors.add([], "BASE_TYPE_MAX_LENGTH", `Must be ${max} or fewer commands of type ${type}.`);
     }
     errors.throwIfAny();
     const previous = this.scope(guildId);
-    const next = (fields as CommandFields[]).map((f) => this.build(f, guildId, previous.find((c) => c.name === f.name && c.type === f.type)));
+    const next = (fields as CommandFields[]).map((f) =>
+      this.build(
+        f,
+        guildId,
+        previous.find((c) => c.name === f.name && c.type === f.type),
+      ),
+    );
     this.scopes.set(guildId ?? "global", next);
     return [...next];
   }

@@ -19,37 +19,51 @@ interface ControlRoute {
 }
 
 /** Builds the /_emulator request handler for an emulator. */
-export function createControlHandler(emulator: EmulatorServer): (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void {
+export function createControlHandler(
+  emulator: EmulatorServer,
+): (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => void {
   const routes: ControlRoute[] = [
     {
-      method: "GET", pattern: "/_emulator",
+      method: "GET",
+      pattern: "/_emulator",
       handle: () => ({
         status: 200,
         body: {
-          url: emulator.url, apiUrl: emulator.apiUrl, cdnUrl: emulator.cdnUrl, gatewayUrl: emulator.gatewayUrl,
-          applicationId: emulator.applicationId, token: emulator.token,
+          url: emulator.url,
+          apiUrl: emulator.apiUrl,
+          cdnUrl: emulator.cdnUrl,
+          gatewayUrl: emulator.gatewayUrl,
+          applicationId: emulator.applicationId,
+          token: emulator.token,
         },
       }),
     },
     { method: "GET", pattern: "/_emulator/guilds", handle: () => ({ status: 200, body: emulator.guilds() }) },
-    { method: "POST", pattern: "/_emulator/guilds", handle: (_p, body) => ({ status: 201, body: emulator.seedGuild(body as SeedOptions) }) },
+    {
+      method: "POST",
+      pattern: "/_emulator/guilds",
+      handle: (_p, body) => ({ status: 201, body: emulator.seedGuild(body as SeedOptions) }),
+    },
     { method: "GET", pattern: "/_emulator/guilds/:guild", handle: (p) => ({ status: 200, body: emulator.guild(p.guild ?? "") }) },
     {
-      method: "PUT", pattern: "/_emulator/guilds/:guild/members/:user/presence",
+      method: "PUT",
+      pattern: "/_emulator/guilds/:guild/members/:user/presence",
       handle: (p, body) => {
         emulator.setPresence(p.guild ?? "", p.user ?? "", body as PresenceInput);
         return { status: 204 };
       },
     },
     {
-      method: "POST", pattern: "/_emulator/guilds/:guild/churn",
+      method: "POST",
+      pattern: "/_emulator/guilds/:guild/churn",
       handle: (p, body) => {
         emulator.startChurn(p.guild ?? "", body as ChurnOptions);
         return { status: 204 };
       },
     },
     {
-      method: "DELETE", pattern: "/_emulator/guilds/:guild/churn",
+      method: "DELETE",
+      pattern: "/_emulator/guilds/:guild/churn",
       handle: (p) => {
         emulator.guild(p.guild ?? ""); // 404 for an unknown guild
         emulator.stopChurn(p.guild ?? "");
@@ -57,11 +71,13 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
       },
     },
     {
-      method: "POST", pattern: "/_emulator/guilds/:guild/members",
+      method: "POST",
+      pattern: "/_emulator/guilds/:guild/members",
       handle: (p, body) => ({ status: 201, body: emulator.addMember(p.guild ?? "", (body ?? {}) as MemberInput) }),
     },
     {
-      method: "GET", pattern: "/_emulator/guilds/:guild/members/:user",
+      method: "GET",
+      pattern: "/_emulator/guilds/:guild/members/:user",
       handle: (p) => {
         const member = emulator.member(p.guild ?? "", p.user ?? "");
         if (!member) throw new EmulatorError(404, `Unknown Member ${p.user ?? ""}`);
@@ -69,21 +85,24 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
       },
     },
     {
-      method: "PATCH", pattern: "/_emulator/guilds/:guild/members/:user",
+      method: "PATCH",
+      pattern: "/_emulator/guilds/:guild/members/:user",
       handle: (p, body) => {
         emulator.updateMember(p.guild ?? "", p.user ?? "", body as MemberPatch);
         return { status: 200, body: emulator.member(p.guild ?? "", p.user ?? "") };
       },
     },
     {
-      method: "DELETE", pattern: "/_emulator/guilds/:guild/members/:user",
+      method: "DELETE",
+      pattern: "/_emulator/guilds/:guild/members/:user",
       handle: (p) => {
         emulator.removeMember(p.guild ?? "", p.user ?? "");
         return { status: 204 };
       },
     },
     {
-      method: "POST", pattern: "/_emulator/gateway/drop",
+      method: "POST",
+      pattern: "/_emulator/gateway/drop",
       handle: (_p, body) => {
         const code = body === undefined ? undefined : object(body, "body").code;
         emulator.dropConnections(code as number | undefined);
@@ -92,25 +111,33 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
     },
     { method: "GET", pattern: "/_emulator/sessions", handle: () => ({ status: 200, body: emulator.sessions() }) },
     {
-      method: "POST", pattern: "/_emulator/guilds/:guild/member-changes",
+      method: "POST",
+      pattern: "/_emulator/guilds/:guild/member-changes",
       handle: (p, body) => ({ status: 200, body: emulator.applyMemberChanges(p.guild ?? "", body as MemberChanges) }),
     },
     {
       // {userId, command, options?, channelId?, ignoreCommandPermissions?} uses a slash command;
       // {userId, messageId, customId} clicks a button.
-      method: "POST", pattern: "/_emulator/guilds/:guild/interactions",
+      method: "POST",
+      pattern: "/_emulator/guilds/:guild/interactions",
       handle: (p, body) => {
         const o = object(body, "body");
         const guildId = p.guild ?? "";
         if (o.customId !== undefined || o.messageId !== undefined) {
           onlyKeys(o, ["userId", "messageId", "customId"], "body");
-          const interactionId = emulator.clickButton(guildId, o.userId as string, str(o.messageId, "messageId", 1, 20), str(o.customId, "customId", 1, 100));
+          const interactionId = emulator.clickButton(
+            guildId,
+            o.userId as string,
+            str(o.messageId, "messageId", 1, 20),
+            str(o.customId, "customId", 1, 100),
+          );
           return { status: 201, body: { interactionId } };
         }
         onlyKeys(o, ["userId", "command", "options", "channelId", "ignoreCommandPermissions"], "body");
         const invoke: { channelId?: string; ignoreCommandPermissions?: boolean } = {};
         if (o.channelId !== undefined) invoke.channelId = snowflake(o.channelId, "channelId");
-        if (o.ignoreCommandPermissions !== undefined) invoke.ignoreCommandPermissions = bool(o.ignoreCommandPermissions, "ignoreCommandPermissions");
+        if (o.ignoreCommandPermissions !== undefined)
+          invoke.ignoreCommandPermissions = bool(o.ignoreCommandPermissions, "ignoreCommandPermissions");
         const options = o.options === undefined ? {} : (object(o.options, "options") as Record<string, CommandOptionValue>);
         const interactionId = emulator.invokeCommand(guildId, o.userId as string, str(o.command, "command", 1, 100), options, invoke);
         return { status: 201, body: { interactionId } };
@@ -118,7 +145,8 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
     },
     { method: "GET", pattern: "/_emulator/interactions/:id", handle: (p) => ({ status: 200, body: emulator.interaction(p.id ?? "") }) },
     {
-      method: "GET", pattern: "/_emulator/commands",
+      method: "GET",
+      pattern: "/_emulator/commands",
       handle: (_p, _b, query) => ({ status: 200, body: emulator.commands(query.get("guildId") ?? undefined) }),
     },
   ];
@@ -133,7 +161,12 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
         if (route.method !== req.method) continue;
         try {
           const body = req.method === "GET" || req.method === "DELETE" ? undefined : await readJson(req);
-          if (["POST", "PUT", "PATCH"].includes(req.method ?? "") && body === undefined && !route.pattern.endsWith("/members") && !route.pattern.endsWith("/drop")) {
+          if (
+            ["POST", "PUT", "PATCH"].includes(req.method ?? "") &&
+            body === undefined &&
+            !route.pattern.endsWith("/members") &&
+            !route.pattern.endsWith("/drop")
+          ) {
             throw new EmulatorError(400, "body must be a JSON object");
           }
           const reply = route.handle(params, body, query);
@@ -146,7 +179,9 @@ export function createControlHandler(emulator: EmulatorServer): (req: IncomingMe
         }
         return;
       }
-      sendJson(res, matchedPath ? 405 : 404, { error: matchedPath ? `${req.method ?? ""} is not allowed on ${path}` : `no control route ${path}` });
+      sendJson(res, matchedPath ? 405 : 404, {
+        error: matchedPath ? `${req.method ?? ""} is not allowed on ${path}` : `no control route ${path}`,
+      });
     })();
   };
 }

@@ -2,10 +2,11 @@
  * The emulator process: one node:http server on 127.0.0.1 serving REST (/api), CDN (/cdn),
  * the control API (/_emulator) and the gateway (WebSocket upgrade on /gateway).
  */
-import { createPrivateKey, createPublicKey } from "node:crypto";
+
 import type { KeyObject } from "node:crypto";
-import { createServer } from "node:http";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIUser, GatewayActivity, GatewayPresenceClientStatus, PresenceUpdateReceiveStatus } from "discord-api-types/v10";
 import { ActivityType, GatewayDispatchEvents, GatewayIntentBits } from "discord-api-types/v10";
@@ -13,11 +14,17 @@ import { CommandStore } from "./commands";
 import { createControlHandler } from "./control";
 import { EmulatorError } from "./errors";
 import { Gateway, PRIVILEGED_INTENTS } from "./gateway";
+import type { PresenceRecord } from "./generator";
 import {
-  customStatusActivity, discordTimestamp, guildIdForSeed, guildNameForSeed, guildSpec, OFFLINE, randomOnlinePresence,
+  customStatusActivity,
+  discordTimestamp,
+  guildIdForSeed,
+  guildNameForSeed,
+  guildSpec,
+  OFFLINE,
+  randomOnlinePresence,
   startOfUtcDay,
 } from "./generator";
-import type { PresenceRecord } from "./generator";
 import { GuildState } from "./guild";
 import { sendJson } from "./http";
 import { InteractionHub } from "./interactions";
@@ -27,8 +34,23 @@ import { hash3, Rng } from "./random";
 import { createRestHandler } from "./rest";
 import { newSnowflake, snowflakeAt } from "./snowflake";
 import type {
-  ApplicationCommand, ChurnOptions, CommandOptionValue, Emulator, EmulatorOptions, GuildSummary, InteractionRecord, InvokeOptions, MemberChanges,
-  MemberChangesResult, MemberInput, MemberPatch, MemberRecord, PresenceInput, SeededGuild, SeedOptions, SessionInfo,
+  ApplicationCommand,
+  ChurnOptions,
+  CommandOptionValue,
+  Emulator,
+  EmulatorOptions,
+  GuildSummary,
+  InteractionRecord,
+  InvokeOptions,
+  MemberChanges,
+  MemberChangesResult,
+  MemberInput,
+  MemberPatch,
+  MemberRecord,
+  PresenceInput,
+  SeededGuild,
+  SeedOptions,
+  SessionInfo,
 } from "./types";
 import * as v from "./validate";
 import { ADJECTIVES, NOUNS } from "./words";
@@ -75,7 +97,8 @@ export class EmulatorServer implements Emulator {
     const opts = v.object(options, "options");
     this.token = opts.token === undefined ? DEFAULT_TOKEN : v.str(opts.token, "token", 1, 200);
     this.applicationId = opts.applicationId === undefined ? DEFAULT_APPLICATION_ID : v.snowflake(opts.applicationId, "applicationId");
-    this.allowedPrivilegedIntents = v.int(opts.allowedPrivilegedIntents, "allowedPrivilegedIntents", 0, 2 ** 31 - 1, PRIVILEGED_INTENTS) & PRIVILEGED_INTENTS;
+    this.allowedPrivilegedIntents =
+      v.int(opts.allowedPrivilegedIntents, "allowedPrivilegedIntents", 0, 2 ** 31 - 1, PRIVILEGED_INTENTS) & PRIVILEGED_INTENTS;
     this.heartbeatIntervalMs = v.int(opts.heartbeatIntervalMs, "heartbeatIntervalMs", 10, 600_000, 41_250);
     const sessionTtlMs = v.int(opts.sessionTtlMs, "sessionTtlMs", 0, 86_400_000, 60_000);
     const memberRequestWindowMs = v.int(opts.memberRequestWindowMs, "memberRequestWindowMs", 0, 3_600_000, 30_000);
@@ -86,12 +109,24 @@ export class EmulatorServer implements Emulator {
     // A fixed Ed25519 key per application id so verify_key stays stable across restarts.
     const seed = Buffer.alloc(32);
     for (let i = 0; i < 8; i++) seed.writeUInt32BE(hash3(Number(BigInt(this.applicationId) % 2n ** 52n), i, 11), i * 4);
-    this.signingKey = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]), format: "der", type: "pkcs8" });
+    this.signingKey = createPrivateKey({
+      key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), seed]),
+      format: "der",
+      type: "pkcs8",
+    });
     this.verifyKey = createPublicKey(this.signingKey).export({ format: "der", type: "spki" }).subarray(-32).toString("hex");
     this.ownerUser = {
       ...userObject({
-        userId: snowflakeAt(Date.UTC(2019, 2, 3), 0x21002).toString(), username: "emulator-owner", globalName: "Emulator Owner",
-        avatar: null, bot: false, nick: null, roles: [], joinedAt: discordTimestamp(0), premiumSince: null, pending: false,
+        userId: snowflakeAt(Date.UTC(2019, 2, 3), 0x21002).toString(),
+        username: "emulator-owner",
+        globalName: "Emulator Owner",
+        avatar: null,
+        bot: false,
+        nick: null,
+        roles: [],
+        joinedAt: discordTimestamp(0),
+        premiumSince: null,
+        pending: false,
       }),
     };
 
@@ -320,7 +355,12 @@ export class EmulatorServer implements Emulator {
     const previous = guild.setPresence(userId, presence);
     // Clients drop presences of users they do not know; Discord sends the whole user when one comes online.
     const user = previous.status === "offline" ? guild.member(userId) : undefined;
-    this.gateway.dispatchToGuild(guild, GatewayDispatchEvents.PresenceUpdate, presenceObject(guild.id, userId, presence, user), GatewayIntentBits.GuildPresences);
+    this.gateway.dispatchToGuild(
+      guild,
+      GatewayDispatchEvents.PresenceUpdate,
+      presenceObject(guild.id, userId, presence, user),
+      GatewayIntentBits.GuildPresences,
+    );
   }
 
   /** See {@link Emulator.startChurn}; a 25 ms timer sends the updates that fell due since the last tick. */
@@ -333,7 +373,10 @@ export class EmulatorServer implements Emulator {
     const staffShare = staffOnly ? 1 : o.staffShare === undefined ? null : v.num(o.staffShare, "staffShare", 0, 1);
     this.stopChurn(guild.id);
     const churn: Churn = {
-      rate, staffShare, due: 0, last: Date.now(),
+      rate,
+      staffShare,
+      due: 0,
+      last: Date.now(),
       rng: new Rng(hash3(guild.spec.seed, this.churns.size, 7)),
       timer: setInterval(() => this.churnTick(guild, churn), CHURN_TICK_MS),
     };
@@ -384,7 +427,12 @@ export class EmulatorServer implements Emulator {
     const known = o.userId === undefined ? undefined : guild.userRecord(userId);
     const record: MemberRecord = {
       userId,
-      username: o.username !== undefined ? validUsername(o.username) : known ? known.username : `${rng.pick(ADJECTIVES)}${rng.pick(NOUNS)}${userId.slice(-4)}`,
+      username:
+        o.username !== undefined
+          ? validUsername(o.username)
+          : known
+            ? known.username
+            : `${rng.pick(ADJECTIVES)}${rng.pick(NOUNS)}${userId.slice(-4)}`,
       globalName: o.globalName !== undefined ? v.strOrNull(o.globalName, "globalName", 1, 32) : (known?.globalName ?? null),
       avatar: o.avatar !== undefined ? validAvatar(o.avatar) : known ? known.avatar : rng.hex(32),
       bot: o.bot !== undefined ? v.bool(o.bot, "bot") : (known?.bot ?? false),
@@ -395,7 +443,12 @@ export class EmulatorServer implements Emulator {
       pending: o.pending === undefined ? false : v.bool(o.pending, "pending"),
     };
     guild.addMember(record);
-    this.gateway.dispatchToGuild(guild, GatewayDispatchEvents.GuildMemberAdd, { ...memberObject(record), guild_id: guild.id }, GatewayIntentBits.GuildMembers);
+    this.gateway.dispatchToGuild(
+      guild,
+      GatewayDispatchEvents.GuildMemberAdd,
+      { ...memberObject(record), guild_id: guild.id },
+      GatewayIntentBits.GuildMembers,
+    );
     return { ...record, roles: [...record.roles] };
   }
 
@@ -408,7 +461,12 @@ export class EmulatorServer implements Emulator {
     if (o.nick !== undefined) clean.nick = v.strOrNull(o.nick, "nick", 1, 32);
     if (o.roles !== undefined) clean.roles = validRoles(guild, o.roles, guild.member(userId)?.roles);
     const record = guild.updateMember(userId, clean);
-    this.gateway.dispatchToGuild(guild, GatewayDispatchEvents.GuildMemberUpdate, { ...memberObject(record), guild_id: guild.id }, GatewayIntentBits.GuildMembers);
+    this.gateway.dispatchToGuild(
+      guild,
+      GatewayDispatchEvents.GuildMemberUpdate,
+      { ...memberObject(record), guild_id: guild.id },
+      GatewayIntentBits.GuildMembers,
+    );
   }
 
   /** See {@link Emulator.removeMember}; follows https://discord.com/developers/docs/events/gateway-events#guild-member-remove. */
@@ -416,7 +474,12 @@ export class EmulatorServer implements Emulator {
     const guild = this.requireGuild(guildId);
     if (userId === guild.botUserId) throw new EmulatorError(400, "userId is the bot; the bot cannot leave a seeded guild");
     const record = guild.removeMember(userId);
-    this.gateway.dispatchToGuild(guild, GatewayDispatchEvents.GuildMemberRemove, { guild_id: guild.id, user: userObject(record) }, GatewayIntentBits.GuildMembers);
+    this.gateway.dispatchToGuild(
+      guild,
+      GatewayDispatchEvents.GuildMemberRemove,
+      { guild_id: guild.id, user: userObject(record) },
+      GatewayIntentBits.GuildMembers,
+    );
   }
 
   /** See {@link Emulator.applyMemberChanges}; events follow https://discord.com/developers/docs/events/gateway-events#guild-member-add (and -update, -remove). */
@@ -432,7 +495,10 @@ export class EmulatorServer implements Emulator {
     const keep = new Set([guild.botUserId, guild.ownerId, ...guild.admins()]);
     const eligible = guild.memberCount - [...keep].filter((id) => guild.hasMember(id)).length;
     if (leave + update > eligible) {
-      throw new EmulatorError(400, `leave + update must be at most ${eligible} (members other than the bot, the owner and the admins), got ${leave + update}`);
+      throw new EmulatorError(
+        400,
+        `leave + update must be at most ${eligible} (members other than the bot, the owner and the admins), got ${leave + update}`,
+      );
     }
     const rng = new Rng(hash3(seed, guild.spec.seed, 31));
     const picked = guild.sampleMemberIds(() => rng.next(), leave + update, keep);
@@ -474,7 +540,13 @@ export class EmulatorServer implements Emulator {
   }
 
   /** See {@link Emulator.invokeCommand}. */
-  invokeCommand(guildId: string, userId: string, commandName: string, options: Record<string, CommandOptionValue> = {}, invoke: InvokeOptions = {}): string {
+  invokeCommand(
+    guildId: string,
+    userId: string,
+    commandName: string,
+    options: Record<string, CommandOptionValue> = {},
+    invoke: InvokeOptions = {},
+  ): string {
     const i = v.object(invoke, "invoke options");
     v.onlyKeys(i, ["channelId", "ignoreCommandPermissions"], "invoke options");
     if (i.channelId !== undefined) v.snowflake(i.channelId, "channelId");
@@ -493,7 +565,11 @@ export class EmulatorServer implements Emulator {
   }
 
   /** See {@link Emulator.waitForInteraction}. */
-  waitForInteraction(interactionId: string, predicate: (record: InteractionRecord) => boolean, timeoutMs = 5_000): Promise<InteractionRecord> {
+  waitForInteraction(
+    interactionId: string,
+    predicate: (record: InteractionRecord) => boolean,
+    timeoutMs = 5_000,
+  ): Promise<InteractionRecord> {
     return pollUntil(() => this.hub.record(interactionId), predicate, timeoutMs, 10, `interaction ${interactionId}`);
   }
 
@@ -530,12 +606,19 @@ function capitalize(word: string): string {
  * Calls `read` every `everyMs` until `predicate` holds on its result; rejects after `timeoutMs` with an
  * Error that shows the last result, or at once with whatever `read` throws.
  */
-export async function pollUntil<T>(read: () => T | Promise<T>, predicate: (value: T) => boolean, timeoutMs: number, everyMs: number, what: string): Promise<T> {
+export async function pollUntil<T>(
+  read: () => T | Promise<T>,
+  predicate: (value: T) => boolean,
+  timeoutMs: number,
+  everyMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (predicate(value)) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last state: ${JSON.stringify(value)}`);
+    if (Date.now() >= deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last state: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(everyMs, Math.max(1, deadline - Date.now()))));
   }
 }
@@ -553,7 +636,8 @@ function validUsername(value: unknown): string {
 
 function validAvatar(value: unknown): string | null {
   if (value === null) return null;
-  if (typeof value !== "string" || !/^(a_)?[0-9a-f]{32}$/.test(value)) throw new EmulatorError(400, "avatar must be null or 32 hex characters");
+  if (typeof value !== "string" || !/^(a_)?[0-9a-f]{32}$/.test(value))
+    throw new EmulatorError(400, "avatar must be null or 32 hex characters");
   return value;
 }
 
@@ -589,7 +673,8 @@ export function toPresenceRecord(input: PresenceInput): PresenceRecord {
     activities.push(customStatusActivity(v.str(o.customStatus, "customStatus", 1, 128), now));
   }
   if (o.activities !== undefined) {
-    if (!Array.isArray(o.activities) || o.activities.length > 10) throw new EmulatorError(400, "activities must be an array of at most 10 activities");
+    if (!Array.isArray(o.activities) || o.activities.length > 10)
+      throw new EmulatorError(400, "activities must be an array of at most 10 activities");
     o.activities.forEach((raw: unknown, i: number) => {
       const a = v.object(raw, `activities[${i}]`);
       v.onlyKeys(a, ["name", "type", "state"], `activities[${i}]`);
@@ -611,7 +696,8 @@ export function toPresenceRecord(input: PresenceInput): PresenceRecord {
     v.onlyKeys(c, ["desktop", "mobile", "web"], "clientStatus");
     clientStatus = {};
     for (const platform of ["desktop", "mobile", "web"] as const) {
-      if (c[platform] !== undefined) clientStatus[platform] = v.oneOf(c[platform], `clientStatus.${platform}`, ["online", "idle", "dnd"]) as PresenceUpdateReceiveStatus;
+      if (c[platform] !== undefined)
+        clientStatus[platform] = v.oneOf(c[platform], `clientStatus.${platform}`, ["online", "idle", "dnd"]) as PresenceUpdateReceiveStatus;
     }
   }
   if (status === "offline") return OFFLINE;

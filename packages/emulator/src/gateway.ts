@@ -9,16 +9,20 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { setImmediate as nextTick, setTimeout as sleep } from "node:timers/promises";
 import type {
-  APIGuildMember, APIUser, GatewayGuildCreateDispatchData,
-  GatewayGuildMembersChunkPresence, GatewayRateLimitedDispatchData, GatewayReadyDispatchData,
+  APIGuildMember,
+  APIUser,
+  GatewayGuildCreateDispatchData,
+  GatewayGuildMembersChunkPresence,
+  GatewayRateLimitedDispatchData,
+  GatewayReadyDispatchData,
   GatewayRequestGuildMemberRateLimitMetadata,
 } from "discord-api-types/v10";
 import { GatewayCloseCodes, GatewayDispatchEvents, GatewayIntentBits, GatewayOpcodes } from "discord-api-types/v10";
-import { WebSocket, WebSocketServer } from "ws";
 import type { RawData } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { GuildState } from "./guild";
-import { chunkPresenceObject, guildObject, memberJson, memberObject } from "./payloads";
 import { JsonWriter } from "./jsonwriter";
+import { chunkPresenceObject, guildObject, memberJson, memberObject } from "./payloads";
 import { isSnowflake } from "./snowflake";
 import type { MemberChunkEvent, MemberRecord, SessionInfo } from "./types";
 
@@ -150,7 +154,10 @@ class Session {
     this.seq = s;
     this.buffer.push({ s, frame });
     this.bytes += frame.length;
-    while (this.buffer.length - this.head > MAX_BUFFERED_EVENTS || (this.bytes > MAX_BUFFERED_BYTES && this.buffer.length - this.head > 1)) {
+    while (
+      this.buffer.length - this.head > MAX_BUFFERED_EVENTS ||
+      (this.bytes > MAX_BUFFERED_BYTES && this.buffer.length - this.head > 1)
+    ) {
       this.bytes -= (this.buffer[this.head] as { frame: Frame }).frame.length;
       this.head += 1;
     }
@@ -556,7 +563,13 @@ export class Gateway {
    * so a RESUME gets the rest. Each chunk seeks by the last id sent, so members added or removed
    * meanwhile do not shift the stream.
    */
-  private async streamMembers(session: Session, guild: GuildState, total: number, presences: boolean, nonce: string | undefined): Promise<void> {
+  private async streamMembers(
+    session: Session,
+    guild: GuildState,
+    total: number,
+    presences: boolean,
+    nonce: string | undefined,
+  ): Promise<void> {
     const chunkCount = Math.max(1, Math.ceil(total / CHUNK_SIZE));
     let after = 0n;
     let sent = 0;
@@ -595,7 +608,13 @@ export class Gateway {
       );
       if (handed) {
         inflight += frameBytes;
-        this.ctx.onMemberChunk({ guildId: guild.id, nonce: nonce ?? null, chunkIndex: index, chunkCount, sentAt: performance.timeOrigin + performance.now() });
+        this.ctx.onMemberChunk({
+          guildId: guild.id,
+          nonce: nonce ?? null,
+          chunkIndex: index,
+          chunkCount,
+          sentAt: performance.timeOrigin + performance.now(),
+        });
       }
       if (index + 1 === chunkCount) return;
 
@@ -624,8 +643,14 @@ export class Gateway {
    * https://discord.com/developers/docs/events/gateway-events#guild-members-chunk
    */
   private writeChunk(
-    w: JsonWriter, guild: GuildState, index: number, count: number, presences: boolean, nonce: string | undefined,
-    writeMembers: (w: JsonWriter) => string[], notFound?: string[],
+    w: JsonWriter,
+    guild: GuildState,
+    index: number,
+    count: number,
+    presences: boolean,
+    nonce: string | undefined,
+    writeMembers: (w: JsonWriter) => string[],
+    notFound?: string[],
   ): string[] {
     w.ascii(`{"guild_id":"${guild.id}","members":[`);
     const userIds = writeMembers(w);
@@ -646,17 +671,32 @@ export class Gateway {
 
   /** Sends one GUILD_MEMBERS_CHUNK with the given members (user_ids and query answers). */
   private sendChunk(
-    session: Session, guild: GuildState, records: MemberRecord[], index: number, count: number,
-    presences: boolean, nonce: string | undefined, notFound?: string[],
+    session: Session,
+    guild: GuildState,
+    records: MemberRecord[],
+    index: number,
+    count: number,
+    presences: boolean,
+    nonce: string | undefined,
+    notFound?: string[],
   ): void {
     session.dispatchWritten(GatewayDispatchEvents.GuildMembersChunk, (w) => {
-      this.writeChunk(w, guild, index, count, presences, nonce, (mw) => {
-        records.forEach((record, i) => {
-          if (i > 0) mw.ascii(",");
-          mw.text(memberJson(record));
-        });
-        return records.map((r) => r.userId);
-      }, notFound);
+      this.writeChunk(
+        w,
+        guild,
+        index,
+        count,
+        presences,
+        nonce,
+        (mw) => {
+          records.forEach((record, i) => {
+            if (i > 0) mw.ascii(",");
+            mw.text(memberJson(record));
+          });
+          return records.map((r) => r.userId);
+        },
+        notFound,
+      );
     });
   }
 

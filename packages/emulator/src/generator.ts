@@ -5,13 +5,11 @@
  */
 import type { GatewayActivity, GatewayPresenceClientStatus, PresenceUpdateReceiveStatus } from "discord-api-types/v10";
 import { ActivityType, PresenceUpdateStatus } from "discord-api-types/v10";
+import { JsonWriter } from "./jsonwriter";
 import { hash3, mix32, Rng, seedHash } from "./random";
 import { DISCORD_EPOCH_MS, snowflakeAt, snowflakeTime } from "./snowflake";
-import { JsonWriter } from "./jsonwriter";
 import type { MemberRecord } from "./types";
-import {
-  ADJECTIVES, CUSTOM_STATUSES, FIRST_NAMES, GAMES, GUILD_ADJECTIVES, GUILD_NOUNS, LAST_NAMES, NOUNS, ROLE_NAMES,
-} from "./words";
+import { ADJECTIVES, CUSTOM_STATUSES, FIRST_NAMES, GAMES, GUILD_ADJECTIVES, GUILD_NOUNS, LAST_NAMES, NOUNS, ROLE_NAMES } from "./words";
 
 const DAY_MS = 86_400_000;
 const YEAR_MS = 365 * DAY_MS;
@@ -236,8 +234,24 @@ interface Draws {
 }
 
 const draws: Draws = {
-  index: -1, bot: false, first: 0, last: 0, adjective: 0, noun: 0, pattern: 0, display: 0, nick: -1,
-  hasAvatar: false, a0: 0, a1: 0, a2: 0, a3: 0, roleKey: 0, joinedMs: 0, premiumMs: -1, pending: false,
+  index: -1,
+  bot: false,
+  first: 0,
+  last: 0,
+  adjective: 0,
+  noun: 0,
+  pattern: 0,
+  display: 0,
+  nick: -1,
+  hasAvatar: false,
+  a0: 0,
+  a1: 0,
+  a2: 0,
+  a3: 0,
+  roleKey: 0,
+  joinedMs: 0,
+  premiumMs: -1,
+  pending: false,
 };
 
 /**
@@ -302,31 +316,45 @@ function usernameOf(d: Draws): string {
   const i = d.index;
   if (d.bot) return `${NOUNS[d.noun]}bot${i}`;
   switch (d.pattern) {
-    case 0: return `${ADJECTIVES[d.adjective]}${NOUNS[d.noun]}${i}`;
-    case 1: return `${FIRST_NAMES[d.first]}.${LAST_NAMES[d.last]}${i}`;
-    case 2: return `${FIRST_NAMES[d.first]}_${i}`;
-    case 3: return `${NOUNS[d.noun]}_${ADJECTIVES[d.adjective]}${i}`;
-    default: return `${FIRST_NAMES[d.first]}${LAST_NAMES[d.last]}${i}`;
+    case 0:
+      return `${ADJECTIVES[d.adjective]}${NOUNS[d.noun]}${i}`;
+    case 1:
+      return `${FIRST_NAMES[d.first]}.${LAST_NAMES[d.last]}${i}`;
+    case 2:
+      return `${FIRST_NAMES[d.first]}_${i}`;
+    case 3:
+      return `${NOUNS[d.noun]}_${ADJECTIVES[d.adjective]}${i}`;
+    default:
+      return `${FIRST_NAMES[d.first]}${LAST_NAMES[d.last]}${i}`;
   }
 }
 
 function globalNameOf(d: Draws): string | null {
   if (d.bot) return `${NOUN_CAP[d.noun]} Bot`;
   switch (d.display) {
-    case 0: return `${FIRST_CAP[d.first]} ${LAST_CAP[d.last]}`;
-    case 1: return FIRST_CAP[d.first] as string;
-    case 2: return `${ADJ_CAP[d.adjective]} ${NOUN_CAP[d.noun]}`;
-    default: return null;
+    case 0:
+      return `${FIRST_CAP[d.first]} ${LAST_CAP[d.last]}`;
+    case 1:
+      return FIRST_CAP[d.first] as string;
+    case 2:
+      return `${ADJ_CAP[d.adjective]} ${NOUN_CAP[d.noun]}`;
+    default:
+      return null;
   }
 }
 
 function nickOf(d: Draws): string | null {
   switch (d.nick) {
-    case 0: return FIRST_CAP[d.first] as string;
-    case 1: return `${FIRST_CAP[d.first]} ${LAST_INITIAL[d.last]}.`;
-    case 2: return `The ${ADJ_CAP[d.adjective]} ${NOUN_CAP[d.noun]}`;
-    case 3: return `${FIRST_CAP[d.first]} [Staff]`;
-    default: return null;
+    case 0:
+      return FIRST_CAP[d.first] as string;
+    case 1:
+      return `${FIRST_CAP[d.first]} ${LAST_INITIAL[d.last]}.`;
+    case 2:
+      return `The ${ADJ_CAP[d.adjective]} ${NOUN_CAP[d.noun]}`;
+    case 3:
+      return `${FIRST_CAP[d.first]} [Staff]`;
+    default:
+      return null;
   }
 }
 
@@ -494,32 +522,46 @@ const QUOTE = 34;
 function usernameStem(d: Draws): Uint8Array {
   if (d.bot) return USERNAME_STEMS.bot[d.noun] as Uint8Array;
   switch (d.pattern) {
-    case 0: return USERNAME_STEMS.adjNoun[d.adjective * N + d.noun] as Uint8Array;
-    case 1: return USERNAME_STEMS.firstDotLast[d.first * L + d.last] as Uint8Array;
-    case 2: return USERNAME_STEMS.firstUnderscore[d.first] as Uint8Array;
-    case 3: return USERNAME_STEMS.nounUnderscoreAdj[d.noun * A + d.adjective] as Uint8Array;
-    default: return USERNAME_STEMS.firstLast[d.first * L + d.last] as Uint8Array;
+    case 0:
+      return USERNAME_STEMS.adjNoun[d.adjective * N + d.noun] as Uint8Array;
+    case 1:
+      return USERNAME_STEMS.firstDotLast[d.first * L + d.last] as Uint8Array;
+    case 2:
+      return USERNAME_STEMS.firstUnderscore[d.first] as Uint8Array;
+    case 3:
+      return USERNAME_STEMS.nounUnderscoreAdj[d.noun * A + d.adjective] as Uint8Array;
+    default:
+      return USERNAME_STEMS.firstLast[d.first * L + d.last] as Uint8Array;
   }
 }
 
 function globalNamePiece(d: Draws): Uint8Array {
   if (d.bot) return GLOBAL_NAMES.bot[d.noun] as Uint8Array;
   switch (d.display) {
-    case 0: return GLOBAL_NAMES.firstLast[d.first * L + d.last] as Uint8Array;
-    case 1: return GLOBAL_NAMES.first[d.first] as Uint8Array;
-    case 2: return GLOBAL_NAMES.adjNoun[d.adjective * N + d.noun] as Uint8Array;
-    default: return GLOBAL_NAMES.none;
+    case 0:
+      return GLOBAL_NAMES.firstLast[d.first * L + d.last] as Uint8Array;
+    case 1:
+      return GLOBAL_NAMES.first[d.first] as Uint8Array;
+    case 2:
+      return GLOBAL_NAMES.adjNoun[d.adjective * N + d.noun] as Uint8Array;
+    default:
+      return GLOBAL_NAMES.none;
   }
 }
 
 function nickTail(d: Draws): Uint8Array {
   if (d.bot) return NICK_TAILS.noneBot;
   switch (d.nick) {
-    case 0: return NICK_TAILS.first[d.first] as Uint8Array;
-    case 1: return NICK_TAILS.firstInitial[d.first * L + d.last] as Uint8Array;
-    case 2: return NICK_TAILS.theAdjNoun[d.adjective * N + d.noun] as Uint8Array;
-    case 3: return NICK_TAILS.staff[d.first] as Uint8Array;
-    default: return NICK_TAILS.none;
+    case 0:
+      return NICK_TAILS.first[d.first] as Uint8Array;
+    case 1:
+      return NICK_TAILS.firstInitial[d.first * L + d.last] as Uint8Array;
+    case 2:
+      return NICK_TAILS.theAdjNoun[d.adjective * N + d.noun] as Uint8Array;
+    case 3:
+      return NICK_TAILS.staff[d.first] as Uint8Array;
+    default:
+      return NICK_TAILS.none;
   }
 }
 
@@ -541,7 +583,13 @@ function rolesPiece(spec: GuildSpec, key: number): Uint8Array {
  * (no string is built per member). Generated strings are plain ASCII from the word lists; only
  * overrides go through JSON.stringify.
  */
-export function writeGeneratedMemberJson(w: JsonWriter, spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): void {
+export function writeGeneratedMemberJson(
+  w: JsonWriter,
+  spec: GuildSpec,
+  index: number,
+  userId: string,
+  override?: GeneratedOverride,
+): void {
   const d = drawMember(spec, index);
   w.raw(USER_OPEN);
   w.chars(userId);
@@ -607,13 +655,17 @@ export function playingActivity(name: string, startedAt: number, id: string): Ga
 /** Draws a random non-offline presence from `rng` (used by seeding and churn). */
 export function randomOnlinePresence(rng: Rng, now: number): PresenceRecord {
   const s = rng.next();
-  const status: PresenceUpdateReceiveStatus = s < 0.6 ? PresenceUpdateStatus.Online : s < 0.85 ? PresenceUpdateStatus.Idle : PresenceUpdateStatus.DoNotDisturb;
+  const status: PresenceUpdateReceiveStatus =
+    s < 0.6 ? PresenceUpdateStatus.Online : s < 0.85 ? PresenceUpdateStatus.Idle : PresenceUpdateStatus.DoNotDisturb;
   const platform = rng.next();
   const client_status: GatewayPresenceClientStatus =
-    platform < 0.55 ? { desktop: status }
-    : platform < 0.8 ? { mobile: status }
-    : platform < 0.9 ? { web: status }
-    : { desktop: status, mobile: status };
+    platform < 0.55
+      ? { desktop: status }
+      : platform < 0.8
+        ? { mobile: status }
+        : platform < 0.9
+          ? { web: status }
+          : { desktop: status, mobile: status };
   const activities: GatewayActivity[] = [];
   if (rng.next() < 0.2) activities.push(customStatusActivity(rng.pick(CUSTOM_STATUSES), now - rng.int(6 * 3_600_000)));
   if (rng.next() < 0.35) {

@@ -7,13 +7,25 @@ import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { APIChannel, APIRole, ChannelFlags, RoleFlags } from "discord-api-types/v10";
 import { ChannelType, PermissionFlagsBits } from "discord-api-types/v10";
 import { EmulatorError } from "./errors";
+import type { GuildSpec, PresenceRecord } from "./generator";
 import {
-  discordTimestamp, firstIndexAfter, generatedNamesMatch, generateMember, guildObjectId, indexOfUserId,
-  initialPresence, initiallyOnline, OFFLINE, SEEDED_ROLE_NAMES, userIdAt, userIdStringAt, writeGeneratedMemberJson,
+  discordTimestamp,
+  firstIndexAfter,
+  generatedNamesMatch,
+  generateMember,
+  guildObjectId,
+  indexOfUserId,
+  initiallyOnline,
+  initialPresence,
+  OFFLINE,
+  SEEDED_ROLE_NAMES,
+  userIdAt,
+  userIdStringAt,
+  writeGeneratedMemberJson,
 } from "./generator";
 import type { JsonWriter } from "./jsonwriter";
-import type { GuildSpec, PresenceRecord } from "./generator";
 import { memberJson } from "./payloads";
+import { isSnowflake } from "./snowflake";
 import type { MemberPatch, MemberRecord, SeededStaff } from "./types";
 
 const NO_CHANNEL_FLAGS = 0 as ChannelFlags;
@@ -26,8 +38,18 @@ export const ALL_PERMISSIONS = Object.values(P).reduce((a, b) => a | b, 0n);
 const EVERYONE_PERMISSIONS = 2_248_473_465_835_073n;
 /** Staff: moderators (kick, ban, timeouts, messages, nicknames, voice), not MANAGE_GUILD or ADMINISTRATOR. */
 const STAFF_PERMISSIONS =
-  EVERYONE_PERMISSIONS | P.KickMembers | P.BanMembers | P.ViewAuditLog | P.PrioritySpeaker | P.ManageMessages | P.MuteMembers |
-  P.DeafenMembers | P.MoveMembers | P.ManageNicknames | P.ManageThreads | P.ModerateMembers;
+  EVERYONE_PERMISSIONS |
+  P.KickMembers |
+  P.BanMembers |
+  P.ViewAuditLog |
+  P.PrioritySpeaker |
+  P.ManageMessages |
+  P.MuteMembers |
+  P.DeafenMembers |
+  P.MoveMembers |
+  P.ManageNicknames |
+  P.ManageThreads |
+  P.ModerateMembers;
 /** Admin: MANAGE_GUILD (1 << 5) on top of @everyone's. */
 const ADMIN_PERMISSIONS = EVERYONE_PERMISSIONS | P.ManageGuild;
 /** Yield to the event loop after this much synchronous scanning, in ms. */
@@ -90,14 +112,29 @@ export class GuildState {
 
   private buildRoles(bot: BotIdentity): APIRole[] {
     const role = (id: string, name: string, position: number, color: number, permissions: string): APIRole => ({
-      id, name, position, color,
+      id,
+      name,
+      position,
+      color,
       colors: { primary_color: color, secondary_color: null, tertiary_color: null },
-      permissions, hoist: false, managed: false, mentionable: false, icon: null, unicode_emoji: null, flags: 0 as RoleFlags,
+      permissions,
+      hoist: false,
+      managed: false,
+      mentionable: false,
+      icon: null,
+      unicode_emoji: null,
+      flags: 0 as RoleFlags,
     });
     const roles: APIRole[] = [role(this.id, "@everyone", 0, 0, String(EVERYONE_PERMISSIONS))];
     SEEDED_ROLE_NAMES.forEach((name, k) => {
       const id = k === SEEDED_ROLE_NAMES.length - 1 ? this.spec.staffRoleId : (this.spec.memberRoleIds[k] as string);
-      const r = role(id, name, k + 1, ROLE_COLORS[k % ROLE_COLORS.length] ?? 0, String(name === "Staff" ? STAFF_PERMISSIONS : EVERYONE_PERMISSIONS));
+      const r = role(
+        id,
+        name,
+        k + 1,
+        ROLE_COLORS[k % ROLE_COLORS.length] ?? 0,
+        String(name === "Staff" ? STAFF_PERMISSIONS : EVERYONE_PERMISSIONS),
+      );
       if (name === "Staff") {
         r.hoist = true;
         r.mentionable = true;
@@ -118,18 +155,49 @@ export class GuildState {
     const base = SEEDED_ROLE_NAMES.length + 1;
     const categoryId = guildObjectId(this.id, base + 1);
     const text = (k: number, name: string, position: number, topic: string | null): GuildChannel => ({
-      id: guildObjectId(this.id, base + k), type: ChannelType.GuildText, guild_id: this.id, name, position,
-      permission_overwrites: [], parent_id: categoryId, topic, nsfw: false, rate_limit_per_user: 0, last_message_id: null, flags: NO_CHANNEL_FLAGS,
+      id: guildObjectId(this.id, base + k),
+      type: ChannelType.GuildText,
+      guild_id: this.id,
+      name,
+      position,
+      permission_overwrites: [],
+      parent_id: categoryId,
+      topic,
+      nsfw: false,
+      rate_limit_per_user: 0,
+      last_message_id: null,
+      flags: NO_CHANNEL_FLAGS,
     });
     return [
-      { id: categoryId, type: ChannelType.GuildCategory, guild_id: this.id, name: "Text Channels", position: 0, permission_overwrites: [], parent_id: null, flags: NO_CHANNEL_FLAGS, nsfw: false },
+      {
+        id: categoryId,
+        type: ChannelType.GuildCategory,
+        guild_id: this.id,
+        name: "Text Channels",
+        position: 0,
+        permission_overwrites: [],
+        parent_id: null,
+        flags: NO_CHANNEL_FLAGS,
+        nsfw: false,
+      },
       text(2, "general", 0, "Say hello"),
       text(3, "announcements", 1, "News from the staff"),
       text(4, "staff-room", 2, null),
       {
-        id: guildObjectId(this.id, base + 5), type: ChannelType.GuildVoice, guild_id: this.id, name: "Lounge", position: 3,
-        permission_overwrites: [], parent_id: categoryId, nsfw: false, rate_limit_per_user: 0, last_message_id: null,
-        bitrate: 64000, user_limit: 0, rtc_region: null, flags: NO_CHANNEL_FLAGS,
+        id: guildObjectId(this.id, base + 5),
+        type: ChannelType.GuildVoice,
+        guild_id: this.id,
+        name: "Lounge",
+        position: 3,
+        permission_overwrites: [],
+        parent_id: categoryId,
+        nsfw: false,
+        rate_limit_per_user: 0,
+        last_message_id: null,
+        bitrate: 64000,
+        user_limit: 0,
+        rtc_region: null,
+        flags: NO_CHANNEL_FLAGS,
       },
     ];
   }
@@ -151,7 +219,7 @@ export class GuildState {
   }
 
   private generatedIndex(userId: string): number {
-    if (!/^[0-9]{1,20}$/.test(userId)) return -1;
+    if (!isSnowflake(userId)) return -1;
     return indexOfUserId(this.spec, BigInt(userId));
   }
 
@@ -521,7 +589,8 @@ export class GuildState {
     const picked = new Set<string>();
     while (picked.size < count) {
       const k = Math.floor(random() * population);
-      const id = k < this.spec.generatedCount ? userIdStringAt(this.spec, k) : (this.added[k - this.spec.generatedCount] as MemberRecord).userId;
+      const id =
+        k < this.spec.generatedCount ? userIdStringAt(this.spec, k) : (this.added[k - this.spec.generatedCount] as MemberRecord).userId;
       if (!exclude.has(id) && !picked.has(id) && this.hasMember(id)) picked.add(id);
     }
     return [...picked];

@@ -117,7 +117,12 @@ export async function readBody(req: IncomingMessage, maxBytes = 26 << 20): Promi
       const filename = /filename="([^"]*)"/i.exec(headers)?.[1];
       if (name === "payload_json") json = parseJson(content.toString("utf8"));
       else if (filename !== undefined) {
-        files.push({ field: name, filename, contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1]?.trim() ?? "application/octet-stream", size: content.length });
+        files.push({
+          field: name,
+          filename,
+          contentType: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1]?.trim() ?? "application/octet-stream",
+          size: content.length,
+        });
       }
     }
     start = next;

@@ -2,14 +2,32 @@
  * @guildhall/emulator: a Discord stand-in (REST v10, Gateway v10, CDN, control API) on loopback
  * that the real discord.js and @discordjs/rest connect to. See DESIGN.md, "The emulator".
  */
-export { startEmulator } from "./emulator";
-export { EmulatorControl, EmulatorControlError } from "./client";
+
 export type { EmulatorInfo } from "./client";
+export { EmulatorControl, EmulatorControlError } from "./client";
+export { startEmulator } from "./emulator";
 export { EmulatorError } from "./errors";
 export type {
-  ApplicationCommand, ChurnOptions, CommandOptionValue, Emulator, EmulatorOptions, GuildSummary, InteractionRecord, InvokeOptions,
-  MemberChanges, MemberChangesResult, MemberChunkEvent, MemberInput, MemberPatch, MemberRecord, PresenceInput, RecordedMessage, SeededGuild, SeededStaff,
-  SeedOptions, SessionInfo,
+  ApplicationCommand,
+  ChurnOptions,
+  CommandOptionValue,
+  Emulator,
+  EmulatorOptions,
+  GuildSummary,
+  InteractionRecord,
+  InvokeOptions,
+  MemberChanges,
+  MemberChangesResult,
+  MemberChunkEvent,
+  MemberInput,
+  MemberPatch,
+  MemberRecord,
+  PresenceInput,
+  RecordedMessage,
+  SeededGuild,
+  SeededStaff,
+  SeedOptions,
+  SessionInfo,
 } from "./types";
 
 /** The demo guild `npm start` and `npm run emulator` seed: seed 1, 500 members, 25 staff. */

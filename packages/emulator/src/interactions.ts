@@ -7,21 +7,34 @@
 import { randomBytes } from "node:crypto";
 import type { APIApplicationCommandOption, APIUser } from "discord-api-types/v10";
 import {
-  ApplicationCommandOptionType as OptionType, ChannelType, ComponentType, GatewayDispatchEvents, GatewayIntentBits, InteractionResponseType,
-  InteractionType, Locale, MessageFlags, MessageType,
+  ChannelType,
+  ComponentType,
+  GatewayDispatchEvents,
+  GatewayIntentBits,
+  InteractionResponseType,
+  InteractionType,
+  Locale,
+  MessageFlags,
+  MessageType,
+  ApplicationCommandOptionType as OptionType,
 } from "discord-api-types/v10";
 import type { CommandStore, StoredCommand } from "./commands";
 import { DiscordHttpError, FormErrors } from "./discorderrors";
 import { EmulatorError } from "./errors";
 import { discordTimestamp } from "./generator";
-import { ALL_PERMISSIONS } from "./guild";
 import type { GuildChannel, GuildState } from "./guild";
+import { ALL_PERMISSIONS } from "./guild";
 import { memberObject, userObject } from "./payloads";
 import { isSnowflake, newSnowflake } from "./snowflake";
 import type { CommandOptionValue, InteractionRecord, InvokeOptions, RecordedMessage } from "./types";
 
 /** Flags a message may be created with (SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE, IS_COMPONENTS_V2). */
-const CREATE_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.Ephemeral | MessageFlags.SuppressNotifications | MessageFlags.IsVoiceMessage | MessageFlags.IsComponentsV2;
+const CREATE_FLAGS =
+  MessageFlags.SuppressEmbeds |
+  MessageFlags.Ephemeral |
+  MessageFlags.SuppressNotifications |
+  MessageFlags.IsVoiceMessage |
+  MessageFlags.IsComponentsV2;
 /** Flags an edit may change. */
 const EDIT_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.IsComponentsV2;
 /** Attachment size limit Discord reports in interactions, in bytes. */
@@ -124,20 +137,24 @@ function messageFields(raw: unknown, edit: boolean, files: unknown[] = []): Mess
     else out.content = b.content;
   } else if (b.content === null && edit) out.content = "";
   if (b.embeds !== undefined && b.embeds !== null) {
-    if (!Array.isArray(b.embeds) || !b.embeds.every(isObject)) errors.add(["embeds"], "BASE_TYPE_ARRAY", "Must be an array of embed objects.");
+    if (!Array.isArray(b.embeds) || !b.embeds.every(isObject))
+      errors.add(["embeds"], "BASE_TYPE_ARRAY", "Must be an array of embed objects.");
     else if (b.embeds.length > 10) errors.add(["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
     // Discord answers with every embed typed ("rich" unless given).
     else out.embeds = (b.embeds as Body[]).map((e) => ({ type: "rich", ...structuredClone(e) }));
   } else if (b.embeds === null && edit) out.embeds = [];
   if (b.components !== undefined && b.components !== null) {
-    if (!Array.isArray(b.components) || !b.components.every(isObject)) errors.add(["components"], "BASE_TYPE_ARRAY", "Must be an array of components.");
+    if (!Array.isArray(b.components) || !b.components.every(isObject))
+      errors.add(["components"], "BASE_TYPE_ARRAY", "Must be an array of components.");
     else {
       const customIds = new Set<string>();
       const walk = (component: Body, path: Array<string | number>) => {
         if (component.custom_id !== undefined) {
           const id = component.custom_id;
-          if (typeof id !== "string" || id.length < 1 || id.length > 100) errors.add([...path, "custom_id"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
-          else if (customIds.has(id)) errors.add([...path, "custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated");
+          if (typeof id !== "string" || id.length < 1 || id.length > 100)
+            errors.add([...path, "custom_id"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
+          else if (customIds.has(id))
+            errors.add([...path, "custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated");
           else customIds.add(id);
         }
         if (Array.isArray(component.components)) component.components.forEach((c, i) => isObject(c) && walk(c, [...path, "components", i]));
@@ -148,7 +165,8 @@ function messageFields(raw: unknown, edit: boolean, files: unknown[] = []): Mess
   } else if (b.components === null && edit) out.components = [];
   if (b.flags !== undefined && b.flags !== null) {
     const allowed = edit ? EDIT_FLAGS | MessageFlags.Ephemeral : CREATE_FLAGS;
-    if (!Number.isInteger(b.flags) || ((b.flags as number) & ~allowed) !== 0) errors.add(["flags"], "MESSAGE_FLAGS_INVALID", "Invalid flags");
+    if (!Number.isInteger(b.flags) || ((b.flags as number) & ~allowed) !== 0)
+      errors.add(["flags"], "MESSAGE_FLAGS_INVALID", "Invalid flags");
     else out.flags = b.flags as number;
   }
   const attachments = Array.isArray(b.attachments) ? b.attachments : [];
@@ -180,7 +198,12 @@ function normalizeComponents(components: Body[]): Body[] {
       c.id = next;
       used.add(next);
     }
-    if (typeof c.type === "number" && c.type >= ComponentType.StringSelect && c.type <= ComponentType.ChannelSelect && c.type !== ComponentType.TextInput) {
+    if (
+      typeof c.type === "number" &&
+      c.type >= ComponentType.StringSelect &&
+      c.type <= ComponentType.ChannelSelect &&
+      c.type !== ComponentType.TextInput
+    ) {
       c.min_values ??= 1;
       c.max_values ??= 1;
     }
@@ -189,7 +212,7 @@ function normalizeComponents(components: Body[]): Body[] {
 }
 
 function isEmpty(fields: MessageFields): boolean {
-  return !fields.content && !(fields.embeds?.length) && !(fields.components?.length) && !(fields.attachments?.length);
+  return !fields.content && !fields.embeds?.length && !fields.components?.length && !fields.attachments?.length;
 }
 
 /** Finds the button with `customId` among a message's components (any nesting). */
@@ -231,9 +254,11 @@ export class InteractionHub {
   }
 
   private channelFor(guild: GuildState, channelId: string | undefined, field: string): GuildChannel {
-    const channel = channelId === undefined
-      ? guild.channels.find((c) => c.type === ChannelType.GuildText && c.name === "general") ?? guild.channels.find((c) => c.type === ChannelType.GuildText)
-      : guild.channels.find((c) => c.id === channelId);
+    const channel =
+      channelId === undefined
+        ? (guild.channels.find((c) => c.type === ChannelType.GuildText && c.name === "general") ??
+          guild.channels.find((c) => c.type === ChannelType.GuildText))
+        : guild.channels.find((c) => c.id === channelId);
     if (!channel || (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildVoice)) {
       throw new EmulatorError(400, `${field} ${JSON.stringify(channelId)} is not a text channel of guild ${guild.id}`);
     }
@@ -271,9 +296,21 @@ export class InteractionHub {
     const state: InteractionState = {
       id: newSnowflake(),
       token: `aW50ZXJhY3Rpb246${randomBytes(48).toString("base64url")}`,
-      type, guildId: guild.id, channelId, userId, createdAt: Date.now(),
-      command: null, commandType: null, options: null, customId: null, componentMessageId: null,
-      ack: null, originalId: null, followupIds: [], deferredPending: false, modal: null,
+      type,
+      guildId: guild.id,
+      channelId,
+      userId,
+      createdAt: Date.now(),
+      command: null,
+      commandType: null,
+      options: null,
+      customId: null,
+      componentMessageId: null,
+      ack: null,
+      originalId: null,
+      followupIds: [],
+      deferredPending: false,
+      modal: null,
     };
     this.interactions.set(state.id, state);
     this.byToken.set(state.token, state);
@@ -295,10 +332,17 @@ export class InteractionHub {
    * and returns the interaction id. Throws EmulatorError 404 (guild), 400 naming `userId`, `command`,
    * `options.<name>` or `channelId`, 403 when the member lacks the command's default_member_permissions.
    */
-  invokeCommand(guildId: string, userId: string, commandName: string, options: Record<string, CommandOptionValue> = {}, invoke: InvokeOptions = {}): string {
+  invokeCommand(
+    guildId: string,
+    userId: string,
+    commandName: string,
+    options: Record<string, CommandOptionValue> = {},
+    invoke: InvokeOptions = {},
+  ): string {
     const guild = this.requireGuild(guildId);
     const member = this.requireMember(guild, userId);
-    if (typeof commandName !== "string" || commandName.trim() === "") throw new EmulatorError(400, "command must be a command name such as \"sync\" or \"sync roles\"");
+    if (typeof commandName !== "string" || commandName.trim() === "")
+      throw new EmulatorError(400, 'command must be a command name such as "sync" or "sync roles"');
     const path = commandName.trim().replace(/^\//, "").split(/\s+/);
     const command = this.ctx.commands.find(guild.id, path[0] as string);
     if (!command) throw new EmulatorError(400, `command /${path[0]} is not registered for guild ${guild.id} or globally`);
@@ -310,7 +354,10 @@ export class InteractionHub {
       const have = BigInt(permissions);
       const allowed = (have & ALL_PERMISSIONS) === ALL_PERMISSIONS || (required !== "0" && (have & BigInt(required)) === BigInt(required));
       if (!allowed) {
-        throw new EmulatorError(403, `userId ${member.userId} lacks default_member_permissions ${required} of /${command.name}, so Discord would not offer the command (pass ignoreCommandPermissions to act as if the guild granted it)`);
+        throw new EmulatorError(
+          403,
+          `userId ${member.userId} lacks default_member_permissions ${required} of /${command.name}, so Discord would not offer the command (pass ignoreCommandPermissions to act as if the guild granted it)`,
+        );
       }
     }
     const { dataOptions, resolved } = this.buildOptions(guild, command, path, options);
@@ -351,7 +398,15 @@ export class InteractionHub {
     for (const def of defs) {
       const value = input[def.name];
       const field = `options.${def.name}`;
-      const d = def as APIApplicationCommandOption & { required?: boolean; choices?: Array<{ value: unknown }>; min_value?: number; max_value?: number; min_length?: number; max_length?: number; channel_types?: number[] };
+      const d = def as APIApplicationCommandOption & {
+        required?: boolean;
+        choices?: Array<{ value: unknown }>;
+        min_value?: number;
+        max_value?: number;
+        min_length?: number;
+        max_length?: number;
+        channel_types?: number[];
+      };
       if (value === undefined) {
         if (d.required) throw new EmulatorError(400, `${field} is required by /${path.join(" ")}`);
         continue;
@@ -367,7 +422,8 @@ export class InteractionHub {
           break;
         case OptionType.Integer:
         case OptionType.Number:
-          if (typeof value !== "number" || !Number.isFinite(value) || (def.type === OptionType.Integer && !Number.isInteger(value))) fail(`must be ${def.type === OptionType.Integer ? "an integer" : "a number"}`);
+          if (typeof value !== "number" || !Number.isFinite(value) || (def.type === OptionType.Integer && !Number.isInteger(value)))
+            fail(`must be ${def.type === OptionType.Integer ? "an integer" : "a number"}`);
           if (d.min_value !== undefined && (value as number) < d.min_value) fail(`must be at least ${d.min_value}`);
           if (d.max_value !== undefined && (value as number) > d.max_value) fail(`must be at most ${d.max_value}`);
           break;
@@ -396,15 +452,25 @@ export class InteractionHub {
         case OptionType.Channel: {
           const channel = guild.channels.find((c) => c.id === value);
           if (!channel) fail(`must be the id of a channel of guild ${guild.id}`);
-          if (d.channel_types && !d.channel_types.includes((channel as GuildChannel).type)) fail(`must be a channel of type ${d.channel_types.join(" or ")}`);
+          if (d.channel_types && !d.channel_types.includes((channel as GuildChannel).type))
+            fail(`must be a channel of type ${d.channel_types.join(" or ")}`);
           const c = channel as GuildChannel & { topic?: string | null; parent_id?: string | null };
-          (resolved.channels ??= {})[c.id] = { id: c.id, name: c.name, type: c.type, guild_id: guild.id, parent_id: c.parent_id ?? null, flags: 0, permissions: String(ALL_PERMISSIONS) };
+          (resolved.channels ??= {})[c.id] = {
+            id: c.id,
+            name: c.name,
+            type: c.type,
+            guild_id: guild.id,
+            parent_id: c.parent_id ?? null,
+            flags: 0,
+            permissions: String(ALL_PERMISSIONS),
+          };
           break;
         }
         default:
           fail("has a type the emulator cannot fill in (attachments are not supported)");
       }
-      if (d.choices && !d.choices.some((c) => c.value === value)) fail(`must be one of the choices ${d.choices.map((c) => JSON.stringify(c.value)).join(", ")}`);
+      if (d.choices && !d.choices.some((c) => c.value === value))
+        fail(`must be one of the choices ${d.choices.map((c) => JSON.stringify(c.value)).join(", ")}`);
       leaves.push({ name: def.name, type: def.type, value: value as CommandOptionValue });
     }
     let dataOptions: unknown[] = leaves;
@@ -422,11 +488,16 @@ export class InteractionHub {
     const guild = this.requireGuild(guildId);
     const member = this.requireMember(guild, userId);
     const message = typeof messageId === "string" ? this.messages.get(messageId) : undefined;
-    if (!message || message.deleted || message.guildId !== guild.id) throw new EmulatorError(400, `messageId ${JSON.stringify(messageId)} is not a message of guild ${guild.id} the emulator knows`);
+    if (!message || message.deleted || message.guildId !== guild.id)
+      throw new EmulatorError(400, `messageId ${JSON.stringify(messageId)} is not a message of guild ${guild.id} the emulator knows`);
     if (message.flags & MessageFlags.Ephemeral && message.interaction?.userId !== member.userId) {
-      throw new EmulatorError(400, `messageId ${message.id} is ephemeral: only ${message.interaction?.userId ?? "its recipient"} can see it`);
+      throw new EmulatorError(
+        400,
+        `messageId ${message.id} is ephemeral: only ${message.interaction?.userId ?? "its recipient"} can see it`,
+      );
     }
-    if (message.flags & MessageFlags.Loading) throw new EmulatorError(400, `messageId ${message.id} is still loading (a deferred response not edited yet)`);
+    if (message.flags & MessageFlags.Loading)
+      throw new EmulatorError(400, `messageId ${message.id} is still loading (a deferred response not edited yet)`);
     const button = typeof customId === "string" ? findButton(message.components, customId) : undefined;
     if (!button) throw new EmulatorError(400, `customId ${JSON.stringify(customId)} is not a button on message ${message.id}`);
     if (button.disabled === true) throw new EmulatorError(400, `customId ${customId} is a disabled button`);
@@ -469,7 +540,9 @@ export class InteractionHub {
     const type = body.type;
     const component = state.type === InteractionType.MessageComponent;
     const allowed: number[] = [
-      InteractionResponseType.ChannelMessageWithSource, InteractionResponseType.DeferredChannelMessageWithSource, InteractionResponseType.Modal,
+      InteractionResponseType.ChannelMessageWithSource,
+      InteractionResponseType.DeferredChannelMessageWithSource,
+      InteractionResponseType.Modal,
       ...(component ? [InteractionResponseType.DeferredMessageUpdate, InteractionResponseType.UpdateMessage] : []),
     ];
     if (typeof type !== "number" || !allowed.includes(type)) {
@@ -573,7 +646,12 @@ export class InteractionHub {
     message.deleted = true;
     const guild = this.ctx.guild(state.guildId);
     if (guild && !(message.flags & MessageFlags.Ephemeral)) {
-      this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageDelete, { id: message.id, channel_id: message.channelId, guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+      this.ctx.dispatchToGuild(
+        guild,
+        GatewayDispatchEvents.MessageDelete,
+        { id: message.id, channel_id: message.channelId, guild_id: guild.id },
+        GatewayIntentBits.GuildMessages,
+      );
     }
   }
 
@@ -609,7 +687,12 @@ export class InteractionHub {
       id: newSnowflake(),
       channelId,
       guildId: guild.id,
-      type: state === null ? MessageType.Default : state.type === InteractionType.ApplicationCommand ? MessageType.ChatInputCommand : MessageType.Default,
+      type:
+        state === null
+          ? MessageType.Default
+          : state.type === InteractionType.ApplicationCommand
+            ? MessageType.ChatInputCommand
+            : MessageType.Default,
       content: fields.content ?? "",
       flags: fields.flags ?? 0,
       embeds: fields.embeds ?? [],
@@ -623,7 +706,12 @@ export class InteractionHub {
     };
     this.messages.set(message.id, message);
     if (!(message.flags & MessageFlags.Ephemeral)) {
-      this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageCreate, { ...this.messageObject(message), guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+      this.ctx.dispatchToGuild(
+        guild,
+        GatewayDispatchEvents.MessageCreate,
+        { ...this.messageObject(message), guild_id: guild.id },
+        GatewayIntentBits.GuildMessages,
+      );
     }
     return message;
   }
@@ -640,7 +728,12 @@ export class InteractionHub {
     if (!wasLoading) message.editedTimestamp = discordTimestamp(Date.now());
     message.edits += 1;
     if (!(message.flags & MessageFlags.Ephemeral)) {
-      this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageUpdate, { ...this.messageObject(message), guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+      this.ctx.dispatchToGuild(
+        guild,
+        GatewayDispatchEvents.MessageUpdate,
+        { ...this.messageObject(message), guild_id: guild.id },
+        GatewayIntentBits.GuildMessages,
+      );
     }
     return message;
   }
@@ -675,7 +768,12 @@ export class InteractionHub {
     const message = this.messages.get(messageId);
     if (!message || message.deleted || message.channelId !== channelId || message.flags & MessageFlags.Ephemeral) throw unknownMessage();
     message.deleted = true;
-    this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.MessageDelete, { id: message.id, channel_id: channelId, guild_id: guild.id }, GatewayIntentBits.GuildMessages);
+    this.ctx.dispatchToGuild(
+      guild,
+      GatewayDispatchEvents.MessageDelete,
+      { id: message.id, channel_id: channelId, guild_id: guild.id },
+      GatewayIntentBits.GuildMessages,
+    );
   }
 
   /** Discord's message object (https://discord.com/developers/docs/resources/message#message-object). */
@@ -722,7 +820,9 @@ export class InteractionHub {
 
   private recorded(id: string | null): RecordedMessage | null {
     const message = id === null ? undefined : this.messages.get(id);
-    return message ? { ...(this.messageObject(message) as unknown as RecordedMessage), edits: message.edits, deleted: message.deleted } : null;
+    return message
+      ? { ...(this.messageObject(message) as unknown as RecordedMessage), edits: message.edits, deleted: message.deleted }
+      : null;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -108,14 +108,18 @@ export class JsonWriter {
   /** Appends text known to be ASCII (word lists, digits, snowflakes, JSON punctuation). */
   ascii(text: string): void {
     if (this.length + text.length > this.buf.length) this.grow(text.length);
-    this.length += HAS_FAST_WRITES ? (this.buf.latin1Write as (t: string, o: number) => number)(text, this.length) : this.buf.write(text, this.length, "latin1");
+    this.length += HAS_FAST_WRITES
+      ? (this.buf.latin1Write as (t: string, o: number) => number)(text, this.length)
+      : this.buf.write(text, this.length, "latin1");
   }
 
   /** Appends any text as UTF-8 (user-provided strings, already JSON-encoded). */
   text(text: string): void {
     const worst = text.length * 3;
     if (this.length + worst > this.buf.length) this.grow(worst);
-    this.length += HAS_FAST_WRITES ? (this.buf.utf8Write as (t: string, o: number) => number)(text, this.length) : this.buf.write(text, this.length, "utf8");
+    this.length += HAS_FAST_WRITES
+      ? (this.buf.utf8Write as (t: string, o: number) => number)(text, this.length)
+      : this.buf.write(text, this.length, "utf8");
   }
 
   /** A copy of the bytes written (the writer can be reused afterwards). */

@@ -3,15 +3,29 @@
  * against discord/discord-api-spec by the tests.
  */
 import type {
-  GuildMemberFlags, UserFlags,
-  APIApplication, APIGuild, APIGuildMember, APIUser, GatewayGuildMembersChunkPresence, GatewayPresenceUpdate,
+  APIApplication,
+  APIGuild,
+  APIGuildMember,
+  APIUser,
+  GatewayGuildMembersChunkPresence,
+  GatewayPresenceUpdate,
+  GuildMemberFlags,
+  UserFlags,
 } from "discord-api-types/v10";
 import {
-  ApplicationFlags, GatewayIntentBits, GuildDefaultMessageNotifications, GuildExplicitContentFilter, GuildMFALevel,
-  GuildNSFWLevel, GuildPremiumTier, GuildSystemChannelFlags, GuildVerificationLevel, Locale,
+  ApplicationFlags,
+  GatewayIntentBits,
+  GuildDefaultMessageNotifications,
+  GuildExplicitContentFilter,
+  GuildMFALevel,
+  GuildNSFWLevel,
+  GuildPremiumTier,
+  GuildSystemChannelFlags,
+  GuildVerificationLevel,
+  Locale,
 } from "discord-api-types/v10";
-import { USER_TAIL } from "./generator";
 import type { PresenceRecord } from "./generator";
+import { USER_TAIL } from "./generator";
 import type { GuildState } from "./guild";
 import type { MemberRecord } from "./types";
 
@@ -201,7 +215,14 @@ export function guildObject(guild: GuildState, withCounts: boolean): APIGuild & 
     max_stage_video_channel_users: 50,
     max_video_channel_users: 25,
     vanity_url_code: null,
-    premium_tier: boosts >= 14 ? GuildPremiumTier.Tier3 : boosts >= 7 ? GuildPremiumTier.Tier2 : boosts >= 2 ? GuildPremiumTier.Tier1 : GuildPremiumTier.None,
+    premium_tier:
+      boosts >= 14
+        ? GuildPremiumTier.Tier3
+        : boosts >= 7
+          ? GuildPremiumTier.Tier2
+          : boosts >= 2
+            ? GuildPremiumTier.Tier1
+            : GuildPremiumTier.None,
     premium_subscription_count: boosts,
     preferred_locale: Locale.EnglishUS,
     rules_channel_id: null,

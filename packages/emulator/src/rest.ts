@@ -10,8 +10,8 @@ import { ChannelType, GatewayIntentBits, RESTJSONErrorCodes } from "discord-api-
 import type { CommandStore } from "./commands";
 import { DiscordHttpError } from "./discorderrors";
 import type { GuildState } from "./guild";
-import { BodyError, InvalidJsonError, matchPath, readBody, sendEmpty, sendJson, sendJsonBytes } from "./http";
 import type { UploadedFile } from "./http";
+import { BodyError, InvalidJsonError, matchPath, readBody, sendEmpty, sendJson, sendJsonBytes } from "./http";
 import type { InteractionHub } from "./interactions";
 import { JsonWriter } from "./jsonwriter";
 import { guildObject, memberObject, userObject } from "./payloads";
@@ -75,7 +75,11 @@ const missingAccess = () => new DiscordHttpError(403, RESTJSONErrorCodes.Missing
 function invalidForm(field: string, code: string, message: string): Reply {
   return {
     status: 400,
-    body: { message: "Invalid Form Body", code: RESTJSONErrorCodes.InvalidFormBodyOrContentType, errors: { [field]: { _errors: [{ code, message }] } } },
+    body: {
+      message: "Invalid Form Body",
+      code: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+      errors: { [field]: { _errors: [{ code, message }] } },
+    },
   };
 }
 
@@ -171,12 +175,16 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
   const commandRoutes = (prefix: string): Route[] => [
     {
       // https://discord.com/developers/docs/interactions/application-commands#get-global-application-commands
-      method: "GET", pattern: `${prefix}/commands`, auth: true,
+      method: "GET",
+      pattern: `${prefix}/commands`,
+      auth: true,
       handle: ({ params }) => ({ status: 200, body: ctx.commands.list(commandScope(params)).map((c) => c.json) }),
     },
     {
       // https://discord.com/developers/docs/interactions/application-commands#create-global-application-command
-      method: "POST", pattern: `${prefix}/commands`, auth: true,
+      method: "POST",
+      pattern: `${prefix}/commands`,
+      auth: true,
       handle: ({ params, body }) => {
         const { command, created } = ctx.commands.create(commandScope(params), body);
         return { status: created ? 201 : 200, body: command.json };
@@ -184,22 +192,30 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     },
     {
       // https://discord.com/developers/docs/interactions/application-commands#bulk-overwrite-global-application-commands
-      method: "PUT", pattern: `${prefix}/commands`, auth: true,
+      method: "PUT",
+      pattern: `${prefix}/commands`,
+      auth: true,
       handle: ({ params, body }) => ({ status: 200, body: ctx.commands.overwrite(commandScope(params), body).map((c) => c.json) }),
     },
     {
-      method: "GET", pattern: `${prefix}/commands/:command_id`, auth: true,
+      method: "GET",
+      pattern: `${prefix}/commands/:command_id`,
+      auth: true,
       handle: ({ params }) => {
         const command = ctx.commands.get(commandScope(params), params.command_id ?? "");
         return command ? { status: 200, body: command.json } : error(404, 10063, "Unknown application command");
       },
     },
     {
-      method: "PATCH", pattern: `${prefix}/commands/:command_id`, auth: true,
+      method: "PATCH",
+      pattern: `${prefix}/commands/:command_id`,
+      auth: true,
       handle: ({ params, body }) => ({ status: 200, body: ctx.commands.edit(commandScope(params), params.command_id ?? "", body).json }),
     },
     {
-      method: "DELETE", pattern: `${prefix}/commands/:command_id`, auth: true,
+      method: "DELETE",
+      pattern: `${prefix}/commands/:command_id`,
+      auth: true,
       handle: ({ params }) => {
         ctx.commands.delete(commandScope(params), params.command_id ?? "");
         return { status: 204 };
@@ -209,12 +225,16 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
 
   const routes: Route[] = [
     {
-      method: "GET", pattern: "/gateway", auth: false,
+      method: "GET",
+      pattern: "/gateway",
+      auth: false,
       handle: () => ({ status: 200, body: { url: ctx.gatewayUrl } satisfies RESTGetAPIGatewayResult }),
     },
     {
       // https://discord.com/developers/docs/events/gateway#get-gateway-bot
-      method: "GET", pattern: "/gateway/bot", auth: true,
+      method: "GET",
+      pattern: "/gateway/bot",
+      auth: true,
       handle: () => {
         const limit = ctx.sessionStartLimit();
         const body: RESTGetAPIGatewayBotResult = {
@@ -227,7 +247,9 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     },
     { method: "GET", pattern: "/users/@me", auth: true, handle: () => ({ status: 200, body: ctx.botUser() }) },
     {
-      method: "GET", pattern: "/users/:user_id", auth: true,
+      method: "GET",
+      pattern: "/users/:user_id",
+      auth: true,
       handle: ({ params: { user_id = "" } }) => {
         if (!isSnowflake(user_id)) return unknownUser();
         const bot = ctx.botUser();
@@ -249,31 +271,59 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     ...commandRoutes("/applications/:application_id/guilds/:guild_id"),
     {
       // https://discord.com/developers/docs/interactions/receiving-and-responding#create-interaction-response
-      method: "POST", pattern: "/interactions/:interaction_id/:interaction_token/callback", auth: false,
+      method: "POST",
+      pattern: "/interactions/:interaction_id/:interaction_token/callback",
+      auth: false,
       handle: ({ params, query, body, files }) => {
-        const out = ctx.interactions.callback(params.interaction_id ?? "", params.interaction_token ?? "", body, boolParam(query, "with_response"), files);
+        const out = ctx.interactions.callback(
+          params.interaction_id ?? "",
+          params.interaction_token ?? "",
+          body,
+          boolParam(query, "with_response"),
+          files,
+        );
         return out === undefined ? { status: 204 } : { status: 200, body: out };
       },
     },
     {
       // https://discord.com/developers/docs/interactions/receiving-and-responding#create-followup-message
-      method: "POST", pattern: "/webhooks/:webhook_id/:webhook_token", auth: false,
-      handle: ({ params, body, files }) => ({ status: 200, body: ctx.interactions.followup(params.webhook_id ?? "", params.webhook_token ?? "", body, files) }),
-    },
-    {
-      // Get Original Interaction Response / Get Followup Message (message_id "@original" or an id)
-      method: "GET", pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id", auth: false,
-      handle: ({ params }) => ({ status: 200, body: ctx.interactions.getWebhookMessage(params.webhook_id ?? "", params.webhook_token ?? "", params.message_id ?? "") }),
-    },
-    {
-      method: "PATCH", pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id", auth: false,
+      method: "POST",
+      pattern: "/webhooks/:webhook_id/:webhook_token",
+      auth: false,
       handle: ({ params, body, files }) => ({
         status: 200,
-        body: ctx.interactions.editWebhookMessage(params.webhook_id ?? "", params.webhook_token ?? "", params.message_id ?? "", body, files),
+        body: ctx.interactions.followup(params.webhook_id ?? "", params.webhook_token ?? "", body, files),
       }),
     },
     {
-      method: "DELETE", pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id", auth: false,
+      // Get Original Interaction Response / Get Followup Message (message_id "@original" or an id)
+      method: "GET",
+      pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id",
+      auth: false,
+      handle: ({ params }) => ({
+        status: 200,
+        body: ctx.interactions.getWebhookMessage(params.webhook_id ?? "", params.webhook_token ?? "", params.message_id ?? ""),
+      }),
+    },
+    {
+      method: "PATCH",
+      pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id",
+      auth: false,
+      handle: ({ params, body, files }) => ({
+        status: 200,
+        body: ctx.interactions.editWebhookMessage(
+          params.webhook_id ?? "",
+          params.webhook_token ?? "",
+          params.message_id ?? "",
+          body,
+          files,
+        ),
+      }),
+    },
+    {
+      method: "DELETE",
+      pattern: "/webhooks/:webhook_id/:webhook_token/messages/:message_id",
+      auth: false,
       handle: ({ params }) => {
         ctx.interactions.deleteWebhookMessage(params.webhook_id ?? "", params.webhook_token ?? "", params.message_id ?? "");
         return { status: 204 };
@@ -281,28 +331,39 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     },
     {
       // https://discord.com/developers/docs/resources/message#create-message
-      method: "POST", pattern: "/channels/:channel_id/messages", auth: true,
+      method: "POST",
+      pattern: "/channels/:channel_id/messages",
+      auth: true,
       handle: ({ params, body, files }) => {
         const guild = textChannel(params.channel_id);
         return { status: 200, body: ctx.interactions.createChannelMessage(guild, params.channel_id ?? "", body, files) };
       },
     },
     {
-      method: "GET", pattern: "/channels/:channel_id/messages/:message_id", auth: true,
+      method: "GET",
+      pattern: "/channels/:channel_id/messages/:message_id",
+      auth: true,
       handle: ({ params }) => {
         textChannel(params.channel_id);
         return { status: 200, body: ctx.interactions.channelMessage(params.channel_id ?? "", params.message_id ?? "") };
       },
     },
     {
-      method: "PATCH", pattern: "/channels/:channel_id/messages/:message_id", auth: true,
+      method: "PATCH",
+      pattern: "/channels/:channel_id/messages/:message_id",
+      auth: true,
       handle: ({ params, body, files }) => {
         const guild = textChannel(params.channel_id);
-        return { status: 200, body: ctx.interactions.editChannelMessage(guild, params.channel_id ?? "", params.message_id ?? "", body, files) };
+        return {
+          status: 200,
+          body: ctx.interactions.editChannelMessage(guild, params.channel_id ?? "", params.message_id ?? "", body, files),
+        };
       },
     },
     {
-      method: "DELETE", pattern: "/channels/:channel_id/messages/:message_id", auth: true,
+      method: "DELETE",
+      pattern: "/channels/:channel_id/messages/:message_id",
+      auth: true,
       handle: ({ params }) => {
         const guild = textChannel(params.channel_id);
         ctx.interactions.deleteChannelMessage(guild, params.channel_id ?? "", params.message_id ?? "");
@@ -311,15 +372,22 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     },
     {
       // https://discord.com/developers/docs/resources/guild#get-guild
-      method: "GET", pattern: "/guilds/:guild_id", auth: true,
-      handle: ({ params, query }) => withGuild(params, (guild) => ({ status: 200, body: guildObject(guild, query.get("with_counts") === "true") })),
+      method: "GET",
+      pattern: "/guilds/:guild_id",
+      auth: true,
+      handle: ({ params, query }) =>
+        withGuild(params, (guild) => ({ status: 200, body: guildObject(guild, query.get("with_counts") === "true") })),
     },
     {
-      method: "GET", pattern: "/guilds/:guild_id/roles", auth: true,
+      method: "GET",
+      pattern: "/guilds/:guild_id/roles",
+      auth: true,
       handle: ({ params }) => withGuild(params, (guild) => ({ status: 200, body: guild.roles })),
     },
     {
-      method: "GET", pattern: "/guilds/:guild_id/roles/:role_id", auth: true,
+      method: "GET",
+      pattern: "/guilds/:guild_id/roles/:role_id",
+      auth: true,
       handle: ({ params }) =>
         withGuild(params, (guild) => {
           const role = guild.role(params.role_id ?? "");
@@ -327,16 +395,21 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
         }),
     },
     {
-      method: "GET", pattern: "/guilds/:guild_id/channels", auth: true,
+      method: "GET",
+      pattern: "/guilds/:guild_id/channels",
+      auth: true,
       handle: ({ params }) => withGuild(params, (guild) => ({ status: 200, body: guild.channels })),
     },
     {
       // https://discord.com/developers/docs/resources/guild#list-guild-members
       // Seeks by arithmetic from `after` and writes the JSON directly: constant cost at any guild size.
-      method: "GET", pattern: "/guilds/:guild_id/members", auth: true,
+      method: "GET",
+      pattern: "/guilds/:guild_id/members",
+      auth: true,
       handle: ({ params, query }) =>
         withGuild(params, (guild) => {
-          if (!(ctx.allowedPrivilegedIntents & GatewayIntentBits.GuildMembers)) return error(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
+          if (!(ctx.allowedPrivilegedIntents & GatewayIntentBits.GuildMembers))
+            return error(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
           const limit = intParam(query, "limit", 1, 1, 1000);
           if (typeof limit !== "number") return limit;
           const afterRaw = query.get("after") ?? "0";
@@ -350,7 +423,9 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     },
     {
       // https://discord.com/developers/docs/resources/guild#search-guild-members
-      method: "GET", pattern: "/guilds/:guild_id/members/search", auth: true,
+      method: "GET",
+      pattern: "/guilds/:guild_id/members/search",
+      auth: true,
       handle: async ({ params, query }) => {
         const guild = isSnowflake(params.guild_id ?? "") ? ctx.guild(params.guild_id ?? "") : undefined;
         if (!guild) return unknownGuild();
@@ -363,7 +438,9 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     },
     {
       // https://discord.com/developers/docs/resources/guild#get-guild-member
-      method: "GET", pattern: "/guilds/:guild_id/members/:user_id", auth: true,
+      method: "GET",
+      pattern: "/guilds/:guild_id/members/:user_id",
+      auth: true,
       handle: ({ params }) =>
         withGuild(params, (guild) => {
           const userId = params.user_id ?? "";
@@ -375,15 +452,21 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
 
   const authorized = (req: IncomingMessage): boolean => req.headers.authorization === `Bot ${ctx.token}`;
   const attachments = (files: UploadedFile[]): unknown[] =>
-    files.map((f, i) => {
-      const id = newSnowflake();
-      const url = `${ctx.cdnUrl}/attachments/${id}/${encodeURIComponent(f.filename)}`;
-      return { id, filename: f.filename, size: f.size, url, proxy_url: url, content_type: f.contentType, field: f.field, index: i };
-    }).map(({ field: _f, index: _i, ...attachment }) => attachment);
+    files
+      .map((f, i) => {
+        const id = newSnowflake();
+        const url = `${ctx.cdnUrl}/attachments/${id}/${encodeURIComponent(f.filename)}`;
+        return { id, filename: f.filename, size: f.size, url, proxy_url: url, content_type: f.contentType, field: f.field, index: i };
+      })
+      .map(({ field: _f, index: _i, ...attachment }) => attachment);
 
   const serve = async (req: IncomingMessage, res: ServerResponse, route: Route, params: Params, query: Query): Promise<void> => {
     // Interaction and webhook routes are limited per interaction / webhook token, the rest per guild or channel.
-    const major = params.guild_id ?? params.channel_id ?? params.interaction_id ?? (params.webhook_id !== undefined ? `${params.webhook_id}/${params.webhook_token ?? ""}` : "");
+    const major =
+      params.guild_id ??
+      params.channel_id ??
+      params.interaction_id ??
+      (params.webhook_id !== undefined ? `${params.webhook_id}/${params.webhook_token ?? ""}` : "");
     const headers = buckets.take(`${route.method} ${route.pattern}`, major);
     let reply: Reply;
     try {
@@ -394,7 +477,11 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       if (err instanceof DiscordHttpError) reply = { status: err.status, body: err.body() };
       else if (err instanceof InvalidJsonError) reply = error(400, 50109, "The request body contains invalid JSON.");
       else if (err instanceof BodyError) reply = error(413, 40005, "Request entity too large");
-      else reply = { status: 500, body: { message: `500: Internal Server Error (${err instanceof Error ? err.message : String(err)})`, code: 0 } };
+      else
+        reply = {
+          status: 500,
+          body: { message: `500: Internal Server Error (${err instanceof Error ? err.message : String(err)})`, code: 0 },
+        };
     }
     if (reply.bytes) sendJsonBytes(res, reply.status, reply.bytes, headers);
     else if (reply.body === undefined) sendEmpty(res, reply.status, headers);

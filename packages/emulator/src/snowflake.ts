@@ -2,6 +2,9 @@
  * Snowflake helpers. A snowflake is a 64-bit id: milliseconds since the Discord epoch
  * (2015-01-01T00:00:00Z) in the top 42 bits, then worker/process/increment bits.
  * https://discord.com/developers/docs/reference#snowflakes
+ *
+ * The emulator keeps its own check on purpose: it stands in for Discord, and a stand-in that
+ * shared Guildhall's definition (@guildhall/discord/snowflake) could not catch a mistake in it.
  */
 
 /** The Discord epoch in ms since the Unix epoch. */

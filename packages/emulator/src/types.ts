@@ -316,7 +316,13 @@ export interface Emulator {
    * Throws 404 (guild), 400 naming `userId`, `command`, `options.<name>` or `channelId`, 403 when the member
    * lacks the command's default_member_permissions (see InvokeOptions.ignoreCommandPermissions).
    */
-  invokeCommand(guildId: string, userId: string, commandName: string, options?: Record<string, CommandOptionValue>, invoke?: InvokeOptions): string;
+  invokeCommand(
+    guildId: string,
+    userId: string,
+    commandName: string,
+    options?: Record<string, CommandOptionValue>,
+    invoke?: InvokeOptions,
+  ): string;
   /**
    * Clicks the button with `customId` on a message the bot sent (interaction response, follow-up or
    * channel message) as a member: sends INTERACTION_CREATE (type 3 MESSAGE_COMPONENT,
@@ -331,7 +337,11 @@ export interface Emulator {
    * polling every 10 ms), e.g. `(r) => r.original?.content.includes("Synced") ?? false`.
    * Rejects after `timeoutMs` (default 5000) with an Error that shows the last record; 404 for an unknown id.
    */
-  waitForInteraction(interactionId: string, predicate: (record: InteractionRecord) => boolean, timeoutMs?: number): Promise<InteractionRecord>;
+  waitForInteraction(
+    interactionId: string,
+    predicate: (record: InteractionRecord) => boolean,
+    timeoutMs?: number,
+  ): Promise<InteractionRecord>;
   /**
    * Fault injection: closes every gateway socket. Without `code` the TCP connection is dropped
    * (clients see 1006); with a code a close frame is sent. Sessions stay resumable.

@@ -24,13 +24,15 @@ export function int(value: unknown, field: string, min: number, max: number, fal
 /** An optional finite number in [min, max]. */
 export function num(value: unknown, field: string, min: number, max: number, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) fail(`${field} must be a number between ${min} and ${max}`);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max)
+    fail(`${field} must be a number between ${min} and ${max}`);
   return value;
 }
 
 /** An optional string of length [min, max]. */
 export function str(value: unknown, field: string, min: number, max: number): string {
-  if (typeof value !== "string" || value.length < min || value.length > max) fail(`${field} must be a string of ${min} to ${max} characters`);
+  if (typeof value !== "string" || value.length < min || value.length > max)
+    fail(`${field} must be a string of ${min} to ${max} characters`);
   return value;
 }
 
@@ -53,7 +55,8 @@ export function bool(value: unknown, field: string): boolean {
 
 /** One of the given strings. */
 export function oneOf<T extends string>(value: unknown, field: string, allowed: ReadonlyArray<T>): T {
-  if (typeof value !== "string" || !(allowed as ReadonlyArray<string>).includes(value)) fail(`${field} must be one of ${allowed.join(", ")}`);
+  if (typeof value !== "string" || !(allowed as ReadonlyArray<string>).includes(value))
+    fail(`${field} must be one of ${allowed.join(", ")}`);
   return value as T;
 }
 

@@ -25,7 +25,8 @@ async function call(method: string, path: string, body?: unknown): Promise<{ sta
 
 function expectSpec(specPath: string, method: string, status: number, body: unknown): void {
   const validate = responseValidator(specPath, method, status);
-  if (!validate(body)) throw new Error(`${method} ${specPath} ${status} does not match the spec: ${JSON.stringify(validate.errors, null, 1)}`);
+  if (!validate(body))
+    throw new Error(`${method} ${specPath} ${status} does not match the spec: ${JSON.stringify(validate.errors, null, 1)}`);
 }
 
 const sync = {
@@ -47,8 +48,16 @@ describe("guild commands", () => {
     expect(created.status).toBe(201);
     expectSpec("/applications/{application_id}/guilds/{guild_id}/commands", "post", 201, created.body);
     expect(created.body).toMatchObject({
-      application_id: emulator.applicationId, guild_id: guild.guildId, type: 1, name: "sync", default_member_permissions: "32", nsfw: false,
-      options: [{ type: 5, name: "full", required: true }, { type: 3, name: "reason", max_length: 200 }],
+      application_id: emulator.applicationId,
+      guild_id: guild.guildId,
+      type: 1,
+      name: "sync",
+      default_member_permissions: "32",
+      nsfw: false,
+      options: [
+        { type: 5, name: "full", required: true },
+        { type: 3, name: "reason", max_length: 200 },
+      ],
     });
     expect(created.body.id).toMatch(/^[0-9]{17,20}$/);
     expect(created.body.version).toMatch(/^[0-9]{17,20}$/);
@@ -87,12 +96,18 @@ describe("guild commands", () => {
   it("DELETE answers 204, then the command is 404 / 10063", async () => {
     const [command] = (await call("GET", base())).body as APIApplicationCommand[];
     expect((await call("DELETE", `${base()}/${command!.id}`)).status).toBe(204);
-    expect(await call("GET", `${base()}/${command!.id}`)).toEqual({ status: 404, body: { message: "Unknown application command", code: 10063 } });
+    expect(await call("GET", `${base()}/${command!.id}`)).toEqual({
+      status: 404,
+      body: { message: "Unknown application command", code: 10063 },
+    });
     expect((await call("DELETE", `${base()}/${command!.id}`)).status).toBe(404);
   });
 
   it("another application or a guild the bot is not in: 403 Missing Access", async () => {
-    expect(await call("GET", `/applications/123456789012345678/guilds/${guild.guildId}/commands`)).toEqual({ status: 403, body: { message: "Missing Access", code: 50001 } });
+    expect(await call("GET", `/applications/123456789012345678/guilds/${guild.guildId}/commands`)).toEqual({
+      status: 403,
+      body: { message: "Missing Access", code: 50001 },
+    });
     expect((await call("GET", `/applications/${emulator.applicationId}/guilds/123456789012345678/commands`)).status).toBe(403);
   });
 });
@@ -119,11 +134,26 @@ describe("validation: 400 / 50035 Invalid Form Body naming the field", () => {
     ["name with a space", { name: "sync now", description: "x" }, { name: { _errors: [{ code: "APPLICATION_COMMAND_INVALID_NAME" }] } }],
     ["name longer than 32", { name: "a".repeat(33), description: "x" }, { name: { _errors: [{ code: "BASE_TYPE_BAD_LENGTH" }] } }],
     ["missing description", { name: "sync" }, { description: { _errors: [{ code: "BASE_TYPE_REQUIRED" }] } }],
-    ["description longer than 100", { name: "sync", description: "d".repeat(101) }, { description: { _errors: [{ code: "BASE_TYPE_BAD_LENGTH" }] } }],
-    ["bad option name", { name: "sync", description: "x", options: [{ type: 3, name: "Why", description: "x" }] }, { options: { 0: { name: { _errors: [{ code: "APPLICATION_COMMAND_INVALID_NAME" }] } } } }],
+    [
+      "description longer than 100",
+      { name: "sync", description: "d".repeat(101) },
+      { description: { _errors: [{ code: "BASE_TYPE_BAD_LENGTH" }] } },
+    ],
+    [
+      "bad option name",
+      { name: "sync", description: "x", options: [{ type: 3, name: "Why", description: "x" }] },
+      { options: { 0: { name: { _errors: [{ code: "APPLICATION_COMMAND_INVALID_NAME" }] } } } },
+    ],
     [
       "required option after an optional one",
-      { name: "sync", description: "x", options: [{ type: 3, name: "a", description: "x" }, { type: 3, name: "b", description: "x", required: true }] },
+      {
+        name: "sync",
+        description: "x",
+        options: [
+          { type: 3, name: "a", description: "x" },
+          { type: 3, name: "b", description: "x", required: true },
+        ],
+      },
       { options: { 1: { required: { _errors: [{ code: "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID" }] } } } },
     ],
   ];
@@ -139,7 +169,11 @@ describe("validation: 400 / 50035 Invalid Form Body naming the field", () => {
     const res = await call("PUT", base(), [status, { name: "ok", description: "" }]);
     expect(res.body).toMatchObject({ code: 50035, errors: { 1: { description: { _errors: [{ code: "BASE_TYPE_BAD_LENGTH" }] } } } });
     expect((await call("PUT", base(), [{ name: "größe-2", description: "Unicode is allowed" }])).status).toBe(200);
-    const raw = await fetch(`${emulator.apiUrl}/v10${base()}`, { method: "POST", headers: { authorization: `Bot ${emulator.token}`, "content-type": "application/json" }, body: "{nope" });
+    const raw = await fetch(`${emulator.apiUrl}/v10${base()}`, {
+      method: "POST",
+      headers: { authorization: `Bot ${emulator.token}`, "content-type": "application/json" },
+      body: "{nope",
+    });
     expect(raw.status).toBe(400);
     expect(await raw.json()).toEqual({ code: 50109, message: "The request body contains invalid JSON." });
   });
@@ -148,7 +182,9 @@ describe("validation: 400 / 50035 Invalid Form Body naming the field", () => {
 describe("@discordjs/rest", () => {
   it("registers guild commands with Routes.applicationGuildCommands", async () => {
     const rest = new REST({ api: emulator.apiUrl }).setToken(emulator.token);
-    const body = (await rest.put(Routes.applicationGuildCommands(emulator.applicationId, guild.guildId), { body: [sync, status] })) as APIApplicationCommand[];
+    const body = (await rest.put(Routes.applicationGuildCommands(emulator.applicationId, guild.guildId), {
+      body: [sync, status],
+    })) as APIApplicationCommand[];
     expect(body.map((c) => c.name)).toEqual(["sync", "status"]);
     const listed = (await rest.get(Routes.applicationGuildCommands(emulator.applicationId, guild.guildId))) as APIApplicationCommand[];
     expect(listed.map((c) => c.id)).toEqual(body.map((c) => c.id));

@@ -26,8 +26,12 @@ async function expectError(promise: Promise<unknown>, status: number, mentions: 
 describe("EmulatorControl", () => {
   it("reports URLs and credentials", async () => {
     expect(await control.info()).toEqual({
-      url: emulator.url, apiUrl: emulator.apiUrl, cdnUrl: emulator.cdnUrl, gatewayUrl: emulator.gatewayUrl,
-      applicationId: emulator.applicationId, token: emulator.token,
+      url: emulator.url,
+      apiUrl: emulator.apiUrl,
+      cdnUrl: emulator.cdnUrl,
+      gatewayUrl: emulator.gatewayUrl,
+      applicationId: emulator.applicationId,
+      token: emulator.token,
     });
   });
 
@@ -58,7 +62,11 @@ describe("EmulatorControl", () => {
     const [g] = await control.guilds();
     const userId = g!.staff[0]!.userId;
     await expectError(control.setPresence(g!.guildId, userId, { status: "away" as never }), 400, /status/);
-    await expectError(control.setPresence(g!.guildId, userId, { status: "online", activities: [{ name: "", type: 0 }] }), 400, /activities\[0\]\.name/);
+    await expectError(
+      control.setPresence(g!.guildId, userId, { status: "online", activities: [{ name: "", type: 0 }] }),
+      400,
+      /activities\[0\]\.name/,
+    );
     await expectError(control.setPresence(g!.guildId, "123456789012345678", { status: "online" }), 404, /Unknown Member/);
     await expectError(control.startChurn(g!.guildId, { updatesPerSecond: -1 }), 400, /updatesPerSecond/);
     await expectError(control.updateMember(g!.guildId, userId, { roles: ["1"] }), 400, /roles/);
@@ -81,7 +89,10 @@ describe("EmulatorControl", () => {
     expect(update.d).toMatchObject({ status: "idle", activities: [{ type: 4, state: "Back in 10" }] });
 
     const added = await control.addMember(guildId, { username: "fresh.face", nick: "Fresh" });
-    expect((await gw.dispatch("GUILD_MEMBER_ADD", (d) => d.user.id === added.userId)).d).toMatchObject({ guild_id: guildId, nick: "Fresh" });
+    expect((await gw.dispatch("GUILD_MEMBER_ADD", (d) => d.user.id === added.userId)).d).toMatchObject({
+      guild_id: guildId,
+      nick: "Fresh",
+    });
     expect((await control.guild(guildId)).memberCount).toBe(501);
     const updated = await control.updateMember(guildId, added.userId, { nick: null, roles: [g!.staffRoleId] });
     expect(updated).toMatchObject({ userId: added.userId, nick: null, roles: [g!.staffRoleId] });

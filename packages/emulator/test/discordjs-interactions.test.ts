@@ -1,7 +1,15 @@
-import {
-  ActionRowBuilder, ButtonBuilder, ButtonStyle, Client, Events, GatewayIntentBits as I, MessageFlags, PermissionFlagsBits, SlashCommandBuilder,
-} from "discord.js";
 import type { ButtonInteraction, ChatInputCommandInteraction, Interaction } from "discord.js";
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  Client,
+  Events,
+  GatewayIntentBits as I,
+  MessageFlags,
+  PermissionFlagsBits,
+  SlashCommandBuilder,
+} from "discord.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
 import { startEmulator } from "../src/index";
@@ -43,7 +51,8 @@ afterAll(async () => {
 describe("discord.js slash commands against the emulator", () => {
   it("registers guild commands with client.application.commands.set([...], guildId)", async () => {
     const sync = new SlashCommandBuilder()
-      .setName("sync").setDescription("Mirror the guild's members now")
+      .setName("sync")
+      .setDescription("Mirror the guild's members now")
       .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
       .addBooleanOption((o) => o.setName("full").setDescription("Re-read everyone").setRequired(true))
       .addUserOption((o) => o.setName("member").setDescription("Only this member"));
@@ -69,7 +78,10 @@ describe("discord.js slash commands against the emulator", () => {
     expect(interaction.memberPermissions?.has(PermissionFlagsBits.Administrator)).toBe(false);
 
     await interaction.deferReply({ ephemeral: true });
-    expect(emulator.interaction(id)).toMatchObject({ acknowledged: { type: 5 }, original: { flags: MessageFlags.Ephemeral | MessageFlags.Loading } });
+    expect(emulator.interaction(id)).toMatchObject({
+      acknowledged: { type: 5 },
+      original: { flags: MessageFlags.Ephemeral | MessageFlags.Loading },
+    });
     const edited = await interaction.editReply("Synced 299 members");
     expect(edited.content).toBe("Synced 299 members");
     const followUp = await interaction.followUp({ content: "3 joined, 1 left", flags: MessageFlags.Ephemeral });
@@ -89,9 +101,14 @@ describe("discord.js slash commands against the emulator", () => {
     expect(interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)).toBe(false);
     expect(interaction.memberPermissions?.has(PermissionFlagsBits.SendMessages)).toBe(true);
     await interaction.reply({ content: "You need Manage Server", flags: MessageFlags.Ephemeral });
-    expect(emulator.interaction(id)).toMatchObject({ acknowledged: { type: 4 }, original: { content: "You need Manage Server", flags: MessageFlags.Ephemeral } });
+    expect(emulator.interaction(id)).toMatchObject({
+      acknowledged: { type: 4 },
+      original: { content: "You need Manage Server", flags: MessageFlags.Ephemeral },
+    });
     const raw = await fetch(`${emulator.apiUrl}/v10/interactions/${interaction.id}/${interaction.token}/callback`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type: 4, data: { content: "again" } }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: 4, data: { content: "again" } }),
     });
     expect(await raw.json()).toEqual({ message: "Interaction has already been acknowledged.", code: 40060 });
   });

@@ -1,5 +1,5 @@
-import { Client, Events, GatewayIntentBits as I } from "discord.js";
 import type { ClientOptions, GuildMember, Presence } from "discord.js";
+import { Client, Events, GatewayIntentBits as I } from "discord.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { generateMember, guildSpec } from "../src/generator";
 import type { Emulator, SeededGuild } from "../src/index";
@@ -86,7 +86,10 @@ describe("discord.js Client", () => {
   it("gets no PRESENCE_UPDATE without GUILD_PRESENCES and no member events without GUILD_MEMBERS", async () => {
     const noPresences = await login(client(I.Guilds | I.GuildMembers));
     const noMembers = await login(client(I.Guilds | I.GuildPresences));
-    const seen = new Map<Client, string[]>([[noPresences, []], [noMembers, []]]);
+    const seen = new Map<Client, string[]>([
+      [noPresences, []],
+      [noMembers, []],
+    ]);
     for (const [c, list] of seen) c.on(Events.Raw, (packet: { t: string | null }) => packet.t && list.push(packet.t));
 
     const staff = guild.staff[0]!.userId;
@@ -124,7 +127,11 @@ describe("discord.js Client", () => {
     const live = new Promise<Presence>((resolve) =>
       c.on(Events.PresenceUpdate, (_old, now) => now.userId === staff[2] && now.status === "dnd" && resolve(now)),
     );
-    emulator.setPresence(guild.guildId, staff[2]!, { status: "dnd", customStatus: "In a meeting", clientStatus: { desktop: "dnd", mobile: "dnd" } });
+    emulator.setPresence(guild.guildId, staff[2]!, {
+      status: "dnd",
+      customStatus: "In a meeting",
+      clientStatus: { desktop: "dnd", mobile: "dnd" },
+    });
     const presence = await live;
     expect(presence.activities.find((a) => a.type === 4)?.state).toBe("In a meeting");
     expect(presence.clientStatus).toEqual({ desktop: "dnd", mobile: "dnd" });

@@ -114,7 +114,11 @@ describe("connecting", () => {
 describe("close codes", () => {
   const cases: Array<[string, (gw: RawGateway) => void, number]> = [
     ["bad token -> 4004", (gw) => gw.send(2, { token: "nope", intents: 1, properties: {} }), 4004],
-    ["disallowed privileged intent -> 4014", (gw) => gw.send(2, { token: emulator.token, intents: I.MessageContent, properties: {} }), 4014],
+    [
+      "disallowed privileged intent -> 4014",
+      (gw) => gw.send(2, { token: emulator.token, intents: I.MessageContent, properties: {} }),
+      4014,
+    ],
     ["invalid intents -> 4013", (gw) => gw.send(2, { token: emulator.token, intents: 1 << 30, properties: {} }), 4013],
     ["missing intents -> 4013", (gw) => gw.send(2, { token: emulator.token, properties: {} }), 4013],
     ["invalid shard -> 4010", (gw) => gw.send(2, { token: emulator.token, intents: 1, properties: {}, shard: [2, 2] }), 4010],
@@ -204,7 +208,11 @@ describe("REQUEST_GUILD_MEMBERS", () => {
     const gw = await connect();
     await gw.identify(emulator.token, ALL);
     const [a, b] = [guild.staff[5]!.userId, guild.staff[6]!.userId];
-    emulator.setPresence(guild.guildId, a, { status: "online", activities: [{ name: "Garry's Mod", type: 0 }], clientStatus: { mobile: "online" } });
+    emulator.setPresence(guild.guildId, a, {
+      status: "online",
+      activities: [{ name: "Garry's Mod", type: 0 }],
+      clientStatus: { mobile: "online" },
+    });
     emulator.setPresence(guild.guildId, b, { status: "offline" });
     const unknown = "123456789012345678";
     gw.send(8, { guild_id: guild.guildId, user_ids: [a, b, unknown], presences: true, nonce: "lookup-1" });
@@ -212,7 +220,12 @@ describe("REQUEST_GUILD_MEMBERS", () => {
     expect(chunk).toMatchObject({ guild_id: guild.guildId, chunk_index: 0, chunk_count: 1, not_found: [unknown], nonce: "lookup-1" });
     expect(chunk.members.map((m: { user: { id: string } }) => m.user.id).sort()).toEqual([a, b].sort());
     expect(chunk.presences).toEqual([
-      { user: { id: a }, status: "online", activities: [expect.objectContaining({ name: "Garry's Mod", type: 0 })], client_status: { mobile: "online" } },
+      {
+        user: { id: a },
+        status: "online",
+        activities: [expect.objectContaining({ name: "Garry's Mod", type: 0 })],
+        client_status: { mobile: "online" },
+      },
     ]);
   });
 
@@ -275,7 +288,12 @@ describe("intents filter dispatches", () => {
 
     const remove = await members.dispatch("GUILD_MEMBER_REMOVE");
     expect(remove.d).toEqual({ guild_id: guild.guildId, user: expect.objectContaining({ id: added.userId, username: "newcomer_01" }) });
-    expect(members.frames.filter((f) => f.op === 0).map((f) => f.t).slice(-3)).toEqual(["GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE", "GUILD_MEMBER_REMOVE"]);
+    expect(
+      members.frames
+        .filter((f) => f.op === 0)
+        .map((f) => f.t)
+        .slice(-3),
+    ).toEqual(["GUILD_MEMBER_ADD", "GUILD_MEMBER_UPDATE", "GUILD_MEMBER_REMOVE"]);
     const update = members.frames.find((f) => f.t === "GUILD_MEMBER_UPDATE")!;
     expect(update.d).toMatchObject({ guild_id: guild.guildId, nick: "Newbie", roles: [guild.staffRoleId], user: { id: added.userId } });
     expect(members.frames.some((f) => f.t === "PRESENCE_UPDATE")).toBe(false);

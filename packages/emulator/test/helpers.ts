@@ -1,7 +1,7 @@
 /** Shared test helpers: a raw gateway client and the OpenAPI response validator. */
 import { readFileSync } from "node:fs";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import WebSocket from "ws";
 
@@ -98,7 +98,8 @@ function load(): { spec: OpenApi; ajv: Ajv2020 } {
   const spec = JSON.parse(readFileSync(SPEC_URL, "utf8")) as OpenApi;
   // OpenAPI 3.1 schemas are JSON Schema 2020-12 plus annotations (description, format values such as snowflake).
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
-  const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as typeof addFormatsModule;
+  const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+    addFormatsModule) as typeof addFormatsModule;
   addFormats(ajv);
   ajv.addFormat("snowflake", /^(0|[1-9][0-9]*)$/);
   // The whole components section under one $id so every "#/components/schemas/..." resolves.
@@ -145,12 +146,19 @@ function rebase(schema: unknown): any {
   if (Array.isArray(schema)) return schema.map(rebase);
   if (typeof schema !== "object" || schema === null) return schema;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === "$ref" && typeof v === "string" && v.startsWith("#/") ? `${SPEC_ID}${v}` : rebase(v);
+  for (const [k, v] of Object.entries(schema))
+    out[k] = k === "$ref" && typeof v === "string" && v.startsWith("#/") ? `${SPEC_ID}${v}` : rebase(v);
   return out;
 }
 
 /** The rate limit headers every spec'd response declares. */
-export const RATE_LIMIT_HEADERS = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-reset-after", "x-ratelimit-bucket"];
+export const RATE_LIMIT_HEADERS = [
+  "x-ratelimit-limit",
+  "x-ratelimit-remaining",
+  "x-ratelimit-reset",
+  "x-ratelimit-reset-after",
+  "x-ratelimit-bucket",
+];
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -18,14 +18,36 @@ beforeAll(async () => {
   control = new EmulatorControl(emulator.url);
   const res = await api("PUT", `/applications/${emulator.applicationId}/guilds/${guild.guildId}/commands`, [
     {
-      name: "sync", description: "Mirror members", default_member_permissions: String(PermissionFlagsBits.ManageGuild),
-      options: [{ type: 5, name: "full", description: "Everything", required: true }, { type: 6, name: "member", description: "Just one" }],
+      name: "sync",
+      description: "Mirror members",
+      default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+      options: [
+        { type: 5, name: "full", description: "Everything", required: true },
+        { type: 6, name: "member", description: "Just one" },
+      ],
     },
     {
-      name: "roles", description: "Role tools",
-      options: [{ type: 1, name: "show", description: "Show a role", options: [{ type: 8, name: "role", description: "Which", required: true }] }],
+      name: "roles",
+      description: "Role tools",
+      options: [
+        { type: 1, name: "show", description: "Show a role", options: [{ type: 8, name: "role", description: "Which", required: true }] },
+      ],
     },
-    { name: "pick", description: "Pick", options: [{ type: 3, name: "color", description: "c", choices: [{ name: "Red", value: "red" }, { name: "Blue", value: "blue" }] }] },
+    {
+      name: "pick",
+      description: "Pick",
+      options: [
+        {
+          type: 3,
+          name: "color",
+          description: "c",
+          choices: [
+            { name: "Red", value: "red" },
+            { name: "Blue", value: "blue" },
+          ],
+        },
+      ],
+    },
   ]);
   expect(res.status).toBe(200);
 });
@@ -83,10 +105,27 @@ describe("INTERACTION_CREATE for a slash command", () => {
     const d = frame.d;
     const commandId = emulator.commands(guild.guildId).find((c) => c.name === "sync")!.id;
     expect(d).toMatchObject({
-      id, application_id: emulator.applicationId, type: 2, version: 1, guild_id: guild.guildId,
-      guild: { id: guild.guildId, features: [], locale: "en-US" }, guild_locale: "en-US", locale: "en-US", context: 0,
-      entitlements: [], authorizing_integration_owners: { "0": guild.guildId },
-      data: { id: commandId, name: "sync", type: 1, guild_id: guild.guildId, options: [{ name: "full", type: 5, value: true }, { name: "member", type: 6, value: plainId }] },
+      id,
+      application_id: emulator.applicationId,
+      type: 2,
+      version: 1,
+      guild_id: guild.guildId,
+      guild: { id: guild.guildId, features: [], locale: "en-US" },
+      guild_locale: "en-US",
+      locale: "en-US",
+      context: 0,
+      entitlements: [],
+      authorizing_integration_owners: { "0": guild.guildId },
+      data: {
+        id: commandId,
+        name: "sync",
+        type: 1,
+        guild_id: guild.guildId,
+        options: [
+          { name: "full", type: 5, value: true },
+          { name: "member", type: 6, value: plainId },
+        ],
+      },
       member: { user: { id: admin() }, roles: expect.arrayContaining([guild.adminRoleId]) },
     });
     expect(d.token).toMatch(/^[A-Za-z0-9_-]{60,}$/);
@@ -98,7 +137,16 @@ describe("INTERACTION_CREATE for a slash command", () => {
     expect(perms & PermissionFlagsBits.ManageGuild).toBe(PermissionFlagsBits.ManageGuild);
     expect(perms & PermissionFlagsBits.Administrator).toBe(0n);
     expect(typeof d.app_permissions).toBe("string");
-    expect(emulator.interaction(id)).toMatchObject({ id, type: 2, user_id: admin(), command: "sync", options: { full: true, member: plainId }, acknowledged: null, original: null, followups: [] });
+    expect(emulator.interaction(id)).toMatchObject({
+      id,
+      type: 2,
+      user_id: admin(),
+      command: "sync",
+      options: { full: true, member: plainId },
+      acknowledged: null,
+      original: null,
+      followups: [],
+    });
   });
 
   it("computes permissions from @everyone and roles; the owner has all; subcommands and role options resolve", async () => {
@@ -147,14 +195,24 @@ describe("responding", () => {
     const gw = await bot(0);
     const id = emulator.invokeCommand(guild.guildId, admin(), "sync", { full: true });
     const d = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === id)).d;
-    expect((await api("POST", `/interactions/${id}/wrong-token/callback`, { type: 4, data: { content: "x" } }, false))).toEqual({ status: 404, body: { message: "Unknown interaction", code: 10062 } });
+    expect(await api("POST", `/interactions/${id}/wrong-token/callback`, { type: 4, data: { content: "x" } }, false)).toEqual({
+      status: 404,
+      body: { message: "Unknown interaction", code: 10062 },
+    });
     const first = await callback(d, { type: 4, data: { content: "Synced 199 members", flags: 64 } });
     expect(first.status).toBe(204);
     const again = await callback(d, { type: 4, data: { content: "again" } });
     expect(again).toEqual({ status: 400, body: { message: "Interaction has already been acknowledged.", code: 40060 } });
     const record = emulator.interaction(id);
     expect(record.acknowledged?.type).toBe(4);
-    expect(record.original).toMatchObject({ content: "Synced 199 members", flags: 64, edits: 0, deleted: false, type: 20, webhook_id: emulator.applicationId });
+    expect(record.original).toMatchObject({
+      content: "Synced 199 members",
+      flags: 64,
+      edits: 0,
+      deleted: false,
+      type: 20,
+      webhook_id: emulator.applicationId,
+    });
     expect(record.original?.interaction_metadata).toMatchObject({ id, type: 2, user: { id: admin() }, name: "sync" });
     const original = await api("GET", `/webhooks/${emulator.applicationId}/${d.token}/messages/@original`, undefined, false);
     expectSpec("/webhooks/{webhook_id}/{webhook_token}/messages/@original", "get", 200, original.body);
@@ -167,11 +225,23 @@ describe("responding", () => {
     const lateD = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === late)).d;
     const early = emulator.invokeCommand(guild.guildId, admin(), "sync", { full: true });
     const earlyD = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === early)).d;
-    expect((await callback(earlyD, { type: 4, data: { content: "" } })).body).toEqual({ message: "Cannot send an empty message", code: 50006 });
-    expect((await callback(earlyD, { type: 7, data: { content: "x" } })).body).toMatchObject({ code: 50035, errors: { type: { _errors: [{ code: "BASE_TYPE_CHOICES" }] } } });
-    expect((await callback(earlyD, { type: 4, data: { content: "x".repeat(2001) } })).body).toMatchObject({ code: 50035, errors: { content: {} } });
+    expect((await callback(earlyD, { type: 4, data: { content: "" } })).body).toEqual({
+      message: "Cannot send an empty message",
+      code: 50006,
+    });
+    expect((await callback(earlyD, { type: 7, data: { content: "x" } })).body).toMatchObject({
+      code: 50035,
+      errors: { type: { _errors: [{ code: "BASE_TYPE_CHOICES" }] } },
+    });
+    expect((await callback(earlyD, { type: 4, data: { content: "x".repeat(2001) } })).body).toMatchObject({
+      code: 50035,
+      errors: { content: {} },
+    });
     await sleep(RESPONSE_WINDOW_MS + 50);
-    expect(await callback(lateD, { type: 4, data: { content: "too late" } })).toEqual({ status: 404, body: { message: "Unknown interaction", code: 10062 } });
+    expect(await callback(lateD, { type: 4, data: { content: "too late" } })).toEqual({
+      status: 404,
+      body: { message: "Unknown interaction", code: 10062 },
+    });
     expect(emulator.interaction(late).acknowledged).toBeNull();
   });
 
@@ -187,7 +257,12 @@ describe("responding", () => {
     expect(record.original).toMatchObject({ content: "", flags: 64 | 128, edits: 0 });
 
     const hook = `/webhooks/${emulator.applicationId}/${d.token}`;
-    const edited = await api("PATCH", `${hook}/messages/@original`, { content: "Synced: 3 joined, 1 left", embeds: [{ title: "Summary" }] }, false);
+    const edited = await api(
+      "PATCH",
+      `${hook}/messages/@original`,
+      { content: "Synced: 3 joined, 1 left", embeds: [{ title: "Summary" }] },
+      false,
+    );
     expect(edited.status).toBe(200);
     expectSpec("/webhooks/{webhook_id}/{webhook_token}/messages/@original", "patch", 200, edited.body);
     expect(edited.body).toMatchObject({ content: "Synced: 3 joined, 1 left", flags: 64, embeds: [{ title: "Summary" }] });
@@ -222,32 +297,51 @@ describe("responding", () => {
 
   it("webhook tokens: unknown 404 / 10015, not yet acknowledged 404 / 10015, expired 401 / 50027", async () => {
     const gw = await bot(0);
-    expect((await api("POST", `/webhooks/${emulator.applicationId}/not-a-token`, { content: "x" }, false)).body).toEqual({ message: "Unknown Webhook", code: 10015 });
+    expect((await api("POST", `/webhooks/${emulator.applicationId}/not-a-token`, { content: "x" }, false)).body).toEqual({
+      message: "Unknown Webhook",
+      code: 10015,
+    });
     const id = emulator.invokeCommand(guild.guildId, admin(), "sync", { full: true });
     const d = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === id)).d;
     expect((await api("POST", `/webhooks/${emulator.applicationId}/${d.token}`, { content: "x" }, false)).status).toBe(404);
     await callback(d, { type: 4, data: { content: "ok" } });
     await sleep(TOKEN_TTL_MS + 50);
     expect(await api("PATCH", `/webhooks/${emulator.applicationId}/${d.token}/messages/@original`, { content: "late" }, false)).toEqual({
-      status: 401, body: { message: "Invalid Webhook Token", code: 50027 },
+      status: 401,
+      body: { message: "Invalid Webhook Token", code: 50027 },
     });
   });
 });
 
 describe("buttons", () => {
-  const row = (customId: string, extra: Record<string, unknown> = {}) => ({ type: 1, components: [{ type: 2, style: 1, label: "Join", custom_id: customId, ...extra }] });
+  const row = (customId: string, extra: Record<string, unknown> = {}) => ({
+    type: 1,
+    components: [{ type: 2, style: 1, label: "Join", custom_id: customId, ...extra }],
+  });
 
   it("click a button on a reply: type 3 with the message; UPDATE_MESSAGE edits it; DEFERRED_UPDATE then @original edits it", async () => {
     const gw = await bot(0);
     const id = emulator.invokeCommand(guild.guildId, admin(), "sync", { full: true });
     const d = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === id)).d;
-    await api("POST", `/interactions/${d.id}/${d.token}/callback`, { type: 4, data: { content: "Sign up?", components: [row("signup:1"), row("leave:1", { disabled: true })] } }, false);
+    await api(
+      "POST",
+      `/interactions/${d.id}/${d.token}/callback`,
+      { type: 4, data: { content: "Sign up?", components: [row("signup:1"), row("leave:1", { disabled: true })] } },
+      false,
+    );
     const messageId = emulator.interaction(id).original!.id;
 
     const click = emulator.clickButton(guild.guildId, plainId, messageId, "signup:1");
     const c = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === click)).d;
-    expect(c).toMatchObject({ type: 3, data: { custom_id: "signup:1", component_type: 2 }, message: { id: messageId, content: "Sign up?" }, member: { user: { id: plainId } } });
-    expect((await api("POST", `/interactions/${c.id}/${c.token}/callback`, { type: 7, data: { content: "1 signed up" } }, false)).status).toBe(204);
+    expect(c).toMatchObject({
+      type: 3,
+      data: { custom_id: "signup:1", component_type: 2 },
+      message: { id: messageId, content: "Sign up?" },
+      member: { user: { id: plainId } },
+    });
+    expect(
+      (await api("POST", `/interactions/${c.id}/${c.token}/callback`, { type: 7, data: { content: "1 signed up" } }, false)).status,
+    ).toBe(204);
     const afterClick = emulator.interaction(click);
     expect(afterClick).toMatchObject({ type: 3, custom_id: "signup:1", message_id: messageId, command: null, acknowledged: { type: 7 } });
     expect(afterClick.original).toMatchObject({ id: messageId, content: "1 signed up", edits: 1 });
@@ -294,7 +388,9 @@ describe("control API", () => {
     expect(same).toEqual(remote);
     expect(await control.interaction(id)).toEqual(emulator.interaction(id) as InteractionRecord);
 
-    await expect(emulator.waitForInteraction(id, (r) => r.followups.length > 0, 100)).rejects.toThrow(/timed out after 100 ms.*"followups":\[\]/);
+    await expect(emulator.waitForInteraction(id, (r) => r.followups.length > 0, 100)).rejects.toThrow(
+      /timed out after 100 ms.*"followups":\[\]/,
+    );
     const errors: Array<[() => Promise<unknown>, number, RegExp]> = [
       [() => control.invokeCommand(guild.guildId, admin(), "missing"), 400, /command/],
       [() => control.invokeCommand(guild.guildId, "123456789012345678", "sync", { full: true }), 400, /userId/],
@@ -303,7 +399,10 @@ describe("control API", () => {
       [() => control.interaction("123"), 404, /Unknown interaction/],
     ];
     for (const [act, status, message] of errors) {
-      const err = await act().then(() => null, (e: unknown) => e);
+      const err = await act().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(EmulatorControlError);
       expect((err as EmulatorControlError).status).toBe(status);
       expect((err as EmulatorControlError).message).toMatch(message);

@@ -1,5 +1,5 @@
-import type { APIGuildMember } from "discord-api-types/v10";
 import { Client, Events, GatewayIntentBits as I } from "discord.js";
+import type { APIGuildMember } from "discord-api-types/v10";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
 import { startEmulator } from "../src/index";
@@ -68,7 +68,10 @@ describe("REQUEST_GUILD_MEMBERS rate limit (one all-members request per guild pe
       await ready;
       const cached = client.guilds.cache.get(other.guildId)!;
       expect((await cached.members.fetch()).size).toBe(40);
-      const err = await cached.members.fetch({ force: true } as never).then(() => null, (e: unknown) => e);
+      const err = await cached.members.fetch({ force: true } as never).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toMatchObject({ name: "GatewayRateLimitError", data: { opcode: 8, meta: { guild_id: other.guildId } } });
     } finally {
       await client.destroy();
@@ -81,7 +84,9 @@ describe("GUILD_MEMBERS_CHUNK content", () => {
     await sleep(WINDOW_MS);
     const g = guild.guildId;
     // Overrides: a removed member, a patched one (unicode and quotes), an added one, a rejoined one.
-    const victims = (await (await fetch(`${emulator.apiUrl}/v10/guilds/${g}/members?limit=40`, { headers: { authorization: `Bot ${emulator.token}` } })).json()) as APIGuildMember[];
+    const victims = (await (
+      await fetch(`${emulator.apiUrl}/v10/guilds/${g}/members?limit=40`, { headers: { authorization: `Bot ${emulator.token}` } })
+    ).json()) as APIGuildMember[];
     emulator.removeMember(g, victims[5]!.user.id);
     emulator.updateMember(g, victims[6]!.user.id, { nick: 'Ünïcødé "quoted"' });
     emulator.addMember(g, { username: "late.joiner", globalName: 'Late "Joiner"' });
@@ -93,14 +98,17 @@ describe("GUILD_MEMBERS_CHUNK content", () => {
     gw.send(8, { guild_id: g, query: "", limit: 0, presences: true, nonce: "cmp" });
     const chunks: any[] = [];
     const first = await gw.dispatch("GUILD_MEMBERS_CHUNK", (d) => d.nonce === "cmp");
-    for (let i = 0; i < first.d.chunk_count; i++) chunks.push((await gw.dispatch("GUILD_MEMBERS_CHUNK", (d) => d.nonce === "cmp" && d.chunk_index === i)).d);
+    for (let i = 0; i < first.d.chunk_count; i++)
+      chunks.push((await gw.dispatch("GUILD_MEMBERS_CHUNK", (d) => d.nonce === "cmp" && d.chunk_index === i)).d);
     const streamed = chunks.flatMap((c) => c.members);
     expect(streamed).toHaveLength(emulator.guild(g).memberCount);
 
     const paged: any[] = [];
     let after = "0";
     for (;;) {
-      const res = await fetch(`${emulator.apiUrl}/v10/guilds/${g}/members?limit=1000&after=${after}`, { headers: { authorization: `Bot ${emulator.token}` } });
+      const res = await fetch(`${emulator.apiUrl}/v10/guilds/${g}/members?limit=1000&after=${after}`, {
+        headers: { authorization: `Bot ${emulator.token}` },
+      });
       const page = (await res.json()) as APIGuildMember[];
       paged.push(...page);
       if (page.length < 1000) break;
@@ -114,7 +122,10 @@ describe("GUILD_MEMBERS_CHUNK content", () => {
     expect(streamed.find((m) => m.user.username === "late.joiner").user.global_name).toBe('Late "Joiner"');
 
     const presences = chunks.flatMap((c) => c.presences);
-    expect(presences.find((p) => p.user.id === victims[8]!.user.id)).toMatchObject({ status: "dnd", activities: [{ type: 4, state: "Busy" }] });
+    expect(presences.find((p) => p.user.id === victims[8]!.user.id)).toMatchObject({
+      status: "dnd",
+      activities: [{ type: 4, state: "Busy" }],
+    });
     const online = emulator.guild(g).onlineCount;
     expect(presences.length).toBe(online);
   });

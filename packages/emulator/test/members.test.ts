@@ -58,7 +58,12 @@ describe("leave and rejoin", () => {
     const started = Date.now();
     const rejoined = emulator.addMember(guild.guildId, { userId });
     const add = await gw.dispatch("GUILD_MEMBER_ADD", (d) => d.user.id === userId);
-    expect(add.d).toMatchObject({ guild_id: guild.guildId, nick: null, roles: [], user: { id: userId, username: before.user.username, avatar: before.user.avatar } });
+    expect(add.d).toMatchObject({
+      guild_id: guild.guildId,
+      nick: null,
+      roles: [],
+      user: { id: userId, username: before.user.username, avatar: before.user.avatar },
+    });
     expect(Date.parse(add.d.joined_at)).toBeGreaterThanOrEqual(started - 1000);
     expect(add.d.joined_at).not.toBe(before.joined_at);
     expect(rejoined.username).toBe(before.user.username);
@@ -110,12 +115,17 @@ describe("applyMemberChanges", () => {
     expect(result.joined).toHaveLength(4);
     expect(result.updated).toHaveLength(6);
     expect(new Set([...result.left, ...result.updated]).size).toBe(11);
-    for (const kept of [emulator.applicationId, guild.ownerId, ...guild.admins]) expect([...result.left, ...result.updated]).not.toContain(kept);
+    for (const kept of [emulator.applicationId, guild.ownerId, ...guild.admins])
+      expect([...result.left, ...result.updated]).not.toContain(kept);
 
     const lastJoined = result.joined[result.joined.length - 1]!;
     await gw.dispatch("GUILD_MEMBER_UPDATE", (d) => d.user.id === result.updated[result.updated.length - 1]);
     const events = gw.frames.filter((f) => f.t?.startsWith("GUILD_MEMBER_")).slice(-15);
-    expect(events.map((f) => f.t)).toEqual([...Array(5).fill("GUILD_MEMBER_REMOVE"), ...Array(4).fill("GUILD_MEMBER_ADD"), ...Array(6).fill("GUILD_MEMBER_UPDATE")]);
+    expect(events.map((f) => f.t)).toEqual([
+      ...Array(5).fill("GUILD_MEMBER_REMOVE"),
+      ...Array(4).fill("GUILD_MEMBER_ADD"),
+      ...Array(6).fill("GUILD_MEMBER_UPDATE"),
+    ]);
     expect(events.map((f) => f.d.user.id)).toEqual([...result.left, ...result.joined, ...result.updated]);
     expect(emulator.guild(guild.guildId).memberCount).toBe(countBefore - 5 + 4);
     for (const id of result.left) expect((await rest(`/guilds/${guild.guildId}/members/${id}`)).status).toBe(404);
@@ -162,7 +172,10 @@ describe("applyMemberChanges", () => {
       [{ update: 1.5 }, /update/],
     ];
     for (const [body, message] of errors) {
-      const err = await control.applyMemberChanges(guild.guildId, body as never).then(() => null, (e: unknown) => e);
+      const err = await control.applyMemberChanges(guild.guildId, body as never).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(EmulatorControlError);
       expect((err as EmulatorControlError).status).toBe(400);
       expect((err as EmulatorControlError).message).toMatch(message);
@@ -171,4 +184,3 @@ describe("applyMemberChanges", () => {
     await expect(control.applyMemberChanges(small.guildId, { leave: 5, update: 3 })).rejects.toThrow(/leave \+ update must be at most 7/);
   });
 });
-

@@ -1,8 +1,17 @@
 import { PermissionFlagsBits as P } from "discord-api-types/v10";
 import { describe, expect, it } from "vitest";
 import {
-  discordTimestamp, firstIndexAfter, generatedMemberJson, generateMember, guildSpec, indexOfUserId, initialPresence, initiallyOnline,
-  snowflakeString, userIdAt, userIdStringAt,
+  discordTimestamp,
+  firstIndexAfter,
+  generatedMemberJson,
+  generateMember,
+  guildSpec,
+  indexOfUserId,
+  initiallyOnline,
+  initialPresence,
+  snowflakeString,
+  userIdAt,
+  userIdStringAt,
 } from "../src/generator";
 import { ALL_PERMISSIONS, GuildState } from "../src/guild";
 import { JsonWriter } from "../src/jsonwriter";
@@ -57,7 +66,15 @@ describe("generator", () => {
   });
 
   it("finds the first index after any snowflake arithmetically", () => {
-    const probes = [0n, userIdAt(spec, 0) - 1n, userIdAt(spec, 0), userIdAt(spec, 500), userIdAt(spec, 500) + 1n, userIdAt(spec, 1998), 1n << 62n];
+    const probes = [
+      0n,
+      userIdAt(spec, 0) - 1n,
+      userIdAt(spec, 0),
+      userIdAt(spec, 500),
+      userIdAt(spec, 500) + 1n,
+      userIdAt(spec, 1998),
+      1n << 62n,
+    ];
     for (const after of probes) {
       let expected = 0;
       while (expected < spec.generatedCount && userIdAt(spec, expected) <= after) expected++;
@@ -133,7 +150,11 @@ describe("the optimised generator", () => {
     guild.removeMember(seeded[5]!.userId);
     guild.addMember({ ...seeded[6]!, userId: "1300000000000000000", username: "newcomer", globalName: "Née \u2028", nick: null });
     const w = new JsonWriter(16);
-    for (const [after, limit] of [[0n, 1000], [BigInt(seeded[2]!.userId), 10], [1_299_999_999_999_999_999n, 5]] as const) {
+    for (const [after, limit] of [
+      [0n, 1000],
+      [BigInt(seeded[2]!.userId), 10],
+      [1_299_999_999_999_999_999n, 5],
+    ] as const) {
       w.reset();
       w.ascii("[");
       const ids = guild.writeMembers(w, after, limit);
@@ -258,7 +279,11 @@ describe("GuildState", () => {
     const target = guild.list(0n, 50)[42] as MemberRecord;
     const hits = guild.search(target.username.slice(0, 4).toUpperCase(), 100);
     expect(hits.some((m) => m.userId === target.userId)).toBe(true);
-    expect(hits.every((m) => m.username.startsWith(target.username.slice(0, 4)) || m.nick?.toLowerCase().startsWith(target.username.slice(0, 4)))).toBe(true);
+    expect(
+      hits.every(
+        (m) => m.username.startsWith(target.username.slice(0, 4)) || m.nick?.toLowerCase().startsWith(target.username.slice(0, 4)),
+      ),
+    ).toBe(true);
     guild.updateMember(target.userId, { nick: "Zzyzx" });
     expect(guild.search("zzy", 10).map((m) => m.userId)).toEqual([target.userId]);
   });

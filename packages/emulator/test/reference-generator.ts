@@ -43,17 +43,24 @@ export function referenceMember(spec: GuildSpec, index: number): MemberRecord {
   } else {
     const pattern = rng.int(5);
     username =
-      pattern === 0 ? `${adjective}${noun}${index}`
-      : pattern === 1 ? `${first}.${last}${index}`
-      : pattern === 2 ? `${first}_${index}`
-      : pattern === 3 ? `${noun}_${adjective}${index}`
-      : `${first}${last}${index}`;
+      pattern === 0
+        ? `${adjective}${noun}${index}`
+        : pattern === 1
+          ? `${first}.${last}${index}`
+          : pattern === 2
+            ? `${first}_${index}`
+            : pattern === 3
+              ? `${noun}_${adjective}${index}`
+              : `${first}${last}${index}`;
     const display = rng.next();
     globalName =
-      display < 0.45 ? `${capitalize(first)} ${capitalize(last)}`
-      : display < 0.7 ? capitalize(first)
-      : display < 0.8 ? `${capitalize(adjective)} ${capitalize(noun)}`
-      : null;
+      display < 0.45
+        ? `${capitalize(first)} ${capitalize(last)}`
+        : display < 0.7
+          ? capitalize(first)
+          : display < 0.8
+            ? `${capitalize(adjective)} ${capitalize(noun)}`
+            : null;
   }
   const nickRoll = rng.next();
   let nick: string | null = null;
@@ -61,9 +68,11 @@ export function referenceMember(spec: GuildSpec, index: number): MemberRecord {
   else if (!bot && nickRoll < 0.12) {
     const style = rng.int(3);
     nick =
-      style === 0 ? capitalize(first)
-      : style === 1 ? `${capitalize(first)} ${capitalize(last).charAt(0)}.`
-      : `The ${capitalize(adjective)} ${capitalize(noun)}`;
+      style === 0
+        ? capitalize(first)
+        : style === 1
+          ? `${capitalize(first)} ${capitalize(last).charAt(0)}.`
+          : `The ${capitalize(adjective)} ${capitalize(noun)}`;
   }
   const avatar = rng.next() < 0.85 ? rng.hex(32) : null;
   const roleCount = 1 + rng.int(3);
@@ -77,7 +86,12 @@ export function referenceMember(spec: GuildSpec, index: number): MemberRecord {
   const pending = !bot && rng.next() < 0.02;
   return {
     userId: referenceUserId(spec, index).toString(),
-    username, globalName, avatar, bot, nick, roles,
+    username,
+    globalName,
+    avatar,
+    bot,
+    nick,
+    roles,
     joinedAt: ts(joinedMs),
     premiumSince,
     pending,

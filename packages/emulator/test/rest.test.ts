@@ -1,7 +1,7 @@
+import { inflateSync } from "node:zlib";
 import { REST } from "@discordjs/rest";
 import type { APIGuildMember } from "discord-api-types/v10";
 import { Routes } from "discord-api-types/v10";
-import { inflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
 import { startEmulator } from "../src/index";
@@ -77,7 +77,12 @@ describe("REST shapes match discord-api-spec", () => {
   it("errors: Discord's codes and messages, valid ErrorResponse bodies", async () => {
     const cases: Array<[string, string, number, { code: number; message: string }]> = [
       ["/guilds/123456789012345678", "/guilds/{guild_id}", 404, { code: 10004, message: "Unknown Guild" }],
-      [`/guilds/${guild.guildId}/members/123456789012345678`, "/guilds/{guild_id}/members/{user_id}", 404, { code: 10007, message: "Unknown Member" }],
+      [
+        `/guilds/${guild.guildId}/members/123456789012345678`,
+        "/guilds/{guild_id}/members/{user_id}",
+        404,
+        { code: 10007, message: "Unknown Member" },
+      ],
       ["/users/123456789012345678", "/users/{user_id}", 404, { code: 10013, message: "Unknown User" }],
       [`/guilds/${guild.guildId}/roles/123456789012345678`, "/guilds/{guild_id}/roles", 404, { code: 10011, message: "Unknown Role" }],
       ["/no/such/route", "/gateway/bot", 404, { code: 0, message: "404: Not Found" }],
@@ -94,7 +99,11 @@ describe("REST shapes match discord-api-spec", () => {
   });
 
   it("limit out of range is 400 Invalid Form Body (50035) naming the field", async () => {
-    for (const [limit, code] of [["0", "NUMBER_TYPE_MIN"], ["1001", "NUMBER_TYPE_MAX"], ["ten", "NUMBER_TYPE_COERCE"]] as const) {
+    for (const [limit, code] of [
+      ["0", "NUMBER_TYPE_MIN"],
+      ["1001", "NUMBER_TYPE_MAX"],
+      ["ten", "NUMBER_TYPE_COERCE"],
+    ] as const) {
       const res = await get(`/guilds/${guild.guildId}/members?limit=${limit}`);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 50035, message: "Invalid Form Body", errors: { limit: { _errors: [{ code }] } } });
@@ -136,8 +145,14 @@ describe("@discordjs/rest against the emulator", () => {
 
 describe("CDN", () => {
   it("serves a valid PNG for avatars and default avatars", async () => {
-    const member = (await get(`/guilds/${guild.guildId}/members?limit=50`)).body.find((m: APIGuildMember) => m.user.avatar) as APIGuildMember;
-    for (const path of [`/avatars/${member.user.id}/${member.user.avatar}.png`, `/avatars/${member.user.id}/${member.user.avatar}.webp?size=128`, "/embed/avatars/3.png"]) {
+    const member = (await get(`/guilds/${guild.guildId}/members?limit=50`)).body.find(
+      (m: APIGuildMember) => m.user.avatar,
+    ) as APIGuildMember;
+    for (const path of [
+      `/avatars/${member.user.id}/${member.user.avatar}.png`,
+      `/avatars/${member.user.id}/${member.user.avatar}.webp?size=128`,
+      "/embed/avatars/3.png",
+    ]) {
       const res = await fetch(`${emulator.cdnUrl}${path}`);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("image/png");

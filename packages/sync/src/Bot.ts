@@ -88,11 +88,7 @@ export class Bot extends Context.Service<
     /** Queues a command for the bot and announces it on {@link BOT_COMMAND_CHANNEL}; returns it. */
     readonly enqueue: (command: NewBotCommand) => Effect.Effect<BotCommand, DatabaseError>;
     /** Commands with id > `afterId`, oldest first, at most `limit`, no older than `maxAgeMs`. */
-    readonly commandsSince: (
-      afterId: number,
-      limit: number,
-      maxAgeMs: number,
-    ) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    readonly commandsSince: (afterId: number, limit: number, maxAgeMs: number) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
     /**
      * Queues a `members.sync` (trigger `schedule`) for every guild whose sync interval has passed
      * since its last run or queued sync. Serialized by an advisory lock, so several server
@@ -174,9 +170,7 @@ export class Bot extends Context.Service<
               })
               .returning();
             const created = toCommand(row!);
-            await tx.execute(
-              sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload([created], created.id, created.id)})`,
-            );
+            await tx.execute(sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload([created], created.id, created.id)})`);
             return created;
           }),
         );
@@ -223,9 +217,7 @@ export class Bot extends Context.Service<
               }),
             );
             if (queued.length > 0) {
-              await tx.execute(
-                sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload(queued, queued[0]!.id, queued.at(-1)!.id)})`,
-              );
+              await tx.execute(sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload(queued, queued[0]!.id, queued.at(-1)!.id)})`);
             }
             return queued;
           }),
@@ -251,4 +243,3 @@ export class Bot extends Context.Service<
     }),
   );
 }
-

@@ -75,7 +75,14 @@ type RawRow = {
 
 const iso = (value: string | Date | null) => (value === null ? null : new Date(value).toISOString());
 const roleIdsOf = (value: string[] | string | null): string[] =>
-  value === null ? [] : Array.isArray(value) ? value : value.replace(/^\{|\}$/g, "").split(",").filter(Boolean);
+  value === null
+    ? []
+    : Array.isArray(value)
+      ? value
+      : value
+          .replace(/^\{|\}$/g, "")
+          .split(",")
+          .filter(Boolean);
 
 const toRow = (r: RawRow): ComparisonRow => ({
   discordId: r.discord_id,

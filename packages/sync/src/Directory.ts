@@ -44,10 +44,7 @@ export class Directory extends Context.Service<
      * The guild of `organizationId` to work on: `guildId` when given (it must belong to the
      * organization), else the organization's first guild. Fails with `GuildNotFound`.
      */
-    readonly guildFor: (
-      organizationId: string,
-      guildId?: string | undefined,
-    ) => Effect.Effect<LinkedGuild, GuildNotFound | DatabaseError>;
+    readonly guildFor: (organizationId: string, guildId?: string | undefined) => Effect.Effect<LinkedGuild, GuildNotFound | DatabaseError>;
     /** Every staff member of `organizationId` with their user, by name. */
     readonly staffOf: (organizationId: string) => Effect.Effect<ReadonlyArray<StaffEntry>, DatabaseError>;
     /** The Discord ids (snowflakes) of the linked staff of the organization owning `guildId`. */
@@ -121,9 +118,7 @@ export class Directory extends Context.Service<
             .select({ id: guilds.id, organizationId: guilds.organizationId, name: guilds.name, icon: guilds.icon })
             .from(guilds)
             .where(
-              guildId
-                ? and(eq(guilds.organizationId, organizationId), eq(guilds.id, guildId))
-                : eq(guilds.organizationId, organizationId),
+              guildId ? and(eq(guilds.organizationId, organizationId), eq(guilds.id, guildId)) : eq(guilds.organizationId, organizationId),
             )
             .orderBy(asc(guilds.createdAt))
             .limit(1),
@@ -201,7 +196,10 @@ export class Directory extends Context.Service<
       const settingsOf = (guildId: string) =>
         use("directory.settingsOf", (db) =>
           db
-            .select({ syncIntervalMinutes: schema.guildSettings.syncIntervalMinutes, syncAdminRoleId: schema.guildSettings.syncAdminRoleId })
+            .select({
+              syncIntervalMinutes: schema.guildSettings.syncIntervalMinutes,
+              syncAdminRoleId: schema.guildSettings.syncAdminRoleId,
+            })
             .from(schema.guildSettings)
             .where(eq(schema.guildSettings.guildId, guildId))
             .then((rows) => rows[0] ?? { syncIntervalMinutes: null, syncAdminRoleId: null }),
@@ -231,4 +229,3 @@ export class Directory extends Context.Service<
     }),
   );
 }
-

@@ -262,9 +262,9 @@ export class MemberSync extends Context.Service<
       // Progress payloads always carry the run itself (one small row), never an id range.
       const feed = yield* listenFeed<SyncRun>(database, SYNC_CHANNEL, "member-sync", async () => []);
       const announce = (run: SyncRun) =>
-        use("memberSync.announce", (db) =>
-          db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ items: [run] })})`),
-        ).pipe(Effect.asVoid);
+        use("memberSync.announce", (db) => db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ items: [run] })})`)).pipe(
+          Effect.asVoid,
+        );
 
       // A run is stale when neither the run row nor any of its chunks moved for SYNC_STALE_MS.
       const expireStale = (guildId: string) =>
@@ -317,7 +317,10 @@ export class MemberSync extends Context.Service<
         );
         if (!row[0]) {
           const running = yield* use("memberSync.running", (db) =>
-            db.select({ id: runs.id }).from(runs).where(and(eq(runs.guildId, input.guildId), eq(runs.status, "running"))),
+            db
+              .select({ id: runs.id })
+              .from(runs)
+              .where(and(eq(runs.guildId, input.guildId), eq(runs.status, "running"))),
           );
           return yield* new SyncAlreadyRunning({ guildId: input.guildId, runId: running[0]?.id ?? "unknown" });
         }
@@ -384,7 +387,7 @@ export class MemberSync extends Context.Service<
         // (set_config(..., true) lasts until the end of the statement's own transaction, which
         // includes its commit: no extra round trips for BEGIN/SET/COMMIT.)
         const [outcome] = yield* use("memberSync.applyChunk", (db) =>
-            executeRows<ChunkOutcome>(
+          executeRows<ChunkOutcome>(
             db,
             sql`with run as (
                   select guild_id, set_config('synchronous_commit', 'off', true) as async_commit
@@ -444,9 +447,9 @@ export class MemberSync extends Context.Service<
                        coalesce((select created from chunk), 0) as created, coalesce((select updated from chunk), 0) as updated,
                        coalesce((select rejoined from chunk), 0) as rejoined,
                        (select count(*) from ins) + (select count(*) from upd) as written`,
-            ),
+          ),
         );
-        if (!outcome || !outcome.running) {
+        if (!outcome?.running) {
           const current = yield* run(input.runId);
           return yield* new SyncNotRunning({ runId: input.runId, status: current?.status ?? null });
         }
@@ -480,7 +483,7 @@ export class MemberSync extends Context.Service<
             db.transaction(async (tx) => {
               // FOR UPDATE waits for chunks in flight (they hold KEY SHARE) and keeps new ones out.
               const [locked] = await tx.select().from(runs).where(eq(runs.id, runId)).for("update");
-              if (!locked || locked.status !== "running") return { ok: false as const, status: locked?.status ?? null };
+              if (locked?.status !== "running") return { ok: false as const, status: locked?.status ?? null };
               const [totals] = await executeRows<ChunkTotals>(tx, chunkTotals(runId));
               const sums = {
                 chunks: Number(totals?.chunks ?? 0),

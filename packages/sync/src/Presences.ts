@@ -51,11 +51,7 @@ export class Presences extends Context.Service<
      */
     readonly applyBatch: (updates: ReadonlyArray<PresenceUpdate>) => Effect.Effect<ApplyResult, DatabaseError>;
     /** Changes of `guildId` with sample id > `afterId`, oldest first, at most `limit`. */
-    readonly changesSince: (
-      guildId: string,
-      afterId: number,
-      limit: number,
-    ) => Effect.Effect<ReadonlyArray<PresenceChange>, DatabaseError>;
+    readonly changesSince: (guildId: string, afterId: number, limit: number) => Effect.Effect<ReadonlyArray<PresenceChange>, DatabaseError>;
     /** The highest sample id of `guildId` (0 when there is none): the cursor "now". */
     readonly latestId: (guildId: string) => Effect.Effect<number, DatabaseError>;
     /**

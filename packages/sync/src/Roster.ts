@@ -42,10 +42,7 @@ export class Roster extends Context.Service<
      * The roster of `organizationId` in `guildId` (or its first guild). Fails with
      * `GuildNotFound` when the organization has no such guild.
      */
-    readonly list: (
-      organizationId: string,
-      guildId?: string | undefined,
-    ) => Effect.Effect<RosterSnapshot, GuildNotFound | DatabaseError>;
+    readonly list: (organizationId: string, guildId?: string | undefined) => Effect.Effect<RosterSnapshot, GuildNotFound | DatabaseError>;
   }
 >()("@guildhall/sync/Roster") {
   static readonly layer = Layer.effect(

@@ -12,8 +12,8 @@ export * from "./MemberSync";
 export * from "./members";
 export * from "./model";
 export * from "./Presences";
-export * from "./packed";
 export { MEMBER_TUPLE_FIELDS, type PackableMember, packMembers } from "./pack";
+export * from "./packed";
 export * from "./Roster";
 
 import { Layer } from "effect";

@@ -3,13 +3,11 @@
  * these same schemas). Discord ids are snowflake strings; times are epoch milliseconds on
  * the way in and ISO-8601 strings on the way out.
  */
+import { Snowflake } from "@guildhall/discord/schema";
 import { Schema } from "effect";
 
-/** A Discord snowflake as a decimal string (https://discord.com/developers/docs/reference#snowflakes). */
-export const Snowflake = Schema.String.check(
-  Schema.isPattern(/^[0-9]{1,20}$/, { message: "must be a snowflake: a string of 1 to 20 digits" }),
-);
-export type Snowflake = typeof Snowflake.Type;
+/** A Discord snowflake (https://discord.com/developers/docs/reference#snowflakes), defined once in @guildhall/discord. */
+export { Snowflake };
 
 /** Discord's presence status (https://discord.com/developers/docs/events/gateway-events#update-presence-status-types). */
 export const PresenceStatus = Schema.Literals(["online", "idle", "dnd", "offline"]);

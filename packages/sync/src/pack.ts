@@ -8,8 +8,9 @@
  * instead of objects make the JSON ~45% smaller before compression, so packing, sending,
  * holding and unpacking all cost less.
  */
-import { deflateRaw } from "node:zlib";
+
 import { promisify } from "node:util";
+import { deflateRaw } from "node:zlib";
 
 const deflate = promisify(deflateRaw);
 
@@ -40,7 +41,19 @@ export const packMembers = async (members: ReadonlyArray<PackableMember>): Promi
   deflate(
     Buffer.from(
       JSON.stringify(
-        members.map((m) => [m.userId, m.username, m.globalName, m.nick, m.avatar, m.roleIds, m.joinedAt, m.isBot, m.pending, m.premiumSince, m.communicationDisabledUntil]),
+        members.map((m) => [
+          m.userId,
+          m.username,
+          m.globalName,
+          m.nick,
+          m.avatar,
+          m.roleIds,
+          m.joinedAt,
+          m.isBot,
+          m.pending,
+          m.premiumSince,
+          m.communicationDisabledUntil,
+        ]),
       ),
     ),
     { level: 1 },

@@ -1,8 +1,8 @@
-import { Database, schema } from "@guildhall/db";
 import { expect, layer } from "@effect/vitest";
+import { Database, schema } from "@guildhall/db";
 import { and, eq } from "drizzle-orm";
 import { Effect, Layer } from "effect";
-import { Bot, Comparison, Directory, MemberSync, type MemberSnapshot, SyncLayer } from "../src";
+import { Bot, Comparison, Directory, type MemberSnapshot, MemberSync, SyncLayer } from "../src";
 
 const Services = SyncLayer.pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 const GUILD = "300000000000000001";
@@ -52,7 +52,16 @@ layer(Services)("member sync", (it) => {
       yield* directory.ensureGuild("org", { id: GUILD, name: "Guild", icon: null });
       const snapshot = range(0, 1_000).map((n) => member(n));
       const first = yield* fullSync(snapshot);
-      expect(first).toMatchObject({ status: "completed", created: 1_000, updated: 0, markedLeft: 0, rejoined: 0, unchanged: 0, chunkCount: 10, chunksReceived: 10 });
+      expect(first).toMatchObject({
+        status: "completed",
+        created: 1_000,
+        updated: 0,
+        markedLeft: 0,
+        rejoined: 0,
+        unchanged: 0,
+        chunkCount: 10,
+        chunksReceived: 10,
+      });
       const again = yield* fullSync(snapshot);
       expect(again).toMatchObject({ status: "completed", created: 0, updated: 0, markedLeft: 0, rejoined: 0, unchanged: 1_000 });
       expect(yield* presentCount).toEqual({ present: 1_000, left: 0 });
@@ -62,7 +71,9 @@ layer(Services)("member sync", (it) => {
   it.effect("a second sync reports exactly who left, joined and changed", () =>
     Effect.gen(function* () {
       const snapshot = [
-        ...range(50, 1_000).map((n) => (n < 80 ? member(n, { nick: `renamed${n}` }) : n < 100 ? member(n, { roleIds: ["500000000000000009"] }) : member(n))),
+        ...range(50, 1_000).map((n) =>
+          n < 80 ? member(n, { nick: `renamed${n}` }) : n < 100 ? member(n, { roleIds: ["500000000000000009"] }) : member(n),
+        ),
         ...range(2_000, 2_040).map((n) => member(n)),
       ];
       const result = yield* fullSync(snapshot, 250);
@@ -91,13 +102,22 @@ layer(Services)("member sync", (it) => {
       const back = member(10);
       const m = schema.guildMembers;
       const [before] = yield* Effect.promise(() =>
-        db.select().from(m).where(and(eq(m.guildId, GUILD), eq(m.userId, back.userId))),
+        db
+          .select()
+          .from(m)
+          .where(and(eq(m.guildId, GUILD), eq(m.userId, back.userId))),
       );
       expect(before!.dateLeft).not.toBeNull();
-      const result = yield* fullSync([...range(10, 11), ...range(60, 1_000)].map((n) => member(n)), 200);
+      const result = yield* fullSync(
+        [...range(10, 11), ...range(60, 1_000)].map((n) => member(n)),
+        200,
+      );
       expect(result).toMatchObject({ rejoined: 1, created: 0, markedLeft: 0 });
       const [after] = yield* Effect.promise(() =>
-        db.select().from(m).where(and(eq(m.guildId, GUILD), eq(m.userId, back.userId))),
+        db
+          .select()
+          .from(m)
+          .where(and(eq(m.guildId, GUILD), eq(m.userId, back.userId))),
       );
       expect(after!.dateLeft).toBeNull();
       expect(after!.stayStartedAt.getTime()).toBeGreaterThan(before!.dateLeft!.getTime());
@@ -172,7 +192,10 @@ layer(Services)("comparison", (it) => {
       expect(page.total).toBe(27);
       expect(page.rows).toHaveLength(10);
       expect((yield* comparison.page(GUILD, { category: "guild_only", pageSize: 10, page: 3 })).rows).toHaveLength(7);
-      expect((yield* comparison.page(GUILD, { category: "linked" })).rows[0]).toMatchObject({ discordId: member(0).userId, user: { id: "u0" } });
+      expect((yield* comparison.page(GUILD, { category: "linked" })).rows[0]).toMatchObject({
+        discordId: member(0).userId,
+        user: { id: "u0" },
+      });
       expect((yield* comparison.page(GUILD, { category: "left" })).rows[0]!.member?.dateLeft).not.toBeNull();
       expect((yield* comparison.page(GUILD, { category: "no_guild_record" })).rows).toEqual([
         { discordId: "999999999999999999", member: null, user: { id: "u9", name: "Never", email: "never@x.test" } },

@@ -1,11 +1,9 @@
+import { expect, layer } from "@effect/vitest";
 import { Database } from "@guildhall/db";
-import { expect, it, layer } from "@effect/vitest";
 import { Effect, Layer } from "effect";
 import { Bot, Directory, type PresenceChange, Presences, type PresenceUpdate, Roster, SyncLayer } from "../src";
 
-const Services = SyncLayer.pipe(
-  Layer.provideMerge(Database.layer({ dataDir: "memory://" })),
-);
+const Services = SyncLayer.pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 
 const GUILD = "100000000000000001";
 const update = (userId: string, status: PresenceUpdate["status"], at: number, customStatus: string | null = null): PresenceUpdate => ({
@@ -134,7 +132,16 @@ layer(Services)("presences", (it) => {
       expect(heard).toEqual([first.id, second.id]);
       expect((yield* bot.commandsSince(first.id, 10, 60_000)).map((c) => c.id)).toEqual([second.id]);
 
-      yield* bot.report({ shardId: 0, shardCount: 1, status: "READY", connected: true, pingMs: 12, guilds: [{ id: GUILD, name: "Demo Guild", icon: null }], lastEventAt: Date.now(), startedAt: Date.now() - 1_000 });
+      yield* bot.report({
+        shardId: 0,
+        shardCount: 1,
+        status: "READY",
+        connected: true,
+        pingMs: 12,
+        guilds: [{ id: GUILD, name: "Demo Guild", icon: null }],
+        lastEventAt: Date.now(),
+        startedAt: Date.now() - 1_000,
+      });
       const shards = yield* bot.shards();
       expect(shards).toHaveLength(1);
       expect(shards[0]).toMatchObject({ shardId: 0, connected: true, pingMs: 12, guildIds: [GUILD], fresh: true });

@@ -65,10 +65,12 @@ export const handleSyncMembers = async (ctx: BotContext, interaction: ChatInputC
   let lastEdit = 0;
   let edits = Promise.resolve();
   const edit = (content: string) => {
-    edits = edits.then(() => interaction.editReply(content)).then(
-      () => {},
-      (error: unknown) => ctx.log(`could not edit the /sync_members reply: ${error instanceof Error ? error.message : String(error)}`),
-    );
+    edits = edits
+      .then(() => interaction.editReply(content))
+      .then(
+        () => {},
+        (error: unknown) => ctx.log(`could not edit the /sync_members reply: ${error instanceof Error ? error.message : String(error)}`),
+      );
   };
   try {
     const run = await ctx.memberSync.run({

@@ -1,6 +1,14 @@
 /** The members list's toolbar: search box, role, bots, and joined-after / joined-before dates. */
 import { useId } from "react";
-import { type BotFilter, hasFilters, hasMemberFilters, isIsoDate, MAX_SEARCH_LENGTH, type MembersSearch, type MembersSearchPatch } from "../lib/members";
+import {
+  type BotFilter,
+  hasFilters,
+  hasMemberFilters,
+  isIsoDate,
+  MAX_SEARCH_LENGTH,
+  type MembersSearch,
+  type MembersSearchPatch,
+} from "../lib/members";
 import type { ComparisonCategory, GuildRole } from "../lib/types";
 import { useDraft } from "../lib/useDraft";
 
@@ -48,7 +56,13 @@ export function MemberFilters({
     <div className="toolbar filters">
       <label className="search">
         <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
-          <path d="M11 4a7 7 0 1 0 0 14a7 7 0 1 0 0-14M20 20l-4-4" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+          <path
+            d="M11 4a7 7 0 1 0 0 14a7 7 0 1 0 0-14M20 20l-4-4"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinecap="round"
+          />
         </svg>
         <span className="sr-only">Search members</span>
         <input

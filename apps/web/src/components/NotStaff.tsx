@@ -8,8 +8,7 @@ export function NotStaff({ me }: { me: Me }) {
       <div className="card narrow">
         <h1 className="card-title">No staff access</h1>
         <p className="muted">
-          You are signed in as {me.user.email}, but you are not staff of any organization. Ask an admin of your
-          organization to add you.
+          You are signed in as {me.user.email}, but you are not staff of any organization. Ask an admin of your organization to add you.
         </p>
       </div>
     </main>

@@ -7,8 +7,8 @@ import {
   ROSTER_STATUSES,
   type RosterStatus,
   rosterStatusOf,
-  sortEntries,
   STATUS_LABEL,
+  sortEntries,
 } from "../lib/presence";
 import { relativeTime, useNow } from "../lib/time";
 import type { RosterEntry } from "../lib/types";
@@ -37,10 +37,7 @@ export function RosterTable({ entries, toolbarEnd }: { entries: ReadonlyArray<Ro
 
   const counts = useMemo(() => countByStatus(entries), [entries]);
   const rows = useMemo(
-    () =>
-      sortEntries(entries).filter(
-        (e) => (filter === "all" || rosterStatusOf(e) === filter) && matchesSearch(e, deferredSearch),
-      ),
+    () => sortEntries(entries).filter((e) => (filter === "all" || rosterStatusOf(e) === filter) && matchesSearch(e, deferredSearch)),
     [entries, filter, deferredSearch],
   );
 
@@ -74,7 +71,13 @@ export function RosterTable({ entries, toolbarEnd }: { entries: ReadonlyArray<Ro
         </div>
         <label className="search">
           <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
-            <path d="M11 4a7 7 0 1 0 0 14a7 7 0 1 0 0-14M20 20l-4-4" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+            <path
+              d="M11 4a7 7 0 1 0 0 14a7 7 0 1 0 0-14M20 20l-4-4"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+              strokeLinecap="round"
+            />
           </svg>
           <span className="sr-only">Search staff</span>
           <input

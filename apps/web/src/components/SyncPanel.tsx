@@ -90,7 +90,14 @@ export function SyncPanel({ showHistoryLink = false }: { showHistoryLink?: boole
             }}
           >
             <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true">
-              <path d="M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" />
+              <path
+                d="M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="2"
+                strokeLinecap="round"
+                strokeLinejoin="round"
+              />
             </svg>
             {running ? "Syncing…" : waiting ? "Requested…" : "Sync now"}
           </button>
@@ -137,7 +144,9 @@ function RunningSync({ run, now }: { run: SyncRun; now: number }) {
       </div>
       <p className="small sync-line">
         <span className="strong">
-          {run.chunkCount ? `Chunk ${run.chunksReceived.toLocaleString("en")} of ${run.chunkCount.toLocaleString("en")}` : "Waiting for the first chunk"}
+          {run.chunkCount
+            ? `Chunk ${run.chunksReceived.toLocaleString("en")} of ${run.chunkCount.toLocaleString("en")}`
+            : "Waiting for the first chunk"}
         </span>
         <span className="muted">
           {" · "}
@@ -173,7 +182,9 @@ function EndedSync({ run, now }: { run: SyncRun; now: number }) {
           Last sync failed {ago}: <span className="strong">{run.reason ?? "no reason given"}</span>.
         </p>
       )}
-      <p className="muted small">Trigger: {SYNC_TRIGGER_LABEL[run.trigger]} · Source: {SYNC_SOURCE_LABEL[run.source]}</p>
+      <p className="muted small">
+        Trigger: {SYNC_TRIGGER_LABEL[run.trigger]} · Source: {SYNC_SOURCE_LABEL[run.source]}
+      </p>
     </div>
   );
 }

@@ -4,6 +4,7 @@
  * names, role colours, Discord avatar URLs and the CSV download's file name.
  * No React, no IO.
  */
+import { isSnowflake } from "@guildhall/discord/snowflake";
 import type { ComparisonCategory, ComparisonInput, ComparisonRow } from "./types";
 
 /** The categories in display order. */
@@ -52,8 +53,6 @@ export const MAX_SEARCH_LENGTH = 100;
 /** The highest page number the API accepts. */
 const MAX_PAGE = 100_000;
 
-const SNOWFLAKE = /^[0-9]{1,20}$/;
-
 /** True for a real calendar date written `YYYY-MM-DD` (so `2024-02-30` is false). */
 export function isIsoDate(value: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
@@ -80,7 +79,7 @@ export function validateMembersSearch(raw: Record<string, unknown>): MembersSear
   const search = text(raw.search)?.slice(0, MAX_SEARCH_LENGTH);
   if (search?.trim()) out.search = search;
   const roleId = text(raw.roleId);
-  if (roleId && SNOWFLAKE.test(roleId)) out.roleId = roleId;
+  if (roleId && isSnowflake(roleId)) out.roleId = roleId;
   const bots = text(raw.bots);
   if (bots === "only" || bots === "none") out.bots = bots;
   const after = text(raw.joinedAfter);
@@ -180,7 +179,7 @@ export const DEFAULT_DISCORD_CDN = "https://cdn.discordapp.com";
  * 0 for an id that is not a snowflake.
  */
 export function defaultAvatarIndex(discordId: string): number {
-  if (!SNOWFLAKE.test(discordId)) return 0;
+  if (!isSnowflake(discordId)) return 0;
   return Number((BigInt(discordId) >> 22n) % 6n);
 }
 

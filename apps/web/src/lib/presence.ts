@@ -108,7 +108,10 @@ export function primaryActivity(activities: ReadonlyArray<Activity>): { text: st
 
 /** Up to two initials for an avatar: "Ada Lovelace" -> "AL", "robin" -> "R". */
 export function initials(name: string): string {
-  const words = name.trim().split(/[\s._-]+/).filter(Boolean);
+  const words = name
+    .trim()
+    .split(/[\s._-]+/)
+    .filter(Boolean);
   const letters = words.length > 1 ? [words[0], words[words.length - 1]] : [words[0]];
   return letters.map((w) => (w ? [...w][0]?.toUpperCase() : "")).join("") || "?";
 }

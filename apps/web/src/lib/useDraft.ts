@@ -18,6 +18,7 @@ export function useDraft(
   // Derived state, set during render: the committed value has caught up with the draft.
   if (draft !== null && draft === value) setDraft(null);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: see the comment at the end of the effect.
   useEffect(() => {
     if (draft === null || draft === value || !accept(draft)) return;
     const timer = window.setTimeout(() => commit(draft), delayMs);

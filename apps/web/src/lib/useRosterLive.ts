@@ -37,10 +37,7 @@ export function useRosterLive(cursor: number): LiveState {
             void queryClient.invalidateQueries({ queryKey: listKey, exact: true });
             return;
           }
-          queryClient.setQueryData(
-            listKey,
-            (snapshot) => snapshot && event.changes.reduce(applyPresenceChange, snapshot),
-          );
+          queryClient.setQueryData(listKey, (snapshot) => snapshot && event.changes.reduce(applyPresenceChange, snapshot));
         },
         onError: (error) => {
           if (isUnauthorized(error)) redirectToSignIn();

@@ -10,7 +10,6 @@ import { MemberFilters } from "../components/MemberFilters";
 import { MembersTable } from "../components/MembersTable";
 import { NotStaff } from "../components/NotStaff";
 import { SyncPanel } from "../components/SyncPanel";
-import { RoutePending } from "./fallbacks";
 import { downloadText } from "../lib/download";
 import {
   CATEGORIES,
@@ -28,6 +27,7 @@ import {
 import { COMPARISON_REFETCH_MS, MEMBERS_PAGE_SIZE } from "../lib/queries";
 import { trpc } from "../lib/trpc";
 import type { ComparisonCategory, ComparisonInput, ComparisonPage } from "../lib/types";
+import { RoutePending } from "./fallbacks";
 
 const membersRoute = getRouteApi("/members");
 
@@ -215,7 +215,14 @@ function ExportButton({ input, total, onNotice }: { input: ComparisonInput; tota
       data-testid="export-csv"
     >
       <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true">
-        <path d="M12 4v11M7 10l5 5 5-5M5 20h14" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" />
+        <path
+          d="M12 4v11M7 10l5 5 5-5M5 20h14"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="2"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
       </svg>
       {exportCsv.isPending ? "Exporting…" : "Export CSV"}
     </button>

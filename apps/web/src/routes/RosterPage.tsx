@@ -91,7 +91,14 @@ function ResyncButton() {
         title="Ask the bot to re-request every linked staff member's presence from Discord"
       >
         <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true">
-          <path d="M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" />
+          <path
+            d="M20 12a8 8 0 1 1-2.3-5.7M20 4v5h-5"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+            strokeLinecap="round"
+            strokeLinejoin="round"
+          />
         </svg>
         {resync.isPending ? "Resyncing…" : "Resync presences"}
       </button>

@@ -52,9 +52,12 @@ export const botRouter = {
    * lastId}`: `ignored` counts updates for guilds not linked to any organization.
    * Errors: UNAUTHORIZED (bad bot key), BAD_REQUEST (names the failing field).
    */
-  pushPresences: botProcedure
-    .input(Schema.toStandardSchemaV1(PushInput))
-    .mutation(({ ctx, input }) => run(ctx, Presences.use((p) => p.applyBatch(input.updates)))),
+  pushPresences: botProcedure.input(Schema.toStandardSchemaV1(PushInput)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Presences.use((p) => p.applyBatch(input.updates)),
+    ),
+  ),
 
   /**
    * Bot only. A shard's health report (status, ping in ms, guilds, last event time in epoch
@@ -133,7 +136,9 @@ export const botRouter = {
         ctx,
         Effect.gen(function* () {
           if ((input.members === undefined) === (input.packed === undefined)) {
-            return yield* new InvalidPackedChunk({ message: "give the chunk's members as either `members` or `packed`, not both or neither" });
+            return yield* new InvalidPackedChunk({
+              message: "give the chunk's members as either `members` or `packed`, not both or neither",
+            });
           }
           const members = input.members ?? (yield* unpackMembers(input.packed!));
           return yield* MemberSync.use((s) =>
@@ -150,22 +155,39 @@ export const botRouter = {
   syncComplete: botProcedure
     .input(
       Schema.toStandardSchemaV1(
-        Schema.Struct({ runId: RunId, chunkCount: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))) }),
+        Schema.Struct({
+          runId: RunId,
+          chunkCount: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+        }),
       ),
     )
-    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.complete(input.runId, input.chunkCount)))),
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        MemberSync.use((s) => s.complete(input.runId, input.chunkCount)),
+      ),
+    ),
 
   /** Bot only. Ends a run as incomplete with `reason` (rate limited, connection dropped...); nobody is marked left. */
   syncAbort: botProcedure
     .input(Schema.toStandardSchemaV1(Schema.Struct({ runId: RunId, reason: Schema.String.check(Schema.isMaxLength(500)) })))
-    .mutation(({ ctx, input }) => run(ctx, MemberSync.use((s) => s.abort(input.runId, input.reason)))),
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        MemberSync.use((s) => s.abort(input.runId, input.reason)),
+      ),
+    ),
 
   /**
    * Bot only. GUILD_MEMBER_ADD / UPDATE (`upsert`) and REMOVE (`remove`) events, applied in
    * the order given; returns each one's outcome (created, updated, rejoined, left, unchanged).
    */
   memberEvents: botProcedure
-    .input(Schema.toStandardSchemaV1(Schema.Struct({ events: Schema.Array(MemberEvent).check(Schema.isMinLength(1), Schema.isMaxLength(1_000)) })))
+    .input(
+      Schema.toStandardSchemaV1(
+        Schema.Struct({ events: Schema.Array(MemberEvent).check(Schema.isMinLength(1), Schema.isMaxLength(1_000)) }),
+      ),
+    )
     .mutation(({ ctx, input }) =>
       run(
         ctx,
@@ -179,17 +201,23 @@ export const botRouter = {
     ),
 
   /** Bot only. A guild's member sync settings: `{syncIntervalMinutes, syncAdminRoleId}` (the role also allowed to run /sync_members). */
-  guildSettings: botProcedure
-    .input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake })))
-    .query(({ ctx, input }) => run(ctx, Directory.use((d) => d.settingsOf(input.guildId)))),
+  guildSettings: botProcedure.input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake }))).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Directory.use((d) => d.settingsOf(input.guildId)),
+    ),
+  ),
 
   /**
    * Bot only. The Discord ids (snowflakes) whose presence the guild's roster shows: the
    * bot re-requests their presences after (re)connecting. Errors: UNAUTHORIZED, BAD_REQUEST.
    */
-  trackedUsers: botProcedure
-    .input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake })))
-    .query(({ ctx, input }) => run(ctx, Directory.use((d) => d.staffDiscordIdsOfGuild(input.guildId)))),
+  trackedUsers: botProcedure.input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake }))).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Directory.use((d) => d.staffDiscordIdsOfGuild(input.guildId)),
+    ),
+  ),
 
   /**
    * Bot only. The commands the server queues for the bot, as `tracked(id, command)`; on

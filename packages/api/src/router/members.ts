@@ -1,14 +1,5 @@
 import { Database, schema } from "@guildhall/db";
-import {
-  Bot,
-  Comparison,
-  ComparisonQuery,
-  type ComparisonRow,
-  Directory,
-  MemberSync,
-  Snowflake,
-  type SyncRun,
-} from "@guildhall/sync";
+import { Bot, Comparison, ComparisonQuery, type ComparisonRow, Directory, MemberSync, Snowflake, type SyncRun } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { and, desc, eq, isNull, ne } from "drizzle-orm";
@@ -125,7 +116,10 @@ export const membersRouter = {
    * change (chunks received of chunk_count, rows applied, counts, outcome). Errors as `comparison`.
    */
   progress: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).subscription(async function* ({ ctx, input, signal }) {
-    const guild = await run(ctx, Directory.use((d) => d.guildFor(ctx.staff.organizationId, input.guildId)));
+    const guild = await run(
+      ctx,
+      Directory.use((d) => d.guildFor(ctx.staff.organizationId, input.guildId)),
+    );
     const sync = await run(ctx, MemberSync.use(Effect.succeed));
     const queue: SyncRun[] = [];
     let wake: (() => void) | null = null;
@@ -184,7 +178,10 @@ export const membersRouter = {
         Effect.gen(function* () {
           const directory = yield* Directory;
           const guild = yield* directory.guildFor(ctx.staff.organizationId, input.guildId);
-          yield* directory.updateSettings(guild.id, { syncIntervalMinutes: input.syncIntervalMinutes, syncAdminRoleId: input.syncAdminRoleId });
+          yield* directory.updateSettings(guild.id, {
+            syncIntervalMinutes: input.syncIntervalMinutes,
+            syncAdminRoleId: input.syncAdminRoleId,
+          });
           return { guildId: guild.id, syncIntervalMinutes: input.syncIntervalMinutes, syncAdminRoleId: input.syncAdminRoleId };
         }),
       ),
@@ -196,7 +193,9 @@ export const membersRouter = {
    * user, FORBIDDEN for non-admins.
    */
   setDiscordId: adminProcedure
-    .input(Schema.toStandardSchemaV1(Schema.Struct({ userId: Schema.String.check(Schema.isMinLength(1)), discordId: Schema.NullOr(Snowflake) })))
+    .input(
+      Schema.toStandardSchemaV1(Schema.Struct({ userId: Schema.String.check(Schema.isMinLength(1)), discordId: Schema.NullOr(Snowflake) })),
+    )
     .mutation(async ({ ctx, input }) => {
       const outcome = await run(
         ctx,

@@ -1,4 +1,4 @@
-import { Bot, Directory, Presences, type PresenceChange, Roster, Snowflake } from "@guildhall/sync";
+import { Bot, Directory, type PresenceChange, Presences, Roster, Snowflake } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
@@ -37,7 +37,10 @@ type StaffSets = Map<string, { ids: ReadonlySet<string>; loadedAt: number; refre
 const staffSetsByRuntime = new WeakMap<Context["runtime"], StaffSets>();
 const staffSetsOf = (ctx: Pick<Context, "runtime">): StaffSets => {
   let sets = staffSetsByRuntime.get(ctx.runtime);
-  if (!sets) staffSetsByRuntime.set(ctx.runtime, (sets = new Map()));
+  if (!sets) {
+    sets = new Map();
+    staffSetsByRuntime.set(ctx.runtime, sets);
+  }
   return sets;
 };
 
@@ -45,7 +48,12 @@ const staffSetOf = async (ctx: Pick<Context, "runtime">, guildId: string): Promi
   const staffSets = staffSetsOf(ctx);
   const cached = staffSets.get(guildId);
   if (cached) return cached.ids;
-  const ids = new Set(await run(ctx, Directory.use((d) => d.staffDiscordIdsOfGuild(guildId))));
+  const ids = new Set(
+    await run(
+      ctx,
+      Directory.use((d) => d.staffDiscordIdsOfGuild(guildId)),
+    ),
+  );
   staffSets.set(guildId, { ids, loadedAt: Date.now(), refreshing: false });
   return ids;
 };
@@ -55,7 +63,10 @@ const currentStaffSet = (ctx: Pick<Context, "runtime">, guildId: string): Readon
   const entry = staffSets.get(guildId)!;
   if (!entry.refreshing && Date.now() - entry.loadedAt > STAFF_REFRESH_MS) {
     entry.refreshing = true;
-    run(ctx, Directory.use((d) => d.staffDiscordIdsOfGuild(guildId)))
+    run(
+      ctx,
+      Directory.use((d) => d.staffDiscordIdsOfGuild(guildId)),
+    )
       .then((ids) => staffSets.set(guildId, { ids: new Set(ids), loadedAt: Date.now(), refreshing: false }))
       .catch(() => (entry.refreshing = false));
   }
@@ -71,9 +82,15 @@ const selectStaffChanges = (
   staff: ReadonlySet<string>,
 ): ReadonlyArray<PresenceChange> => {
   let byStaff = selections.get(batch);
-  if (!byStaff) selections.set(batch, (byStaff = new WeakMap()));
+  if (!byStaff) {
+    byStaff = new WeakMap();
+    selections.set(batch, byStaff);
+  }
   let selected = byStaff.get(staff);
-  if (!selected) byStaff.set(staff, (selected = batch.filter((c) => c.guildId === guildId && staff.has(c.userId))));
+  if (!selected) {
+    selected = batch.filter((c) => c.guildId === guildId && staff.has(c.userId));
+    byStaff.set(staff, selected);
+  }
   return selected;
 };
 
@@ -92,9 +109,7 @@ const eventFor = (changes: ReadonlyArray<PresenceChange>): RosterEvent => {
  * A roster event: staff presences that changed (committed together, oldest first), or
  * `reset`: the client must refetch `roster.list`.
  */
-export type RosterEvent =
-  | { readonly type: "presences"; readonly changes: ReadonlyArray<PresenceChange> }
-  | { readonly type: "reset" };
+export type RosterEvent = { readonly type: "presences"; readonly changes: ReadonlyArray<PresenceChange> } | { readonly type: "reset" };
 
 export const rosterRouter = {
   /**
@@ -105,9 +120,12 @@ export const rosterRouter = {
    * Errors: UNAUTHORIZED (no session), FORBIDDEN (not staff), NOT_FOUND (no such guild),
    * BAD_REQUEST (guildId not a snowflake).
    */
-  list: staffProcedure
-    .input(Schema.toStandardSchemaV1(GuildInput))
-    .query(({ ctx, input }) => run(ctx, Roster.use((roster) => roster.list(ctx.staff.organizationId, input.guildId)))),
+  list: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Roster.use((roster) => roster.list(ctx.staff.organizationId, input.guildId)),
+    ),
+  ),
 
   /**
    * Live presence changes of the roster's staff, as `tracked(id, event)`: `{type: "presences",
@@ -116,7 +134,10 @@ export const rosterRouter = {
    * client's `lastEventId` resumes it with nothing lost or repeated. Errors as `roster.list`.
    */
   live: staffProcedure.input(Schema.toStandardSchemaV1(LiveInput)).subscription(async function* ({ ctx, input, signal }) {
-    const guild = await run(ctx, Directory.use((d) => d.guildFor(ctx.staff.organizationId, input.guildId)));
+    const guild = await run(
+      ctx,
+      Directory.use((d) => d.guildFor(ctx.staff.organizationId, input.guildId)),
+    );
     await staffSetOf(ctx, guild.id);
     const presences = await run(ctx, Presences.use(Effect.succeed));
     const stream = follow<PresenceChange>({
