@@ -11,6 +11,7 @@ import { type Bot, type Comparison, Directory, type MemberSync, type Presences, 
 import { initTRPC, TRPCError } from "@trpc/server";
 import { Cause, type Effect, Exit, type ManagedRuntime, Option } from "effect";
 import type { Auth } from "./auth";
+import { answerFor, type DomainError } from "./errors";
 
 /** The services procedures run against. */
 export type ApiServices = Database | Presences | Directory | Roster | Bot | MemberSync | Comparison;
@@ -96,52 +97,14 @@ const t = initTRPC.context<Context>().create({
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-const codeOf = (tag: string): TRPCError["code"] => {
-  switch (tag) {
-    case "NotStaff":
-    case "NotAdmin":
-      return "FORBIDDEN";
-    case "GuildNotFound":
-      return "NOT_FOUND";
-    case "SyncAlreadyRunning":
-    case "SyncNotRunning":
-      return "CONFLICT";
-    case "ChunkMismatch":
-    case "InvalidPackedChunk":
-      return "BAD_REQUEST";
-    default:
-      return "INTERNAL_SERVER_ERROR";
-  }
-};
-
-const messageOf = (error: { _tag: string }): string => {
-  switch (error._tag) {
-    case "NotStaff":
-      return "You are not staff of any organization.";
-    case "NotAdmin":
-      return "This needs the admin role.";
-    case "GuildNotFound":
-      return "No such guild is linked to your organization.";
-    case "SyncAlreadyRunning":
-      return "A member sync of this guild is already running.";
-    case "SyncNotRunning":
-      return "That member sync is not running (it finished, or never started).";
-    case "ChunkMismatch":
-      return `Chunk does not fit the run: ${(error as { message?: string }).message ?? ""}`;
-    case "InvalidPackedChunk":
-      return `Invalid chunk: ${(error as { message?: string }).message ?? ""}`;
-    default:
-      // Database messages can carry SQL and values: keep them in the server log only.
-      return "Internal error.";
-  }
-};
-
 /**
- * Runs `effect` on the context's runtime. A typed failure becomes a `TRPCError` whose code
- * follows its `_tag` (NotStaff/NotAdmin -> FORBIDDEN, GuildNotFound -> NOT_FOUND, anything
- * else -> INTERNAL_SERVER_ERROR with a generic message; the details go to the server log).
+ * Runs `effect` on the context's runtime. A typed failure becomes a `TRPCError` through the
+ * one exhaustive table in errors.ts (its code and caller-facing message); the effect may fail
+ * only with errors that table maps, so a new, unmapped error class fails the typecheck.
+ * Failures of the server itself (DatabaseError, defects) are logged and answered
+ * INTERNAL_SERVER_ERROR with a generic message.
  */
-export const run = async <A, E extends { readonly _tag: string }>(
+export const run = async <A, E extends DomainError>(
   ctx: Pick<Context, "runtime">,
   effect: Effect.Effect<A, E, ApiServices>,
 ): Promise<A> => {
@@ -149,10 +112,9 @@ export const run = async <A, E extends { readonly _tag: string }>(
   if (Exit.isSuccess(exit)) return exit.value;
   const failure = Cause.findErrorOption(exit.cause);
   if (Option.isSome(failure)) {
-    const error = failure.value;
-    const code = codeOf(error._tag);
-    if (code === "INTERNAL_SERVER_ERROR") console.error(`[api] ${error._tag}:`, error);
-    throw new TRPCError({ code, message: messageOf(error) });
+    const answer = answerFor(failure.value);
+    if (answer.internal) console.error(`[api] ${failure.value._tag}:`, failure.value);
+    throw new TRPCError({ code: answer.code, message: answer.message });
   }
   console.error("[api] defect:", Cause.pretty(exit.cause));
   throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Internal error." });

@@ -1,0 +1,74 @@
+/**
+ * The one place a domain failure becomes an answer: a tRPC code for procedures, an HTTP status
+ * for the REST contracts (the legacy member sync endpoint, and every HTTP endpoint to come).
+ *
+ * `ERRORS` has one entry per `_tag` of {@link DomainError}, checked by the compiler: a new
+ * error class added to the union without an entry fails the typecheck, and `run` (trpc.ts)
+ * accepts only effects whose failures are in the union, so an error nobody mapped cannot reach
+ * a caller as a silent 500. Messages are what callers see: they never carry SQL, parameters or
+ * secrets (those stay in the server log, at most).
+ */
+import type { DatabaseError } from "@guildhall/db";
+import type {
+  ChunkMismatch,
+  GuildNotFound,
+  InvalidPackedChunk,
+  NotAdmin,
+  NotStaff,
+  SyncAlreadyRunning,
+  SyncNotRunning,
+} from "@guildhall/sync";
+import type { TRPCError } from "@trpc/server";
+
+/** Every typed failure a procedure or a REST handler may meet. Add new domain errors here and to {@link ERRORS}. */
+export type DomainError =
+  | NotStaff
+  | NotAdmin
+  | GuildNotFound
+  | SyncAlreadyRunning
+  | SyncNotRunning
+  | ChunkMismatch
+  | InvalidPackedChunk
+  | DatabaseError;
+
+/** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
+export interface ErrorAnswer<E> {
+  /** The tRPC code (https://trpc.io/docs/server/error-handling#error-codes). */
+  readonly code: TRPCError["code"];
+  /** The HTTP status a REST endpoint answers with. */
+  readonly status: number;
+  /** What the caller reads. */
+  readonly message: (error: E) => string;
+  /** True for failures of the server itself (5xx): they go to the log, and the caller gets a generic message. */
+  readonly internal?: true;
+}
+
+type Answers = { readonly [Tag in DomainError["_tag"]]: ErrorAnswer<Extract<DomainError, { readonly _tag: Tag }>> };
+
+/** The answer to each error class, by `_tag`. Exhaustive by type. */
+export const ERRORS: Answers = {
+  NotStaff: { code: "FORBIDDEN", status: 403, message: () => "You are not staff of any organization." },
+  NotAdmin: { code: "FORBIDDEN", status: 403, message: () => "This needs the admin role." },
+  GuildNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such guild is linked to your organization." },
+  SyncAlreadyRunning: {
+    code: "CONFLICT",
+    status: 409,
+    message: () => "A member sync of this guild is already running; try again when it ends.",
+  },
+  SyncNotRunning: {
+    code: "CONFLICT",
+    status: 409,
+    message: () => "That member sync is not running (it finished, or never started).",
+  },
+  ChunkMismatch: { code: "BAD_REQUEST", status: 400, message: (e) => `Chunk does not fit the run: ${e.message}` },
+  InvalidPackedChunk: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid chunk: ${e.message}` },
+  DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
+};
+
+/** The answer for `error`: its code, status and caller-facing message, and whether it is the server's own failure. */
+export const answerFor = <E extends DomainError>(
+  error: E,
+): { code: TRPCError["code"]; status: number; message: string; internal: boolean } => {
+  const answer = ERRORS[error._tag] as ErrorAnswer<E>;
+  return { code: answer.code, status: answer.status, message: answer.message(error), internal: answer.internal === true };
+};
