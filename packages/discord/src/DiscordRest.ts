@@ -1,104 +1,263 @@
-import { DiscordAPIError, HTTPError, REST } from "@discordjs/rest";
-import { type APIGuild, type APIGuildMember, type APIRole, type RESTGetAPIGatewayBotResult, Routes } from "discord-api-types/v10";
-import { Context, Effect, Layer, Option, Schema, Stream } from "effect";
+import { REST } from "@discordjs/rest";
+import {
+  type RESTGetAPIGatewayBotResult,
+  type RESTGetAPIGuildMemberResult,
+  type RESTGetAPIGuildMembersResult,
+  type RESTGetAPIGuildResult,
+  type RESTGetAPIGuildRolesResult,
+  type RESTPatchAPIGuildMemberJSONBody,
+  type RESTPatchAPIGuildMemberResult,
+  Routes,
+} from "discord-api-types/v10";
+import { Context, Effect, Layer, Option, Stream } from "effect";
+import type { DiscordError } from "./errors";
+import { makeRequester } from "./request";
 
-/**
- * Discord answered with an error (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
- * `code` is Discord's JSON error code (10004 Unknown Guild, 10007 Unknown Member, 50001 Missing
- * Access, 50013 Missing Permissions, ...) or 0; `status` the HTTP status; `route` the method and path.
- */
-export class DiscordRequestError extends Schema.TaggedError<DiscordRequestError>()("DiscordRequestError", {
-  status: Schema.Number,
-  code: Schema.Number,
-  message: Schema.String,
-  route: Schema.String,
-}) {}
-
-/** Where the port talks to: Discord by default, or an emulator (`api` without `/v10`). */
+/** Where and how the port talks to Discord. */
 export interface DiscordRestConfig {
-  /** The bot token. Never logged. */
+  /** The bot token. Never logged, never in an error. */
   readonly token: string;
-  /** e.g. `http://127.0.0.1:3001/api`; default Discord's `https://discord.com/api`. */
+  /** Discord's REST base without the version, e.g. `http://127.0.0.1:3001/api` for the emulator; default `https://discord.com/api`. */
   readonly api?: string | undefined;
-  /** Request timeout (ms). Default 15,000. */
+  /** How long one attempt may take before it fails transient (ms). Default 15,000. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * The longest rate-limit wait the port sits through for a caller (ms). Default 15,000.
+   * Shorter waits (a bucket's window, such as member roles' 10 per 10 s) are waited out in the
+   * queue; a longer one fails the call at once with a transient 429 carrying `retryAfterMs`, so
+   * the job is rescheduled instead of holding its worker.
+   */
+  readonly maxRateLimitWaitMs?: number | undefined;
+}
+
+/** Options of a call that Discord records in the guild's audit log. */
+export interface AuditLogOptions {
+  /**
+   * Why, shown in the guild's audit log: sent as `X-Audit-Log-Reason` (URL-encoded; cut to 512
+   * characters). https://discord.com/developers/docs/resources/audit-log
+   */
+  readonly reason?: string | undefined;
 }
 
 /** Members per page of List Guild Members: Discord's maximum. */
 export const MEMBER_PAGE_LIMIT = 1_000;
 
+/** Default per-attempt timeout (ms). */
+export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Default longest rate-limit wait (ms), see {@link DiscordRestConfig.maxRateLimitWaitMs}. */
+export const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 15_000;
+
 /**
- * The Discord port: Discord's REST API as Effect operations, over @discordjs/rest, which
- * handles per-route buckets, the global limit and 429 retries. Every operation fails with
- * `DiscordRequestError` when Discord (or the network) says no.
+ * The Discord port: the one way Guildhall calls Discord's REST API, as Effect operations over
+ * @discordjs/rest. Every operation fails with {@link DiscordError}: `DiscordPermanentError`
+ * (never retry) or `DiscordTransientError` (retry later; the job does, with backoff). Ids are
+ * snowflake strings; one that is not fails permanent before anything is sent.
+ *
+ * Rate limits: @discordjs/rest keeps Discord's per-route buckets and the global 50 requests/s
+ * from the `X-RateLimit-*` headers and queues calls to fit, so after the first answer of a
+ * bucket no call meets a 429 it could have avoided.
  */
 export class DiscordRest extends Context.Service<
   DiscordRest,
   {
-    /** `GET /gateway/bot`: the gateway URL, recommended shards, session start limit (https://discord.com/developers/docs/events/gateway#get-gateway-bot). */
-    readonly gatewayBot: () => Effect.Effect<RESTGetAPIGatewayBotResult, DiscordRequestError>;
-    /** `GET /guilds/{id}?with_counts=true` (https://discord.com/developers/docs/resources/guild#get-guild). */
-    readonly guild: (guildId: string) => Effect.Effect<APIGuild, DiscordRequestError>;
-    /** `GET /guilds/{id}/roles` (https://discord.com/developers/docs/resources/guild#get-guild-roles). */
-    readonly roles: (guildId: string) => Effect.Effect<ReadonlyArray<APIRole>, DiscordRequestError>;
-    /** `GET /guilds/{id}/members/{user}` (https://discord.com/developers/docs/resources/guild#get-guild-member). */
-    readonly member: (guildId: string, userId: string) => Effect.Effect<APIGuildMember, DiscordRequestError>;
+    /** `GET /gateway/bot`: the gateway URL, recommended shards, session start limit. https://discord.com/developers/docs/events/gateway#get-gateway-bot */
+    readonly gatewayBot: () => Effect.Effect<RESTGetAPIGatewayBotResult, DiscordError>;
+    /** `GET /guilds/{guild}?with_counts=true`: the guild with approximate member and presence counts. https://discord.com/developers/docs/resources/guild#get-guild */
+    readonly guild: (guildId: string) => Effect.Effect<RESTGetAPIGuildResult, DiscordError>;
+    /** `GET /guilds/{guild}/roles`: every role of the guild, @everyone included. https://discord.com/developers/docs/resources/guild#get-guild-roles */
+    readonly roles: (guildId: string) => Effect.Effect<RESTGetAPIGuildRolesResult, DiscordError>;
+    /** `GET /guilds/{guild}/members/{user}`; 10007 Unknown Member (permanent) when the user is not a member. https://discord.com/developers/docs/resources/guild#get-guild-member */
+    readonly member: (guildId: string, userId: string) => Effect.Effect<RESTGetAPIGuildMemberResult, DiscordError>;
     /**
-     * Every member of a guild, page by page through List Guild Members (`limit` 1,000, `after`
-     * the last user id; ascending by user id), as a stream of pages: memory stays at one page.
-     * Needs the GUILD_MEMBERS intent. https://discord.com/developers/docs/resources/guild#list-guild-members
+     * `GET /guilds/{guild}/members?limit&after`: one page of List Guild Members, ascending by user
+     * id, the members whose user id is above `after` (default "0"); `limit` 1..1,000 (default
+     * 1,000). Needs the GUILD_MEMBERS intent (50001 Missing Access otherwise).
+     * https://discord.com/developers/docs/resources/guild#list-guild-members
      */
-    readonly memberPages: (guildId: string) => Stream.Stream<ReadonlyArray<APIGuildMember>, DiscordRequestError>;
+    readonly memberPage: (
+      guildId: string,
+      page?: { readonly after?: string | undefined; readonly limit?: number | undefined },
+    ) => Effect.Effect<RESTGetAPIGuildMembersResult, DiscordError>;
+    /**
+     * Every member of a guild as a stream of pages of List Guild Members (1,000 a page, each
+     * page asked for after the previous one was pulled): memory stays at one page. Ends after
+     * the first page shorter than 1,000; emits no empty page. Fails as {@link memberPage} does.
+     * https://discord.com/developers/docs/resources/guild#list-guild-members
+     */
+    readonly memberPages: (guildId: string) => Stream.Stream<RESTGetAPIGuildMembersResult, DiscordError>;
+    /**
+     * `PATCH /guilds/{guild}/members/{user}`: nick, roles (the WHOLE list: it must carry managed
+     * roles unchanged), mute, deaf, channel_id, communication_disabled_until, flags. Returns the
+     * member. 50013 Missing Permissions when a role or the member is not below the bot's highest role.
+     * https://discord.com/developers/docs/resources/guild#modify-guild-member
+     */
+    readonly editMember: (
+      guildId: string,
+      userId: string,
+      body: RESTPatchAPIGuildMemberJSONBody,
+      options?: AuditLogOptions,
+    ) => Effect.Effect<RESTPatchAPIGuildMemberResult, DiscordError>;
+    /**
+     * `PUT /guilds/{guild}/members/{user}/roles/{role}` (204): grants one role. Idempotent.
+     * 10011 Unknown Role, 50028 Invalid Role (managed), 50013 when the role is not below the bot's highest.
+     * https://discord.com/developers/docs/resources/guild#add-guild-member-role
+     */
+    readonly addMemberRole: (
+      guildId: string,
+      userId: string,
+      roleId: string,
+      options?: AuditLogOptions,
+    ) => Effect.Effect<void, DiscordError>;
+    /**
+     * `DELETE /guilds/{guild}/members/{user}/roles/{role}` (204): removes one role. Idempotent.
+     * https://discord.com/developers/docs/resources/guild#remove-guild-member-role
+     */
+    readonly removeMemberRole: (
+      guildId: string,
+      userId: string,
+      roleId: string,
+      options?: AuditLogOptions,
+    ) => Effect.Effect<void, DiscordError>;
   }
 >()("@guildhall/discord/DiscordRest") {
-  /** The port over a @discordjs/rest client configured from `config`. */
-  static readonly layer = (config: DiscordRestConfig): Layer.Layer<DiscordRest> => Layer.sync(DiscordRest, () => make(config));
+  /**
+   * The port over its own @discordjs/rest client configured from `config` (see
+   * {@link DiscordRestConfig}); the client's sweep timers stop when the layer's scope closes.
+   */
+  static readonly layer = (config: DiscordRestConfig): Layer.Layer<DiscordRest> =>
+    Layer.effect(
+      DiscordRest,
+      Effect.acquireRelease(
+        Effect.sync(() => restClient(config)),
+        (rest) =>
+          Effect.sync(() => {
+            rest.clearHashSweeper();
+            rest.clearHandlerSweeper();
+          }),
+      ).pipe(Effect.map((rest) => make(rest, config))),
+    );
 }
 
-const make = (config: DiscordRestConfig) => {
-  const rest = new REST({
+/**
+ * The @discordjs/rest client, and what it does by itself versus what it leaves to the caller.
+ * A Discord side effect runs as a job (pg-boss), which retries with backoff, records the
+ * attempt and dead-letters what keeps failing; so the client must answer promptly and typed
+ * rather than retry quietly for minutes:
+ * - `retries: 0`: no retry of a 5xx, a timeout or a reset connection (the default, 3, re-sends
+ *   at once, with no backoff, unseen by the job). They surface as DiscordTransientError.
+ * - `rejectOnRateLimit`: a rate-limit wait up to `maxRateLimitWaitMs` is sat through in the
+ *   queue (the bucket pacing Discord asks for, and the `retry_after` of an unexpected 429); a
+ *   longer one rejects at once, and surfaces as a transient 429 with `retryAfterMs`.
+ * - `timeout`: per attempt (default 15 s); a timeout surfaces as transient.
+ * - 4xx are never retried by the client; they surface as DiscordPermanentError.
+ * - `version: "10"`: the types come from discord-api-types/v10. `api`: Discord or the emulator.
+ * Internal to the package (the index does not export it); tests use it to reach routes the port does not wrap yet.
+ */
+export const restClient = (config: DiscordRestConfig): REST => {
+  const maxWait = config.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
+  return new REST({
     version: "10",
-    timeout: config.timeoutMs ?? 15_000,
+    retries: 0,
+    timeout: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    rejectOnRateLimit: (limit) => limit.retryAfter > maxWait,
     ...(config.api ? { api: config.api } : {}),
   }).setToken(config.token);
-
-  const get = <A>(route: `/${string}`, query?: URLSearchParams) =>
-    Effect.tryPromise({
-      try: () => rest.get(route, query ? { query } : {}) as Promise<A>,
-      catch: (cause) => toError(cause, `GET ${route}`),
-    });
-
-  const memberPages = (guildId: string) =>
-    Stream.paginate("0", (after) =>
-      get<Array<APIGuildMember>>(Routes.guildMembers(guildId), new URLSearchParams({ limit: String(MEMBER_PAGE_LIMIT), after })).pipe(
-        Effect.map((page) => {
-          const last = page.at(-1)?.user.id;
-          // Each step emits one page; a full page means there may be more after its last id.
-          return [[page], page.length === MEMBER_PAGE_LIMIT && last ? Option.some(last) : Option.none()] as const;
-        }),
-      ),
-    ).pipe(Stream.filter((page) => page.length > 0));
-
-  return DiscordRest.of({
-    gatewayBot: () => get<RESTGetAPIGatewayBotResult>(Routes.gatewayBot()),
-    guild: (guildId) => get<APIGuild>(Routes.guild(guildId), new URLSearchParams({ with_counts: "true" })),
-    roles: (guildId) => get<Array<APIRole>>(Routes.guildRoles(guildId)),
-    member: (guildId, userId) => get<APIGuildMember>(Routes.guildMember(guildId, userId)),
-    memberPages,
-  });
 };
 
-const toError = (cause: unknown, route: string): DiscordRequestError => {
-  if (cause instanceof DiscordAPIError) {
-    return new DiscordRequestError({
-      status: cause.status,
-      code: typeof cause.code === "number" ? cause.code : 0,
-      message: cause.message,
-      route,
+const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service => {
+  const call = makeRequester(rest, { token: config.token, timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+
+  const gatewayBot = Effect.fn("DiscordRest.gatewayBot")(function* () {
+    return yield* call<RESTGetAPIGatewayBotResult>({ method: "GET", route: Routes.gatewayBot() });
+  });
+
+  const guild = Effect.fn("DiscordRest.guild")(function* (guildId: string) {
+    return yield* call<RESTGetAPIGuildResult>({
+      method: "GET",
+      route: Routes.guild(guildId),
+      ids: { guildId },
+      query: new URLSearchParams({ with_counts: "true" }),
     });
-  }
-  if (cause instanceof HTTPError) {
-    return new DiscordRequestError({ status: cause.status, code: 0, message: cause.message, route });
-  }
-  return new DiscordRequestError({ status: 0, code: 0, message: cause instanceof Error ? cause.message : String(cause), route });
+  });
+
+  const roles = Effect.fn("DiscordRest.roles")(function* (guildId: string) {
+    return yield* call<RESTGetAPIGuildRolesResult>({ method: "GET", route: Routes.guildRoles(guildId), ids: { guildId } });
+  });
+
+  const member = Effect.fn("DiscordRest.member")(function* (guildId: string, userId: string) {
+    return yield* call<RESTGetAPIGuildMemberResult>({
+      method: "GET",
+      route: Routes.guildMember(guildId, userId),
+      ids: { guildId, userId },
+    });
+  });
+
+  const memberPage = Effect.fn("DiscordRest.memberPage")(function* (
+    guildId: string,
+    page?: { readonly after?: string | undefined; readonly limit?: number | undefined },
+  ) {
+    return yield* call<RESTGetAPIGuildMembersResult>({
+      method: "GET",
+      route: Routes.guildMembers(guildId),
+      ids: { guildId },
+      query: new URLSearchParams({ limit: String(page?.limit ?? MEMBER_PAGE_LIMIT), after: page?.after ?? "0" }),
+    });
+  });
+
+  const memberPages = (guildId: string) =>
+    Stream.paginate("0", (after: string) =>
+      memberPage(guildId, { after, limit: MEMBER_PAGE_LIMIT }).pipe(
+        Effect.map((page) => {
+          const last = page.at(-1)?.user.id;
+          // A full page means there may be more members after its last user id.
+          const next = page.length === MEMBER_PAGE_LIMIT && last !== undefined ? Option.some(last) : Option.none<string>();
+          return [page.length > 0 ? [page] : [], next] as const;
+        }),
+      ),
+    );
+
+  const editMember = Effect.fn("DiscordRest.editMember")(function* (
+    guildId: string,
+    userId: string,
+    body: RESTPatchAPIGuildMemberJSONBody,
+    options?: AuditLogOptions,
+  ) {
+    return yield* call<RESTPatchAPIGuildMemberResult>({
+      method: "PATCH",
+      route: Routes.guildMember(guildId, userId),
+      ids: { guildId, userId },
+      body,
+      reason: options?.reason,
+    });
+  });
+
+  const addMemberRole = Effect.fn("DiscordRest.addMemberRole")(function* (
+    guildId: string,
+    userId: string,
+    roleId: string,
+    options?: AuditLogOptions,
+  ) {
+    yield* call<unknown>({
+      method: "PUT",
+      route: Routes.guildMemberRole(guildId, userId, roleId),
+      ids: { guildId, userId, roleId },
+      reason: options?.reason,
+    });
+  });
+
+  const removeMemberRole = Effect.fn("DiscordRest.removeMemberRole")(function* (
+    guildId: string,
+    userId: string,
+    roleId: string,
+    options?: AuditLogOptions,
+  ) {
+    yield* call<unknown>({
+      method: "DELETE",
+      route: Routes.guildMemberRole(guildId, userId, roleId),
+      ids: { guildId, userId, roleId },
+      reason: options?.reason,
+    });
+  });
+
+  return DiscordRest.of({ gatewayBot, guild, roles, member, memberPage, memberPages, editMember, addMemberRole, removeMemberRole });
 };
