@@ -1,7 +1,8 @@
 import type { GuildhallClient } from "@guildhall/api/client";
+import { DiscordRestClient, describeDiscordError, isDiscordError } from "@guildhall/discord";
 import { packMembers } from "@guildhall/sync/pack";
 import type { Client } from "discord.js";
-import { type APIGuildMember, type GatewayGuildMembersChunkDispatchData, GatewayOpcodes, Routes } from "discord-api-types/v10";
+import { type APIGuildMember, type GatewayGuildMembersChunkDispatchData, GatewayOpcodes } from "discord-api-types/v10";
 import { ChunkQueue, type PackedChunk } from "./chunkQueue";
 import { toMemberSnapshot, toRoleSnapshot } from "./members";
 
@@ -54,12 +55,14 @@ interface ActiveSync {
  * sent packed; discord.js never sees their members (see
  * `onChunk`), so memory stays flat whatever the guild's size. Discord's RATE_LIMITED answer (one full
  * request per guild per 30 s), a dropped connection or 20 s without a chunk end the run as
- * incomplete, so nobody is marked left. REST source: List Guild Members pages of 1,000.
+ * incomplete, so nobody is marked left. REST source: List Guild Members pages of 1,000, through
+ * the Discord port (@guildhall/discord).
  * https://discord.com/developers/docs/events/gateway-events#request-guild-members
  */
 export class MemberSyncRunner {
   private readonly active = new Map<string, ActiveSync>();
   private counter = 0;
+  private rest: DiscordRestClient | null = null;
 
   constructor(
     private readonly client: Client,
@@ -189,17 +192,17 @@ export class MemberSyncRunner {
     });
   }
 
+  /**
+   * List Guild Members through the Discord port (@guildhall/discord): pages of 1,000, each
+   * pushed to the server before the next is asked for. A page Discord refuses ends the run
+   * early (incomplete, nobody marked left) with the port's account of why.
+   */
   private async viaRest(runId: string, request: MemberSyncRequest): Promise<SyncRunState> {
-    let after = "0";
-    let index = 0;
-    for (;;) {
-      const page = (await this.client.rest.get(Routes.guildMembers(request.guildId), {
-        query: new URLSearchParams({ limit: "1000", after }),
-      })) as APIGuildMember[];
-      if (page.length > 0) {
+    const pages = await this.discord()
+      .forEachMemberPage(request.guildId, async (page, index) => {
         const result = await this.server.trpc.bot.syncChunk.mutate({
           runId,
-          chunkIndex: index++,
+          chunkIndex: index,
           chunkCount: null,
           members: page.flatMap((m) => {
             const snapshot = toMemberSnapshot(m);
@@ -207,13 +210,19 @@ export class MemberSyncRunner {
           }),
         });
         request.onProgress?.(result.run);
-      }
-      if (page.length < 1000) break;
-      after = page[page.length - 1]!.user.id;
-    }
-    const run = await this.server.trpc.bot.syncComplete.mutate({ runId, chunkCount: Math.max(index, 1) });
+      })
+      .catch((error: unknown) => {
+        throw isDiscordError(error) ? new Error(`List Guild Members failed: ${describeDiscordError(error)}`) : error;
+      });
+    const run = await this.server.trpc.bot.syncComplete.mutate({ runId, chunkCount: Math.max(pages, 1) });
     request.onProgress?.(run);
     return run;
+  }
+
+  /** The Discord port for REST syncs: one client (one rate-limit queue) per runner, made on first use from the logged-in client's token and REST base. */
+  private discord(): DiscordRestClient {
+    this.rest ??= DiscordRestClient.make({ token: this.client.token ?? "", api: this.client.options.rest?.api });
+    return this.rest;
   }
 
   private pump(sync: ActiveSync): void {
@@ -222,7 +231,8 @@ export class MemberSyncRunner {
       try {
         chunk = sync.waiting.shift()!;
       } catch (error) {
-        return this.settle(sync, new Error(`reading a held chunk failed: ${error instanceof Error ? error.message : String(error)}`));
+        this.settle(sync, new Error(`reading a held chunk failed: ${error instanceof Error ? error.message : String(error)}`));
+        return;
       }
       sync.inFlight++;
       this.server.trpc.bot.syncChunk

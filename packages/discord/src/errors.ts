@@ -61,6 +61,17 @@ export const isTransient = (error: unknown): error is DiscordTransientError => e
 export const isDiscordError = (error: unknown): error is DiscordError => isPermanent(error) || isTransient(error);
 
 /**
+ * One line for logs, run reasons and the Jobs page, without tokens: the kind, the HTTP status
+ * (0 = no answer), Discord's code when there is one, the message, the call; e.g.
+ * `permanent: 403 / 50001 Missing Access (GET /guilds/1/members)`.
+ */
+export const describeDiscordError = (error: DiscordError): string => {
+  const kind = isPermanent(error) ? "permanent" : "transient";
+  const code = error.code === null ? "" : ` / ${error.code}`;
+  return `${kind}: ${error.status}${code} ${error.message} (${error.method} ${error.route})`;
+};
+
+/**
  * Discord's JSON error codes that no retry can fix, by name. Any 4xx other than 429 is
  * permanent too; these are permanent whatever status they come with.
  * https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes

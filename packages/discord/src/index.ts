@@ -18,6 +18,7 @@ export {
   type DiscordError,
   DiscordPermanentError,
   DiscordTransientError,
+  describeDiscordError,
   isDiscordError,
   isPermanent,
   isTransient,
