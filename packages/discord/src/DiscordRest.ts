@@ -56,6 +56,22 @@ export const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 15_000;
  * Rate limits: @discordjs/rest keeps Discord's per-route buckets and the global 50 requests/s
  * from the `X-RateLimit-*` headers and queues calls to fit, so after the first answer of a
  * bucket no call meets a 429 it could have avoided.
+ *
+ * Adding a route (the next issues' scheduled events, messages, invites, webhooks, OAuth2,
+ * interaction callbacks) is a method here with its Discord doc link, and a few lines in `make`:
+ *
+ * ```ts
+ * const createScheduledEvent = Effect.fn("DiscordRest.createScheduledEvent")(function* (
+ *   guildId: string, body: RESTPostAPIGuildScheduledEventJSONBody, options?: AuditLogOptions,
+ * ) {
+ *   return yield* call<RESTPostAPIGuildScheduledEventResult>({
+ *     method: "POST", route: Routes.guildScheduledEvents(guildId), ids: { guildId }, body, reason: options?.reason,
+ *   });
+ * });
+ * ```
+ *
+ * A route authorized by a token in its path (execute webhook, interaction callback and
+ * follow-ups) passes `auth: "none"` and `secrets: [token]`, and errors show it as `:token`.
  */
 export class DiscordRest extends Context.Service<
   DiscordRest,

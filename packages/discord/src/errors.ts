@@ -114,7 +114,7 @@ export const safeRoute = (route: string): string => route.replace(/^\/(webhooks|
 const scrub = (text: string, secrets: ReadonlyArray<string>): string =>
   secrets.reduce((out, secret) => (secret.length > 0 ? out.replaceAll(secret, "[redacted]") : out), text);
 
-/** @discordjs/rest drops its token after a 401 (so no later call reaches Discord with it) and then throws this. */
+/** @discordjs/rest throws this without a token: none was set, or it dropped it after a 401 (so no later call reaches Discord with it). */
 const TOKEN_DROPPED = "Expected token to be set for this request";
 
 /**
@@ -122,7 +122,7 @@ const TOKEN_DROPPED = "Expected token to be set for this request";
  * - `RateLimitError` (the wait exceeded what the port accepts, see `maxRateLimitWaitMs`): transient 429;
  * - `HTTPError` (5xx after the client's own retries, which the port sets to none): transient;
  * - `DiscordAPIError` (a 4xx with Discord's JSON body): permanent, except 429;
- * - the token dropped after an earlier 401: permanent 401, sent nowhere;
+ * - no token (none configured, or dropped after an earlier 401): permanent 401, sent nowhere;
  * - anything else (connection refused or reset, DNS, a timeout abort): transient, status 0.
  */
 export const classify = (cause: unknown, call: FailedCall): DiscordError => {
@@ -156,7 +156,8 @@ export const classify = (cause: unknown, call: FailedCall): DiscordError => {
       ...base,
       status: 401,
       code: null,
-      message: "the bot token was refused earlier (401 Unauthorized): no call is sent with it again; replace the token",
+      message:
+        "no bot token to send: none was configured, or Discord refused it (401) and no call is sent with it again; replace the token",
     });
   }
   if (error.name === "AbortError") {
