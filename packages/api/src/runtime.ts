@@ -11,7 +11,7 @@ export interface LoggingOptions {
   /**
    * Where entries go. Default: one logfmt line each (`timestamp=... level=WARN fiber=#12
    * message="..."`) on the console, Info and below to stdout, Warn and above to stderr. Tests
-   * pass a collecting logger.
+   * pass a collecting logger. Every entry carries `app=server`.
    */
   readonly logger?: Logger.Logger<unknown, unknown> | undefined;
 }
@@ -21,6 +21,8 @@ export const loggingLayer = (options: LoggingOptions = {}): Layer.Layer<never> =
   Layer.mergeAll(
     Logger.layer([options.logger ?? Logger.withLeveledConsole(Logger.formatLogFmt)]),
     Layer.succeed(References.MinimumLogLevel, options.logLevel ?? DEFAULT_LOG_LEVEL),
+    // The launcher runs server and bot in one process: say whose line it is (the bot's say app=bot).
+    Layer.succeed(References.CurrentLogAnnotations, { app: "server" }),
   );
 
 /**

@@ -1,5 +1,5 @@
 import { Database, type DatabaseError, schema } from "@guildhall/db";
-import { and, asc, eq, isNotNull } from "drizzle-orm";
+import { and, asc, eq, isNotNull, ne } from "drizzle-orm";
 import { Context, Effect, Layer } from "effect";
 import { DiscordIdTaken, GuildNotFound, NotAdmin, NotStaff, UserNotFound } from "./errors";
 
@@ -72,9 +72,9 @@ export class Directory extends Context.Service<
     ) => Effect.Effect<void, DatabaseError>;
     /**
      * Links app user `userId` to the Discord user `discordId` (a snowflake), or unlinks them
-     * with `null`. One statement: the unique index on `users.discord_id` decides a race
-     * between two links of one Discord id. Fails with `DiscordIdTaken` when another user is
-     * already linked to `discordId`, `UserNotFound` when no user has `userId`.
+     * with `null`. Fails with `DiscordIdTaken` when another user is already linked to
+     * `discordId` (checked first; the unique index on `users.discord_id` decides a race between
+     * two links of one id), `UserNotFound` when no user has `userId`.
      */
     readonly setDiscordId: (userId: string, discordId: string | null) => Effect.Effect<void, DiscordIdTaken | UserNotFound | DatabaseError>;
     /**
@@ -218,10 +218,20 @@ export class Directory extends Context.Service<
       });
 
       const setDiscordId = Effect.fn("Directory.setDiscordId")(function* (userId: string, discordId: string | null) {
+        if (discordId !== null) {
+          const holders = yield* use("directory.discordIdHolder", (db) =>
+            db
+              .select({ id: users.id })
+              .from(users)
+              .where(and(eq(users.discordId, discordId), ne(users.id, userId)))
+              .limit(1),
+          );
+          if (holders.length > 0) return yield* new DiscordIdTaken({ discordId });
+        }
         const updated = yield* use("directory.setDiscordId", (db) =>
           db.update(users).set({ discordId, updatedAt: new Date() }).where(eq(users.id, userId)).returning({ id: users.id }),
         ).pipe(
-          // Only `discord_id` can collide here (the user's own row keeps its id and email).
+          // Another link of the same id committed since the check: the unique index refuses this one.
           Effect.catchIf(
             (error) => error.code === UNIQUE_VIOLATION,
             () => Effect.fail(new DiscordIdTaken({ discordId: String(discordId) })),
