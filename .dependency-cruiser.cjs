@@ -74,6 +74,14 @@ module.exports = {
       to: { path: "^packages/emulator/" },
     },
     {
+      name: "routers-call-services",
+      severity: "error",
+      comment:
+        "Procedures reach data only through domain services (DESIGN.md: one path from a procedure to the data): routers never import Drizzle or the schema.",
+      from: { path: "^packages/api/src/router/" },
+      to: { path: "^packages/db/|node_modules/drizzle-orm/" },
+    },
+    {
       name: "web-stays-in-the-browser",
       severity: "error",
       comment: "The SPA imports only types from the api (and pure modules such as @guildhall/discord/snowflake).",

@@ -6,22 +6,18 @@
  * (API + SPA on http://localhost:3000) and the bot, all in this process.
  * With DISCORD_TOKEN (and DATABASE_URL): the server and the bot against the real Discord.
  */
-import { readBotEnv, startBot } from "@guildhall/bot";
+import { startBot } from "@guildhall/bot";
 import { DEMO_GUILD, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, readServerEnv, seedDemoGuild, startServer } from "@guildhall/server";
+import { ensureFirstAdmin, seedDemoGuild, startServer } from "@guildhall/server";
+import { DEMO_ADMIN_PASSWORD, readLauncherEnv } from "./env";
 
-const DEMO_ADMIN = {
-  email: process.env.GUILDHALL_ADMIN_EMAIL ?? "admin@guildhall.local",
-  password: process.env.GUILDHALL_ADMIN_PASSWORD ?? "guildhall-demo",
-  name: "Demo Admin",
-};
-/** Presence changes per second in the demo guild: enough to watch, not enough to blur. */
-const DEMO_CHURN_PER_SECOND = Number(process.env.GUILDHALL_DEMO_CHURN ?? 2);
+const env = readLauncherEnv();
+const { admin, ...serverEnv } = env.server;
+const DEMO_ADMIN = { email: admin.email, password: admin.password ?? DEMO_ADMIN_PASSWORD, name: "Demo Admin" };
+/** Presence changes per second in the demo guild: enough to watch, not enough to blur (GUILDHALL_DEMO_CHURN). */
+const DEMO_CHURN_PER_SECOND = env.demoChurnPerSecond;
 
-const serverEnv = readServerEnv();
-const useEmulator = !process.env.DISCORD_TOKEN;
-
-const emulator = useEmulator ? await startEmulator({ port: Number(process.env.EMULATOR_PORT ?? 0) }) : null;
+const emulator = env.discord === null ? await startEmulator({ port: env.emulatorPort }) : null;
 const demo = emulator?.seedGuild({ ...DEMO_GUILD, name: "Guildhall Demo" }) ?? null;
 
 const server = await startServer({
@@ -47,7 +43,8 @@ const server = await startServer({
 const bot = await startBot({
   ...(emulator
     ? { token: emulator.token, apiUrl: emulator.apiUrl, cdnUrl: emulator.cdnUrl, botKey: server.botKey, serverUrl: server.url }
-    : { ...readBotEnv({ ...process.env, GUILDHALL_BOT_KEY: process.env.GUILDHALL_BOT_KEY ?? server.botKey }), serverUrl: server.url }),
+    : { ...env.discord!(server.botKey), serverUrl: server.url }),
+  logLevel: serverEnv.logLevel,
 });
 if (emulator && demo && DEMO_CHURN_PER_SECOND > 0) {
   emulator.startChurn(demo.guildId, { updatesPerSecond: DEMO_CHURN_PER_SECOND, staffOnly: true });
@@ -58,7 +55,8 @@ console.log(
   [
     "",
     `  Guildhall is running: ${publicUrl}`,
-    `  Sign in as ${DEMO_ADMIN.email} / ${DEMO_ADMIN.password}`,
+    // A password from the environment is the operator's secret: never printed.
+    `  Sign in as ${DEMO_ADMIN.email} / ${admin.password === undefined ? DEMO_ADMIN_PASSWORD : "(the password in GUILDHALL_ADMIN_PASSWORD)"}`,
     `  Database: ${serverEnv.databaseUrl ? "Postgres (DATABASE_URL)" : `embedded PGlite in ${serverEnv.dataDir}/pglite`}`,
     emulator
       ? `  Discord: the emulator at ${emulator.url} (demo guild "${demo?.name}", ${demo?.memberCount} members)`

@@ -1,6 +1,7 @@
 import { createClient } from "@guildhall/api/client";
 import { Client, Events, GatewayIntentBits, Options, Status } from "discord.js";
 import { GatewayDispatchEvents, type GatewayDispatchPayload, GatewayOpcodes } from "discord-api-types/v10";
+import type { LogLevel } from "effect";
 import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
 import type { BotContext, MemberEvent } from "./context";
 import { onGuildCreate } from "./events/guildCreate";
@@ -8,6 +9,7 @@ import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEv
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { Forwarder, PresenceForwarder } from "./forwarder";
+import { makeBotLogger } from "./log";
 import { MemberSyncRunner } from "./memberSync";
 
 /** Options for {@link startBot}. */
@@ -26,7 +28,10 @@ export interface BotOptions {
   readonly heartbeatMs?: number;
   /** How long presence updates wait to be batched (ms). Default 10. */
   readonly flushMs?: number;
+  /** Where log lines go (formatted, one per call); default the console. Tests pass `() => {}`. */
   readonly log?: (line: string) => void;
+  /** The least severe level logged (default Info); see apps/bot/src/log.ts. */
+  readonly logLevel?: LogLevel.LogLevel | undefined;
 }
 
 /** A running bot. `close` logs out of the gateway and closes the server connection. */
@@ -54,7 +59,7 @@ const MEMBER_CACHE_SIZE = 100;
  * disallowed intents: 4014).
  */
 export const startBot = async (options: BotOptions): Promise<RunningBot> => {
-  const log = options.log ?? ((line: string) => console.log(`[bot] ${line}`));
+  const log = makeBotLogger({ level: options.logLevel, sink: options.log });
   const startedAt = Date.now();
   let lastEventAt: number | null = null;
 
@@ -94,14 +99,14 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   const forwarder = new PresenceForwarder({
     push: (updates) => server.trpc.bot.pushPresences.mutate({ updates: [...updates] }),
     flushMs: options.flushMs ?? 10,
-    onError: (error) => log(`presence push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error) => log.warn(`presence push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
   });
 
   const memberEvents = new Forwarder<MemberEvent>({
     push: (events) => server.trpc.bot.memberEvents.mutate({ events: [...events] }),
     keyOf: (event) => `${event.guildId}:${event.type === "upsert" ? event.member.userId : event.userId}`,
     flushMs: 20,
-    onError: (error) => log(`member event push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error) => log.warn(`member event push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
   });
   const memberSync = new MemberSyncRunner(client, server, log);
   const pendingNonces = new Set<string>();
@@ -116,7 +121,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     pendingNonces,
     requestPresences: (guildId, userIds) => {
       const guild = client.guilds.cache.get(guildId);
-      if (!guild) return log(`presence request for unknown guild ${guildId} skipped`);
+      if (!guild) return log.warn(`presence request for unknown guild ${guildId} skipped`);
       for (let i = 0; i < userIds.length; i += 100) {
         const nonce = `gh-presence-${++nonceCounter}`;
         pendingNonces.add(nonce);
@@ -165,14 +170,14 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
           startedAt,
         });
       } catch (error) {
-        log(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
+        log.warn(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
   };
   const beat = () => void heartbeat();
   client.on(Events.ShardReady, beat);
   client.on(Events.ShardResume, (id) => {
-    log(`shard ${id} resumed`);
+    log.info(`shard ${id} resumed`);
     beat();
   });
   client.on(Events.ShardDisconnect, () => {
@@ -180,15 +185,15 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     beat();
   });
   client.on(Events.ShardReconnecting, (id) => {
-    log(`shard ${id} reconnecting`);
+    log.info(`shard ${id} reconnecting`);
     memberSync.onDisconnect();
     beat();
   });
-  client.on(Events.Error, (error) => log(`client error: ${error.message}`));
+  client.on(Events.Error, (error) => log.error(`client error: ${error.message}`));
   client.on(Events.InteractionCreate, (interaction) => {
     if (interaction.isChatInputCommand() && interaction.commandName === syncMembersCommand.name) {
       void handleSyncMembers(ctx, interaction).catch((error: unknown) =>
-        log(`/sync_members failed: ${error instanceof Error ? error.message : String(error)}`),
+        log.error(`/sync_members failed: ${error instanceof Error ? error.message : String(error)}`),
       );
     }
   });
@@ -196,7 +201,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   client.on(Events.GuildCreate, (guild) => {
     void guild.commands
       .set([syncMembersCommand])
-      .catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`));
+      .catch((error: unknown) => log.warn(`could not register commands in ${guild.id}: ${String(error)}`));
   });
 
   const commands = server.trpc.bot.commands.subscribe(
@@ -204,17 +209,17 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     {
       onData: ({ data }) => {
         if (data.kind === "presence.resync") {
-          log(`resync of ${data.payload.userIds.length} presences requested`);
+          log.info(`resync of ${data.payload.userIds.length} presences requested`);
           ctx.requestPresences(data.guildId, data.payload.userIds);
         } else if (data.kind === "members.sync") {
-          log(`member sync of ${data.guildId} requested (${data.payload.trigger})`);
+          log.info(`member sync of ${data.guildId} requested (${data.payload.trigger})`);
           memberSync
             .run({ guildId: data.guildId, trigger: data.payload.trigger, requestedBy: data.requestedBy })
-            .then((run) => log(`member sync ${run.id}: ${run.status}${run.reason ? ` (${run.reason})` : ""}`))
-            .catch((error: unknown) => log(`member sync not started: ${error instanceof Error ? error.message : String(error)}`));
+            .then((run) => log.info(`member sync ${run.id}: ${run.status}${run.reason ? ` (${run.reason})` : ""}`))
+            .catch((error: unknown) => log.warn(`member sync not started: ${error instanceof Error ? error.message : String(error)}`));
         }
       },
-      onError: (error) => log(`command subscription error: ${error.message}`),
+      onError: (error) => log.error(`command subscription error: ${error.message}`),
     },
   );
 
@@ -228,12 +233,12 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     throw error;
   }
   await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once(Events.ClientReady, () => resolve())));
-  log(`connected as ${client.user?.tag ?? "?"} to ${client.guilds.cache.size} guild(s)`);
+  log.info(`connected as ${client.user?.tag ?? "?"} to ${client.guilds.cache.size} guild(s)`);
   await Promise.all(
     client.guilds.cache.map((guild) =>
       guild.commands
         .set([syncMembersCommand])
-        .catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`)),
+        .catch((error: unknown) => log.warn(`could not register commands in ${guild.id}: ${String(error)}`)),
     ),
   );
   beat();

@@ -2,6 +2,7 @@ import type { GuildhallClient } from "@guildhall/api/client";
 import type { MemberSnapshot } from "@guildhall/sync";
 import type { Client } from "discord.js";
 import type { Forwarder, PresenceForwarder } from "./forwarder";
+import type { BotLogger } from "./log";
 import type { MemberSyncRunner } from "./memberSync";
 
 /** A live member event on its way to the server. */
@@ -18,7 +19,8 @@ export interface BotContext {
   readonly memberEvents: Forwarder<MemberEvent>;
   /** Full member syncs. */
   readonly memberSync: MemberSyncRunner;
-  readonly log: (line: string) => void;
+  /** The bot's logger: `log(line)` at Info, `log.warn(line)`, `log.error(line)`, ... */
+  readonly log: BotLogger;
   /** Sends REQUEST_GUILD_MEMBERS for `userIds` with presences (at most 100 ids per request, as Discord requires). */
   readonly requestPresences: (guildId: string, userIds: ReadonlyArray<string>) => void;
   /** Nonces of the presence requests this bot sent and still expects chunks for. */

@@ -1,7 +1,6 @@
-import { type ApiRuntime, type Auth, ensurePasswordUser } from "@guildhall/api";
-import { Database, schema } from "@guildhall/db";
+import { randomBytes } from "node:crypto";
+import { type ApiRuntime, type Auth, ensurePasswordUser, logTo } from "@guildhall/api";
 import { Directory } from "@guildhall/sync";
-import { eq } from "drizzle-orm";
 import { Effect } from "effect";
 
 /** The first admin's sign-in. `created` is false when the account already existed (password unchanged). */
@@ -29,6 +28,33 @@ export const ensureFirstAdmin = async (
   return { email: admin.email, password: admin.password, created: user.created };
 };
 
+/** A password for a first admin nobody configured: 16 characters of base64url (96 random bits). */
+export const generatePassword = (): string => randomBytes(12).toString("base64url");
+
+/**
+ * The first admin as the operator configured it (see `ServerEnv.admin`): created with
+ * `admin.password`, or with a password generated here when none was set. Logs the creation
+ * through the runtime's logger; the password is in that log only when it was generated here,
+ * and only on the start that created the account (it is never stored in the clear, so it
+ * cannot be shown again). A password from the environment is never logged.
+ * Resolves to `{email, created, generated}`; rejects on database errors.
+ */
+export const ensureConfiguredAdmin = async (
+  services: { runtime: ApiRuntime; auth: Auth },
+  admin: { readonly email: string; readonly password: string | undefined },
+  generate: () => string = generatePassword,
+): Promise<{ email: string; created: boolean; generated: boolean }> => {
+  const password = admin.password ?? generate();
+  const generated = admin.password === undefined;
+  const result = await ensureFirstAdmin(services, { email: admin.email, password, name: "Admin" });
+  if (result.created && generated) {
+    await logTo(services.runtime, "Warn", `created admin ${result.email} with generated password ${password} (shown once; change it)`);
+  } else if (result.created) {
+    await logTo(services.runtime, "Info", `created admin ${result.email} with the password from GUILDHALL_ADMIN_PASSWORD`);
+  }
+  return { email: result.email, created: result.created, generated: generated && result.created };
+};
+
 /** A guild to link to the default organization, with the members who are staff. */
 export interface DemoGuild {
   readonly guildId: string;
@@ -40,26 +66,18 @@ export interface DemoGuild {
 /**
  * Links `guild` to the default organization and creates an app user + staff row for each of
  * its staff (emails `<handle>@demo.guildhall.invalid`, no password: they do not sign in).
- * Idempotent. Rejects on database errors.
+ * Idempotent. Rejects on database errors, and with `DiscordIdTaken` when a new staff member's
+ * Discord id already belongs to another user.
  */
 export const seedDemoGuild = async (services: { runtime: ApiRuntime }, guild: DemoGuild): Promise<void> => {
   await services.runtime.runPromise(
     Effect.gen(function* () {
       const directory = yield* Directory;
-      const { use } = yield* Database;
       yield* directory.ensureOrganization(DEFAULT_ORGANIZATION);
       yield* directory.ensureGuild(DEFAULT_ORGANIZATION.id, { id: guild.guildId, name: guild.name, icon: null });
       for (const member of guild.staff) {
         const email = `${member.handle.toLowerCase().replace(/[^a-z0-9._-]/g, "")}@demo.guildhall.invalid`;
-        const id = yield* use("demo.user", async (db) => {
-          // Insert-or-read, so that instances seeding at the same moment agree on one row.
-          await db
-            .insert(schema.users)
-            .values({ id: crypto.randomUUID(), name: member.name, email, emailVerified: true, discordId: member.discordId })
-            .onConflictDoNothing();
-          const [row] = await db.select({ id: schema.users.id }).from(schema.users).where(eq(schema.users.email, email));
-          return row!.id;
-        });
+        const id = yield* directory.ensureUser({ name: member.name, email, discordId: member.discordId });
         yield* directory.ensureStaff(DEFAULT_ORGANIZATION.id, id, "staff", "Moderator");
       }
     }),

@@ -2,7 +2,8 @@
  * The server's configuration: the one place that reads `process.env`, validated at start-up.
  * A bad value stops the server with a message naming the variable; secrets are never printed.
  */
-import { Cause, Option, Schema } from "effect";
+import { DEFAULT_LOG_LEVEL, LogLevelSetting } from "@guildhall/api/logging";
+import { Cause, type LogLevel, Option, Schema } from "effect";
 
 /** Each failing variable with what is wrong, e.g. `Expected an integer\n  at ["PORT"]`. Values are not echoed. */
 const describeFailure = (cause: Cause.Cause<Schema.SchemaError>): string =>
@@ -19,7 +20,15 @@ const Env = Schema.Struct({
   GUILDHALL_BOT_KEY: Schema.optional(Schema.String.check(Schema.isMinLength(24))),
   GUILDHALL_SESSION_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(32))),
   GUILDHALL_WEB_DIST: Schema.optional(Schema.String),
+  GUILDHALL_LOG_LEVEL: Schema.optional(LogLevelSetting),
+  GUILDHALL_ADMIN_EMAIL: Schema.optional(
+    Schema.String.check(Schema.isPattern(/^[^@\s]+@[^@\s]+$/, { message: "must be an email address" })),
+  ),
+  GUILDHALL_ADMIN_PASSWORD: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
 });
+
+/** The email of the first admin when GUILDHALL_ADMIN_EMAIL is unset. */
+export const DEFAULT_ADMIN_EMAIL = "admin@guildhall.local";
 
 /** Validated server settings. Secrets may be absent: the server then keeps generated ones in its data dir. */
 export interface ServerEnv {
@@ -31,6 +40,13 @@ export interface ServerEnv {
   readonly botKey: string | undefined;
   readonly sessionSecret: string | undefined;
   readonly webDist: string | undefined;
+  /** The least severe level logged (GUILDHALL_LOG_LEVEL, default Info). */
+  readonly logLevel: LogLevel.LogLevel;
+  /**
+   * The first admin's sign-in: `email`, and `password` when the operator set one (a secret:
+   * never printed). Without it the server generates a password and prints it once.
+   */
+  readonly admin: { readonly email: string; readonly password: string | undefined };
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -42,7 +58,10 @@ export class EnvError extends Error {
  * Reads and validates the server's variables from `source` (default `process.env`):
  * PORT (default 3000), HOST (default 127.0.0.1), DATABASE_URL (absent: embedded PGlite),
  * GUILDHALL_DATA_DIR (default `.guildhall`), GUILDHALL_PUBLIC_URL, GUILDHALL_BOT_KEY (>= 24
- * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_WEB_DIST. Throws `EnvError`.
+ * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_WEB_DIST, GUILDHALL_LOG_LEVEL
+ * (trace, debug, info, warn, error, fatal or none, any case; default info),
+ * GUILDHALL_ADMIN_EMAIL (default admin@guildhall.local), GUILDHALL_ADMIN_PASSWORD (>= 8 chars).
+ * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
   const picked = Object.fromEntries(
@@ -62,5 +81,7 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     botKey: env.GUILDHALL_BOT_KEY,
     sessionSecret: env.GUILDHALL_SESSION_SECRET,
     webDist: env.GUILDHALL_WEB_DIST,
+    logLevel: env.GUILDHALL_LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
+    admin: { email: env.GUILDHALL_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL, password: env.GUILDHALL_ADMIN_PASSWORD },
   };
 };

@@ -1,4 +1,12 @@
 /** @guildhall/server: one Node process serving tRPC (HTTP + WebSocket), auth, /healthz and the SPA. */
-export { type AdminCredentials, DEFAULT_ORGANIZATION, type DemoGuild, ensureFirstAdmin, seedDemoGuild } from "./bootstrap";
-export { EnvError, readServerEnv, type ServerEnv } from "./env";
+export {
+  type AdminCredentials,
+  DEFAULT_ORGANIZATION,
+  type DemoGuild,
+  ensureConfiguredAdmin,
+  ensureFirstAdmin,
+  generatePassword,
+  seedDemoGuild,
+} from "./bootstrap";
+export { DEFAULT_ADMIN_EMAIL, EnvError, readServerEnv, type ServerEnv } from "./env";
 export { type RunningServer, type ServerOptions, startServer } from "./server";

@@ -11,16 +11,17 @@ import {
   type ContextDeps,
   createAuth,
   createContext,
+  logTo,
   makeRuntime,
   sharingJsonEncoder,
 } from "@guildhall/api";
-import { Database } from "@guildhall/db";
+import { Database, describeDatabaseFailure } from "@guildhall/db";
 import { Bot, Presences } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { toNodeHandler } from "better-auth/node";
 import { sql } from "drizzle-orm";
-import { Effect } from "effect";
+import { Effect, type LogLevel } from "effect";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import { handleLegacyMemberSync } from "./legacy";
@@ -46,6 +47,8 @@ export interface ServerOptions {
   readonly webDist?: string | undefined;
   /** Discord's CDN base for avatar URLs (the emulator's `/cdn` in demo mode); default Discord's. */
   readonly discordCdnUrl?: string | undefined;
+  /** The least severe level the server logs (default Info). */
+  readonly logLevel?: LogLevel.LogLevel | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -108,7 +111,7 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
-  const runtime = makeRuntime({ url: options.databaseUrl, dataDir });
+  const runtime = makeRuntime({ url: options.databaseUrl, dataDir }, { logLevel: options.logLevel });
   const database = await runtime.runPromise(Database.use(Effect.succeed));
 
   // The port is opened first (answering 503 until ready) so that a random port (0) is known
@@ -138,7 +141,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     basePath: "/trpc/",
     createContext: ({ req }) => createContext(deps, { headers: headersOf(req) }),
     onError: ({ error, path }) => {
-      if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[trpc] ${path ?? "?"}:`, error.message);
+      if (error.code === "INTERNAL_SERVER_ERROR")
+        void logTo(runtime, "Error", `tRPC ${path ?? "?"}: ${describeDatabaseFailure(error.cause ?? error).message}`);
     },
   });
   const authHandler = toNodeHandler(auth);
@@ -183,13 +187,17 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   // Scheduled member syncs: every minute, queue the syncs that are due (once across instances).
   const bot = await runtime.runPromise(Bot.use(Effect.succeed));
   const scheduler = setInterval(() => {
-    runtime.runPromise(bot.enqueueDueSyncs()).catch((e) => console.error("[server] sync scheduler failed:", e));
+    runtime
+      .runPromise(bot.enqueueDueSyncs())
+      .catch((e) => logTo(runtime, "Error", `sync scheduler failed: ${describeDatabaseFailure(e).message}`));
   }, SCHEDULER_EVERY_MS);
   scheduler.unref();
 
   const presences = await runtime.runPromise(Presences.use(Effect.succeed));
   const prune = setInterval(() => {
-    runtime.runPromise(presences.prune(SAMPLE_RETENTION_MS)).catch((e) => console.error("[server] prune failed:", e));
+    runtime
+      .runPromise(presences.prune(SAMPLE_RETENTION_MS))
+      .catch((e) => logTo(runtime, "Error", `presence prune failed: ${describeDatabaseFailure(e).message}`));
   }, PRUNE_EVERY_MS);
   prune.unref();
 

@@ -1,8 +1,9 @@
-import type { GuildhallClient, RosterEvent } from "@guildhall/api";
+import { createClient, ensurePasswordUser, type GuildhallClient, type RosterEvent } from "@guildhall/api";
+import { Directory } from "@guildhall/sync";
 import type { TRPCClientError } from "@trpc/client";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../src";
+import { DEFAULT_ORGANIZATION, type RunningServer } from "../src";
 import { botClient, codeOf, GUILD_ID, presence, STAFF, signIn, staffClient, startTestServer, waitFor } from "./helpers";
 
 const ADA = STAFF[0]!.discordId!;
@@ -10,6 +11,18 @@ const GRACE = STAFF[1]!.discordId!;
 
 /** Every presence change in `events`, in order. */
 const changesOf = (events: ReadonlyArray<RosterEvent>) => events.flatMap((e) => (e.type === "presences" ? e.changes : []));
+
+/**
+ * A subscription's `onStarted` callback, and a promise that resolves when the server has
+ * acknowledged the subscription (tRPC's `started` message): wait on it instead of sleeping.
+ */
+const whenStarted = () => {
+  let onStarted!: () => void;
+  const started = new Promise<void>((resolve) => {
+    onStarted = resolve;
+  });
+  return { onStarted, started };
+};
 
 describe("server", () => {
   let server: RunningServer;
@@ -104,11 +117,12 @@ describe("server", () => {
   it("roster.live delivers staff changes only, and resumes after the last tracked id", async () => {
     const { cursor } = await staff.trpc.roster.list.query({});
     const received: Array<{ id: string; event: RosterEvent }> = [];
+    const firstStart = whenStarted();
     const first = staff.trpc.roster.live.subscribe(
       { cursor: String(cursor) },
-      { onData: ({ id, data }) => received.push({ id, event: data }) },
+      { onStarted: firstStart.onStarted, onData: ({ id, data }) => received.push({ id, event: data }) },
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await firstStart.started;
     // Two batches: the first one alone, then a non-staff change (filtered out) with Grace's.
     await bot.trpc.bot.pushPresences.mutate({ updates: [presence(ADA, "online")] });
     await bot.trpc.bot.pushPresences.mutate({ updates: [presence("899999999999999999", "online"), presence(GRACE, "idle")] });
@@ -126,13 +140,20 @@ describe("server", () => {
       { onData: ({ id, data }) => resumed.push({ id, event: data }) },
     );
     await waitFor(() => (changesOf(resumed.map((r) => r.event)).length >= 3 ? true : undefined), 5_000, "resumed events");
-    await new Promise((r) => setTimeout(r, 200));
+    // Nothing may come twice: a later change marks the end, and everything before it is checked.
+    await bot.trpc.bot.pushPresences.mutate({ updates: [presence(ADA, "online", "marker")] });
+    await waitFor(
+      () => (changesOf(resumed.map((r) => r.event)).some((c) => c.customStatus === "marker") ? true : undefined),
+      5_000,
+      "the marker change",
+    );
     second.unsubscribe();
     const replayed = changesOf(resumed.map((r) => r.event));
     expect(replayed.map((c) => [c.userId, c.status])).toEqual([
       [GRACE, "idle"],
       [ADA, "offline"],
       [GRACE, "dnd"],
+      [ADA, "online"],
     ]);
     const ids = replayed.map((c) => c.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
@@ -142,11 +163,15 @@ describe("server", () => {
 
   it("queues a staff-triggered resync for the bot's command subscription", async () => {
     const commands: Array<{ kind: string; userIds: ReadonlyArray<string> }> = [];
+    const start = whenStarted();
     const sub = bot.trpc.bot.commands.subscribe(
       {},
-      { onData: ({ data }) => data.kind === "presence.resync" && commands.push({ kind: data.kind, userIds: data.payload.userIds }) },
+      {
+        onStarted: start.onStarted,
+        onData: ({ data }) => data.kind === "presence.resync" && commands.push({ kind: data.kind, userIds: data.payload.userIds }),
+      },
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await start.started;
     const result = await staff.trpc.roster.resync.mutate({});
     expect(result.userCount).toBe(2);
     await waitFor(() => (commands.some((c) => c.kind === "presence.resync") ? true : undefined), 5_000, "resync command");
@@ -168,6 +193,48 @@ describe("server", () => {
     const status = await staff.trpc.bot.status.query();
     expect(status).toMatchObject({ is_running: true, guild_id: GUILD_ID, ping_ms: 42 });
     expect(status.shards[0]).toMatchObject({ shardId: 0, status: "Ready" });
+  });
+
+  it("links a user's Discord id (admin only), answering CONFLICT for a taken id and NOT_FOUND for an unknown user", async () => {
+    const me = await staff.trpc.session.me.query();
+    const free = "820000000000000001";
+    await expect(staff.trpc.members.setDiscordId.mutate({ userId: me.user.id, discordId: free })).resolves.toEqual({
+      userId: me.user.id,
+      discordId: free,
+    });
+    // Ada's id belongs to Ada.
+    const taken = await staff.trpc.members.setDiscordId.mutate({ userId: me.user.id, discordId: ADA }).catch((e: unknown) => e);
+    expect(codeOf(taken)).toBe("CONFLICT");
+    expect((taken as Error).message).toBe("Another user is already linked to that Discord id.");
+    const unknown = await staff.trpc.members.setDiscordId
+      .mutate({ userId: "no-such-user", discordId: "820000000000000002" })
+      .catch((e: unknown) => e);
+    expect(codeOf(unknown)).toBe("NOT_FOUND");
+    expect((unknown as Error).message).toBe("No such user.");
+    await staff.trpc.members.setDiscordId.mutate({ userId: me.user.id, discordId: null });
+    const roster = await staff.trpc.roster.list.query({});
+    expect(roster.entries.find((e) => e.userId === me.user.id)).toMatchObject({ linked: false, discordId: null });
+  });
+
+  it("refuses admin procedures to staff without the admin role: FORBIDDEN", async () => {
+    const moderator = { email: "moderator@test.invalid", password: "moderator password", name: "Moderator" };
+    const { id } = await ensurePasswordUser(server.auth, moderator);
+    await server.runtime.runPromise(Directory.use((d) => d.ensureStaff(DEFAULT_ORGANIZATION.id, id, "staff")));
+    const client = createClient({ url: server.url, cookie: await signIn(server, moderator) });
+    try {
+      // Staff procedures still answer...
+      await expect(client.trpc.members.settings.query({})).resolves.toMatchObject({ syncIntervalMinutes: null });
+      // ...admin ones do not.
+      const refused = await client.trpc.members.setDiscordId.mutate({ userId: id, discordId: null }).catch((e: unknown) => e);
+      expect(codeOf(refused)).toBe("FORBIDDEN");
+      expect((refused as Error).message).toBe("This needs the admin role.");
+      const settings = await client.trpc.members.updateSettings
+        .mutate({ syncIntervalMinutes: 60, syncAdminRoleId: null })
+        .catch((e: unknown) => e);
+      expect(codeOf(settings)).toBe("FORBIDDEN");
+    } finally {
+      client.close();
+    }
   });
 
   it("signs in only with the right password", async () => {
@@ -203,19 +270,23 @@ describe("two server instances on one Postgres", () => {
       const { cursor } = await viaB.trpc.roster.list.query({});
       const seenA: string[] = [];
       const seenB: string[] = [];
+      const startA = whenStarted();
+      const startB = whenStarted();
       const subA = viaA.trpc.roster.live.subscribe(
         { cursor: String(cursor) },
         {
+          onStarted: startA.onStarted,
           onData: ({ data }) => seenA.push(...changesOf([data]).map((c) => c.status)),
         },
       );
       const subB = viaB.trpc.roster.live.subscribe(
         { cursor: String(cursor) },
         {
+          onStarted: startB.onStarted,
           onData: ({ data }) => seenB.push(...changesOf([data]).map((c) => c.status)),
         },
       );
-      await new Promise((r) => setTimeout(r, 300));
+      await Promise.all([startA.started, startB.started]);
       await bot.trpc.bot.pushPresences.mutate({ updates: [presence(ADA, "online"), presence(ADA, "idle")] });
       await waitFor(() => (seenA.length >= 2 && seenB.length >= 2 ? true : undefined), 5_000, "both instances");
       subA.unsubscribe();

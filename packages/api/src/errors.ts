@@ -11,17 +11,28 @@
 import type { DatabaseError } from "@guildhall/db";
 import type {
   ChunkMismatch,
+  DiscordIdTaken,
   GuildNotFound,
   InvalidPackedChunk,
   NotAdmin,
   NotStaff,
   SyncAlreadyRunning,
   SyncNotRunning,
+  UserNotFound,
 } from "@guildhall/sync";
 import type { TRPCError } from "@trpc/server";
+import { Schema } from "effect";
+
+/** The procedure needs a signed-in user, and the request carried no valid session. */
+export class SignInRequired extends Schema.TaggedError<SignInRequired>()("SignInRequired", {}) {}
+
+/** The procedure is the bot's, and the request carried no valid bot key. */
+export class BotKeyRequired extends Schema.TaggedError<BotKeyRequired>()("BotKeyRequired", {}) {}
 
 /** Every typed failure a procedure or a REST handler may meet. Add new domain errors here and to {@link ERRORS}. */
 export type DomainError =
+  | SignInRequired
+  | BotKeyRequired
   | NotStaff
   | NotAdmin
   | GuildNotFound
@@ -29,6 +40,8 @@ export type DomainError =
   | SyncNotRunning
   | ChunkMismatch
   | InvalidPackedChunk
+  | DiscordIdTaken
+  | UserNotFound
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -47,6 +60,8 @@ type Answers = { readonly [Tag in DomainError["_tag"]]: ErrorAnswer<Extract<Doma
 
 /** The answer to each error class, by `_tag`. Exhaustive by type. */
 export const ERRORS: Answers = {
+  SignInRequired: { code: "UNAUTHORIZED", status: 401, message: () => "Sign in first." },
+  BotKeyRequired: { code: "UNAUTHORIZED", status: 401, message: () => "A valid bot key is required." },
   NotStaff: { code: "FORBIDDEN", status: 403, message: () => "You are not staff of any organization." },
   NotAdmin: { code: "FORBIDDEN", status: 403, message: () => "This needs the admin role." },
   GuildNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such guild is linked to your organization." },
@@ -62,6 +77,8 @@ export const ERRORS: Answers = {
   },
   ChunkMismatch: { code: "BAD_REQUEST", status: 400, message: (e) => `Chunk does not fit the run: ${e.message}` },
   InvalidPackedChunk: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid chunk: ${e.message}` },
+  DiscordIdTaken: { code: "CONFLICT", status: 409, message: () => "Another user is already linked to that Discord id." },
+  UserNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such user." },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

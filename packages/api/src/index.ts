@@ -6,12 +6,13 @@
  */
 export { type Auth, type AuthOptions, createAuth, ensurePasswordUser } from "./auth";
 export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
+export { answerFor, type DomainError, ERRORS } from "./errors";
 export { type Followed, follow } from "./follow";
 export { type AppRouter, appRouter } from "./root";
 export { MAX_MEMBER_CHUNK, MAX_PRESENCE_BATCH } from "./router/bot";
 export { CSV_EXPORT_LIMIT, toCsv } from "./router/members";
 export type { RosterEvent } from "./router/roster";
-export { makeRuntime } from "./runtime";
+export { type LoggingOptions, loggingLayer, logTo, makeRuntime } from "./runtime";
 export { share, sharingJsonEncoder } from "./shared";
 export {
   type ApiRuntime,

@@ -9,9 +9,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database, DatabaseError } from "@guildhall/db";
 import { type Bot, type Comparison, Directory, type MemberSync, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
 import { initTRPC, TRPCError } from "@trpc/server";
-import { Cause, type Effect, Exit, type ManagedRuntime, Option } from "effect";
+import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
 import type { Auth } from "./auth";
-import { answerFor, type DomainError } from "./errors";
+import { answerFor, BotKeyRequired, type DomainError, SignInRequired } from "./errors";
 
 /** The services procedures run against. */
 export type ApiServices = Database | Presences | Directory | Roster | Bot | MemberSync | Comparison;
@@ -97,6 +97,28 @@ const t = initTRPC.context<Context>().create({
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
+/** The `TRPCError` for a domain failure, from the one table in errors.ts. */
+const toTRPCError = (error: DomainError): TRPCError => {
+  const answer = answerFor(error);
+  return new TRPCError({ code: answer.code, message: answer.message });
+};
+
+/**
+ * Logs what a caller will not see: failures of the server itself (an `internal` error such as
+ * DatabaseError, whose fields hold no SQL parameters) and defects, at Error level through the
+ * runtime's logger. Expected failures (NotStaff, GuildNotFound, ...) are answers, not news.
+ */
+const logInternal = <E extends DomainError>(cause: Cause.Cause<E>): Effect.Effect<void> => {
+  const failure = Cause.findErrorOption(cause);
+  if (Option.isSome(failure)) {
+    const error = failure.value;
+    return answerFor(error).internal
+      ? Effect.logError(`${error._tag}: ${error.message}`).pipe(Effect.annotateLogs({ ...error }))
+      : Effect.void;
+  }
+  return Cause.hasInterruptsOnly(cause) ? Effect.void : Effect.logError("defect", cause);
+};
+
 /**
  * Runs `effect` on the context's runtime. A typed failure becomes a `TRPCError` through the
  * one exhaustive table in errors.ts (its code and caller-facing message); the effect may fail
@@ -108,15 +130,10 @@ export const run = async <A, E extends DomainError>(
   ctx: Pick<Context, "runtime">,
   effect: Effect.Effect<A, E, ApiServices>,
 ): Promise<A> => {
-  const exit = await ctx.runtime.runPromiseExit(effect);
+  const exit = await ctx.runtime.runPromiseExit(effect.pipe(Effect.tapCause(logInternal)));
   if (Exit.isSuccess(exit)) return exit.value;
   const failure = Cause.findErrorOption(exit.cause);
-  if (Option.isSome(failure)) {
-    const answer = answerFor(failure.value);
-    if (answer.internal) console.error(`[api] ${failure.value._tag}:`, failure.value);
-    throw new TRPCError({ code: answer.code, message: answer.message });
-  }
-  console.error("[api] defect:", Cause.pretty(exit.cause));
+  if (Option.isSome(failure)) throw toTRPCError(failure.value);
   throw new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Internal error." });
 };
 
@@ -125,7 +142,7 @@ export const publicProcedure = t.procedure;
 
 /** Needs a signed-in user (UNAUTHORIZED otherwise). */
 export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first." });
+  if (!ctx.user) throw toTRPCError(new SignInRequired());
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 
@@ -138,14 +155,20 @@ export const staffProcedure = protectedProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { ...ctx, staff } });
 });
 
-/** Needs the `admin` staff role (FORBIDDEN otherwise). */
-export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
-  if (ctx.staff.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "This needs the admin role." });
-  return next();
+/**
+ * Needs a signed-in staff member with the `admin` role (`Directory.requireAdmin`): UNAUTHORIZED
+ * without a session, FORBIDDEN for non-staff and for staff without the role; adds `ctx.staff`.
+ */
+export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
+  const staff: StaffMembership = await run(
+    ctx,
+    Directory.use((directory) => directory.requireAdmin(ctx.user.id)),
+  );
+  return next({ ctx: { ...ctx, staff } });
 });
 
 /** Needs the bot key (UNAUTHORIZED otherwise). */
 export const botProcedure = t.procedure.use(({ ctx, next }) => {
-  if (!ctx.isBot) throw new TRPCError({ code: "UNAUTHORIZED", message: "A valid bot key is required." });
+  if (!ctx.isBot) throw toTRPCError(new BotKeyRequired());
   return next();
 });

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
+import { DrizzleQueryError } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -13,11 +14,41 @@ import * as schema from "./schema";
 /** The Drizzle instance every domain package queries through; the same type on both drivers. */
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-/** A query, migration, LISTEN or NOTIFY failed. `operation` names what was being done. */
+/**
+ * A query, migration, LISTEN or NOTIFY failed. `operation` names what was being done,
+ * `message` is Postgres' own message (or the driver's), `code` Postgres' SQLSTATE when there is
+ * one (e.g. `"23505"` unique violation). Never holds the query's text or parameters, so
+ * logging it cannot leak the rows being written; build it with {@link databaseError}.
+ */
 export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
   operation: Schema.String,
   message: Schema.String,
+  code: Schema.optional(Schema.String),
 }) {}
+
+/** A SQLSTATE: five digits or upper-case letters (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * What a database failure may tell a log: the driver's (Postgres') message and SQLSTATE.
+ * Drizzle wraps a failed query in an error whose message is `Failed query: <sql>\nparams:
+ * <values>`: the values can be a whole member list, or secrets, so that wrapper is dropped for
+ * the error it carries. A message that still names `params:` is cut there.
+ */
+export const describeDatabaseFailure = (cause: unknown): { readonly message: string; readonly code?: string } => {
+  const inner = cause instanceof DrizzleQueryError ? cause.cause : cause;
+  if (inner === undefined || inner === null) return { message: "query failed" };
+  const raw = inner instanceof Error ? inner.message : String(inner);
+  const cut = raw.search(/(^|\n)params:/);
+  const message = raw.startsWith("Failed query:") ? "query failed" : cut >= 0 ? raw.slice(0, cut) : raw;
+  const code =
+    typeof inner === "object" && "code" in inner && typeof inner.code === "string" && SQLSTATE.test(inner.code) ? inner.code : undefined;
+  return code === undefined ? { message } : { message, code };
+};
+
+/** A `DatabaseError` for `operation` from whatever the driver threw; see {@link describeDatabaseFailure}. */
+export const databaseError = (operation: string, cause: unknown): DatabaseError =>
+  new DatabaseError({ operation, ...describeDatabaseFailure(cause) });
 
 /**
  * Where the data lives.
@@ -35,8 +66,6 @@ const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
 
 /** Serialises concurrent migrators (several server instances starting at once) on one Postgres. */
 const MIGRATION_LOCK_KEY = 7_413_020_001;
-
-const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
 /**
  * The Database service: one Drizzle instance plus Postgres LISTEN/NOTIFY, over postgres.js
@@ -76,7 +105,7 @@ const scopedListen = (channel: string, start: () => Promise<() => Promise<unknow
   Effect.acquireRelease(
     Effect.tryPromise({
       try: start,
-      catch: (cause) => new DatabaseError({ operation: `listen ${channel}`, message: describe(cause) }),
+      catch: (cause) => databaseError(`listen ${channel}`, cause),
     }),
     (unlisten) => Effect.tryPromise(() => unlisten()).pipe(Effect.ignore),
   ).pipe(Effect.asVoid);
@@ -86,7 +115,7 @@ const wrap =
   <A>(operation: string, run: (db: Db) => Promise<A>): Effect.Effect<A, DatabaseError> =>
     Effect.tryPromise({
       try: () => run(db),
-      catch: (cause) => new DatabaseError({ operation, message: describe(cause) }),
+      catch: (cause) => databaseError(operation, cause),
     });
 
 const makePostgres = (url: string, max: number) =>
@@ -109,7 +138,7 @@ const makePostgres = (url: string, max: number) =>
           await migrator.end({ timeout: 5 });
         }
       },
-      catch: (cause) => new DatabaseError({ operation: "migrate", message: describe(cause) }),
+      catch: (cause) => databaseError("migrate", cause),
     });
     return Database.of({
       kind: "postgres",
@@ -119,7 +148,7 @@ const makePostgres = (url: string, max: number) =>
       notify: (channel, payload) =>
         Effect.tryPromise({
           try: () => client.notify(channel, payload),
-          catch: (cause) => new DatabaseError({ operation: `notify ${channel}`, message: describe(cause) }),
+          catch: (cause) => databaseError(`notify ${channel}`, cause),
         }),
     });
   });
@@ -135,14 +164,14 @@ const makePglite = (dataDir: string | undefined) =>
           await pg.waitReady;
           return pg;
         },
-        catch: (cause) => new DatabaseError({ operation: "open pglite", message: describe(cause) }),
+        catch: (cause) => databaseError("open pglite", cause),
       }),
       (pg) => Effect.tryPromise(() => pg.close()).pipe(Effect.ignore),
     );
     const db = drizzlePglite({ client, schema, casing: "snake_case" }) as unknown as Db;
     yield* Effect.tryPromise({
       try: () => migratePglite(drizzlePglite({ client, casing: "snake_case" }), { migrationsFolder }),
-      catch: (cause) => new DatabaseError({ operation: "migrate", message: describe(cause) }),
+      catch: (cause) => databaseError("migrate", cause),
     });
     return Database.of({
       kind: "pglite",
@@ -152,7 +181,7 @@ const makePglite = (dataDir: string | undefined) =>
       notify: (channel, payload) =>
         Effect.tryPromise({
           try: () => client.query("select pg_notify($1, $2)", [channel, payload]),
-          catch: (cause) => new DatabaseError({ operation: `notify ${channel}`, message: describe(cause) }),
+          catch: (cause) => databaseError(`notify ${channel}`, cause),
         }).pipe(Effect.asVoid),
     });
   });

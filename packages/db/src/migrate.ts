@@ -4,12 +4,11 @@
  * start; this exists for deploy pipelines and CI. Exits 1, naming the failing step, on error.
  */
 
-import { resolve } from "node:path";
 import { Effect } from "effect";
 import { Database } from "./Database";
+import { readMigrateEnv } from "./env";
 
-const url = process.env.DATABASE_URL || undefined;
-const dataDir = resolve(process.env.GUILDHALL_DATA_DIR ?? ".guildhall", "pglite");
+const { url, dataDir } = readMigrateEnv();
 
 // Building the Database layer migrates; using it once and closing is the whole job.
 const program = Database.use((db) => Effect.succeed(db.kind)).pipe(Effect.provide(Database.layer({ url, dataDir })));

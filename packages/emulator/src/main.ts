@@ -2,14 +2,17 @@
  * Standalone emulator (`npm run emulator`): EMULATOR_PORT (default 3001), the demo guild
  * (seed 1, 500 members, 25 staff) and staff-weighted presence churn at about 2 updates/s.
  */
+import { readEmulatorEnv } from "./env";
 import { DEMO_GUILD, startEmulator } from "./index";
 
-// The only place this package reads the environment.
-const port = Number(process.env.EMULATOR_PORT ?? 3001);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  console.error(`EMULATOR_PORT must be a port number, got ${process.env.EMULATOR_PORT ?? ""}`);
-  process.exit(1);
-}
+const { port } = (() => {
+  try {
+    return readEmulatorEnv();
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+})();
 
 const emulator = await startEmulator({ port, log: (line) => console.log(`[emulator] ${line}`) });
 const guild = emulator.seedGuild({ ...DEMO_GUILD, name: "Guildhall Demo" });

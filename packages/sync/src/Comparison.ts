@@ -1,5 +1,5 @@
-import { Database, type DatabaseError, executeRows } from "@guildhall/db";
-import { type SQL, sql } from "drizzle-orm";
+import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db";
+import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
 import { Snowflake } from "./model";
 
@@ -40,6 +40,13 @@ export interface ComparisonRow {
     readonly dateLeft: string | null;
   } | null;
   readonly user: { readonly id: string; readonly name: string; readonly email: string } | null;
+}
+
+/** A role of the guild, for the comparison's role filter. `id` is the role's snowflake; `color` an RGB integer (0: none). */
+export interface GuildRole {
+  readonly id: string;
+  readonly name: string;
+  readonly color: number;
 }
 
 export interface ComparisonCounts {
@@ -149,6 +156,11 @@ export class Comparison extends Context.Service<
     readonly page: (guildId: string, query: ComparisonQuery) => Effect.Effect<ComparisonPage, DatabaseError>;
     /** Every row of the category matching the filters, at most `limit` (for CSV export). */
     readonly all: (guildId: string, query: ComparisonQuery, limit: number) => Effect.Effect<ReadonlyArray<ComparisonRow>, DatabaseError>;
+    /**
+     * The guild's roles that still exist, highest position first (Discord's role order,
+     * https://discord.com/developers/docs/topics/permissions#role-object), to filter members by.
+     */
+    readonly roles: (guildId: string) => Effect.Effect<ReadonlyArray<GuildRole>, DatabaseError>;
   }
 >()("@guildhall/sync/Comparison") {
   static readonly layer = Layer.effect(
@@ -188,24 +200,38 @@ export class Comparison extends Context.Service<
           ).then((rows) => rows.map(toRow)),
         );
 
-      const page = (guildId: string, query: ComparisonQuery) =>
-        Effect.gen(function* () {
-          const pageSize = query.pageSize ?? 50;
-          const pageNumber = query.page ?? 1;
-          const [allCounts, totalRows, rows] = yield* Effect.all(
-            [
-              counts(guildId),
-              use("comparison.total", (db) =>
-                executeRows<{ n: number | string }>(db, sql`select count(*) as n from ${source(guildId, query)}`),
-              ),
-              list(guildId, query, pageSize, (pageNumber - 1) * pageSize),
-            ],
-            { concurrency: 1 },
-          );
-          return { counts: allCounts, total: Number(totalRows[0]?.n ?? 0), page: pageNumber, pageSize, rows };
-        });
+      const page = Effect.fn("Comparison.page")(function* (guildId: string, query: ComparisonQuery) {
+        const pageSize = query.pageSize ?? 50;
+        const pageNumber = query.page ?? 1;
+        const [allCounts, totalRows, rows] = yield* Effect.all(
+          [
+            counts(guildId),
+            use("comparison.total", (db) =>
+              executeRows<{ n: number | string }>(db, sql`select count(*) as n from ${source(guildId, query)}`),
+            ),
+            list(guildId, query, pageSize, (pageNumber - 1) * pageSize),
+          ],
+          { concurrency: 1 },
+        );
+        return { counts: allCounts, total: Number(totalRows[0]?.n ?? 0), page: pageNumber, pageSize, rows };
+      });
 
-      return Comparison.of({ page, all: (guildId, query, limit) => list(guildId, query, limit, 0) });
+      const all = Effect.fn("Comparison.all")(function* (guildId: string, query: ComparisonQuery, limit: number) {
+        return yield* list(guildId, query, limit, 0);
+      });
+
+      const roles = Effect.fn("Comparison.roles")(function* (guildId: string) {
+        const { guildRoles } = schema;
+        return yield* use("comparison.roles", (db) =>
+          db
+            .select({ id: guildRoles.id, name: guildRoles.name, color: guildRoles.color })
+            .from(guildRoles)
+            .where(and(eq(guildRoles.guildId, guildId), isNull(guildRoles.dateDeleted)))
+            .orderBy(desc(guildRoles.position)),
+        );
+      });
+
+      return Comparison.of({ page, all, roles });
     }),
   );
 }

@@ -1,7 +1,7 @@
 import { Database, type DatabaseError, schema } from "@guildhall/db";
-import { and, asc, eq, isNotNull } from "drizzle-orm";
+import { and, asc, eq, isNotNull, ne } from "drizzle-orm";
 import { Context, Effect, Layer } from "effect";
-import { GuildNotFound, NotAdmin, NotStaff } from "./errors";
+import { DiscordIdTaken, GuildNotFound, NotAdmin, NotStaff, UserNotFound } from "./errors";
 
 /** A user's staff membership: which organization, with which role. */
 export interface StaffMembership {
@@ -30,8 +30,11 @@ export interface StaffEntry {
   readonly discordId: string | null;
 }
 
+/** Postgres' SQLSTATE for a unique violation (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
+const UNIQUE_VIOLATION = "23505";
+
 /**
- * Organizations, their staff and their guilds: who may see what.
+ * Organizations, their staff, their guilds and the app users behind them: who may see what.
  */
 export class Directory extends Context.Service<
   Directory,
@@ -67,6 +70,24 @@ export class Directory extends Context.Service<
       role: "admin" | "staff",
       title?: string | null,
     ) => Effect.Effect<void, DatabaseError>;
+    /**
+     * Links app user `userId` to the Discord user `discordId` (a snowflake), or unlinks them
+     * with `null`. Fails with `DiscordIdTaken` when another user is already linked to
+     * `discordId` (checked first; the unique index on `users.discord_id` decides a race between
+     * two links of one id), `UserNotFound` when no user has `userId`.
+     */
+    readonly setDiscordId: (userId: string, discordId: string | null) => Effect.Effect<void, DiscordIdTaken | UserNotFound | DatabaseError>;
+    /**
+     * The id of the app user with `email`, created without a password (someone who does not
+     * sign in, like the demo staff) and linked to `discordId` (snowflake or null) if there is
+     * none. Insert-or-read, so callers doing this at the same moment agree on one row. Fails
+     * with `DiscordIdTaken` when the user is new but another user holds `discordId`.
+     */
+    readonly ensureUser: (user: {
+      readonly name: string;
+      readonly email: string;
+      readonly discordId: string | null;
+    }) => Effect.Effect<string, DiscordIdTaken | DatabaseError>;
     /** A guild's member sync settings (interval in minutes, null = no schedule; extra admin role for /sync_members). */
     readonly settingsOf: (
       guildId: string,
@@ -128,8 +149,8 @@ export class Directory extends Context.Service<
         return row;
       });
 
-      const staffOf = (organizationId: string) =>
-        use("directory.staffOf", (db) =>
+      const staffOf = Effect.fn("Directory.staffOf")(function* (organizationId: string) {
+        return yield* use("directory.staffOf", (db) =>
           db
             .select({
               staffId: staff.id,
@@ -145,9 +166,10 @@ export class Directory extends Context.Service<
             .where(eq(staff.organizationId, organizationId))
             .orderBy(asc(users.name)),
         );
+      });
 
-      const staffDiscordIdsOfGuild = (guildId: string) =>
-        use("directory.staffDiscordIdsOfGuild", (db) =>
+      const staffDiscordIdsOfGuild = Effect.fn("Directory.staffDiscordIdsOfGuild")(function* (guildId: string) {
+        return yield* use("directory.staffDiscordIdsOfGuild", (db) =>
           db
             .select({ discordId: users.discordId })
             .from(guilds)
@@ -156,9 +178,10 @@ export class Directory extends Context.Service<
             .where(and(eq(guilds.id, guildId), isNotNull(users.discordId)))
             .then((rows) => rows.flatMap((r) => (r.discordId ? [r.discordId] : []))),
         );
+      });
 
-      const ensureOrganization = (org: { id: string; name: string; slug: string }) =>
-        use("directory.ensureOrganization", async (db) => {
+      const ensureOrganization = Effect.fn("Directory.ensureOrganization")(function* (org: { id: string; name: string; slug: string }) {
+        return yield* use("directory.ensureOrganization", async (db) => {
           await db.insert(organizations).values(org).onConflictDoNothing();
           const rows = await db
             .select({ id: organizations.id, name: organizations.name })
@@ -166,35 +189,78 @@ export class Directory extends Context.Service<
             .where(eq(organizations.id, org.id));
           return rows[0]!;
         });
+      });
 
-      const ensureGuild = (organizationId: string, guild: { id: string; name: string; icon: string | null }) =>
-        use("directory.ensureGuild", async (db) => {
-          await db
+      const ensureGuild = Effect.fn("Directory.ensureGuild")(function* (
+        organizationId: string,
+        guild: { id: string; name: string; icon: string | null },
+      ) {
+        yield* use("directory.ensureGuild", (db) =>
+          db
             .insert(guilds)
             .values({ ...guild, organizationId })
-            .onConflictDoUpdate({ target: guilds.id, set: { name: guild.name, icon: guild.icon, updatedAt: new Date() } });
-        });
+            .onConflictDoUpdate({ target: guilds.id, set: { name: guild.name, icon: guild.icon, updatedAt: new Date() } }),
+        );
+      });
 
-      const ensureStaff = (organizationId: string, userId: string, role: "admin" | "staff", title?: string | null) =>
-        use("directory.ensureStaff", async (db) => {
-          await db
+      const ensureStaff = Effect.fn("Directory.ensureStaff")(function* (
+        organizationId: string,
+        userId: string,
+        role: "admin" | "staff",
+        title?: string | null,
+      ) {
+        yield* use("directory.ensureStaff", (db) =>
+          db
             .insert(staff)
             .values({ id: crypto.randomUUID(), organizationId, userId, role, title: title ?? null })
-            .onConflictDoUpdate({ target: [staff.organizationId, staff.userId], set: { role } });
-        });
-
-      const defaultOrganization = () =>
-        use("directory.defaultOrganization", (db) =>
-          db
-            .select({ id: organizations.id, name: organizations.name })
-            .from(organizations)
-            .orderBy(asc(organizations.createdAt))
-            .limit(1)
-            .then((rows) => rows[0] ?? null),
+            .onConflictDoUpdate({ target: [staff.organizationId, staff.userId], set: { role } }),
         );
+      });
 
-      const settingsOf = (guildId: string) =>
-        use("directory.settingsOf", (db) =>
+      const setDiscordId = Effect.fn("Directory.setDiscordId")(function* (userId: string, discordId: string | null) {
+        if (discordId !== null) {
+          const holders = yield* use("directory.discordIdHolder", (db) =>
+            db
+              .select({ id: users.id })
+              .from(users)
+              .where(and(eq(users.discordId, discordId), ne(users.id, userId)))
+              .limit(1),
+          );
+          if (holders.length > 0) return yield* new DiscordIdTaken({ discordId });
+        }
+        const updated = yield* use("directory.setDiscordId", (db) =>
+          db.update(users).set({ discordId, updatedAt: new Date() }).where(eq(users.id, userId)).returning({ id: users.id }),
+        ).pipe(
+          // Another link of the same id committed since the check: the unique index refuses this one.
+          Effect.catchIf(
+            (error) => error.code === UNIQUE_VIOLATION,
+            () => Effect.fail(new DiscordIdTaken({ discordId: String(discordId) })),
+          ),
+        );
+        if (updated.length === 0) return yield* new UserNotFound({ userId });
+      });
+
+      const ensureUser = Effect.fn("Directory.ensureUser")(function* (user: {
+        readonly name: string;
+        readonly email: string;
+        readonly discordId: string | null;
+      }) {
+        const rows = yield* use("directory.ensureUser", async (db) => {
+          await db
+            .insert(users)
+            .values({ id: crypto.randomUUID(), name: user.name, email: user.email, emailVerified: true, discordId: user.discordId })
+            .onConflictDoNothing();
+          return db.select({ id: users.id }).from(users).where(eq(users.email, user.email));
+        });
+        const row = rows[0];
+        // Nothing inserted and no user with that email: the conflict was on the Discord id
+        // (ids are fresh UUIDs, and email and discord_id are the only other unique columns).
+        if (!row) return yield* new DiscordIdTaken({ discordId: String(user.discordId) });
+        return row.id;
+      });
+
+      const settingsOf = Effect.fn("Directory.settingsOf")(function* (guildId: string) {
+        return yield* use("directory.settingsOf", (db) =>
           db
             .select({
               syncIntervalMinutes: schema.guildSettings.syncIntervalMinutes,
@@ -204,16 +270,34 @@ export class Directory extends Context.Service<
             .where(eq(schema.guildSettings.guildId, guildId))
             .then((rows) => rows[0] ?? { syncIntervalMinutes: null, syncAdminRoleId: null }),
         );
+      });
 
-      const updateSettings = (guildId: string, settings: { syncIntervalMinutes: number | null; syncAdminRoleId: string | null }) =>
-        use("directory.updateSettings", async (db) => {
-          await db
+      const updateSettings = Effect.fn("Directory.updateSettings")(function* (
+        guildId: string,
+        settings: { syncIntervalMinutes: number | null; syncAdminRoleId: string | null },
+      ) {
+        yield* use("directory.updateSettings", (db) =>
+          db
             .insert(schema.guildSettings)
             .values({ guildId, ...settings })
-            .onConflictDoUpdate({ target: schema.guildSettings.guildId, set: { ...settings, updatedAt: new Date() } });
-        });
+            .onConflictDoUpdate({ target: schema.guildSettings.guildId, set: { ...settings, updatedAt: new Date() } }),
+        );
+      });
+
+      const defaultOrganization = Effect.fn("Directory.defaultOrganization")(function* () {
+        return yield* use("directory.defaultOrganization", (db) =>
+          db
+            .select({ id: organizations.id, name: organizations.name })
+            .from(organizations)
+            .orderBy(asc(organizations.createdAt))
+            .limit(1)
+            .then((rows) => rows[0] ?? null),
+        );
+      });
 
       return Directory.of({
+        setDiscordId,
+        ensureUser,
         settingsOf,
         updateSettings,
         membership,

@@ -5,7 +5,7 @@
  * instance on the database hears of every change once it is committed. Each instance keeps
  * one LISTEN and hands what it hears to its in-process subscribers, in id order.
  */
-import type { Database } from "@guildhall/db";
+import { type Database, describeDatabaseFailure } from "@guildhall/db";
 import { Effect } from "effect";
 
 export type Listener<T> = (items: ReadonlyArray<T>) => void;
@@ -76,18 +76,22 @@ export class Feed<T> {
 
 /**
  * A {@link Feed} fed by a LISTEN on `channel` for as long as the surrounding scope lasts;
- * `label` names it in the error log. Fails with `DatabaseError` when the LISTEN fails.
+ * `label` names it in the error log (an Effect log at Error level, through the caller's
+ * logger; a database error is described without its query or parameters).
+ * Fails with `DatabaseError` when the LISTEN fails.
  */
-export const listenFeed = <T>(
+export const listenFeed = Effect.fn("Feed.listen")(function* <T>(
   database: Database["Service"],
   channel: string,
   label: string,
   fetchRange: (fromId: number, toId: number) => Promise<ReadonlyArray<T>>,
-) =>
-  Effect.gen(function* () {
-    const feed = new Feed<T>(fetchRange, (error) =>
-      console.error(`[${label}] feed error:`, error instanceof Error ? error.message : error),
-    );
-    yield* database.listen(channel, (payload) => feed.receive(payload));
-    return feed;
-  });
+) {
+  // Deliveries happen outside any fiber (in the driver's notification callback): log through
+  // the context the feed was built in, so the process's logger and level apply.
+  const logError = Effect.runForkWith(yield* Effect.context<never>());
+  const feed = new Feed<T>(fetchRange, (error) =>
+    logError(Effect.logError(`${label} feed error: ${describeDatabaseFailure(error).message}`).pipe(Effect.annotateLogs({ channel }))),
+  );
+  yield* database.listen(channel, (payload) => feed.receive(payload));
+  return feed;
+});

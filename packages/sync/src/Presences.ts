@@ -68,7 +68,8 @@ export class Presences extends Context.Service<
     readonly prune: (olderThanMs: number) => Effect.Effect<number, DatabaseError>;
     /**
      * Calls `listener` with each committed batch of changes (any guild), in id order, for as
-     * long as the subscription lasts; returns the unsubscribe function.
+     * long as the subscription lasts; returns the unsubscribe function. A plain callback
+     * registration rather than an effect: subscriptions (async generators) call it directly.
      */
     readonly subscribe: (listener: (changes: ReadonlyArray<PresenceChange>) => void) => () => void;
   }
@@ -162,8 +163,8 @@ export class Presences extends Context.Service<
         return { applied, ignored: updates.length - applied, lastId: summary?.to_id == null ? null : Number(summary.to_id) };
       });
 
-      const changesSince = (guildId: string, afterId: number, limit: number) =>
-        use("presence.changesSince", (db) =>
+      const changesSince = Effect.fn("Presences.changesSince")(function* (guildId: string, afterId: number, limit: number) {
+        return yield* use("presence.changesSince", (db) =>
           db
             .select()
             .from(schema.presenceSamples)
@@ -172,18 +173,25 @@ export class Presences extends Context.Service<
             .limit(limit)
             .then((rows) => rows.map(toChange)),
         );
+      });
 
-      const latestId = (guildId: string) =>
-        use("presence.latestId", (db) =>
+      const latestId = Effect.fn("Presences.latestId")(function* (guildId: string) {
+        return yield* use("presence.latestId", (db) =>
           db
             .select({ id: sql<number | null>`max(${schema.presenceSamples.id})` })
             .from(schema.presenceSamples)
             .where(eq(schema.presenceSamples.guildId, guildId))
             .then((rows) => Number(rows[0]?.id ?? 0)),
         );
+      });
 
-      const history = (guildId: string, userIds: ReadonlyArray<string>, windowMs: number, bucketMs: number) =>
-        use("presence.history", async (db) => {
+      const history = Effect.fn("Presences.history")(function* (
+        guildId: string,
+        userIds: ReadonlyArray<string>,
+        windowMs: number,
+        bucketMs: number,
+      ) {
+        return yield* use("presence.history", async (db): Promise<ReadonlyArray<HistoryPoint>> => {
           if (userIds.length === 0) return [];
           const ids = sql.join(
             userIds.map((id) => sql`${id}`),
@@ -219,9 +227,10 @@ export class Presences extends Context.Service<
           }
           return [...byBucket.entries()].map(([at, counts]) => ({ at, ...counts }));
         });
+      });
 
-      const prune = (olderThanMs: number) =>
-        use("presence.prune", async (db) => {
+      const prune = Effect.fn("Presences.prune")(function* (olderThanMs: number) {
+        return yield* use("presence.prune", async (db) => {
           const cutoff = new Date(Date.now() - olderThanMs);
           const deleted = await db
             .delete(schema.presenceSamples)
@@ -234,6 +243,7 @@ export class Presences extends Context.Service<
             .returning({ id: schema.presenceSamples.id });
           return deleted.length;
         });
+      });
 
       return Presences.of({
         applyBatch,

@@ -14,3 +14,13 @@ export class NotAdmin extends Schema.TaggedError<NotAdmin>()("NotAdmin", {
 export class GuildNotFound extends Schema.TaggedError<GuildNotFound>()("GuildNotFound", {
   guildId: Schema.NullOr(Schema.String),
 }) {}
+
+/** Another app user is already linked to that Discord id (`discordId`, a snowflake); a Discord account links to one user. */
+export class DiscordIdTaken extends Schema.TaggedError<DiscordIdTaken>()("DiscordIdTaken", {
+  discordId: Schema.String,
+}) {}
+
+/** No app user has the id `userId`. */
+export class UserNotFound extends Schema.TaggedError<UserNotFound>()("UserNotFound", {
+  userId: Schema.String,
+}) {}

@@ -69,7 +69,8 @@ export const handleSyncMembers = async (ctx: BotContext, interaction: ChatInputC
       .then(() => interaction.editReply(content))
       .then(
         () => {},
-        (error: unknown) => ctx.log(`could not edit the /sync_members reply: ${error instanceof Error ? error.message : String(error)}`),
+        (error: unknown) =>
+          ctx.log.warn(`could not edit the /sync_members reply: ${error instanceof Error ? error.message : String(error)}`),
       );
   };
   try {
@@ -89,7 +90,7 @@ export const handleSyncMembers = async (ctx: BotContext, interaction: ChatInputC
   } catch (error) {
     const conflict = error instanceof Error && /already running/i.test(error.message);
     edit(conflict ? "A member sync of this guild is already running." : "The member sync could not start; see the bot's log.");
-    if (!conflict) ctx.log(`/sync_members failed: ${error instanceof Error ? error.message : String(error)}`);
+    if (!conflict) ctx.log.error(`/sync_members failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   await edits;
 };

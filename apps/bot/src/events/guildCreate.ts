@@ -20,6 +20,6 @@ export const onGuildCreate = async (ctx: BotContext, data: GatewayGuildCreateDis
     const tracked = await ctx.server.trpc.bot.trackedUsers.query({ guildId: data.id });
     ctx.requestPresences(data.id, tracked);
   } catch (error) {
-    ctx.log(`could not fetch tracked users of guild ${data.id}: ${error instanceof Error ? error.message : String(error)}`);
+    ctx.log.warn(`could not fetch tracked users of guild ${data.id}: ${error instanceof Error ? error.message : String(error)}`);
   }
 };

@@ -16,7 +16,7 @@ export const onGuildMemberUpsert = (
 ): void => {
   const member = toMemberSnapshot(data as never);
   if (member) ctx.memberEvents.add({ type: "upsert", guildId: data.guild_id, member });
-  else ctx.log("ignored a member event without a valid user id");
+  else ctx.log.warn("ignored a member event without a valid user id");
 };
 
 /** GUILD_MEMBER_REMOVE (left, kicked or banned). https://discord.com/developers/docs/events/gateway-events#guild-member-remove */

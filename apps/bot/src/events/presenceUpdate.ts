@@ -11,5 +11,5 @@ import { toPresenceUpdate } from "../presence";
 export const onPresenceUpdate = (ctx: BotContext, data: GatewayPresenceUpdateDispatchData): void => {
   const update = toPresenceUpdate(data, Date.now());
   if (update) ctx.forwarder.add(update);
-  else ctx.log("ignored a PRESENCE_UPDATE without a valid user or guild id");
+  else ctx.log.warn("ignored a PRESENCE_UPDATE without a valid user or guild id");
 };

@@ -1,8 +1,5 @@
-import { Database, schema } from "@guildhall/db";
 import { Bot, Comparison, ComparisonQuery, type ComparisonRow, Directory, MemberSync, Snowflake, type SyncRun } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
-import { TRPCError } from "@trpc/server";
-import { and, desc, eq, isNull, ne } from "drizzle-orm";
 import { Effect, Schema } from "effect";
 import { adminProcedure, run, staffProcedure } from "../trpc";
 
@@ -41,8 +38,9 @@ export const toCsv = (rows: ReadonlyArray<ComparisonRow>): string =>
 
 export const membersRouter = {
   /**
-   * Discord members against app accounts in the caller's guild: `{counts: {guild_only, linked,
-   * left, no_guild_record}, total, page, pageSize, rows}` for `category`, filtered by `search`
+   * Discord members against app accounts in the caller's guild: `{guild: {id, name}, roles:
+   * [{id, name, color}] (highest first), counts: {guild_only, linked, left, no_guild_record},
+   * total, page, pageSize, rows}` for `category`, filtered by `search`
    * (username, names, nick, Discord id, user email), `roleId`, `isBot`, `joinedAfter` /
    * `joinedBefore` (ISO dates), paged (`page` from 1, `pageSize` 1-100, default 50).
    * Errors: UNAUTHORIZED, FORBIDDEN, NOT_FOUND (guild), BAD_REQUEST (names the field).
@@ -52,14 +50,9 @@ export const membersRouter = {
       ctx,
       Effect.gen(function* () {
         const guild = yield* (yield* Directory).guildFor(ctx.staff.organizationId, input.guildId);
-        const roles = yield* (yield* Database).use("members.roles", (db) =>
-          db
-            .select({ id: schema.guildRoles.id, name: schema.guildRoles.name, color: schema.guildRoles.color })
-            .from(schema.guildRoles)
-            .where(and(eq(schema.guildRoles.guildId, guild.id), isNull(schema.guildRoles.dateDeleted)))
-            .orderBy(desc(schema.guildRoles.position)),
-        );
-        const page = yield* (yield* Comparison).page(guild.id, input);
+        const comparison = yield* Comparison;
+        const roles = yield* comparison.roles(guild.id);
+        const page = yield* comparison.page(guild.id, input);
         return { guild: { id: guild.id, name: guild.name }, roles, ...page };
       }),
     ),
@@ -196,29 +189,12 @@ export const membersRouter = {
     .input(
       Schema.toStandardSchemaV1(Schema.Struct({ userId: Schema.String.check(Schema.isMinLength(1)), discordId: Schema.NullOr(Snowflake) })),
     )
-    .mutation(async ({ ctx, input }) => {
-      const outcome = await run(
+    .mutation(({ ctx, input }) =>
+      run(
         ctx,
-        Database.use((d) =>
-          d.use("members.setDiscordId", async (db) => {
-            if (input.discordId) {
-              const taken = await db
-                .select({ id: schema.users.id })
-                .from(schema.users)
-                .where(and(eq(schema.users.discordId, input.discordId), ne(schema.users.id, input.userId)));
-              if (taken.length > 0) return "taken" as const;
-            }
-            const updated = await db
-              .update(schema.users)
-              .set({ discordId: input.discordId, updatedAt: new Date() })
-              .where(eq(schema.users.id, input.userId))
-              .returning({ id: schema.users.id });
-            return updated.length > 0 ? ("ok" as const) : ("missing" as const);
-          }),
+        Directory.use((directory) => directory.setDiscordId(input.userId, input.discordId)).pipe(
+          Effect.as({ userId: input.userId, discordId: input.discordId }),
         ),
-      );
-      if (outcome === "taken") throw new TRPCError({ code: "CONFLICT", message: "Another user is already linked to that Discord id." });
-      if (outcome === "missing") throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
-      return { userId: input.userId, discordId: input.discordId };
-    }),
+      ),
+    ),
 } satisfies TRPCRouterRecord;
