@@ -16,6 +16,7 @@ const Env = Schema.Struct({
   GUILDHALL_SERVER_URL: Schema.optional(Url),
   DISCORD_API_URL: Schema.optional(Url),
   DISCORD_CDN_URL: Schema.optional(Url),
+  GUILDHALL_BOT_STATE_DIR: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
 });
 
 /** Validated bot settings. */
@@ -25,12 +26,16 @@ export interface BotEnv {
   readonly serverUrl: string;
   readonly apiUrl: string | undefined;
   readonly cdnUrl: string | undefined;
+  /** Where the bot keeps what it could not deliver before stopping (see spool.ts). */
+  readonly stateDir: string;
 }
 
 /**
  * Reads DISCORD_TOKEN and GUILDHALL_BOT_KEY (required; main.ts fills the token from the emulator when unset), GUILDHALL_SERVER_URL (default
  * http://127.0.0.1:3000), DISCORD_API_URL / DISCORD_CDN_URL (default Discord's own; set them
- * to an emulator's `/api` and `/cdn`). Throws an Error naming each bad variable.
+ * to an emulator's `/api` and `/cdn`), GUILDHALL_BOT_STATE_DIR (the bot's state directory,
+ * where undelivered updates wait for the next start; default `.guildhall/bot`, relative to the
+ * working directory). Throws an Error naming each bad variable.
  */
 export const readBotEnv = (source: Record<string, string | undefined> = process.env): BotEnv => {
   const picked = Object.fromEntries(Object.keys(Env.fields).flatMap((key) => (source[key] ? [[key, source[key]]] : [])));
@@ -43,5 +48,6 @@ export const readBotEnv = (source: Record<string, string | undefined> = process.
     serverUrl: env.GUILDHALL_SERVER_URL ?? "http://127.0.0.1:3000",
     apiUrl: env.DISCORD_API_URL,
     cdnUrl: env.DISCORD_CDN_URL,
+    stateDir: env.GUILDHALL_BOT_STATE_DIR ?? ".guildhall/bot",
   };
 };

@@ -24,8 +24,14 @@ const fromEmulator = async () => {
 
 const env = readBotEnv({ ...process.env, ...(process.env.DISCORD_TOKEN ? {} : await fromEmulator()) });
 const bot = await startBot(env);
+// SIGTERM / SIGINT: a bounded shutdown (bot.close delivers for at most 10 s, keeps the rest in
+// the spool), then exit 0. A second signal of the same kind is not caught: it ends the process at once.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    void bot.close().finally(() => process.exit(0));
+    console.log(`[bot] ${signal}: stopping`);
+    void bot
+      .close()
+      .catch((error: unknown) => console.error(`[bot] shutdown failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => process.exit(0));
   });
 }
