@@ -58,8 +58,19 @@ export interface RunningBot {
   readonly memberSync: MemberSyncRunner;
   /** Resolves when every member event received so far has reached the server. */
   readonly drainMemberEvents: () => Promise<void>;
-  /** Presence counters (`forwarded`, `pending`, `coalesced`), the newest gateway event (epoch ms), and dead letters of all queues since start. */
-  readonly stats: () => { forwarded: number; pending: number; coalesced: number; lastEventAt: number | null; deadLetters: number };
+  /**
+   * Presence counters (`received`, `forwarded`, `pending`, `coalesced`), the same for member
+   * events, the newest gateway event (epoch ms), and dead letters of all queues since start.
+   */
+  readonly stats: () => {
+    received: number;
+    forwarded: number;
+    pending: number;
+    coalesced: number;
+    lastEventAt: number | null;
+    memberEvents: { received: number; forwarded: number; pending: number };
+    deadLetters: number;
+  };
   /** Updates the server refused for good since start (presences and member events): counts by queue and the newest 100. */
   readonly deadLetters: () => DeadLetterSummary;
   /**
@@ -373,10 +384,12 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     memberSync,
     drainMemberEvents: () => memberEvents.drain(),
     stats: () => ({
+      received: forwarder.received,
       forwarded: forwarder.forwarded,
       pending: forwarder.pending,
       coalesced: forwarder.coalesced,
       lastEventAt,
+      memberEvents: { received: memberEvents.received, forwarded: memberEvents.forwarded, pending: memberEvents.pending },
       deadLetters: deadLetters().total,
     }),
     deadLetters,

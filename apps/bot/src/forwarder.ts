@@ -139,6 +139,8 @@ export class Forwarder<T> {
   private idleWaiters: Array<() => void> = [];
   private readonly stopping = new AbortController();
   private readonly letters: DeadLetterList;
+  /** Items queued since start (replayed ones included). */
+  received = 0;
   /** Items pushed successfully since start. */
   forwarded = 0;
   /** Items dropped by coalescing while the server was unreachable. */
@@ -158,6 +160,7 @@ export class Forwarder<T> {
   /** Queues one item (ignored once stopped). */
   add(item: T): void {
     if (this.closed) return;
+    this.received++;
     this.buffer.push(item);
     if (this.buffer.length > (this.options.maxBuffered ?? 50_000)) this.coalesce();
     this.schedule();

@@ -23,15 +23,17 @@ const fromEmulator = async () => {
 };
 
 const env = readBotEnv({ ...process.env, ...(process.env.DISCORD_TOKEN ? {} : await fromEmulator()) });
-const bot = await startBot(env);
-// SIGTERM / SIGINT: a bounded shutdown (bot.close delivers for at most 10 s, keeps the rest in
-// the spool), then exit 0. A second signal of the same kind is not caught: it ends the process at once.
+const started = startBot(env);
+// SIGTERM / SIGINT: a bounded shutdown (bot.close delivers for at most 10 s and keeps the rest in
+// the spool), then exit 0. Caught from the start: a signal during start-up stops the bot once it
+// is up. A second signal of the same kind is not caught: it ends the process at once.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     console.log(`[bot] ${signal}: stopping`);
-    void bot
-      .close()
+    void started
+      .then((bot) => bot.close())
       .catch((error: unknown) => console.error(`[bot] shutdown failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => process.exit(0));
   });
 }
+await started;

@@ -208,7 +208,9 @@ describe("Forwarder: transient failures", () => {
   });
 
   it("a 500 that persists for one item alone while the server is healthy dead-letters it after 3 tries", async () => {
-    const server = fakeServer((batch) => (batch.some((i) => i.id === 5) ? answer("INTERNAL_SERVER_ERROR", 500, "Internal error.") : undefined));
+    const server = fakeServer((batch) =>
+      batch.some((i) => i.id === 5) ? answer("INTERNAL_SERVER_ERROR", 500, "Internal error.") : undefined,
+    );
     const { forwarder, letters } = forwarderFor(server.push, { serverHealthy: async () => true });
     for (const item of items(12)) forwarder.add(item);
     await forwarder.drain();

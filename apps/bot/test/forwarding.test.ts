@@ -1,0 +1,245 @@
+/**
+ * Forwarding under faults, through the emulator, the real bot and a real server: one update the
+ * server refuses never stops the rest, and a shutdown with the server gone is bounded and loses
+ * nothing (the spool keeps it for the next start).
+ *
+ * The refused update: the server's database is given a CHECK constraint that refuses one
+ * nickname, so the server answers the member event that carries it with a 500, exactly as
+ * Postgres refused a NUL before the boundary cleaned it, while every other update lands.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { GuildhallClient } from "@guildhall/api";
+import { Database, executeRows } from "@guildhall/db";
+import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
+import type { RunningServer } from "@guildhall/server";
+import { sql } from "drizzle-orm";
+import { Effect } from "effect";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type RunningBot, type SpoolEntry, spoolPath, startBot, takeSpool, writeSpool } from "../src";
+import { startServerFor } from "./helpers";
+
+const POISON = "Refused Nick";
+
+/** Runs `query` on the server's own database (test set-up and checks only). */
+const query = <Row extends Record<string, unknown>>(server: RunningServer, statement: ReturnType<typeof sql>) =>
+  server.runtime.runPromise(Database.use((database) => database.use("test", (db) => executeRows<Row>(db, statement))));
+
+/** The stored nick of each of `userIds` in `guildId` (absent: no row). */
+const nicksOf = async (server: RunningServer, guildId: string, userIds: ReadonlyArray<string>) => {
+  const rows = await query<{ user_id: string; nick: string | null }>(
+    server,
+    sql`select user_id, nick from guild_members where guild_id = ${guildId} and user_id in ${sql.raw(`('${userIds.join("','")}')`)}`,
+  );
+  return new Map(rows.map((r) => [r.user_id, r.nick]));
+};
+
+/** Every member id of the guild but the bot's, through the emulator's REST API (List Guild Members). */
+const memberIdsOf = async (emulator: Emulator, guild: SeededGuild): Promise<Array<string>> => {
+  const response = await fetch(`${emulator.apiUrl}/v10/guilds/${guild.guildId}/members?limit=1000`, {
+    headers: { authorization: `Bot ${emulator.token}` },
+  });
+  const members = (await response.json()) as Array<{ user: { id: string; bot?: boolean } }>;
+  return members.filter((m) => !m.user.bot).map((m) => m.user.id);
+};
+
+describe("forwarding through the emulator into a real server, under faults", () => {
+  let emulator: Emulator;
+  let guild: SeededGuild;
+  let server: RunningServer;
+  let staff: GuildhallClient;
+  let stateDir: string;
+  const bots: Array<RunningBot> = [];
+  const servers: Array<RunningServer> = [];
+  const logs: Array<string> = [];
+
+  const connectBot = async (to: RunningServer) => {
+    const bot = await startBot({
+      token: emulator.token,
+      apiUrl: emulator.apiUrl,
+      cdnUrl: emulator.cdnUrl,
+      serverUrl: to.url,
+      botKey: to.botKey,
+      stateDir,
+      heartbeatMs: 1_000,
+      log: (line) => logs.push(line),
+    });
+    bots.push(bot);
+    return bot;
+  };
+
+  beforeAll(async () => {
+    stateDir = join(await mkdtemp(join(tmpdir(), "guildhall-bot-")), "state");
+    emulator = await startEmulator();
+    guild = emulator.seedGuild({ seed: 8, members: 1_100, staff: 4, name: "Forwarding Guild" });
+    ({ server, staff } = await startServerFor(guild));
+    servers.push(server);
+    await query(
+      server,
+      sql.raw(`alter table guild_members add constraint test_refuses_one_nick check (nick is distinct from '${POISON}')`),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    staff?.close();
+    for (const bot of bots) await bot.close().catch(() => {});
+    for (const s of servers) await s.close().catch(() => {});
+    await emulator?.close();
+    await rm(join(stateDir, ".."), { recursive: true, force: true });
+  });
+
+  it("one refused member update among 1,000: 999 land, 1 is dead-lettered (bot and bot.status), and later updates arrive at once", async () => {
+    const bot = await connectBot(server);
+    const ids = (await memberIdsOf(emulator, guild)).slice(0, 1_000);
+    expect(ids).toHaveLength(1_000);
+    const poisoned = ids[500]!;
+    const received = bot.stats().memberEvents.received;
+    ids.forEach((userId, i) => emulator.updateMember(guild.guildId, userId, { nick: userId === poisoned ? POISON : `Member ${i}` }));
+
+    await vi.waitFor(
+      async () => {
+        expect(bot.stats().memberEvents.received - received).toBe(1_000);
+        await bot.drainMemberEvents();
+        expect(bot.stats().memberEvents.pending).toBe(0);
+      },
+      { timeout: 60_000, interval: 100 },
+    );
+    const nicks = await nicksOf(server, guild.guildId, ids);
+    const landed = ids.filter((userId, i) => nicks.get(userId) === `Member ${i}`);
+    expect(landed).toHaveLength(999);
+    expect(landed).not.toContain(poisoned);
+    expect(nicks.get(poisoned)).not.toBe(POISON);
+
+    const letters = bot.deadLetters();
+    expect(letters.total).toBe(1);
+    expect(letters.recent[0]).toMatchObject({
+      kind: "memberEvent",
+      key: `${guild.guildId}:${poisoned}`,
+      code: "INTERNAL_SERVER_ERROR",
+      attempts: 3,
+    });
+    expect(letters.recent[0]!.item).toContain(POISON);
+    // Reported to the server, which shows it on bot.status.
+    await vi.waitFor(
+      async () => {
+        const status = await staff.trpc.bot.status.query();
+        expect(status.deadLetters.total).toBe(1);
+        expect(status.deadLetters.recent[0]).toMatchObject({ kind: "memberEvent", key: `${guild.guildId}:${poisoned}` });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+
+    // Afterwards: a member update and a presence change arrive within the usual latency.
+    const later = ids[0]!;
+    const staffer = guild.staff[0]!;
+    const sentAt = Date.now();
+    emulator.updateMember(guild.guildId, later, { nick: "After The Refusal" });
+    emulator.setPresence(guild.guildId, staffer.userId, { status: "dnd", customStatus: "after the refusal", activities: [] });
+    await vi.waitFor(
+      async () => {
+        expect((await nicksOf(server, guild.guildId, [later])).get(later)).toBe("After The Refusal");
+        const roster = await staff.trpc.roster.list.query({});
+        expect(roster.entries.find((e) => e.discordId === staffer.userId)?.presence?.customStatus).toBe("after the refusal");
+      },
+      { timeout: 2_000, interval: 20 },
+    );
+    expect(Date.now() - sentAt).toBeLessThan(2_000);
+  }, 120_000);
+
+  it("with the server stopped, close() returns within ~10 s, the undelivered updates are in the spool, and a restarted bot delivers them", async () => {
+    const bot = bots.at(-1)!;
+    await server.close();
+    const ids = (await memberIdsOf(emulator, guild)).slice(0, 50);
+    const received = bot.stats().memberEvents.received;
+    ids.forEach((userId, i) => emulator.updateMember(guild.guildId, userId, { nick: `Kept ${i}` }));
+    await vi.waitFor(() => expect(bot.stats().memberEvents.received - received).toBe(50), { timeout: 10_000, interval: 20 });
+
+    const started = Date.now();
+    const report = await bot.close();
+    const took = Date.now() - started;
+    expect(took).toBeLessThan(12_000);
+    expect(report.spoolPath).toBe(spoolPath(stateDir));
+    expect(report.abandoned).toBe(0);
+    expect((await stat(spoolPath(stateDir))).mode & 0o777).toBe(0o600);
+    const lines = (await readFile(spoolPath(stateDir), "utf8")).trimEnd().split("\n");
+    const kept = lines.map((line) => JSON.parse(line) as SpoolEntry).filter((e) => e.queue === "memberEvent");
+    expect(kept.map((e) => (e.item as { member: { nick: string } }).member.nick)).toEqual(ids.map((_, i) => `Kept ${i}`));
+    expect(report.undelivered).toBe(lines.length);
+
+    // A new server (a fresh database, the guild linked) and a new bot with the same state directory.
+    const next = await startServerFor(guild);
+    servers.push(next.server);
+    next.staff.close();
+    await connectBot(next.server);
+    await vi.waitFor(
+      async () => {
+        const nicks = await nicksOf(next.server, guild.guildId, ids);
+        expect(ids.map((id) => nicks.get(id))).toEqual(ids.map((_, i) => `Kept ${i}`));
+      },
+      { timeout: 15_000, interval: 100 },
+    );
+    await expect(stat(spoolPath(stateDir))).rejects.toMatchObject({ code: "ENOENT" });
+    expect(logs).toContain(`replaying ${lines.length} update(s) kept at the last shutdown`);
+  }, 120_000);
+
+  it("the bot process, stuck on an unreachable server, exits 0 within ~10 s of SIGTERM and keeps its queue in the spool", async () => {
+    // A server that is gone: its port answers nothing. What the process has queued is a spool
+    // from a previous run, which it replays before it connects to the gateway.
+    const gone = servers[0]!;
+    const dir = join(stateDir, "..", "process");
+    const entries: Array<SpoolEntry> = guild.staff.map((s, i) => ({
+      queue: "presence",
+      item: {
+        guildId: guild.guildId,
+        userId: s.userId,
+        status: "online",
+        customStatus: `queued ${i}`,
+        activities: [],
+        clientStatus: {},
+        observedAt: Date.now(),
+      },
+    }));
+    await writeSpool(dir, entries);
+    const connected = () => emulator.sessions().filter((s) => s.connected).length;
+    const connectedBefore = connected();
+    const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      env: {
+        ...process.env,
+        DISCORD_TOKEN: emulator.token,
+        DISCORD_API_URL: emulator.apiUrl,
+        DISCORD_CDN_URL: emulator.cdnUrl,
+        GUILDHALL_BOT_KEY: gone.botKey,
+        GUILDHALL_SERVER_URL: gone.url,
+        GUILDHALL_BOT_STATE_DIR: dir,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk) => (output += String(chunk)));
+    child.stderr?.on("data", (chunk) => (output += String(chunk)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once("exit", (code, signal) => resolve({ code, signal })),
+    );
+    try {
+      // Its gateway session exists: the spool was replayed before login, and the signal handler is installed.
+      await vi.waitFor(() => expect(connected()).toBeGreaterThan(connectedBefore), {
+        timeout: 60_000,
+        interval: 50,
+      });
+      const signalledAt = Date.now();
+      child.kill("SIGTERM");
+      const { code, signal } = await exited;
+      const took = Date.now() - signalledAt;
+      expect({ code, signal }, output).toEqual({ code: 0, signal: null });
+      expect(took).toBeLessThan(15_000);
+      expect((await stat(spoolPath(dir))).mode & 0o777).toBe(0o600);
+      expect(await takeSpool(dir)).toEqual({ entries, unreadable: 0 });
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  }, 120_000);
+});
