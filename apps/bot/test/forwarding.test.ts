@@ -12,12 +12,11 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { GuildhallClient } from "@guildhall/api";
+import { createClient, type GuildhallClient } from "@guildhall/api";
 import { Database, executeRows } from "@guildhall/db";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
 import type { RunningServer } from "@guildhall/server";
 import { sql } from "drizzle-orm";
-import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type RunningBot, type SpoolEntry, spoolPath, startBot, takeSpool, writeSpool } from "../src";
 import { startServerFor } from "./helpers";
@@ -37,13 +36,20 @@ const nicksOf = async (server: RunningServer, guildId: string, userIds: Readonly
   return new Map(rows.map((r) => [r.user_id, r.nick]));
 };
 
-/** Every member id of the guild but the bot's, through the emulator's REST API (List Guild Members). */
-const memberIdsOf = async (emulator: Emulator, guild: SeededGuild): Promise<Array<string>> => {
-  const response = await fetch(`${emulator.apiUrl}/v10/guilds/${guild.guildId}/members?limit=1000`, {
-    headers: { authorization: `Bot ${emulator.token}` },
-  });
-  const members = (await response.json()) as Array<{ user: { id: string; bot?: boolean } }>;
-  return members.filter((m) => !m.user.bot).map((m) => m.user.id);
+/** The first `count` members of the guild that are not bots, through the emulator's REST API (List Guild Members, paged). */
+const memberIdsOf = async (emulator: Emulator, guild: SeededGuild, count: number): Promise<Array<string>> => {
+  const ids: Array<string> = [];
+  let after = "0";
+  while (ids.length < count) {
+    const response = await fetch(`${emulator.apiUrl}/v10/guilds/${guild.guildId}/members?limit=1000&after=${after}`, {
+      headers: { authorization: `Bot ${emulator.token}` },
+    });
+    const members = (await response.json()) as Array<{ user: { id: string; bot?: boolean } }>;
+    if (members.length === 0) break;
+    ids.push(...members.filter((m) => !m.user.bot).map((m) => m.user.id));
+    after = members.at(-1)!.user.id;
+  }
+  return ids.slice(0, count);
 };
 
 describe("forwarding through the emulator into a real server, under faults", () => {
@@ -74,7 +80,7 @@ describe("forwarding through the emulator into a real server, under faults", () 
   beforeAll(async () => {
     stateDir = join(await mkdtemp(join(tmpdir(), "guildhall-bot-")), "state");
     emulator = await startEmulator();
-    guild = emulator.seedGuild({ seed: 8, members: 1_100, staff: 4, name: "Forwarding Guild" });
+    guild = emulator.seedGuild({ seed: 8, members: 1_200, staff: 4, name: "Forwarding Guild" });
     ({ server, staff } = await startServerFor(guild));
     servers.push(server);
     await query(
@@ -93,11 +99,13 @@ describe("forwarding through the emulator into a real server, under faults", () 
 
   it("one refused member update among 1,000: 999 land, 1 is dead-lettered (bot and bot.status), and later updates arrive at once", async () => {
     const bot = await connectBot(server);
-    const ids = (await memberIdsOf(emulator, guild)).slice(0, 1_000);
+    const ids = await memberIdsOf(emulator, guild, 1_000);
     expect(ids).toHaveLength(1_000);
     const poisoned = ids[500]!;
     const received = bot.stats().memberEvents.received;
-    ids.forEach((userId, i) => emulator.updateMember(guild.guildId, userId, { nick: userId === poisoned ? POISON : `Member ${i}` }));
+    for (const [i, userId] of ids.entries()) {
+      emulator.updateMember(guild.guildId, userId, { nick: userId === poisoned ? POISON : `Member ${i}` });
+    }
 
     await vi.waitFor(
       async () => {
@@ -152,9 +160,9 @@ describe("forwarding through the emulator into a real server, under faults", () 
   it("with the server stopped, close() returns within ~10 s, the undelivered updates are in the spool, and a restarted bot delivers them", async () => {
     const bot = bots.at(-1)!;
     await server.close();
-    const ids = (await memberIdsOf(emulator, guild)).slice(0, 50);
+    const ids = await memberIdsOf(emulator, guild, 50);
     const received = bot.stats().memberEvents.received;
-    ids.forEach((userId, i) => emulator.updateMember(guild.guildId, userId, { nick: `Kept ${i}` }));
+    for (const [i, userId] of ids.entries()) emulator.updateMember(guild.guildId, userId, { nick: `Kept ${i}` });
     await vi.waitFor(() => expect(bot.stats().memberEvents.received - received).toBe(50), { timeout: 10_000, interval: 20 });
 
     const started = Date.now();
@@ -184,6 +192,40 @@ describe("forwarding through the emulator into a real server, under faults", () 
     await expect(stat(spoolPath(stateDir))).rejects.toMatchObject({ code: "ENOENT" });
     expect(logs).toContain(`replaying ${lines.length} update(s) kept at the last shutdown`);
   }, 120_000);
+
+  it("bot.reportDeadLetter takes only the bot, and refuses a NUL or a lone surrogate with BAD_REQUEST naming the field", async () => {
+    const live = servers.at(-1)!;
+    const letter = {
+      kind: "presence",
+      key: `${guild.guildId}:1`,
+      summary: "presence of user 1",
+      item: "{}",
+      code: "BAD_REQUEST",
+      error: "refused",
+      attempts: 1,
+      at: Date.now(),
+    };
+    const asBot = createClient({ url: live.url, botKey: live.botKey });
+    const anonymous = createClient({ url: live.url });
+    try {
+      await expect(anonymous.trpc.bot.reportDeadLetter.mutate({ letters: [letter] })).rejects.toMatchObject({
+        data: { code: "UNAUTHORIZED" },
+      });
+      for (const [field, value] of [
+        ["summary", "evil\u0000"],
+        ["error", "lone \ud800"],
+      ] as const) {
+        await expect(asBot.trpc.bot.reportDeadLetter.mutate({ letters: [{ ...letter, [field]: value }] })).rejects.toMatchObject({
+          data: { code: "BAD_REQUEST" },
+          message: expect.stringContaining(`letters.0.${field}`),
+        });
+      }
+      expect(await asBot.trpc.bot.reportDeadLetter.mutate({ letters: [letter, letter] })).toEqual({ recorded: 2 });
+    } finally {
+      asBot.close();
+      anonymous.close();
+    }
+  });
 
   it("the bot process, stuck on an unreachable server, exits 0 within ~10 s of SIGTERM and keeps its queue in the spool", async () => {
     // A server that is gone: its port answers nothing. What the process has queued is a spool
@@ -237,7 +279,11 @@ describe("forwarding through the emulator into a real server, under faults", () 
       expect({ code, signal }, output).toEqual({ code: 0, signal: null });
       expect(took).toBeLessThan(15_000);
       expect((await stat(spoolPath(dir))).mode & 0o777).toBe(0o600);
-      expect(await takeSpool(dir)).toEqual({ entries, unreadable: 0 });
+      // The replayed queue first, in order; then what the gateway brought meanwhile (presences too).
+      const kept = await takeSpool(dir);
+      expect(kept.unreadable).toBe(0);
+      expect(kept.entries.slice(0, entries.length)).toEqual(entries);
+      expect(kept.entries.every((e) => e.queue === "presence")).toBe(true);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
