@@ -8,7 +8,7 @@
  * Postgres refused a NUL before the boundary cleaned it, while every other update lands.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -192,6 +192,34 @@ describe("forwarding through the emulator into a real server, under faults", () 
     await expect(stat(spoolPath(stateDir))).rejects.toMatchObject({ code: "ENOENT" });
     expect(logs).toContain(`replaying ${lines.length} update(s) kept at the last shutdown`);
   }, 120_000);
+
+  it("when the spool cannot be written either, close() dead-letters what is undelivered (counted, with no server code)", async () => {
+    const gone = servers[0]!;
+    const blocked = join(stateDir, "..", "not-a-directory");
+    await writeFile(blocked, "a file where the state directory should be");
+    const bot = await startBot({
+      token: emulator.token,
+      apiUrl: emulator.apiUrl,
+      serverUrl: gone.url,
+      botKey: gone.botKey,
+      stateDir: join(blocked, "state"),
+      shutdownDrainMs: 500,
+      log: (line) => logs.push(line),
+    });
+    bots.push(bot);
+    const ids = await memberIdsOf(emulator, guild, 5);
+    const received = bot.stats().memberEvents.received;
+    for (const userId of ids) emulator.updateMember(guild.guildId, userId, { nick: "Nowhere To Go" });
+    await vi.waitFor(() => expect(bot.stats().memberEvents.received - received).toBe(5), { timeout: 10_000, interval: 20 });
+
+    const report = await bot.close();
+    expect(report.spoolPath).toBeNull();
+    expect(report.abandoned).toBe(report.undelivered);
+    const letters = bot.deadLetters();
+    expect(letters.byKind.memberEvent).toBe(5);
+    expect(letters.recent.filter((l) => l.kind === "memberEvent").map((l) => l.key)).toEqual(ids.map((id) => `${guild.guildId}:${id}`));
+    expect(letters.recent.every((l) => l.code === null && l.attempts === 0 && /spool could not be written/.test(l.error))).toBe(true);
+  }, 60_000);
 
   it("bot.reportDeadLetter takes only the bot, and refuses a NUL or a lone surrogate with BAD_REQUEST naming the field", async () => {
     const live = servers.at(-1)!;
