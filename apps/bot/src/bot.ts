@@ -4,13 +4,15 @@ import { GatewayDispatchEvents, type GatewayDispatchPayload, GatewayOpcodes } fr
 import type { LogLevel } from "effect";
 import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
 import type { BotContext, MemberEvent } from "./context";
+import { type DeadLetter, type DeadLetterSummary, mergeDeadLetters } from "./deadLetter";
 import { onGuildCreate } from "./events/guildCreate";
 import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEvents";
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
-import { Forwarder, PresenceForwarder } from "./forwarder";
+import { type Failure, Forwarder, PresenceForwarder } from "./forwarder";
 import { makeBotLogger } from "./log";
 import { MemberSyncRunner } from "./memberSync";
+import { type SpoolEntry, takeSpool, writeSpool } from "./spool";
 
 /** Options for {@link startBot}. */
 export interface BotOptions {
@@ -28,10 +30,28 @@ export interface BotOptions {
   readonly heartbeatMs?: number;
   /** How long presence updates wait to be batched (ms). Default 10. */
   readonly flushMs?: number;
+  /**
+   * The bot's state directory (GUILDHALL_BOT_STATE_DIR): what could not be delivered before a
+   * shutdown is kept there (spool.ts) and replayed at the next start, before any new event.
+   * Absent: nothing is kept, and what is undelivered at shutdown is dead-lettered.
+   */
+  readonly stateDir?: string | undefined;
+  /** How long `close` keeps delivering what is queued before it stops (ms). Default 10,000. */
+  readonly shutdownDrainMs?: number;
   /** Where log lines go (formatted, one per call); default the console. Tests pass `() => {}`. */
   readonly log?: (line: string) => void;
   /** The least severe level logged (default Info); see apps/bot/src/log.ts. */
   readonly logLevel?: LogLevel.LogLevel | undefined;
+}
+
+/** What {@link RunningBot.close} did with what was still queued. */
+export interface ShutdownReport {
+  /** Updates (presences, member events, dead letter reports) not delivered within the drain time. */
+  readonly undelivered: number;
+  /** The spool they were written to, or null (nothing left, no state directory, or it could not be written). */
+  readonly spoolPath: string | null;
+  /** Undelivered updates that could not be kept either, and were dead-lettered (logged and counted, not reported). */
+  readonly abandoned: number;
 }
 
 /** A running bot. `close` logs out of the gateway and closes the server connection. */
@@ -43,8 +63,29 @@ export interface RunningBot {
   readonly memberSync: MemberSyncRunner;
   /** Resolves when every member event received so far has reached the server. */
   readonly drainMemberEvents: () => Promise<void>;
-  readonly stats: () => { forwarded: number; pending: number; coalesced: number; lastEventAt: number | null };
-  readonly close: () => Promise<void>;
+  /**
+   * Presence counters (`received`, `forwarded`, `pending`, `coalesced`), the same for member
+   * events, the newest gateway event (epoch ms), and dead letters of all queues since start.
+   */
+  readonly stats: () => {
+    received: number;
+    forwarded: number;
+    pending: number;
+    coalesced: number;
+    lastEventAt: number | null;
+    memberEvents: { received: number; forwarded: number; pending: number };
+    deadLetters: number;
+  };
+  /** Updates the server refused for good since start (presences and member events): counts by queue and the newest 100. */
+  readonly deadLetters: () => DeadLetterSummary;
+  /**
+   * Stops: disconnects from the gateway first (nothing new comes in), keeps delivering what is
+   * queued for at most `shutdownDrainMs`, then writes what is left to the spool in `stateDir`
+   * (or dead-letters it), and closes the server connection. Resolves within the drain time plus
+   * the time to write the spool, whether or not the server answers. Calling it again returns
+   * the same promise.
+   */
+  readonly close: () => Promise<ShutdownReport>;
 }
 
 /** Members the bot keeps cached per guild: its own, plus a few recently seen. */
@@ -96,18 +137,78 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     botKey: options.botKey,
     allOverWebSocket: true,
   });
+  // Asked before an item is given up for a 500: a healthy server (its database answering) means
+  // the error is the item's own; an unhealthy one means the item waits, like any transient failure.
+  const healthz = `${options.serverUrl.replace(/\/$/, "")}/healthz`;
+  const serverHealthy = () =>
+    fetch(healthz, { signal: AbortSignal.timeout(5_000) }).then(
+      (response) => response.ok,
+      () => false,
+    );
+
+  // Dead letters go to the server (bot.reportDeadLetter) through a forwarder of their own, so a
+  // report survives a server restart and, at shutdown, the spool.
+  const reports = new Forwarder<DeadLetter>({
+    kind: "deadLetter",
+    push: (letters, signal) => server.trpc.bot.reportDeadLetter.mutate({ letters: [...letters] }, { signal }),
+    keyOf: (letter) => `${letter.kind}:${letter.key}:${letter.at}`,
+    describe: (letter) => `the dead letter of ${letter.summary}`,
+    maxBatch: 100,
+    flushMs: 50,
+    onError: (failure) => log.warn(`dead letter report failed, will retry: ${failure.message}`),
+    onDeadLetter: (letter) => log.error(`the server refused ${letter.summary} (${letter.code}: ${letter.error})`),
+  });
+  const onDeadLetter = (letter: DeadLetter) => {
+    log.error(`gave up ${letter.summary} after ${letter.attempts} push(es) (${letter.code}: ${letter.error})`);
+    reports.add(letter);
+  };
+  const retrying = (what: string) => (failure: Failure) => log.warn(`${what} push failed, will retry: ${failure.message}`);
+
   const forwarder = new PresenceForwarder({
-    push: (updates) => server.trpc.bot.pushPresences.mutate({ updates: [...updates] }),
+    push: (updates, signal) => server.trpc.bot.pushPresences.mutate({ updates: [...updates] }, { signal }),
     flushMs: options.flushMs ?? 10,
-    onError: (error) => log.warn(`presence push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+    serverHealthy,
+    onError: retrying("presence"),
+    onDeadLetter,
   });
 
   const memberEvents = new Forwarder<MemberEvent>({
-    push: (events) => server.trpc.bot.memberEvents.mutate({ events: [...events] }),
+    kind: "memberEvent",
+    push: (events, signal) => server.trpc.bot.memberEvents.mutate({ events: [...events] }, { signal }),
     keyOf: (event) => `${event.guildId}:${event.type === "upsert" ? event.member.userId : event.userId}`,
+    describe: (event) =>
+      event.type === "upsert"
+        ? `member update of user ${event.member.userId} in guild ${event.guildId}`
+        : `member removal of user ${event.userId} in guild ${event.guildId}`,
     flushMs: 20,
-    onError: (error) => log.warn(`member event push failed, will retry: ${error instanceof Error ? error.message : String(error)}`),
+    serverHealthy,
+    onError: retrying("member event"),
+    onDeadLetter,
   });
+
+  // What the last run could not deliver goes first, in order, before any new event.
+  const queues: ReadonlyArray<{ readonly kind: string; add(item: never): void; stop(ms: number): Promise<Array<unknown>> }> = [
+    forwarder,
+    memberEvents,
+    reports,
+  ];
+  if (options.stateDir) {
+    try {
+      const spool = await takeSpool(options.stateDir);
+      let replayed = 0;
+      for (const entry of spool.entries) {
+        const queue = queues.find((q) => q.kind === entry.queue);
+        if (!queue) continue;
+        queue.add(entry.item as never);
+        replayed++;
+      }
+      const unreadable = spool.unreadable + spool.entries.length - replayed;
+      if (replayed > 0) log.info(`replaying ${replayed} update(s) kept at the last shutdown`);
+      if (unreadable > 0) log.warn(`dropped ${unreadable} unreadable line(s) of the spool in ${options.stateDir}`);
+    } catch (error) {
+      log.warn(`could not read the spool in ${options.stateDir}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   const memberSync = new MemberSyncRunner(client, server, log);
   const pendingNonces = new Set<string>();
   let nonceCounter = 0;
@@ -227,7 +328,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     await client.login(options.token);
   } catch (error) {
     commands.unsubscribe();
-    forwarder.close();
+    for (const queue of [forwarder, memberEvents, reports]) queue.close();
     server.close();
     await client.destroy();
     throw error;
@@ -244,21 +345,62 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   beat();
   const interval = setInterval(beat, options.heartbeatMs ?? 10_000);
 
+  const deadLetters = () => mergeDeadLetters([forwarder.deadLetters(), memberEvents.deadLetters()]);
+
+  const shutdown = async (): Promise<ShutdownReport> => {
+    clearInterval(interval);
+    commands.unsubscribe();
+    // Nothing new comes in from here on: what is queued now is all there is to deliver.
+    await client.destroy();
+    const deadline = Date.now() + (options.shutdownDrainMs ?? 10_000);
+    const [presences, events] = await Promise.all([forwarder.stop(deadline - Date.now()), memberEvents.stop(deadline - Date.now())]);
+    // Dead letters found while draining are reported last, within what is left of the time.
+    const letters = await reports.stop(Math.max(0, deadline - Date.now()));
+    server.close();
+    const left: Array<SpoolEntry> = [
+      ...presences.map((item) => ({ queue: forwarder.kind, item })),
+      ...events.map((item) => ({ queue: memberEvents.kind, item })),
+      ...letters.map((item) => ({ queue: reports.kind, item })),
+    ];
+    if (left.length === 0) return { undelivered: 0, spoolPath: null, abandoned: 0 };
+    let reason = "undelivered at shutdown, and no state directory to keep it in";
+    if (options.stateDir) {
+      try {
+        const spoolPath = await writeSpool(options.stateDir, left);
+        log.info(`kept ${left.length} undelivered update(s) in ${spoolPath} for the next start`);
+        return { undelivered: left.length, spoolPath, abandoned: 0 };
+      } catch (error) {
+        reason = `undelivered at shutdown, and the spool could not be written: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+    forwarder.abandon(presences, reason);
+    memberEvents.abandon(events, reason);
+    log.error(
+      `dropped ${left.length} undelivered update(s) (${presences.length} presences, ${events.length} member events, ` +
+        `${letters.length} dead letter reports): ${reason}`,
+    );
+    return { undelivered: left.length, spoolPath: null, abandoned: left.length };
+  };
+  let closing: Promise<ShutdownReport> | null = null;
+
   return {
     client,
     drain: () => forwarder.drain(),
     memberSync,
     drainMemberEvents: () => memberEvents.drain(),
-    stats: () => ({ forwarded: forwarder.forwarded, pending: forwarder.pending, coalesced: forwarder.coalesced, lastEventAt }),
-    close: async () => {
-      clearInterval(interval);
-      commands.unsubscribe();
-      await forwarder.drain().catch(() => {});
-      await memberEvents.drain().catch(() => {});
-      forwarder.close();
-      memberEvents.close();
-      await client.destroy();
-      server.close();
+    stats: () => ({
+      received: forwarder.received,
+      forwarded: forwarder.forwarded,
+      pending: forwarder.pending,
+      coalesced: forwarder.coalesced,
+      lastEventAt,
+      memberEvents: { received: memberEvents.received, forwarded: memberEvents.forwarded, pending: memberEvents.pending },
+      deadLetters: deadLetters().total,
+    }),
+    deadLetters,
+    close: () => {
+      closing ??= shutdown();
+      return closing;
     },
   };
 };

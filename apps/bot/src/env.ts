@@ -18,6 +18,7 @@ const Env = Schema.Struct({
   DISCORD_API_URL: Schema.optional(Url),
   DISCORD_CDN_URL: Schema.optional(Url),
   GUILDHALL_LOG_LEVEL: Schema.optional(LogLevelSetting),
+  GUILDHALL_BOT_STATE_DIR: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
 });
 
 /** The emulator's control API answer (GET /_emulator) the bot needs: where to connect, and the token. */
@@ -40,6 +41,8 @@ export interface BotEnv {
   readonly cdnUrl: string | undefined;
   /** The least severe level logged (GUILDHALL_LOG_LEVEL, default Info). */
   readonly logLevel: LogLevel.LogLevel;
+  /** Where the bot keeps what it could not deliver before stopping (see spool.ts). */
+  readonly stateDir: string;
 }
 
 /** The environment is invalid, or names an emulator that does not answer; `message` says which variable, never a value. */
@@ -51,7 +54,9 @@ export class BotEnvError extends Error {
  * Reads DISCORD_TOKEN and GUILDHALL_BOT_KEY (required), GUILDHALL_SERVER_URL (default
  * http://127.0.0.1:3000), DISCORD_API_URL / DISCORD_CDN_URL (default Discord's own; set them
  * to an emulator's `/api` and `/cdn`), GUILDHALL_LOG_LEVEL (trace ... fatal, none; default
- * info). Empty variables count as unset. Throws `BotEnvError` naming each bad variable.
+ * info), GUILDHALL_BOT_STATE_DIR (the bot's state directory, where undelivered updates wait for
+ * the next start; default `.guildhall/bot`, relative to the working directory). Empty variables
+ * count as unset. Throws `BotEnvError` naming each bad variable.
  */
 export const readBotEnv = (source: Record<string, string | undefined> = process.env): BotEnv => {
   const picked = Object.fromEntries(Object.keys(Env.fields).flatMap((key) => (source[key] ? [[key, source[key]]] : [])));
@@ -65,6 +70,7 @@ export const readBotEnv = (source: Record<string, string | undefined> = process.
     apiUrl: env.DISCORD_API_URL,
     cdnUrl: env.DISCORD_CDN_URL,
     logLevel: env.GUILDHALL_LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
+    stateDir: env.GUILDHALL_BOT_STATE_DIR ?? ".guildhall/bot",
   };
 };
 

@@ -14,9 +14,17 @@ const env = await loadBotEnv().catch((error: unknown) => {
 });
 const log = makeBotLogger({ level: env.logLevel });
 if (env.emulatorUrl) log.info(`no DISCORD_TOKEN: using the Discord emulator at ${env.emulatorUrl}`);
-const bot = await startBot(env);
+const started = startBot(env);
+// SIGTERM / SIGINT: a bounded shutdown (bot.close delivers for at most 10 s and keeps the rest in
+// the spool), then exit 0. Caught from the start: a signal during start-up stops the bot once it
+// is up. A second signal of the same kind is not caught: it ends the process at once.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    void bot.close().finally(() => process.exit(0));
+    log.info(`${signal}: stopping`);
+    void started
+      .then((bot) => bot.close())
+      .catch((error: unknown) => log.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => process.exit(0));
   });
 }
+await started;

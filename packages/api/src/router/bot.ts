@@ -18,7 +18,7 @@ import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
 import { follow } from "../follow";
 import { Cursor, cursorOf } from "../schema";
-import { botProcedure, run, staffProcedure } from "../trpc";
+import { type ApiRuntime, botProcedure, run, staffProcedure } from "../trpc";
 
 /** At most this many presence updates per push (the bot coalesces bursts into batches). */
 export const MAX_PRESENCE_BATCH = 1_000;
@@ -44,6 +44,44 @@ const MemberEvent = Schema.Union([
 ]);
 
 const CommandsInput = Schema.Struct({ lastEventId: Schema.optional(Schema.NullOr(Cursor)) });
+
+/** Text a log line and a database can hold: no NUL, no lone surrogate (the bot escapes both), at most `max` characters. */
+const Printable = (max: number) =>
+  Schema.String.check(
+    Schema.isMaxLength(max),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL is this pattern's purpose.
+    Schema.isPattern(/^[^\u0000\ud800-\udfff]*$/u, { message: "must not contain NUL or lone surrogates" }),
+  );
+
+/** One item the bot gave up (apps/bot/src/deadLetter.ts describes each field). */
+const DeadLetter = Schema.Struct({
+  kind: Schema.String.check(Schema.isPattern(/^[A-Za-z][A-Za-z0-9.-]{0,31}$/, { message: "must be a queue name" })),
+  key: Printable(100),
+  summary: Printable(200),
+  item: Printable(4_000),
+  code: Schema.NullOr(Printable(64)),
+  error: Printable(1_000),
+  attempts: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })),
+  /** Epoch ms, within the range a Date can hold. */
+  at: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 8.64e15 })),
+});
+type DeadLetter = typeof DeadLetter.Type;
+
+/** At most this many dead letters per report. */
+export const MAX_DEAD_LETTER_BATCH = 100;
+/** How many of the newest dead letters `bot.status` shows. */
+const RECENT_DEAD_LETTERS = 20;
+
+/**
+ * Dead letters reported since this server started, per runtime (one per server instance).
+ * In memory for now: the jobs work stores each one as a failed job instead (Jobs page).
+ */
+const deadLetters = new WeakMap<ApiRuntime, { total: number; byKind: Record<string, number>; recent: Array<DeadLetter> }>();
+const deadLettersOf = (runtime: ApiRuntime) => {
+  const tally = deadLetters.get(runtime) ?? { total: 0, byKind: {}, recent: [] };
+  deadLetters.set(runtime, tally);
+  return tally;
+};
 
 export const botRouter = {
   /**
@@ -200,6 +238,36 @@ export const botRouter = {
       ),
     ),
 
+  /**
+   * Bot only. Items the bot gave up (1 to 100 dead letters: each an update the server refused,
+   * isolated from its batch so the rest landed; see apps/bot/src/deadLetter.ts). Each is logged
+   * at warn level (summary and error, not the item) and counted for `bot.status`. Returns
+   * `{recorded}`. Errors: UNAUTHORIZED, BAD_REQUEST (names the field; NUL or lone surrogates
+   * are refused, the bot escapes them).
+   */
+  reportDeadLetter: botProcedure
+    .input(
+      Schema.toStandardSchemaV1(
+        Schema.Struct({ letters: Schema.Array(DeadLetter).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_DEAD_LETTER_BATCH)) }),
+      ),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const tally = deadLettersOf(ctx.runtime);
+      for (const letter of input.letters) {
+        tally.total++;
+        tally.byKind[letter.kind] = (tally.byKind[letter.kind] ?? 0) + 1;
+        tally.recent.push(letter);
+      }
+      tally.recent.splice(0, Math.max(0, tally.recent.length - RECENT_DEAD_LETTERS));
+      await run(
+        ctx,
+        Effect.forEach(input.letters, (letter) =>
+          Effect.logWarning(`bot dead letter: ${letter.summary}: ${letter.code ?? "undelivered"}: ${letter.error}`),
+        ),
+      );
+      return { recorded: input.letters.length };
+    }),
+
   /** Bot only. A guild's member sync settings: `{syncIntervalMinutes, syncAdminRoleId}` (the role also allowed to run /sync_members). */
   guildSettings: botProcedure.input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake }))).query(({ ctx, input }) =>
     run(
@@ -241,11 +309,13 @@ export const botRouter = {
   /**
    * Staff. The bot's health, in the old API's terms plus more: `is_running` (a shard reported
    * READY within 45 s), `guild_id` (the first guild it is in, or null), `ping_ms`,
-   * `last_event_at` (ISO-8601 or null) and every shard's state.
+   * `last_event_at` (ISO-8601 or null), every shard's state, and `deadLetters`: the items the
+   * bot gave up since this server started (`total`, `byKind`, and the newest 20, oldest first).
    * Errors: UNAUTHORIZED, FORBIDDEN.
    */
-  status: staffProcedure.query(({ ctx }) =>
-    run(
+  status: staffProcedure.query(({ ctx }) => {
+    const tally = deadLettersOf(ctx.runtime);
+    return run(
       ctx,
       Effect.gen(function* () {
         const shards = yield* (yield* Bot).shards();
@@ -257,8 +327,9 @@ export const botRouter = {
           ping_ms: live[0]?.pingMs ?? null,
           last_event_at: lastEvents[lastEvents.length - 1] ?? null,
           shards,
+          deadLetters: { ...tally, byKind: { ...tally.byKind }, recent: [...tally.recent] },
         };
       }),
-    ),
-  ),
+    );
+  }),
 } satisfies TRPCRouterRecord;
