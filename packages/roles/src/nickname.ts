@@ -80,11 +80,16 @@ const substitute = (compiled: CompiledNicknameTemplate, values: NicknameValues):
   return out;
 };
 
-const tidy = (text: string): string =>
-  text
-    .replace(/\[\s*\]|\(\s*\)/g, "")
-    .replace(/\s+/g, " ")
-    .trim();
+const EMPTY_BRACKETS = /\[\s*\]|\(\s*\)/g;
+const UNTIDY_SPACE = /\s{2}|[^\S ]/;
+
+/** Drops empty brackets, collapses whitespace runs to one space, trims. Tests first: most names need nothing. */
+const tidy = (text: string): string => {
+  let out = text;
+  if (out.includes("]") || out.includes(")")) out = out.replace(EMPTY_BRACKETS, "");
+  if (UNTIDY_SPACE.test(out)) out = out.replace(/\s+/g, " ");
+  return out.trim();
+};
 
 /** The number of code points in `text`. */
 export const codePointLength = (text: string): number => {

@@ -41,8 +41,6 @@ const DISCORD_WINS = 2;
 export const effectiveAuthority = (mapping: { readonly authority?: Authority | null }, defaultAuthority: Authority): Authority =>
   mapping.authority ?? defaultAuthority;
 
-const toSet = (ids: ReadonlySet<string> | ReadonlyArray<string>): ReadonlySet<string> => (ids instanceof Set ? ids : new Set(ids));
-
 /**
  * Plans the reconciliation of one guild (see the package overview for every rule).
  *
@@ -145,20 +143,50 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
   }
   const followerGroups: number[] = [];
   for (let j = 0; j < nG; j++) if (mappingsOfGroup[j]!.some((k) => mKind[k] === DISCORD || mKind[k] === BOTH)) followerGroups.push(j);
-  const groupSets = groups.map((g) => toSet(g.userIds));
   const byPriority = groups.map((_, j) => j).sort((a, b) => (groups[b]!.priority ?? 0) - (groups[a]!.priority ?? 0) || a - b);
 
   const members = new Map<Snowflake, ActualMember>();
   for (const member of actual.members) members.set(member.userId, member);
   const suppressed = new Map<Snowflake, Set<Snowflake>>();
   for (const s of actual.suppressions) {
-    let set = suppressed.get(s.userId);
-    if (set === undefined) suppressed.set(s.userId, (set = new Set()));
-    set.add(s.roleId);
+    const set = suppressed.get(s.userId);
+    if (set === undefined) suppressed.set(s.userId, new Set([s.roleId]));
+    else set.add(s.roleId);
   }
   const flagged = new Set(actual.flagged);
   const linked = new Map<Snowflake, DesiredUser>();
   for (const user of desired.users) if (user.discordId !== null && !linked.has(user.discordId)) linked.set(user.discordId, user);
+
+  // --- The users to plan, and their group memberships as bitmasks (one lookup per group entry
+  // instead of one per user and group).
+  const targets: DesiredUser[] = [];
+  const targetIds: Snowflake[] = [];
+  if (options.only === undefined) {
+    for (const [discordId, user] of linked) {
+      targets.push(user);
+      targetIds.push(discordId);
+    }
+  } else {
+    for (const discordId of new Set(options.only)) {
+      const user = linked.get(discordId);
+      if (user !== undefined) {
+        targets.push(user);
+        targetIds.push(discordId);
+      }
+    }
+  }
+  const targetIndex = new Map<string, number>();
+  for (let t = 0; t < targets.length; t++) targetIndex.set(targets[t]!.id, t);
+  const words = (nG + 31) >>> 5;
+  const masks = new Uint32Array(targets.length * words);
+  for (let j = 0; j < nG; j++) {
+    const bit = 1 << (j & 31);
+    const word = j >>> 5;
+    for (const id of groups[j]!.userIds) {
+      const t = targetIndex.get(id);
+      if (t !== undefined) masks[t * words + word]! |= bit;
+    }
+  }
 
   // --- Per-member scratch, reused.
   const has = new Uint8Array(nR);
@@ -229,7 +257,9 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
     return changed;
   };
 
-  const planMember = (user: DesiredUser, discordId: Snowflake): void => {
+  const planMember = (t: number): void => {
+    const user = targets[t]!;
+    const discordId = targetIds[t]!;
     const member = members.get(discordId);
     const inGuild = member?.inGuild === true;
     has.fill(0);
@@ -241,7 +271,7 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
     }
     let anyGroup = false;
     for (let j = 0; j < nG; j++) {
-      const g = groupSets[j]!.has(user.id) ? 1 : 0;
+      const g = (masks[t * words + (j >>> 5)]! >>> (j & 31)) & 1;
       gInit[j] = g;
       gCur[j] = g;
       if (g) anyGroup = true;
@@ -334,8 +364,13 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
       if (reason != null) {
         blocked.push({ kind: "role", userId: discordId, appUserId: user.id, roleId: roleIds[i]!, op: would[i] ? "add" : "remove", reason });
       } else if (final[i] !== has[i]) {
-        if (final[i]) (add ??= []).push(roleIds[i]!);
-        else (remove ??= []).push(roleIds[i]!);
+        if (final[i]) {
+          add ??= [];
+          add.push(roleIds[i]!);
+        } else {
+          remove ??= [];
+          remove.push(roleIds[i]!);
+        }
       }
     }
 
@@ -383,17 +418,7 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
     return top;
   };
 
-  if (options.only === undefined) {
-    for (const [discordId, user] of linked) planMember(user, discordId);
-  } else {
-    const seen = new Set<Snowflake>();
-    for (const discordId of options.only) {
-      if (seen.has(discordId)) continue;
-      seen.add(discordId);
-      const user = linked.get(discordId);
-      if (user !== undefined) planMember(user, discordId);
-    }
-  }
+  for (let t = 0; t < targets.length; t++) planMember(t);
 
   const groupPlans: GroupPlan[] = [];
   let groupAddCount = 0;
