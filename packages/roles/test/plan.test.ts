@@ -403,3 +403,25 @@ describe("input edges", () => {
     expect(planOf(plan, 1)?.nick?.after).toBe("member1");
   });
 });
+
+describe("applyPlan", () => {
+  it("gives members their role lists and nicknames, groups their users, and stamps the side of each both mapping that changed", () => {
+    const input = world({
+      groups: [group("raid", [1]), group("app", [])],
+      mappings: [
+        mapping("raid", R(3), "both", { stamps: { 1: { app: 2_000, discord: 1_000 }, 2: { app: 1_000, discord: 2_000 } } }),
+        mapping("app", R(4), "app"),
+      ],
+      members: [member(1, [R(4), R(6)]), member(2, [R(3)])],
+      nicknameTemplate: "{username}",
+    });
+    const plan = planReconciliation(input);
+    const after = applyPlan(input, plan, 5_000);
+    expect(after.actual.members).toEqual([member(1, [R(6), R(3)], { nick: "member1" }), member(2, [R(3)], { nick: "member2" })]);
+    expect([...after.desired.groups[0]!.userIds].sort()).toEqual(["u1", "u2"]);
+    expect(after.desired.mappings[0]!.timestamps?.get(D(1))).toEqual({ app: 2_000, discord: 5_000 });
+    expect(after.desired.mappings[0]!.timestamps?.get(D(2))).toEqual({ app: 5_000, discord: 2_000 });
+    expect(after.desired.mappings[1]).toBe(input.desired.mappings[1]);
+    expect(input.actual.members[0]!.roleIds).toEqual([R(4), R(6)]);
+  });
+});
