@@ -105,6 +105,18 @@ export const codePointLength = (text: string): number => {
   return n;
 };
 
+/** True when `text` has no lone surrogate. */
+const isWellFormed = (text: string): boolean => {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff || i + 1 >= text.length) return false;
+    const d = text.charCodeAt(++i);
+    if (d < 0xdc00 || d > 0xdfff) return false;
+  }
+  return true;
+};
+
 /**
  * The first `max` code points of `text`, never splitting a surrogate pair; lone surrogates
  * become U+FFFD, so the result is well-formed UTF-16.
@@ -134,6 +146,7 @@ export const cutCodePoints = (text: string, max: number): string => {
 export const renderNickname = (compiled: CompiledNicknameTemplate, values: NicknameValues): string | null => {
   let text = tidy(substitute(compiled, values));
   let overflow = codePointLength(text) - NICKNAME_MAX;
+  if (overflow <= 0 && isWellFormed(text)) return text === "" ? null : text;
   if (overflow > 0) {
     // Shorten the names, longest first, so that the template's fixed text and {group} survive.
     const shrunk: Record<NicknamePlaceholder, string[]> = {
@@ -147,7 +160,7 @@ export const renderNickname = (compiled: CompiledNicknameTemplate, values: Nickn
       let longest: NicknamePlaceholder | null = null;
       for (const p of used) if (shrunk[p].length > 0 && (longest === null || shrunk[p].length > shrunk[longest].length)) longest = p;
       if (longest === null) break;
-      // Every occurrence of the placeholder shrinks, so one code point off it saves at least one.
+      // One code point off a placeholder usually saves one (more if it occurs twice); the cut below catches the rest.
       shrunk[longest].pop();
       overflow--;
     }

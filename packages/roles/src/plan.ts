@@ -51,7 +51,7 @@ export const effectiveAuthority = (mapping: { readonly authority?: Authority | n
  *
  * Output: a {@link Plan}: per member the roles to add and remove, the nickname change, the full
  * resulting role list and the call to make; per group the app users to add and remove; every
- * blocked item with its reason. Members appear in the order of `desired.users` (or `only`).
+ * blocked item with its reason. Members appear in the order of `desired.users`.
  *
  * Never throws on inconsistent input: a mapping to an unknown group or a deleted role is
  * reported as blocked; a second user linked to an already linked Discord id is ignored.
@@ -145,8 +145,6 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
   for (let j = 0; j < nG; j++) if (mappingsOfGroup[j]!.some((k) => mKind[k] === DISCORD || mKind[k] === BOTH)) followerGroups.push(j);
   const byPriority = groups.map((_, j) => j).sort((a, b) => (groups[b]!.priority ?? 0) - (groups[a]!.priority ?? 0) || a - b);
 
-  const members = new Map<Snowflake, ActualMember>();
-  for (const member of actual.members) members.set(member.userId, member);
   const suppressed = new Map<Snowflake, Set<Snowflake>>();
   for (const s of actual.suppressions) {
     const set = suppressed.get(s.userId);
@@ -154,27 +152,34 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
     else set.add(s.roleId);
   }
   const flagged = new Set(actual.flagged);
-  const linked = new Map<Snowflake, DesiredUser>();
-  for (const user of desired.users) if (user.discordId !== null && !linked.has(user.discordId)) linked.set(user.discordId, user);
 
-  // --- The users to plan, and their group memberships as bitmasks (one lookup per group entry
-  // instead of one per user and group).
+  // --- The users to plan: the first user per Discord id (among `only`, when given), joined to
+  // their mirror row (the last row for a repeated id).
+  const memberIndex = new Map<Snowflake, number>();
+  for (let index = 0; index < actual.members.length; index++) memberIndex.set(actual.members[index]!.userId, index);
+  const only = options.only === undefined ? undefined : new Set(options.only);
   const targets: DesiredUser[] = [];
   const targetIds: Snowflake[] = [];
-  if (options.only === undefined) {
-    for (const [discordId, user] of linked) {
-      targets.push(user);
-      targetIds.push(discordId);
+  const targetMembers: Array<ActualMember | undefined> = [];
+  const claimed = new Uint8Array(actual.members.length);
+  const claimedAbsent = new Set<Snowflake>();
+  for (const user of desired.users) {
+    const discordId = user.discordId;
+    if (discordId === null || (only !== undefined && !only.has(discordId))) continue;
+    const index = memberIndex.get(discordId);
+    if (index === undefined) {
+      if (claimedAbsent.has(discordId)) continue;
+      claimedAbsent.add(discordId);
+    } else {
+      if (claimed[index]) continue;
+      claimed[index] = 1;
     }
-  } else {
-    for (const discordId of new Set(options.only)) {
-      const user = linked.get(discordId);
-      if (user !== undefined) {
-        targets.push(user);
-        targetIds.push(discordId);
-      }
-    }
+    targets.push(user);
+    targetIds.push(discordId);
+    targetMembers.push(index === undefined ? undefined : actual.members[index]);
   }
+
+  // Group memberships as bitmasks per target: one lookup per group entry, not one per user and group.
   const targetIndex = new Map<string, number>();
   for (let t = 0; t < targets.length; t++) targetIndex.set(targets[t]!.id, t);
   const words = (nG + 31) >>> 5;
@@ -260,7 +265,7 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
   const planMember = (t: number): void => {
     const user = targets[t]!;
     const discordId = targetIds[t]!;
-    const member = members.get(discordId);
+    const member = targetMembers[t];
     const inGuild = member?.inGuild === true;
     has.fill(0);
     if (inGuild) {
