@@ -26,8 +26,8 @@
  * cannot tell whose they are, and removing a role a moderator gave by hand is what it must not
  * do. A linked user without a mirror row, or whose row says they left, is "not in guild":
  * every change their groups would cause is listed as blocked with that reason (the SPA offers
- * the invite link), and leaving the guild is not read as losing the roles, so `discord` groups
- * keep them. Pass `only` to re-plan a few members (a GUILD_MEMBER_UPDATE, a group change).
+ * the invite link); leaving the guild is not read as losing the roles, so `discord` groups keep
+ * them (the would-be removals are listed as blocked too). Pass `only` to re-plan a few members (a GUILD_MEMBER_UPDATE, a group change).
  *
  * ## Roles that no mapping manages are never touched
  *
@@ -59,10 +59,12 @@
  * give the Supporter role"), the member is decided again until nothing moves; a loop that does
  * not settle within (mapped groups + 2) rounds blocks the member with reason `unsettled`.
  *
- * Hence, after applying a plan: an `app` role is held exactly by the group's users (unless
- * blocked or held for another mapping); a `discord` group holds exactly the role's holders; a
- * `both` pair agrees (unless another mapping keeps the role); an `add_only` role is held by
- * every group user. Planning again gives an empty plan.
+ * Hence, after applying a plan (for members it could act on, roles it could change): an `app`
+ * role is held by exactly the group's users, unless another mapping on the role wants it; an
+ * `add_only` role by every group user; a `discord` group holds exactly the holders of its roles;
+ * a `both` pair agrees, unless another mapping keeps the role or the group follows another role
+ * too. Planning again gives an empty plan ({@link applyPlan} is that state; the property tests
+ * check all of this on random guilds).
  *
  * ## Nicknames
  *
@@ -78,6 +80,18 @@
  * (mappings set to `remember`); {@link isFlapping} says whether a member's role-change history
  * flips more than N times in an hour, so the caller can flag them; flagged members are left
  * alone (every change blocked, reason `flagged`).
+ *
+ * ## What the services around the planner owe it
+ *
+ * - `Mapping.timestamps` for `both` mappings, per member whose sides disagree: when the user's
+ *   membership of the group last changed (from the group's history) and when the role last
+ *   changed on the member (from the mirror's GUILD_MEMBER_UPDATE history or Guildhall's own
+ *   successful call). After applying, stamp the side just changed, as {@link applyPlan} does.
+ * - `actual.suppressions`: recorded from GUILD_MEMBER_UPDATEs that Guildhall did not cause,
+ *   with `suppressionsForManualRemoval`; cleared in the SPA.
+ * - `actual.flagged`: members {@link isFlapping} flagged, until someone clears them.
+ * - A member's `action` is one call; `before`/`roles` and `nick` are the audit entry's
+ *   before/after; each blocked item is one refusal entry.
  *
  * ## Speed
  *

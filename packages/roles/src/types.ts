@@ -35,7 +35,7 @@ export interface DesiredGroup {
   readonly name: string;
   /** Higher wins when a member is in several mapped groups (nickname `{group}`); default 0; ties: the earlier group in the input. */
   readonly priority?: number;
-  /** App user ids. A Set is used as is; an array is indexed once per plan. */
+  /** App user ids (iterated once per plan; ids of users not in `users` are ignored). */
   readonly userIds: ReadonlySet<string> | ReadonlyArray<string>;
 }
 
