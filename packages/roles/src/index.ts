@@ -96,7 +96,8 @@
  * ## Speed
  *
  * Indexes are built once per plan and the per-member work uses reused typed arrays; 100,000
- * members and 20 mappings plan in well under a second (timed in bench/, not in tests).
+ * members and 20 mappings plan in well under a second (timed in bench/, not in tests;
+ * `@guildhall/roles/testing` builds such a guild, with known drift, deterministically).
  */
 
 export { applyPlan, isEmptyPlan, suppressionsForManualRemoval } from "./apply";
