@@ -1,5 +1,5 @@
 import { EmulatorControl, type GuildSummary } from "@guildhall/emulator";
-import { test as base, expect, type Page } from "@playwright/test";
+import { type BrowserContextOptions, test as base, expect, type Page } from "@playwright/test";
 import { EMULATOR_PORT } from "../playwright.config";
 
 export const ADMIN = { email: "admin@guildhall.local", password: "guildhall-demo" };
@@ -15,8 +15,24 @@ export const signIn = async (page: Page): Promise<void> => {
   await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "live");
 };
 
-/** The emulator's control API and the demo guild it seeded. */
-export const test = base.extend<{ emulator: EmulatorControl; demo: GuildSummary }>({
+/** A signed-in session (the admin's cookies), for tests that open many pages in contexts of their own. */
+type SessionState = Exclude<BrowserContextOptions["storageState"], string | undefined>;
+
+/**
+ * The emulator's control API and the demo guild it seeded; `session`: the admin signed in once
+ * per worker (through the form), to pass as a new context's `storageState`.
+ */
+export const test = base.extend<{ emulator: EmulatorControl; demo: GuildSummary }, { session: SessionState }>({
+  session: [
+    async ({ browser }, use) => {
+      const context = await browser.newContext();
+      await signIn(await context.newPage());
+      const state = await context.storageState();
+      await context.close();
+      await use(state);
+    },
+    { scope: "worker" },
+  ],
   // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures must destructure their first argument.
   emulator: async ({}, use) => {
     await use(new EmulatorControl(`http://127.0.0.1:${EMULATOR_PORT}`));

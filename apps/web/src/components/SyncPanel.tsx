@@ -58,6 +58,7 @@ export function SyncPanel({ showHistoryLink = false }: { showHistoryLink?: boole
       data-chunks={run?.chunksReceived ?? 0}
       data-chunk-count={run?.chunkCount ?? ""}
       data-requested={waiting ? "true" : undefined}
+      data-loading={loading ? "true" : "false"}
     >
       <div className="sync-head">
         <div className="sync-title-row">
