@@ -97,7 +97,9 @@ export function RosterTable({ entries, toolbarEnd }: { entries: ReadonlyArray<Ro
           <thead>
             <tr>
               <th scope="col">Member</th>
-              <th scope="col">Role</th>
+              <th scope="col" className="col-role">
+                Role
+              </th>
               <th scope="col">Presence</th>
               <th scope="col">Clients</th>
               <th scope="col" className="right">
@@ -139,7 +141,7 @@ function RosterRow({ entry, now }: { entry: RosterEntry; now: number }) {
           </div>
         </div>
       </td>
-      <td>
+      <td className="col-role">
         <span className={`role role-${entry.role}`}>{entry.role === "admin" ? "Admin" : "Staff"}</span>
       </td>
       <td>
