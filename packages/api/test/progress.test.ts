@@ -45,7 +45,8 @@ describe("progressId", () => {
   });
 
   it("is the same for the same state (so every server instance agrees) and is a valid cursor", () => {
-    expect(progressId(run("a", T1, "running", 7))).toBe(progressId({ ...run("a", T1, "running", 7), rowsReceived: 1 }));
+    const same: SyncRun = { ...run("a", T1, "running", 7), rowsReceived: 1 };
+    expect(progressId(run("a", T1, "running", 7))).toBe(progressId(same));
     expect(progressId(run("a", T1, "running", 7))).toBe("1767268800000.0.0000000007");
     expect(Schema.is(ProgressCursor)(progressId(run("a", T1, "completed", 1_000_000)))).toBe(true);
     for (const bad of ["", "42", "1767268800000.2.0000000007", "1767268800000.0.7", "x767268800000.0.0000000007"]) {
