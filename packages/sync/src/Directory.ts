@@ -30,17 +30,6 @@ export interface StaffEntry {
   readonly discordId: string | null;
 }
 
-/** An app user found by `Directory.searchUsers`. `discordId` is null when not linked. */
-export interface UserMatch {
-  readonly id: string;
-  readonly name: string;
-  readonly email: string;
-  readonly discordId: string | null;
-}
-
-/** `text` as a LIKE pattern that matches it literally (backslash is Postgres' default escape). */
-const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, "\\$&");
-
 /**
  * Organizations, their staff and their guilds: who may see what.
  */
@@ -271,3 +260,14 @@ export class Directory extends Context.Service<
     }),
   );
 }
+
+/** An app user found by `Directory.searchUsers`. `discordId` is null when not linked. */
+export interface UserMatch {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly discordId: string | null;
+}
+
+/** `text` as a LIKE pattern that matches it literally (backslash is Postgres' default escape). */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, "\\$&");

@@ -178,6 +178,20 @@ export const membersRouter = {
     }
   }),
 
+  /**
+   * Admin. App users whose name or email contains `query` (1 to 100 characters, trimmed,
+   * case-insensitive), for picking the user to link to a guild member: `[{id, name, email,
+   * discordId}]` (discordId: a snowflake, or null when not linked), best match first, at most
+   * `limit` (1 to 25, default 10). Errors: UNAUTHORIZED, FORBIDDEN (not an admin),
+   * BAD_REQUEST (names the field).
+   */
+  searchUsers: adminProcedure.input(Schema.toStandardSchemaV1(SearchUsersInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Directory.use((d) => d.searchUsers(input.query, input.limit ?? SEARCH_USERS_DEFAULT_LIMIT)),
+    ),
+  ),
+
   /** The guild's member sync settings: `{syncIntervalMinutes (null: no schedule), syncAdminRoleId}`. */
   settings: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
     run(
@@ -253,18 +267,4 @@ export const membersRouter = {
       if (outcome === "missing") throw new TRPCError({ code: "NOT_FOUND", message: "No such user." });
       return { userId: input.userId, discordId: input.discordId };
     }),
-
-  /**
-   * Admin. App users whose name or email contains `query` (1 to 100 characters, trimmed,
-   * case-insensitive), for picking the user to link to a guild member: `[{id, name, email,
-   * discordId}]` (discordId: a snowflake, or null when not linked), best match first, at most
-   * `limit` (1 to 25, default 10). Errors: UNAUTHORIZED, FORBIDDEN (not an admin),
-   * BAD_REQUEST (names the field).
-   */
-  searchUsers: adminProcedure.input(Schema.toStandardSchemaV1(SearchUsersInput)).query(({ ctx, input }) =>
-    run(
-      ctx,
-      Directory.use((d) => d.searchUsers(input.query, input.limit ?? SEARCH_USERS_DEFAULT_LIMIT)),
-    ),
-  ),
 } satisfies TRPCRouterRecord;
