@@ -5,7 +5,7 @@ import { Logo } from "../components/Logo";
 import { authClient } from "../lib/auth";
 import { queryClient, wsClient } from "../lib/trpc";
 
-/** The sign-in form. Bad credentials show an inline error; success goes to `/roster`. */
+/** The sign-in form (`data-testid="sign-in-form"`). Bad credentials show an inline error; success goes to `/roster`. */
 export function SignInPage() {
   const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);

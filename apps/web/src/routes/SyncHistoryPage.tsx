@@ -25,6 +25,7 @@ export function SyncHistoryPage() {
   );
 }
 
+/** The runs table: `data-testid="sync-history"`, with `data-loading` ("true" until `members.history` answered). */
 function History() {
   // Kept current by members.progress (the SyncPanel's subscription writes each run into this cache).
   const history = useQuery(trpc.members.history.queryOptions(SYNC_INPUT));
