@@ -1,4 +1,4 @@
-import { expect, signIn, test } from "./fixtures";
+import { ensureSynced, expect, signIn, test } from "./fixtures";
 
 test("a sync from the SPA fills the comparison; a member who leaves moves to Left guild without a reload", async ({
   page,
@@ -31,4 +31,44 @@ test("a sync from the SPA fills the comparison; a member who leaves moves to Lef
   await page.getByTestId("category-left").click();
   await expect(page.locator(`[data-testid="member-row"][data-discord-id="${leaver.userId}"]`)).toHaveCount(1);
   expect(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload)).toBe(true);
+});
+
+test("an admin links a guild member to an app user found by name, with the keyboard, and unlinks them again", async ({ page }) => {
+  await signIn(page);
+  await ensureSynced(page);
+  const linkedCount = Number(await page.getByTestId("category-linked").getAttribute("data-count"));
+
+  // The first guild-only member gets linked to Robin, a staff member who never linked Discord.
+  const firstUnlinked = page.locator('[data-testid="member-row"]').filter({ has: page.getByTestId("link-action") });
+  const discordId = (await firstUnlinked.first().getAttribute("data-discord-id"))!;
+  const row = page.locator(`[data-testid="member-row"][data-discord-id="${discordId}"]`);
+  await row.getByTestId("link-action").click();
+  const search = row.getByTestId("link-search");
+  await expect(search).toBeFocused();
+  await page.keyboard.type("robin");
+  const match = row.getByTestId("link-match");
+  await expect(match).toHaveCount(1);
+  await expect(match).toContainText("Robin Unlinked");
+  const userId = (await match.getAttribute("data-user-id"))!;
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Space");
+  await expect(row.getByTestId("link-submit")).toHaveText("Link Robin Unlinked");
+  await page.keyboard.press("Enter");
+
+  await expect(page.getByTestId("members-notice")).toContainText(`Discord id ${discordId}) to app user Robin Unlinked`);
+  await expect(page.getByTestId("category-linked")).toHaveAttribute("data-count", String(linkedCount + 1));
+  await page.getByTestId("category-linked").click();
+  const linkedRow = page.locator(`[data-testid="member-row"][data-discord-id="${discordId}"]`);
+  await expect(linkedRow).toHaveAttribute("data-user-id", userId);
+
+  // Unlinking asks first; Escape backs out and gives focus back to the button.
+  await linkedRow.getByTestId("unlink-action").click();
+  await expect(linkedRow.getByTestId("unlink-confirm")).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(linkedRow.getByTestId("unlink-action")).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(linkedRow.getByTestId("unlink-confirm")).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("members-notice")).toContainText(`Unlinked Robin Unlinked from Discord id ${discordId}`);
+  await expect(page.getByTestId("category-linked")).toHaveAttribute("data-count", String(linkedCount));
 });

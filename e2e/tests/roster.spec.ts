@@ -1,6 +1,6 @@
 import { DEMO_GUILD } from "@guildhall/emulator";
 import type { WebSocketRoute } from "@playwright/test";
-import { expect, signIn, test } from "./fixtures";
+import { expect, signIn, storedStatus, test } from "./fixtures";
 
 test("signing in with a wrong password says so and stays on the sign-in page", async ({ page }) => {
   await page.goto("/sign-in");
@@ -76,7 +76,9 @@ test("the roster catches up after the server connection drops", async ({ page, e
   for (const socket of live.splice(0)) await socket.close();
   await expect(page.getByTestId("live-indicator")).toHaveAttribute("data-state", "reconnecting", { timeout: 10_000 });
   await emulator.setPresence(demo.guildId, target.userId, { status: "idle", customStatus: "Away while you were offline" });
-  await page.waitForTimeout(1_000);
+  // The outage holds only WebSockets: over HTTP, wait until the server has stored (and announced)
+  // the change. A live page would have it by now; this one must not.
+  await expect.poll(() => storedStatus(page, target.userId), { timeout: 10_000 }).toBe("idle");
   await expect(badge).not.toHaveAttribute("data-status", "idle");
 
   outage = false;

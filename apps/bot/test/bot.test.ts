@@ -110,14 +110,14 @@ describe("the bot, through the emulator, into the server", () => {
     const status = await waitFor(
       async () => {
         const s = await staff.trpc.bot.status.query();
-        return s.is_running ? s : undefined;
+        return s.isRunning ? s : undefined;
       },
       5_000,
       "a running bot",
     );
-    expect(status.guild_id).toBe(guild.guildId);
+    expect(status.guildId).toBe(guild.guildId);
     expect(status.shards[0]).toMatchObject({ shardId: 0, connected: true, status: "Ready" });
-    expect(status.last_event_at).not.toBeNull();
+    expect(status.lastEventAt).not.toBeNull();
   });
 
   it("resumes after a dropped connection and delivers what happened meanwhile", async () => {

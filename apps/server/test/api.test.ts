@@ -191,7 +191,7 @@ describe("server", () => {
       startedAt: Date.now() - 5_000,
     });
     const status = await staff.trpc.bot.status.query();
-    expect(status).toMatchObject({ is_running: true, guild_id: GUILD_ID, ping_ms: 42 });
+    expect(status).toMatchObject({ isRunning: true, guildId: GUILD_ID, pingMs: 42 });
     expect(status.shards[0]).toMatchObject({ shardId: 0, status: "Ready" });
   });
 

@@ -1,5 +1,5 @@
 import { Database, type DatabaseError, schema } from "@guildhall/db";
-import { and, asc, eq, isNotNull, ne } from "drizzle-orm";
+import { and, asc, eq, ilike, isNotNull, ne, or, sql } from "drizzle-orm";
 import { Context, Effect, Layer } from "effect";
 import { DiscordIdTaken, GuildNotFound, NotAdmin, NotStaff, UserNotFound } from "./errors";
 
@@ -99,6 +99,15 @@ export class Directory extends Context.Service<
     ) => Effect.Effect<void, DatabaseError>;
     /** The oldest organization, if any: the one a single-community install works in. */
     readonly defaultOrganization: () => Effect.Effect<{ id: string; name: string } | null, DatabaseError>;
+    /**
+     * App users whose name or email contains `query` (trimmed, case-insensitive; `%`, `_` and
+     * `\` match themselves), at most `limit`, best first: the exact email, then names or
+     * emails that start with it, then the rest, each by name. `discordId` (a snowflake) is
+     * null for users not linked to Discord. Every user of the install is searched: users
+     * belong to no organization (the members comparison lists them all the same way).
+     * A blank query gives nothing.
+     */
+    readonly searchUsers: (query: string, limit: number) => Effect.Effect<ReadonlyArray<UserMatch>, DatabaseError>;
   }
 >()("@guildhall/sync/Directory") {
   static readonly layer = Layer.effect(
@@ -295,6 +304,27 @@ export class Directory extends Context.Service<
         );
       });
 
+      const searchUsers = Effect.fn("Directory.searchUsers")(function* (query: string, limit: number) {
+        const text = query.trim();
+        if (!text) return [];
+        const contains = `%${likeLiteral(text)}%`;
+        const startsWith = `${likeLiteral(text)}%`;
+        return yield* use("directory.searchUsers", (db) =>
+          db
+            .select({ id: users.id, name: users.name, email: users.email, discordId: users.discordId })
+            .from(users)
+            .where(or(ilike(users.name, contains), ilike(users.email, contains)))
+            .orderBy(
+              sql`case when lower(${users.email}) = lower(${text}) then 0
+                       when ${users.name} ilike ${startsWith} or ${users.email} ilike ${startsWith} then 1
+                       else 2 end`,
+              asc(users.name),
+              asc(users.email),
+            )
+            .limit(limit),
+        );
+      });
+
       return Directory.of({
         setDiscordId,
         ensureUser,
@@ -309,7 +339,19 @@ export class Directory extends Context.Service<
         ensureGuild,
         ensureStaff,
         defaultOrganization,
+        searchUsers,
       });
     }),
   );
 }
+
+/** An app user found by `Directory.searchUsers`. `discordId` is null when not linked. */
+export interface UserMatch {
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly discordId: string | null;
+}
+
+/** `text` as a LIKE pattern that matches it literally (backslash is Postgres' default escape). */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, "\\$&");

@@ -1,27 +1,25 @@
-/** The top bar: brand, organization, page navigation, signed-in user, sign-out. */
+/** The top bar: brand, organization, page navigation, and the signed-in user's menu. */
 import { Link } from "@tanstack/react-router";
-import { useState } from "react";
-import { authClient } from "../lib/auth";
 import type { Me } from "../lib/types";
-import { Avatar } from "./Avatar";
 import { Logo } from "./Logo";
+import { UserMenu } from "./UserMenu";
 
 /**
  * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history;
- * shown to staff only, the current page marked with `aria-current="page"`). Signing out ends the better-auth session, then reloads into
- * /sign-in so no cached data or open WebSocket outlives it.
+ * shown to staff only, the current page marked with `aria-current="page"`) and the user menu
+ * (who is signed in, sign out).
+ *
+ * Layout: one row on wide screens (brand, links, user). Below 900 px it becomes two rows, the
+ * brand and the user menu above and the links below, where they wrap onto a further line
+ * rather than overlap anything; so the bar holds more links (a page added later is one more
+ * `Link` here). On a phone the organization's name stands for the brand (the logo says
+ * Guildhall) and wraps to two lines before it is cut. Test hooks: `org-name`, `nav-<page>`.
  */
 export function AppHeader({ me }: { me: Me }) {
-  const [signingOut, setSigningOut] = useState(false);
-  const signOut = async () => {
-    setSigningOut(true);
-    await authClient.signOut().catch(() => {});
-    window.location.assign("/sign-in");
-  };
   return (
     <header className="topbar">
       <div className="topbar-inner">
-        <div className="brand">
+        <div className={`brand${me.staff ? " brand-has-org" : ""}`}>
           <Logo size={26} />
           <span className="brand-name">Guildhall</span>
           {me.staff ? (
@@ -29,7 +27,7 @@ export function AppHeader({ me }: { me: Me }) {
               <span className="brand-sep" aria-hidden="true">
                 /
               </span>
-              <span className="org-name" data-testid="org-name">
+              <span className="org-name" data-testid="org-name" title={me.staff.organizationName}>
                 {me.staff.organizationName}
               </span>
             </>
@@ -48,18 +46,7 @@ export function AppHeader({ me }: { me: Me }) {
             </Link>
           </nav>
         ) : null}
-        <div className="user">
-          <Avatar name={me.user.name || me.user.email} size={28} />
-          <div className="user-text">
-            <span className="user-name" data-testid="user-name">
-              {me.user.name}
-            </span>
-            <span className="user-email muted">{me.user.email}</span>
-          </div>
-          <button type="button" className="button" onClick={() => void signOut()} disabled={signingOut}>
-            {signingOut ? "Signing out…" : "Sign out"}
-          </button>
-        </div>
+        <UserMenu me={me} />
       </div>
     </header>
   );

@@ -12,7 +12,7 @@ export function BotStatusPanel() {
   const status = useQuery(trpc.bot.status.queryOptions(undefined, { refetchInterval: BOT_STATUS_REFETCH_MS }));
   const now = useNow(1_000);
   const data = status.data;
-  const running = data?.is_running ?? false;
+  const running = data?.isRunning ?? false;
 
   return (
     <section className="card bot" data-testid="bot-status" data-running={String(running)} aria-labelledby="bot-title">
@@ -38,14 +38,14 @@ export function BotStatusPanel() {
           <dl className="facts">
             <div>
               <dt>Ping</dt>
-              <dd>{data.ping_ms === null ? <span className="muted">—</span> : `${data.ping_ms} ms`}</dd>
+              <dd>{data.pingMs === null ? <span className="muted">—</span> : `${data.pingMs} ms`}</dd>
             </div>
             <div>
               <dt>Last event</dt>
               <dd>
-                {data.last_event_at ? (
-                  <time dateTime={data.last_event_at} title={new Date(data.last_event_at).toLocaleString()}>
-                    {secondsAgo(data.last_event_at, now)}
+                {data.lastEventAt ? (
+                  <time dateTime={data.lastEventAt} title={new Date(data.lastEventAt).toLocaleString()}>
+                    {secondsAgo(data.lastEventAt, now)}
                   </time>
                 ) : (
                   <span className="muted">None yet</span>
@@ -54,7 +54,7 @@ export function BotStatusPanel() {
             </div>
             <div className="wide">
               <dt>Guild</dt>
-              <dd className="mono">{data.guild_id ?? <span className="muted">—</span>}</dd>
+              <dd className="mono">{data.guildId ?? <span className="muted">—</span>}</dd>
             </div>
           </dl>
           <h3 className="subhead">Shards</h3>

@@ -1,10 +1,11 @@
 /** The rows of one comparison category: who they are on Discord, their roles and dates, and their app account. */
-import { memberNames } from "../lib/members";
+import { CATEGORY_INFO, memberNames } from "../lib/members";
 import { formatDay } from "../lib/time";
 import type { ComparisonCategory, ComparisonRow, GuildRole } from "../lib/types";
 import { DiscordAvatar } from "./DiscordAvatar";
 import { LinkAction, type LinkNotice } from "./LinkAction";
 import { RoleChips } from "./RoleChips";
+import { ScrollRegion } from "./ScrollRegion";
 
 /** Which columns a category shows: member facts when there is a guild member, the app user when there can be one. */
 function columnsOf(category: ComparisonCategory) {
@@ -38,7 +39,7 @@ export function MembersTable({
 }) {
   const cols = columnsOf(category);
   return (
-    <div className="table-wrap">
+    <ScrollRegion label={`${CATEGORY_INFO[category].label} table`}>
       <table className="table members-table">
         <thead>
           <tr>
@@ -66,7 +67,7 @@ export function MembersTable({
           {emptyText}
         </p>
       ) : null}
-    </div>
+    </ScrollRegion>
   );
 }
 

@@ -15,6 +15,7 @@ import type { RosterEntry } from "../lib/types";
 import { Avatar } from "./Avatar";
 import { Platforms } from "./Platforms";
 import { PresenceBadge } from "./PresenceBadge";
+import { ScrollRegion } from "./ScrollRegion";
 
 /** A filter choice: every row, or one status. */
 type Filter = "all" | RosterStatus;
@@ -51,7 +52,8 @@ export function RosterTable({ entries, toolbarEnd }: { entries: ReadonlyArray<Ro
         {toolbarEnd}
       </div>
       <div className="toolbar">
-        <div className="segmented" role="group" aria-label="Filter by status">
+        <fieldset className="segmented">
+          <legend className="sr-only">Filter by status</legend>
           {(["all", ...ROSTER_STATUSES] as const).map((f) => (
             <button
               key={f}
@@ -68,7 +70,7 @@ export function RosterTable({ entries, toolbarEnd }: { entries: ReadonlyArray<Ro
               </span>
             </button>
           ))}
-        </div>
+        </fieldset>
         <label className="search">
           <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
             <path
@@ -90,12 +92,14 @@ export function RosterTable({ entries, toolbarEnd }: { entries: ReadonlyArray<Ro
           />
         </label>
       </div>
-      <div className="table-wrap">
-        <table className="table">
+      <ScrollRegion label="Staff table">
+        <table className="table" data-testid="roster-table">
           <thead>
             <tr>
               <th scope="col">Member</th>
-              <th scope="col">Role</th>
+              <th scope="col" className="col-role">
+                Role
+              </th>
               <th scope="col">Presence</th>
               <th scope="col">Clients</th>
               <th scope="col" className="right">
@@ -114,7 +118,7 @@ export function RosterTable({ entries, toolbarEnd }: { entries: ReadonlyArray<Ro
             {entries.length === 0 ? "No staff in this organization yet." : "No staff match these filters."}
           </p>
         ) : null}
-      </div>
+      </ScrollRegion>
     </section>
   );
 }
@@ -137,7 +141,7 @@ function RosterRow({ entry, now }: { entry: RosterEntry; now: number }) {
           </div>
         </div>
       </td>
-      <td>
+      <td className="col-role">
         <span className={`role role-${entry.role}`}>{entry.role === "admin" ? "Admin" : "Staff"}</span>
       </td>
       <td>

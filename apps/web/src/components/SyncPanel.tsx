@@ -17,8 +17,9 @@ const PICKUP_WARN_MS = 30_000;
  * The sync panel, live from `members.progress`. Test hooks: `data-testid="sync-progress"` with
  * `data-status` (the newest run's status: running | completed | incomplete | failed, or "none"
  * before the first sync), `data-chunks` (chunks received), `data-chunk-count` (the run's chunk
- * count, "" while unknown) and `data-requested="true"` between a "Sync now" click and the run it
- * started; the button is `data-testid="sync-now"`. `showHistoryLink` adds a link to
+ * count, "" while unknown), `data-requested="true"` between a "Sync now" click and the run it
+ * started, and `data-loading` ("true" until the last run is known); the button is
+ * `data-testid="sync-now"`. `showHistoryLink` adds a link to
  * /members/history.
  */
 export function SyncPanel({ showHistoryLink = false }: { showHistoryLink?: boolean }) {
@@ -58,6 +59,7 @@ export function SyncPanel({ showHistoryLink = false }: { showHistoryLink?: boole
       data-chunks={run?.chunksReceived ?? 0}
       data-chunk-count={run?.chunkCount ?? ""}
       data-requested={waiting ? "true" : undefined}
+      data-loading={loading ? "true" : "false"}
     >
       <div className="sync-head">
         <div className="sync-title-row">

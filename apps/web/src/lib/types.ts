@@ -36,6 +36,8 @@ export type ComparisonRow = ComparisonPage["rows"][number];
 export type ComparisonMember = NonNullable<ComparisonRow["member"]>;
 /** A guild role `{id, name, color}`; `color` is Discord's RGB integer (0 = no colour). */
 export type GuildRole = ComparisonPage["roles"][number];
+/** `members.searchUsers`: one app user found by name or email (`discordId` null when not linked). */
+export type UserMatch = inferOutput<typeof trpc.members.searchUsers>[number];
 /** One member sync run (what `members.history` lists and `members.progress` sends). */
 export type SyncRun = inferOutput<typeof trpc.members.history>[number];
 /** A sync run's status: `running`, `completed`, `incomplete` or `failed`. */

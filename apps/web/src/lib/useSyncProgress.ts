@@ -32,13 +32,17 @@ const sameProgress = (a: SyncRun, b: SyncRun) =>
  * Subscribes to `members.progress` for the organization's default guild and returns its newest
  * run (for the progress bar) and the connection state.
  *
+ * The subscription is tracked: when the socket drops, tRPC's wsLink reconnects and sends the
+ * last event id, and the server first replays every run that moved meanwhile (a run that
+ * ended while we were away, then the one that started since), so the cache misses nothing.
  * A reported run that differs from the cached copy (the first event after subscribing is the
  * newest run, usually unchanged) is written into the `members.history` cache and makes every
  * `members.comparison` query refetch, since chunks write members as they arrive; a run that has
  * ended also refetches `members.history`, for the server's final word. Refetches triggered
  * while one is in flight join it instead of cancelling it, so a fast run cannot starve them.
  * An UNAUTHORIZED error (the session ended) goes to /sign-in; any other error restarts the
- * subscription after a pause.
+ * subscription after a pause (a fresh one, with no event id: so `members.history` is
+ * refetched too, for whatever happened in between).
  */
 export function useSyncProgress(): SyncProgress {
   const queryClient = useQueryClient();
@@ -49,7 +53,7 @@ export function useSyncProgress(): SyncProgress {
 
   const subscription = useSubscription(
     trpc.members.progress.subscriptionOptions(SYNC_INPUT, {
-      onData: (run) => {
+      onData: ({ data: run }) => {
         const historyKey = trpc.members.history.queryKey(SYNC_INPUT);
         const cached = queryClient.getQueryData(historyKey)?.find((r) => r.id === run.id);
         if (cached && sameProgress(cached, run)) return;
@@ -69,9 +73,12 @@ export function useSyncProgress(): SyncProgress {
   const { status, error, reset } = subscription;
   useEffect(() => {
     if (status !== "error" || isUnauthorized(error)) return;
-    const timer = window.setTimeout(reset, RESTART_AFTER_ERROR_MS);
+    const timer = window.setTimeout(() => {
+      reset();
+      void queryClient.invalidateQueries(trpc.members.history.queryFilter(SYNC_INPUT), { cancelRefetch: false });
+    }, RESTART_AFTER_ERROR_MS);
     return () => window.clearTimeout(timer);
-  }, [status, error, reset]);
+  }, [status, error, reset, queryClient]);
 
   // Derived state, set during render (as in useRosterLive): "connecting" only before the first start.
   if (status === "pending" && !wasLive) setWasLive(true);

@@ -142,7 +142,9 @@ function Comparison({ isAdmin }: { isAdmin: boolean }) {
             <span className="count-pill" data-testid="members-total" title={hasFilters(search) ? "Rows matching the filters" : undefined}>
               {hasFilters(search) ? `${data.total.toLocaleString("en")} matching` : data.total.toLocaleString("en")}
             </span>
-            {comparison.isFetching && comparison.isPlaceholderData ? <span className="spinner spinner-small" aria-label="Loading" /> : null}
+            {comparison.isFetching && comparison.isPlaceholderData ? (
+              <span className="spinner spinner-small" role="img" aria-label="Loading" />
+            ) : null}
           </h2>
           <ExportButton input={input} total={data.total} onNotice={setNotice} />
         </div>

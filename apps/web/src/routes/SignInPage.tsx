@@ -5,7 +5,7 @@ import { Logo } from "../components/Logo";
 import { authClient } from "../lib/auth";
 import { queryClient, wsClient } from "../lib/trpc";
 
-/** The sign-in form. Bad credentials show an inline error; success goes to `/roster`. */
+/** The sign-in form (`data-testid="sign-in-form"`). Bad credentials show an inline error; success goes to `/roster`. */
 export function SignInPage() {
   const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
@@ -54,18 +54,10 @@ export function SignInPage() {
           <h1>Guildhall</h1>
           <p className="muted">Sign in to see your staff roster.</p>
         </div>
-        <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate>
+        <form className="form" onSubmit={(e) => void onSubmit(e)} noValidate data-testid="sign-in-form">
           <label className="field">
             <span className="field-label">Email</span>
-            <input
-              className="input"
-              name="email"
-              type="email"
-              autoComplete="username"
-              required
-              autoFocus
-              aria-invalid={error ? true : undefined}
-            />
+            <input className="input" name="email" type="email" autoComplete="username" required aria-invalid={error ? true : undefined} />
           </label>
           <label className="field">
             <span className="field-label">Password</span>

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
 import { AppHeader } from "../components/AppHeader";
 import { NotStaff } from "../components/NotStaff";
+import { ScrollRegion } from "../components/ScrollRegion";
 import { SyncOutcomeBadge } from "../components/SyncOutcomeBadge";
 import { SyncPanel } from "../components/SyncPanel";
 import { SYNC_INPUT } from "../lib/queries";
@@ -24,6 +25,7 @@ export function SyncHistoryPage() {
   );
 }
 
+/** The runs table: `data-testid="sync-history"`, with `data-loading` ("true" until `members.history` answered). */
 function History() {
   // Kept current by members.progress (the SyncPanel's subscription writes each run into this cache).
   const history = useQuery(trpc.members.history.queryOptions(SYNC_INPUT));
@@ -41,14 +43,19 @@ function History() {
         </div>
       </div>
       <SyncPanel />
-      <section className="card roster" aria-labelledby="history-title">
+      <section
+        className="card roster"
+        aria-labelledby="history-title"
+        data-testid="sync-history"
+        data-loading={history.isPending ? "true" : "false"}
+      >
         <div className="card-header">
           <h2 className="card-title" id="history-title">
             Runs
             <span className="count-pill">{runs.length}</span>
           </h2>
         </div>
-        <div className="table-wrap">
+        <ScrollRegion label="Sync runs table">
           <table className="table history-table">
             <thead>
               <tr>
@@ -94,7 +101,7 @@ function History() {
               No member sync has run yet.
             </p>
           ) : null}
-        </div>
+        </ScrollRegion>
       </section>
     </main>
   );

@@ -307,10 +307,11 @@ export const botRouter = {
   }),
 
   /**
-   * Staff. The bot's health, in the old API's terms plus more: `is_running` (a shard reported
-   * READY within 45 s), `guild_id` (the first guild it is in, or null), `ping_ms`,
-   * `last_event_at` (ISO-8601 or null), every shard's state, and `deadLetters`: the items the
-   * bot gave up since this server started (`total`, `byKind`, and the newest 20, oldest first).
+   * Staff. The bot's health: `isRunning` (a shard reported READY within 45 s), `guildId` (a
+   * snowflake: the first guild it is in, or null), `pingMs` (gateway heartbeat round trip, ms,
+   * or null), `lastEventAt` (ISO-8601 time of the newest gateway event, or null), every shard's
+   * state (`shards`), and `deadLetters`: the items the bot gave up since this server started
+   * (`total`, `byKind`, and the newest 20, oldest first).
    * Errors: UNAUTHORIZED, FORBIDDEN.
    */
   status: staffProcedure.query(({ ctx }) => {
@@ -322,10 +323,10 @@ export const botRouter = {
         const live = shards.filter((s) => s.fresh && s.connected);
         const lastEvents = shards.flatMap((s) => (s.lastEventAt ? [s.lastEventAt] : [])).sort();
         return {
-          is_running: live.length > 0,
-          guild_id: live[0]?.guildIds[0] ?? shards[0]?.guildIds[0] ?? null,
-          ping_ms: live[0]?.pingMs ?? null,
-          last_event_at: lastEvents[lastEvents.length - 1] ?? null,
+          isRunning: live.length > 0,
+          guildId: live[0]?.guildIds[0] ?? shards[0]?.guildIds[0] ?? null,
+          pingMs: live[0]?.pingMs ?? null,
+          lastEventAt: lastEvents[lastEvents.length - 1] ?? null,
           shards,
           deadLetters: { ...tally, byKind: { ...tally.byKind }, recent: [...tally.recent] },
         };

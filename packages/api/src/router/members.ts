@@ -1,9 +1,27 @@
 import { Bot, Comparison, ComparisonQuery, type ComparisonRow, Directory, MemberSync, Snowflake, type SyncRun } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
+import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
+import { ProgressCursor, progressAfter, progressId } from "../progress";
 import { adminProcedure, run, staffProcedure } from "../trpc";
 
 const GuildInput = Schema.Struct({ guildId: Schema.optional(Snowflake) });
+const ProgressInput = Schema.Struct({
+  guildId: Schema.optional(Snowflake),
+  /** Set by tRPC's client on reconnect: the id of the last event received. */
+  lastEventId: Schema.optional(Schema.NullOr(ProgressCursor)),
+});
+
+/** Most users `searchUsers` answers, and how many when the caller does not say. */
+export const SEARCH_USERS_MAX_LIMIT = 25;
+const SEARCH_USERS_DEFAULT_LIMIT = 10;
+const SearchUsersInput = Schema.Struct({
+  query: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100)),
+  limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: SEARCH_USERS_MAX_LIMIT }))),
+});
+
+/** How many of the newest runs a reconnecting `members.progress` client is brought up to date on (what `history` lists). */
+const PROGRESS_BACKFILL_RUNS = 50;
 const ComparisonInput = Schema.Struct({ ...ComparisonQuery.fields, guildId: Schema.optional(Snowflake) });
 
 /** Most rows a CSV export holds. */
@@ -105,15 +123,21 @@ export const membersRouter = {
   ),
 
   /**
-   * The guild's member sync runs as they progress: the newest run first (if any), then every
-   * change (chunks received of chunk_count, rows applied, counts, outcome). Errors as `comparison`.
+   * The guild's member sync runs as they progress (chunks received of chunk_count, rows
+   * applied, counts, outcome), as `tracked(id, run)` with ids from `progressId` (../progress.ts:
+   * start time, ended or not, chunks received; the same on every server instance, greater for
+   * every later state). A new subscriber first gets the newest run (if any); a client that
+   * reconnects with `lastEventId` first gets every run that moved since (of the last 50, oldest
+   * first, each in its newest state), then live changes; a state older than one already sent
+   * is never sent. Errors as `comparison`, and BAD_REQUEST for a malformed `lastEventId`.
    */
-  progress: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).subscription(async function* ({ ctx, input, signal }) {
+  progress: staffProcedure.input(Schema.toStandardSchemaV1(ProgressInput)).subscription(async function* ({ ctx, input, signal }) {
     const guild = await run(
       ctx,
       Directory.use((d) => d.guildFor(ctx.staff.organizationId, input.guildId)),
     );
     const sync = await run(ctx, MemberSync.use(Effect.succeed));
+    // Subscribe first, then backfill: nothing committed in between is lost.
     const queue: SyncRun[] = [];
     let wake: (() => void) | null = null;
     const unsubscribe = sync.subscribe((runs) => {
@@ -121,23 +145,46 @@ export const membersRouter = {
       wake?.();
     });
     try {
-      const [latest] = await run(ctx, sync.history(guild.id, 1));
-      if (latest) yield latest;
-      const aborted = new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
+      let last = input.lastEventId ?? null;
+      for (const r of progressAfter(await run(ctx, sync.history(guild.id, PROGRESS_BACKFILL_RUNS)), last)) {
+        last = progressId(r);
+        yield tracked(last, r);
+      }
+      const aborted = new Promise<void>((resolve) => {
+        if (signal?.aborted) resolve();
+        signal?.addEventListener("abort", () => resolve(), { once: true });
+      });
       while (!signal?.aborted) {
         if (queue.length === 0) {
           await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
           wake = null;
           continue;
         }
-        // Only the newest state of each run matters to a progress bar.
-        const newest = new Map(queue.splice(0).map((r) => [r.id, r]));
-        for (const r of newest.values()) yield r;
+        // Only the newest state of each run matters to a progress bar; announcements from several
+        // instances may arrive out of order, and a state the client has (or passed) is skipped.
+        for (const r of progressAfter(queue.splice(0), last ?? "")) {
+          last = progressId(r);
+          yield tracked(last, r);
+        }
       }
     } finally {
       unsubscribe();
     }
   }),
+
+  /**
+   * Admin. App users whose name or email contains `query` (1 to 100 characters, trimmed,
+   * case-insensitive), for picking the user to link to a guild member: `[{id, name, email,
+   * discordId}]` (discordId: a snowflake, or null when not linked), best match first, at most
+   * `limit` (1 to 25, default 10). Errors: UNAUTHORIZED, FORBIDDEN (not an admin),
+   * BAD_REQUEST (names the field).
+   */
+  searchUsers: adminProcedure.input(Schema.toStandardSchemaV1(SearchUsersInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Directory.use((d) => d.searchUsers(input.query, input.limit ?? SEARCH_USERS_DEFAULT_LIMIT)),
+    ),
+  ),
 
   /** The guild's member sync settings: `{syncIntervalMinutes (null: no schedule), syncAdminRoleId}`. */
   settings: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
