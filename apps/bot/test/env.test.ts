@@ -25,6 +25,7 @@ describe("readBotEnv", () => {
       apiUrl: undefined,
       cdnUrl: undefined,
       logLevel: "Info",
+      stateDir: ".guildhall/bot",
     });
     expect(readBotEnv({ DISCORD_TOKEN: "token", GUILDHALL_BOT_KEY: BOT_KEY, GUILDHALL_LOG_LEVEL: "ERROR" }).logLevel).toBe("Error");
   });
