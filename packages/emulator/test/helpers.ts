@@ -1,5 +1,7 @@
 /** Shared test helpers: a raw gateway client and the OpenAPI response validator. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
@@ -83,7 +85,17 @@ export class RawGateway {
 // ---------------------------------------------------------------------------------------------
 // OpenAPI validation
 
-const SPEC_URL = new URL("../../../../shared/discord-api-spec/openapi.json", import.meta.url);
+/**
+ * Discord's OpenAPI spec, `shared/discord-api-spec/openapi.json` beside the repository (see DESIGN.md),
+ * found by walking up from this file so it is found from a git worktree too.
+ */
+function specPath(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, "shared", "discord-api-spec", "openapi.json");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error("shared/discord-api-spec/openapi.json not found above packages/emulator/test");
+  }
+}
 const SPEC_ID = "https://discord.com/openapi.json";
 
 interface OpenApi {
@@ -95,7 +107,7 @@ let cached: { spec: OpenApi; ajv: Ajv2020 } | null = null;
 
 function load(): { spec: OpenApi; ajv: Ajv2020 } {
   if (cached) return cached;
-  const spec = JSON.parse(readFileSync(SPEC_URL, "utf8")) as OpenApi;
+  const spec = JSON.parse(readFileSync(specPath(), "utf8")) as OpenApi;
   // OpenAPI 3.1 schemas are JSON Schema 2020-12 plus annotations (description, format values such as snowflake).
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
