@@ -235,6 +235,14 @@ export class InteractionHub {
   /** Turns `{name: value}` into Discord's nested `data.options` and `data.resolved`; throws 400 naming the option. */
   private buildOptions(guild: GuildState, command: StoredCommand, path: string[], input: Record<string, CommandOptionValue>) {
     const resolved: Record<string, Record<string, unknown>> = {};
+    /** data.resolved.<kind>, created on first use. */
+    const resolvedOf = (kind: "users" | "members" | "roles" | "channels"): Record<string, unknown> => {
+      const existing = resolved[kind];
+      if (existing) return existing;
+      const created: Record<string, unknown> = {};
+      resolved[kind] = created;
+      return created;
+    };
     let defs = (command.json.options ?? []) as APIApplicationCommandOption[];
     const wrappers: Array<{ type: number; name: string }> = [];
     const hasSub = defs.some((d) => d.type === OptionType.Subcommand || d.type === OptionType.SubcommandGroup);
@@ -292,17 +300,17 @@ export class InteractionHub {
           const target = isSnowflake(id) ? guild.member(id) : undefined;
           const role = def.type === OptionType.Mentionable && isSnowflake(id) ? guild.role(id) : undefined;
           if (target) {
-            (resolved.users ??= {})[id] = userObject(target);
+            resolvedOf("users")[id] = userObject(target);
             const { user: _u, deaf: _d, mute: _m, ...partial } = memberObject(target);
-            (resolved.members ??= {})[id] = { ...partial, permissions: guild.permissions(id) };
-          } else if (role) (resolved.roles ??= {})[id] = role;
+            resolvedOf("members")[id] = { ...partial, permissions: guild.permissions(id) };
+          } else if (role) resolvedOf("roles")[id] = role;
           else fail(`must be the id of a member${def.type === OptionType.Mentionable ? " or role" : ""} of guild ${guild.id}`);
           break;
         }
         case OptionType.Role: {
           const role = typeof value === "string" ? guild.role(value) : undefined;
           if (!role) fail(`must be the id of a role of guild ${guild.id}`);
-          (resolved.roles ??= {})[value as string] = role;
+          resolvedOf("roles")[value as string] = role;
           break;
         }
         case OptionType.Channel: {
@@ -311,7 +319,7 @@ export class InteractionHub {
           if (d.channel_types && !d.channel_types.includes((channel as GuildChannel).type))
             fail(`must be a channel of type ${d.channel_types.join(" or ")}`);
           const c = channel as GuildChannel & { topic?: string | null; parent_id?: string | null };
-          (resolved.channels ??= {})[c.id] = {
+          resolvedOf("channels")[c.id] = {
             id: c.id,
             name: c.name,
             type: c.type,
