@@ -1,8 +1,8 @@
 import { GatewayIntentBits as I } from "discord-api-types/v10";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
 import { startEmulator } from "../src/index";
-import { RawGateway, sleep } from "./helpers";
+import { RawGateway } from "./helpers";
 
 const ALL = I.Guilds | I.GuildMembers | I.GuildPresences;
 
@@ -43,7 +43,15 @@ describe("connecting", () => {
       const { code } = await silent.closed;
       expect(code).toBe(4009);
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-      await sleep(400);
+      // Alive through more than two more intervals: its heartbeats keep being acknowledged.
+      const closedAt = Date.now();
+      await vi.waitFor(
+        () => {
+          const acks = alive.frames.filter((f) => f.op === 11).length;
+          expect(acks >= 10 && Date.now() - closedAt >= 400).toBe(true);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
       expect(alive.ws.readyState).toBe(alive.ws.OPEN);
       clearInterval(beat);
       alive.close();
@@ -198,8 +206,7 @@ describe("RESUME", () => {
     const ready = await gw.identify(emulator.token, I.Guilds);
     gw.ws.close(1000);
     await gw.closed;
-    await sleep(20);
-    expect(emulator.sessions().some((s) => s.sessionId === ready.d.session_id)).toBe(false);
+    await vi.waitFor(() => expect(emulator.sessions().some((s) => s.sessionId === ready.d.session_id)).toBe(false));
   });
 });
 
