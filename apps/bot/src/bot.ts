@@ -10,6 +10,7 @@ import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEv
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { type Failure, Forwarder, PresenceForwarder } from "./forwarder";
+import { EarlyPingShardingStrategy } from "./gatewayPing";
 import { makeBotLogger } from "./log";
 import { MemberSyncRunner } from "./memberSync";
 import { type SpoolEntry, takeSpool, writeSpool } from "./spool";
@@ -103,6 +104,8 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   const log = makeBotLogger({ level: options.logLevel, sink: options.log });
   const startedAt = Date.now();
   let lastEventAt: number | null = null;
+  // Reports health once the early heartbeat has measured the ping (gatewayPing.ts); set below.
+  let reportHealth = () => {};
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers, GatewayIntentBits.GuildPresences],
@@ -110,6 +113,9 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
       ...(options.apiUrl ? { api: options.apiUrl } : {}),
       ...(options.cdnUrl ? { cdn: options.cdnUrl } : {}),
     },
+    // One heartbeat right after READY/RESUMED, so the ping is known in moments, not after the first
+    // jittered heartbeat (up to ~41 s).
+    ws: { buildStrategy: (manager) => new EarlyPingShardingStrategy(manager, { onPing: () => reportHealth() }) },
     makeCache: Options.cacheWithLimits({
       ...Options.DefaultMakeCacheSettings,
       PresenceManager: 0,
@@ -276,6 +282,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     }
   };
   const beat = () => void heartbeat();
+  reportHealth = beat;
   client.on(Events.ShardReady, beat);
   client.on(Events.ShardResume, (id) => {
     log.info(`shard ${id} resumed`);

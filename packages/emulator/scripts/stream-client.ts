@@ -7,6 +7,8 @@
  * Mode "probe": times control API and REST calls against the emulator every 50 ms until told to stop,
  * to show whether the emulator stays responsive while it streams.
  */
+import type { GatewayReceivePayload } from "discord-api-types/v10";
+import { GatewayDispatchEvents, GatewayOpcodes } from "discord-api-types/v10";
 import WebSocket from "ws";
 
 interface StreamArgs {
@@ -75,9 +77,9 @@ function stream(args: StreamArgs): void {
   ws.on("message", (data: Buffer) => {
     const now = performance.now();
     bytes += data.length;
-    const frame = JSON.parse(data.toString()) as { op: number; t: string | null; d: any };
-    if (frame.op === 10) {
-      heartbeat = setInterval(() => ws.send(JSON.stringify({ op: 1, d: null })), frame.d.heartbeat_interval as number);
+    const frame = JSON.parse(data.toString()) as GatewayReceivePayload;
+    if (frame.op === GatewayOpcodes.Hello) {
+      heartbeat = setInterval(() => ws.send(JSON.stringify({ op: 1, d: null })), frame.d.heartbeat_interval);
       ws.send(
         JSON.stringify({
           op: 2,
@@ -90,27 +92,27 @@ function stream(args: StreamArgs): void {
       );
       return;
     }
-    if (frame.op !== 0) return;
-    if (frame.t === "GUILD_CREATE" && frame.d.id === args.guildId) {
+    if (frame.op !== GatewayOpcodes.Dispatch) return;
+    if (frame.t === GatewayDispatchEvents.GuildCreate && frame.d.id === args.guildId) {
       bytes = 0;
       requestedAt = performance.now();
       cpuAtRequest = process.cpuUsage();
       ws.send(JSON.stringify({ op: 8, d: { guild_id: args.guildId, query: "", limit: 0, presences: args.presences, nonce: "all-1" } }));
       return;
     }
-    if (frame.t === "GUILD_MEMBERS_CHUNK" && frame.d.nonce === "all-1") {
+    if (frame.t === GatewayDispatchEvents.GuildMembersChunk && frame.d.nonce === "all-1") {
       if (chunks === 0) firstAt = now;
       else maxGap = Math.max(maxGap, now - lastAt);
       lastAt = now;
       if (frame.d.chunk_index !== chunks) ascending = false;
       chunks += 1;
-      chunkCount = frame.d.chunk_count as number;
-      for (const m of frame.d.members as Array<{ user: { id: string } }>) {
+      chunkCount = frame.d.chunk_count;
+      for (const m of frame.d.members) {
         if (!isAfter(m.user.id, lastId)) ascending = false;
         lastId = m.user.id;
       }
-      members += (frame.d.members as unknown[]).length;
-      presences += (frame.d.presences as unknown[] | undefined)?.length ?? 0;
+      members += frame.d.members.length;
+      presences += frame.d.presences?.length ?? 0;
       if (chunks === chunkCount) {
         const cpu = process.cpuUsage(cpuAtRequest);
         cpuMs = (cpu.user + cpu.system) / 1000;
@@ -119,7 +121,7 @@ function stream(args: StreamArgs): void {
       }
       return;
     }
-    if (frame.t === "RATE_LIMITED") {
+    if (frame.t === GatewayDispatchEvents.RateLimited) {
       const result: StreamResult = {
         members,
         chunks,

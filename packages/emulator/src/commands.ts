@@ -157,7 +157,10 @@ function checkOptions(
       } else {
         raw.choices.forEach((c: unknown, k: number) => {
           const cp = [...p, "choices", k];
-          if (!isObject(c)) return errors.add(cp, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
+          if (!isObject(c)) {
+            errors.add(cp, "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
+            return;
+          }
           if (typeof c.name !== "string" || c.name.length < 1 || c.name.length > 100)
             errors.add([...cp, "name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
           const ok =

@@ -35,8 +35,8 @@ export class FormErrors {
       node[k] ??= {};
       node = node[k] as Record<string, unknown>;
     }
-    const list = (node._errors ??= []) as Array<{ code: string; message: string }>;
-    list.push({ code, message });
+    node._errors ??= [];
+    (node._errors as Array<{ code: string; message: string }>).push({ code, message });
     this.count += 1;
   }
 

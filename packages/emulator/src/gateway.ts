@@ -515,7 +515,7 @@ export class Gateway {
 
     if (d.user_ids !== undefined && d.user_ids !== null) {
       const ids = typeof d.user_ids === "string" ? [d.user_ids] : Array.isArray(d.user_ids) ? d.user_ids : null;
-      if (!ids || !ids.every((id): id is string => typeof id === "string")) {
+      if (!ids?.every((id): id is string => typeof id === "string")) {
         conn.close(GatewayCloseCodes.DecodeError, "Invalid user_ids.");
         return;
       }

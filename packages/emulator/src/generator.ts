@@ -1,17 +1,21 @@
 /**
  * The deterministic member generator. A seeded guild stores no members: member `index` is
  * computed from (seed, index) whenever it is needed, and user ids ascend with the index so
- * ordering and `after` paging are arithmetic.
+ * ordering and `after` paging are arithmetic. Each guild has its own {@link MemberGenerator}, which
+ * draws from one random.ts {@link Rng} reseeded per member: no generator state is shared between
+ * guilds or kept at module level.
  */
-import type { GatewayActivity, GatewayPresenceClientStatus, PresenceUpdateReceiveStatus } from "discord-api-types/v10";
-import { ActivityType, PresenceUpdateStatus } from "discord-api-types/v10";
-import { JsonWriter } from "./jsonwriter";
-import { hash3, mix32, Rng, seedHash } from "./random";
-import { DISCORD_EPOCH_MS, snowflakeAt, snowflakeTime } from "./snowflake";
-import type { MemberRecord } from "./types";
-import { ADJECTIVES, CUSTOM_STATUSES, FIRST_NAMES, GAMES, GUILD_ADJECTIVES, GUILD_NOUNS, LAST_NAMES, NOUNS, ROLE_NAMES } from "./words";
 
-const DAY_MS = 86_400_000;
+import type { PresenceRecord } from "./activities";
+import { OFFLINE, randomOnlinePresence } from "./activities";
+import type { JsonWriter } from "./jsonwriter";
+import { asciiBytes, JsonWriter as Writer } from "./jsonwriter";
+import { hash3, hashIndex, Rng, seedHash } from "./random";
+import { DISCORD_EPOCH_MS, snowflakeAt, snowflakeTime } from "./snowflake";
+import { DAY_MS, discordTimestamp, THREE_DIGITS, writeTimestamp } from "./timestamps";
+import type { MemberRecord } from "./types";
+import { ADJECTIVES, FIRST_NAMES, GUILD_ADJECTIVES, GUILD_NOUNS, LAST_NAMES, NOUNS, ROLE_NAMES } from "./words";
+
 const YEAR_MS = 365 * DAY_MS;
 /** Gap between two generated users' creation times: 1,000,000 members span about 2.9 years. */
 const USER_SPACING_MS = 90_000;
@@ -40,56 +44,6 @@ export interface GuildSpec {
   readonly userEpochMs: number;
 }
 
-/** A presence in Discord's shape (without user / guild_id). */
-export interface PresenceRecord {
-  status: PresenceUpdateReceiveStatus;
-  activities: GatewayActivity[];
-  client_status: GatewayPresenceClientStatus;
-}
-
-/** The presence of someone offline. */
-export const OFFLINE: PresenceRecord = Object.freeze({
-  status: PresenceUpdateStatus.Offline,
-  activities: [],
-  client_status: {},
-}) as PresenceRecord;
-
-const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
-/** "YYYY-MM-DDT" by day number since the Unix epoch (bounded; cleared when large). */
-const dayPrefixes = new Map<number, string>();
-/** Years 1970..9999 have the plain ISO form; others fall back to Date. */
-const FAST_TIMESTAMP_LIMIT_MS = 253_402_300_800_000;
-
-/**
- * Discord's timestamp format: ISO 8601 with microseconds and an explicit +00:00 offset, e.g.
- * "2024-05-01T12:00:00.000000+00:00". Same result as `new Date(ms).toISOString()` with "Z" replaced,
- * computed from a per-day cache: it runs for every generated member.
- */
-export function discordTimestamp(unixMs: number): string {
-  if (!(unixMs >= 0 && unixMs < FAST_TIMESTAMP_LIMIT_MS)) return new Date(unixMs).toISOString().replace("Z", "000+00:00");
-  const ms = Math.trunc(unixMs);
-  const day = Math.floor(ms / DAY_MS);
-  let prefix = dayPrefixes.get(day);
-  if (prefix === undefined) {
-    if (dayPrefixes.size >= 50_000) dayPrefixes.clear();
-    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    dayPrefixes.set(day, prefix);
-  }
-  let rest = ms - day * DAY_MS;
-  const h = Math.floor(rest / 3_600_000);
-  rest -= h * 3_600_000;
-  const m = Math.floor(rest / 60_000);
-  rest -= m * 60_000;
-  const sec = Math.floor(rest / 1000);
-  return `${prefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[sec]}.${THREE_DIGITS[rest - sec * 1000]}000+00:00`;
-}
-
-/** Midnight UTC of the day containing `unixMs`. */
-export function startOfUtcDay(unixMs: number): number {
-  return Math.floor(unixMs / DAY_MS) * DAY_MS;
-}
-
 /** The default guild snowflake for a seed. */
 export function guildIdForSeed(seed: number): string {
   const h = seedHash(seed);
@@ -113,11 +67,6 @@ const ADMIN_ROLE_SLOT = 20;
 
 function userEpoch(seed: number): number {
   return Date.UTC(2015, 5, 1) + (seedHash(seed) % 180) * DAY_MS;
-}
-
-/** hash3 with the seed already hashed (see random.ts). */
-function hashIndex(seedHashValue: number, index: number, salt: number): number {
-  return mix32(mix32(seedHashValue ^ index) ^ Math.imul(salt, 0x85ebca6b));
 }
 
 /**
@@ -176,35 +125,12 @@ const ADJ_CAP = ADJECTIVES.map(capitalize);
 const NOUN_CAP = NOUNS.map(capitalize);
 const ROLE_SLOTS = ROLE_NAMES.length;
 
-// mulberry32 (same stream as random.ts Rng) on a module-level state: member generation is
-// synchronous and runs a million times for a big guild, so no Rng object is allocated per member.
-let rngState = 0;
-function nextU32(): number {
-  rngState = (rngState + 0x6d2b79f5) >>> 0;
-  let t = rngState;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return (t ^ (t >>> 14)) >>> 0;
-}
-function nextFloat(): number {
-  return nextU32() / 0x1_0000_0000;
-}
-function nextInt(n: number): number {
-  return Math.floor(nextFloat() * n);
-}
 /** 4 hex digits for every 16-bit value: an avatar hash is 8 lookups. */
 const HEX4 = Array.from({ length: 65_536 }, (_, i) => i.toString(16).padStart(4, "0"));
 
-/** True when generated member `index` is a bot (1% of non-staff members), from the first draw of its stream. */
-export function isGeneratedBot(spec: GuildSpec, index: number): boolean {
-  if (index < spec.staffCount) return false;
-  rngState = hashIndex(spec.seedHash, index, 1) >>> 0;
-  return nextFloat() < 0.01;
-}
-
 /**
  * The draws of one generated member, as numbers only (word indices, kinds, avatar words, times):
- * {@link generateMember} renders them as a record, {@link writeGeneratedMemberJson} as JSON bytes.
+ * {@link MemberGenerator.member} renders them as a record, {@link MemberGenerator.writeMemberJson} as JSON bytes.
  * `roleKey` encodes the roles: bits 0..6 the ordinary roles, bit 7 Staff, bit 8 Admin.
  */
 interface Draws {
@@ -233,83 +159,28 @@ interface Draws {
   pending: boolean;
 }
 
-const draws: Draws = {
-  index: -1,
-  bot: false,
-  first: 0,
-  last: 0,
-  adjective: 0,
-  noun: 0,
-  pattern: 0,
-  display: 0,
-  nick: -1,
-  hasAvatar: false,
-  a0: 0,
-  a1: 0,
-  a2: 0,
-  a3: 0,
-  roleKey: 0,
-  joinedMs: 0,
-  premiumMs: -1,
-  pending: false,
-};
-
-/**
- * Draws generated member `index` into the shared `draws` object (valid until the next call).
- * The draw order is the generator's contract: changing it changes every seeded guild.
- * With `namesOnly`, stops once username, global name and nick are decided.
- */
-function drawMember(spec: GuildSpec, index: number, namesOnly = false): Draws {
-  rngState = hashIndex(spec.seedHash, index, 1) >>> 0;
-  const out = draws;
-  const isStaff = index < spec.staffCount;
-  const bot = !isStaff && nextFloat() < 0.01;
-  out.index = index;
-  out.bot = bot;
-  out.first = nextInt(FIRST_NAMES.length);
-  out.last = nextInt(LAST_NAMES.length);
-  out.adjective = nextInt(ADJECTIVES.length);
-  out.noun = nextInt(NOUNS.length);
-  if (bot) {
-    out.pattern = 0;
-    out.display = 0;
-  } else {
-    out.pattern = nextInt(5);
-    const display = nextFloat();
-    out.display = display < 0.45 ? 0 : display < 0.7 ? 1 : display < 0.8 ? 2 : 3;
-  }
-  const nickRoll = nextFloat();
-  out.nick = -1;
-  if (isStaff && nickRoll < 0.4) out.nick = 3;
-  else if (!bot && nickRoll < 0.12) out.nick = nextInt(3);
-  if (namesOnly) return out;
-
-  out.hasAvatar = nextFloat() < 0.85;
-  if (out.hasAvatar) {
-    out.a0 = nextU32();
-    out.a1 = nextU32();
-    out.a2 = nextU32();
-    out.a3 = nextU32();
-  }
-  const roleCount = 1 + nextInt(3);
-  let mask = 0;
-  let chosen = 0;
-  while (chosen < roleCount) {
-    const bit = 1 << nextInt(ROLE_SLOTS);
-    if ((mask & bit) === 0) {
-      mask |= bit;
-      chosen += 1;
-    }
-  }
-  if (isStaff) mask |= 1 << ROLE_SLOTS;
-  const lastAdmin = spec.adminIndices[spec.adminIndices.length - 1];
-  if (lastAdmin !== undefined && index <= lastAdmin && spec.adminIndices.includes(index)) mask |= 1 << (ROLE_SLOTS + 1);
-  out.roleKey = mask;
-  const joinedMs = spec.now - Math.floor(nextFloat() * 3 * YEAR_MS);
-  out.joinedMs = joinedMs;
-  out.premiumMs = nextFloat() < 0.03 ? joinedMs + Math.floor(nextFloat() * (spec.now - joinedMs)) : -1;
-  out.pending = !bot && nextFloat() < 0.02;
-  return out;
+/** A zeroed {@link Draws}, the scratch one generator fills per member. */
+function emptyDraws(): Draws {
+  return {
+    index: -1,
+    bot: false,
+    first: 0,
+    last: 0,
+    adjective: 0,
+    noun: 0,
+    pattern: 0,
+    display: 0,
+    nick: -1,
+    hasAvatar: false,
+    a0: 0,
+    a1: 0,
+    a2: 0,
+    a3: 0,
+    roleKey: 0,
+    joinedMs: 0,
+    premiumMs: -1,
+    pending: false,
+  };
 }
 
 function usernameOf(d: Draws): string {
@@ -363,48 +234,6 @@ function avatarOf(d: Draws): string | null {
   return `${HEX4[d.a0 >>> 16]}${HEX4[d.a0 & 0xffff]}${HEX4[d.a1 >>> 16]}${HEX4[d.a1 & 0xffff]}${HEX4[d.a2 >>> 16]}${HEX4[d.a2 & 0xffff]}${HEX4[d.a3 >>> 16]}${HEX4[d.a3 & 0xffff]}`;
 }
 
-/** Role id lists and their JSON by roleKey, per spec (at most 512 of each, built on demand). */
-const roleTables = new WeakMap<GuildSpec, { ids: Array<ReadonlyArray<string> | undefined>; json: Array<string | undefined> }>();
-
-function rolesFor(spec: GuildSpec, key: number): { ids: ReadonlyArray<string>; json: string } {
-  let table = roleTables.get(spec);
-  if (!table) {
-    table = { ids: [], json: [] };
-    roleTables.set(spec, table);
-  }
-  let ids = table.ids[key];
-  if (ids === undefined) {
-    const list: string[] = [];
-    for (let k = 0; k < ROLE_SLOTS; k++) if (key & (1 << k)) list.push(spec.memberRoleIds[k] as string);
-    if (key & (1 << ROLE_SLOTS)) list.push(spec.staffRoleId);
-    if (key & (1 << (ROLE_SLOTS + 1))) list.push(spec.adminRoleId);
-    ids = Object.freeze(list);
-    table.ids[key] = ids;
-    table.json[key] = JSON.stringify(list);
-  }
-  return { ids, json: table.json[key] as string };
-}
-
-/**
- * Generated member `index` (0-based) of a seeded guild, before any override.
- * Usernames end in the index, so they are unique within a seed.
- */
-export function generateMember(spec: GuildSpec, index: number): MemberRecord {
-  const d = drawMember(spec, index);
-  return {
-    userId: userIdStringAt(spec, index),
-    username: usernameOf(d),
-    globalName: globalNameOf(d),
-    avatar: avatarOf(d),
-    bot: d.bot,
-    nick: nickOf(d),
-    roles: [...rolesFor(spec, d.roleKey).ids],
-    joinedAt: discordTimestamp(d.joinedMs),
-    premiumSince: d.premiumMs < 0 ? null : discordTimestamp(d.premiumMs),
-    pending: d.pending,
-  };
-}
-
 /** Overrides applied to a generated member (a member PATCH). */
 export interface GeneratedOverride {
   nick?: string | null;
@@ -415,65 +244,6 @@ export interface GeneratedOverride {
 export const USER_TAIL =
   '"discriminator":"0","public_flags":0,"flags":0,"banner":null,"accent_color":null,"avatar_decoration_data":null,"collectibles":null,"primary_guild":null';
 
-/** A Discord timestamp (see {@link discordTimestamp}) between quotes, for JSON. */
-function quotedTimestamp(unixMs: number): string {
-  if (!(unixMs >= 0 && unixMs < FAST_TIMESTAMP_LIMIT_MS)) return `"${discordTimestamp(unixMs)}"`;
-  const ms = Math.trunc(unixMs);
-  const day = Math.floor(ms / DAY_MS);
-  let prefix = quotedDayPrefixes.get(day);
-  if (prefix === undefined) {
-    if (quotedDayPrefixes.size >= 50_000) quotedDayPrefixes.clear();
-    prefix = `"${new Date(day * DAY_MS).toISOString().slice(0, 11)}`;
-    quotedDayPrefixes.set(day, prefix);
-  }
-  const rest = ms - day * DAY_MS;
-  const minute = Math.floor(rest / 60_000);
-  const milli = rest - minute * 60_000;
-  const sec = Math.floor(milli / 1000);
-  return `${prefix}${TIME_OF_DAY_HM[minute]}${SECONDS_DOT[sec]}${THREE_DIGITS[milli - sec * 1000]}000+00:00"`;
-}
-
-/** Writes {@link quotedTimestamp} from pre-encoded pieces. */
-function writeTimestamp(w: JsonWriter, unixMs: number): void {
-  if (!(unixMs >= 0 && unixMs < FAST_TIMESTAMP_LIMIT_MS)) {
-    w.ascii(quotedTimestamp(unixMs));
-    return;
-  }
-  const ms = Math.trunc(unixMs);
-  const day = Math.floor(ms / DAY_MS);
-  let prefix = dayPrefixBytes.get(day);
-  if (prefix === undefined) {
-    if (dayPrefixBytes.size >= 50_000) dayPrefixBytes.clear();
-    prefix = bytes(quotedTimestamp(day * DAY_MS).slice(0, 12));
-    dayPrefixBytes.set(day, prefix);
-  }
-  const rest = ms - day * DAY_MS;
-  const minute = Math.floor(rest / 60_000);
-  const milli = rest - minute * 60_000;
-  const sec = Math.floor(milli / 1000);
-  w.raw(prefix);
-  w.raw(TIME_OF_DAY_HM_B[minute] as Uint8Array);
-  w.raw(SECONDS_DOT_B[sec] as Uint8Array);
-  w.padded(milli - sec * 1000, 3);
-  w.raw(MICROS_OFFSET_QUOTE);
-}
-
-/** ASCII text as bytes, for the pre-encoded pieces below. */
-function bytes(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, "latin1"));
-}
-
-/** '"YYYY-MM-DDT' as bytes by day number since the Unix epoch (bounded; cleared when large). */
-const dayPrefixBytes = new Map<number, Uint8Array>();
-/** '"YYYY-MM-DDT' by day number since the Unix epoch (bounded; cleared when large). */
-const quotedDayPrefixes = new Map<number, string>();
-/** "HH:MM:" for every minute of the day, and "SS." for every second. */
-const TIME_OF_DAY_HM = Array.from({ length: 1440 }, (_, k) => `${TWO_DIGITS[Math.floor(k / 60)]}:${TWO_DIGITS[k % 60]}:`);
-const SECONDS_DOT = Array.from({ length: 60 }, (_, k) => `${TWO_DIGITS[k]}.`);
-const TIME_OF_DAY_HM_B = TIME_OF_DAY_HM.map(bytes);
-const SECONDS_DOT_B = SECONDS_DOT.map(bytes);
-const MICROS_OFFSET_QUOTE = bytes('000+00:00"');
-
 // Member JSON is written from a dozen pre-encoded pieces per member: every username stem, global
 // name and nick the word lists allow is encoded once, with the JSON around it (about 10k short
 // byte arrays, a few MB), and copied with a JS loop.
@@ -482,41 +252,41 @@ const L = LAST_NAMES.length;
 const A = ADJECTIVES.length;
 const N = NOUNS.length;
 const grid = (rows: number, cols: number, f: (r: number, c: number) => string): Uint8Array[] =>
-  Array.from({ length: rows * cols }, (_, k) => bytes(f(Math.floor(k / cols), k % cols)));
+  Array.from({ length: rows * cols }, (_, k) => asciiBytes(f(Math.floor(k / cols), k % cols)));
 /** '","username":"' + the username without its index, by username pattern, and for bots by noun. */
 const USERNAME_STEMS = {
   adjNoun: grid(A, N, (a, n) => `","username":"${ADJECTIVES[a]}${NOUNS[n]}`),
   firstDotLast: grid(F, L, (f, l) => `","username":"${FIRST_NAMES[f]}.${LAST_NAMES[l]}`),
-  firstUnderscore: FIRST_NAMES.map((f) => bytes(`","username":"${f}_`)),
+  firstUnderscore: FIRST_NAMES.map((f) => asciiBytes(`","username":"${f}_`)),
   nounUnderscoreAdj: grid(N, A, (n, a) => `","username":"${NOUNS[n]}_${ADJECTIVES[a]}`),
   firstLast: grid(F, L, (f, l) => `","username":"${FIRST_NAMES[f]}${LAST_NAMES[l]}`),
-  bot: NOUNS.map((n) => bytes(`","username":"${n}bot`)),
+  bot: NOUNS.map((n) => asciiBytes(`","username":"${n}bot`)),
 };
 /** '","global_name":' + the JSON global name + ',"avatar":', by display kind. */
 const GLOBAL_NAMES = {
   firstLast: grid(F, L, (f, l) => `","global_name":"${FIRST_CAP[f]} ${LAST_CAP[l]}","avatar":`),
-  first: FIRST_CAP.map((f) => bytes(`","global_name":"${f}","avatar":`)),
+  first: FIRST_CAP.map((f) => asciiBytes(`","global_name":"${f}","avatar":`)),
   adjNoun: grid(A, N, (a, n) => `","global_name":"${ADJ_CAP[a]} ${NOUN_CAP[n]}","avatar":`),
-  none: bytes('","global_name":null,"avatar":'),
-  bot: NOUN_CAP.map((n) => bytes(`","global_name":"${n} Bot","avatar":`)),
+  none: asciiBytes('","global_name":null,"avatar":'),
+  bot: NOUN_CAP.map((n) => asciiBytes(`","global_name":"${n} Bot","avatar":`)),
 };
 /** The user fields after the avatar, the closing brace and '"nick":' + the JSON nick, by nick kind (bots have none). */
 const NICK_TAILS = {
-  none: bytes(`,${USER_TAIL}},"nick":null`),
-  noneBot: bytes(`,${USER_TAIL},"bot":true},"nick":null`),
-  first: FIRST_CAP.map((f) => bytes(`,${USER_TAIL}},"nick":"${f}"`)),
+  none: asciiBytes(`,${USER_TAIL}},"nick":null`),
+  noneBot: asciiBytes(`,${USER_TAIL},"bot":true},"nick":null`),
+  first: FIRST_CAP.map((f) => asciiBytes(`,${USER_TAIL}},"nick":"${f}"`)),
   firstInitial: grid(F, L, (f, l) => `,${USER_TAIL}},"nick":"${FIRST_CAP[f]} ${LAST_INITIAL[l]}."`),
   theAdjNoun: grid(A, N, (a, n) => `,${USER_TAIL}},"nick":"The ${ADJ_CAP[a]} ${NOUN_CAP[n]}"`),
-  staff: FIRST_CAP.map((f) => bytes(`,${USER_TAIL}},"nick":"${f} [Staff]"`)),
+  staff: FIRST_CAP.map((f) => asciiBytes(`,${USER_TAIL}},"nick":"${f} [Staff]"`)),
 };
-const USER_OPEN = bytes('{"user":{"id":"');
-const NULL = bytes("null");
-const NICK_OVERRIDE_PREFIX = bytes(`,${USER_TAIL}},"nick":`);
-const NICK_OVERRIDE_PREFIX_BOT = bytes(`,${USER_TAIL},"bot":true},"nick":`);
-const PREMIUM_NULL = bytes(',"premium_since":null');
-const PREMIUM = bytes(',"premium_since":');
-const MEMBER_TAIL = bytes(',"deaf":false,"mute":false,"flags":0,"pending":false,"communication_disabled_until":null}');
-const MEMBER_TAIL_PENDING = bytes(',"deaf":false,"mute":false,"flags":0,"pending":true,"communication_disabled_until":null}');
+const USER_OPEN = asciiBytes('{"user":{"id":"');
+const NULL = asciiBytes("null");
+const NICK_OVERRIDE_PREFIX = asciiBytes(`,${USER_TAIL}},"nick":`);
+const NICK_OVERRIDE_PREFIX_BOT = asciiBytes(`,${USER_TAIL},"bot":true},"nick":`);
+const PREMIUM_NULL = asciiBytes(',"premium_since":null');
+const PREMIUM = asciiBytes(',"premium_since":');
+const MEMBER_TAIL = asciiBytes(',"deaf":false,"mute":false,"flags":0,"pending":false,"communication_disabled_until":null}');
+const MEMBER_TAIL_PENDING = asciiBytes(',"deaf":false,"mute":false,"flags":0,"pending":true,"communication_disabled_until":null}');
 const QUOTE = 34;
 
 function usernameStem(d: Draws): Uint8Array {
@@ -565,121 +335,200 @@ function nickTail(d: Draws): Uint8Array {
   }
 }
 
-/** ',"avatar":null,"banner":null,"roles":' + roles JSON + ',"joined_at":' by roleKey, per spec. */
-const rolePieces = new WeakMap<GuildSpec, Array<Uint8Array | undefined>>();
-function rolesPiece(spec: GuildSpec, key: number): Uint8Array {
-  let table = rolePieces.get(spec);
-  if (!table) {
-    table = [];
-    rolePieces.set(spec, table);
-  }
-  return (table[key] ??= bytes(`,"avatar":null,"banner":null,"roles":${rolesFor(spec, key).json},"joined_at":`));
-}
-
 /**
- * Writes the guild member object JSON (https://discord.com/developers/docs/resources/guild#guild-member-object)
- * of generated member `index`, with optional nick/roles overrides: exactly
- * `JSON.stringify(memberObject(record))`, as bytes from about a dozen pre-encoded pieces plus digits
- * (no string is built per member). Generated strings are plain ASCII from the word lists; only
- * overrides go through JSON.stringify.
+ * Generates the members of one seeded guild from its {@link GuildSpec}. Member `index` is a pure
+ * function of (seed, index): its draws come from the generator's one {@link Rng}, reseeded from
+ * hash(seed, index) for every member, so no Rng is allocated per member (a big guild generates a
+ * million) and results never depend on what was generated before. Not re-entrant: each call
+ * finishes before the next starts (everything here is synchronous).
  */
-export function writeGeneratedMemberJson(
-  w: JsonWriter,
-  spec: GuildSpec,
-  index: number,
-  userId: string,
-  override?: GeneratedOverride,
-): void {
-  const d = drawMember(spec, index);
-  w.raw(USER_OPEN);
-  w.chars(userId);
-  w.raw(usernameStem(d));
-  w.uint(index);
-  w.raw(globalNamePiece(d));
-  if (d.hasAvatar) {
-    w.byte(QUOTE);
-    w.hex32(d.a0);
-    w.hex32(d.a1);
-    w.hex32(d.a2);
-    w.hex32(d.a3);
-    w.byte(QUOTE);
-  } else w.raw(NULL);
-  if (override?.nick !== undefined) {
-    w.raw(d.bot ? NICK_OVERRIDE_PREFIX_BOT : NICK_OVERRIDE_PREFIX);
-    w.text(JSON.stringify(override.nick));
-  } else w.raw(nickTail(d));
-  if (override?.roles !== undefined) w.ascii(`,"avatar":null,"banner":null,"roles":${JSON.stringify(override.roles)},"joined_at":`);
-  else w.raw(rolesPiece(spec, d.roleKey));
-  writeTimestamp(w, d.joinedMs);
-  if (d.premiumMs < 0) w.raw(PREMIUM_NULL);
-  else {
-    w.raw(PREMIUM);
-    writeTimestamp(w, d.premiumMs);
+export class MemberGenerator {
+  private readonly rng = new Rng(0);
+  /** Scratch for {@link draw}: valid until the next draw. */
+  private readonly draws: Draws = emptyDraws();
+  /** Role id lists, their JSON, and the JSON piece around them, by roleKey (at most 512 each, built on demand). */
+  private readonly roleIds: Array<ReadonlyArray<string> | undefined> = [];
+  private readonly roleJson: Array<string | undefined> = [];
+  private readonly rolePieces: Array<Uint8Array | undefined> = [];
+
+  constructor(readonly spec: GuildSpec) {}
+
+  /** True when generated member `index` is a bot (1% of non-staff members), from the first draw of its stream. */
+  isBot(index: number): boolean {
+    if (index < this.spec.staffCount) return false;
+    return this.rng.reseed(hashIndex(this.spec.seedHash, index, 1)).next() < 0.01;
   }
-  w.raw(d.pending ? MEMBER_TAIL_PENDING : MEMBER_TAIL);
-}
 
-/** {@link writeGeneratedMemberJson} as one string (tests, single members). */
-export function generatedMemberJson(spec: GuildSpec, index: number, userId: string, override?: GeneratedOverride): string {
-  const w = new JsonWriter(1024);
-  writeGeneratedMemberJson(w, spec, index, userId, override);
-  return w.toString();
-}
+  /**
+   * Draws generated member `index` into the scratch draws (valid until the next call).
+   * The draw order is the generator's contract: changing it changes every seeded guild.
+   * With `namesOnly`, stops once username, global name and nick are decided.
+   */
+  private draw(index: number, namesOnly = false): Draws {
+    const spec = this.spec;
+    const rng = this.rng.reseed(hashIndex(spec.seedHash, index, 1));
+    const out = this.draws;
+    const isStaff = index < spec.staffCount;
+    const bot = !isStaff && rng.next() < 0.01;
+    out.index = index;
+    out.bot = bot;
+    out.first = rng.int(FIRST_NAMES.length);
+    out.last = rng.int(LAST_NAMES.length);
+    out.adjective = rng.int(ADJECTIVES.length);
+    out.noun = rng.int(NOUNS.length);
+    if (bot) {
+      out.pattern = 0;
+      out.display = 0;
+    } else {
+      out.pattern = rng.int(5);
+      const display = rng.next();
+      out.display = display < 0.45 ? 0 : display < 0.7 ? 1 : display < 0.8 ? 2 : 3;
+    }
+    const nickRoll = rng.next();
+    out.nick = -1;
+    if (isStaff && nickRoll < 0.4) out.nick = 3;
+    else if (!bot && nickRoll < 0.12) out.nick = rng.int(3);
+    if (namesOnly) return out;
 
-/**
- * True when generated member `index`'s username or nick (before overrides) starts with `lowerPrefix`
- * (already lower-cased). Cheaper than generating the member: used by prefix search over big guilds.
- */
-export function generatedNamesMatch(spec: GuildSpec, index: number, lowerPrefix: string): { username: boolean; nick: boolean } {
-  const d = drawMember(spec, index, true);
-  const nick = nickOf(d);
-  return { username: usernameOf(d).startsWith(lowerPrefix), nick: nick !== null && nick.toLowerCase().startsWith(lowerPrefix) };
-}
-
-/** True when generated member `index` starts online/idle/dnd (cheaper than {@link initialPresence}). */
-export function initiallyOnline(spec: GuildSpec, index: number): boolean {
-  rngState = hashIndex(spec.seedHash, index, 2) >>> 0;
-  return nextFloat() < spec.onlineRatio;
-}
-
-/** Builds a custom status activity (type 4) as Discord sends it. */
-export function customStatusActivity(state: string, createdAt: number): GatewayActivity {
-  return { id: "custom", name: "Custom Status", type: ActivityType.Custom, state, created_at: createdAt };
-}
-
-/** Builds a "Playing <game>" activity (type 0). */
-export function playingActivity(name: string, startedAt: number, id: string): GatewayActivity {
-  return { id, name, type: ActivityType.Playing, created_at: startedAt, timestamps: { start: startedAt } };
-}
-
-/** Draws a random non-offline presence from `rng` (used by seeding and churn). */
-export function randomOnlinePresence(rng: Rng, now: number): PresenceRecord {
-  const s = rng.next();
-  const status: PresenceUpdateReceiveStatus =
-    s < 0.6 ? PresenceUpdateStatus.Online : s < 0.85 ? PresenceUpdateStatus.Idle : PresenceUpdateStatus.DoNotDisturb;
-  const platform = rng.next();
-  const client_status: GatewayPresenceClientStatus =
-    platform < 0.55
-      ? { desktop: status }
-      : platform < 0.8
-        ? { mobile: status }
-        : platform < 0.9
-          ? { web: status }
-          : { desktop: status, mobile: status };
-  const activities: GatewayActivity[] = [];
-  if (rng.next() < 0.2) activities.push(customStatusActivity(rng.pick(CUSTOM_STATUSES), now - rng.int(6 * 3_600_000)));
-  if (rng.next() < 0.35) {
-    const startedAt = now - rng.int(4 * 3_600_000);
-    activities.push(playingActivity(rng.pick(GAMES), startedAt, rng.hex(16)));
+    out.hasAvatar = rng.next() < 0.85;
+    if (out.hasAvatar) {
+      out.a0 = rng.nextU32();
+      out.a1 = rng.nextU32();
+      out.a2 = rng.nextU32();
+      out.a3 = rng.nextU32();
+    }
+    const roleCount = 1 + rng.int(3);
+    let mask = 0;
+    let chosen = 0;
+    while (chosen < roleCount) {
+      const bit = 1 << rng.int(ROLE_SLOTS);
+      if ((mask & bit) === 0) {
+        mask |= bit;
+        chosen += 1;
+      }
+    }
+    if (isStaff) mask |= 1 << ROLE_SLOTS;
+    const lastAdmin = spec.adminIndices[spec.adminIndices.length - 1];
+    if (lastAdmin !== undefined && index <= lastAdmin && spec.adminIndices.includes(index)) mask |= 1 << (ROLE_SLOTS + 1);
+    out.roleKey = mask;
+    const joinedMs = spec.now - Math.floor(rng.next() * 3 * YEAR_MS);
+    out.joinedMs = joinedMs;
+    out.premiumMs = rng.next() < 0.03 ? joinedMs + Math.floor(rng.next() * (spec.now - joinedMs)) : -1;
+    out.pending = !bot && rng.next() < 0.02;
+    return out;
   }
-  return { status, activities, client_status };
-}
 
-/** The presence generated member `index` starts with. */
-export function initialPresence(spec: GuildSpec, index: number): PresenceRecord {
-  const rng = new Rng(hash3(spec.seed, index, 2));
-  if (rng.next() >= spec.onlineRatio) return OFFLINE;
-  return randomOnlinePresence(rng, spec.now);
+  /** The role ids of `roleKey`, and their JSON array. */
+  private rolesFor(key: number): { ids: ReadonlyArray<string>; json: string } {
+    let ids = this.roleIds[key];
+    if (ids === undefined) {
+      const spec = this.spec;
+      const list: string[] = [];
+      for (let k = 0; k < ROLE_SLOTS; k++) if (key & (1 << k)) list.push(spec.memberRoleIds[k] as string);
+      if (key & (1 << ROLE_SLOTS)) list.push(spec.staffRoleId);
+      if (key & (1 << (ROLE_SLOTS + 1))) list.push(spec.adminRoleId);
+      ids = Object.freeze(list);
+      this.roleIds[key] = ids;
+      this.roleJson[key] = JSON.stringify(list);
+    }
+    return { ids, json: this.roleJson[key] as string };
+  }
+
+  /** ',"avatar":null,"banner":null,"roles":' + roles JSON + ',"joined_at":' by roleKey. */
+  private rolesPiece(key: number): Uint8Array {
+    let piece = this.rolePieces[key];
+    if (piece === undefined) {
+      piece = asciiBytes(`,"avatar":null,"banner":null,"roles":${this.rolesFor(key).json},"joined_at":`);
+      this.rolePieces[key] = piece;
+    }
+    return piece;
+  }
+
+  /**
+   * Generated member `index` (0-based) of the guild, before any override.
+   * Usernames end in the index, so they are unique within a seed.
+   */
+  member(index: number): MemberRecord {
+    const d = this.draw(index);
+    return {
+      userId: userIdStringAt(this.spec, index),
+      username: usernameOf(d),
+      globalName: globalNameOf(d),
+      avatar: avatarOf(d),
+      bot: d.bot,
+      nick: nickOf(d),
+      roles: [...this.rolesFor(d.roleKey).ids],
+      joinedAt: discordTimestamp(d.joinedMs),
+      premiumSince: d.premiumMs < 0 ? null : discordTimestamp(d.premiumMs),
+      pending: d.pending,
+    };
+  }
+
+  /**
+   * Writes the guild member object JSON (https://discord.com/developers/docs/resources/guild#guild-member-object)
+   * of generated member `index`, with optional nick/roles overrides: exactly
+   * `JSON.stringify(memberObject(record))`, as bytes from about a dozen pre-encoded pieces plus digits
+   * (no string is built per member). Generated strings are plain ASCII from the word lists; only
+   * overrides go through JSON.stringify.
+   */
+  writeMemberJson(w: JsonWriter, index: number, userId: string, override?: GeneratedOverride): void {
+    const d = this.draw(index);
+    w.raw(USER_OPEN);
+    w.chars(userId);
+    w.raw(usernameStem(d));
+    w.uint(index);
+    w.raw(globalNamePiece(d));
+    if (d.hasAvatar) {
+      w.byte(QUOTE);
+      w.hex32(d.a0);
+      w.hex32(d.a1);
+      w.hex32(d.a2);
+      w.hex32(d.a3);
+      w.byte(QUOTE);
+    } else w.raw(NULL);
+    if (override?.nick !== undefined) {
+      w.raw(d.bot ? NICK_OVERRIDE_PREFIX_BOT : NICK_OVERRIDE_PREFIX);
+      w.text(JSON.stringify(override.nick));
+    } else w.raw(nickTail(d));
+    if (override?.roles !== undefined) w.ascii(`,"avatar":null,"banner":null,"roles":${JSON.stringify(override.roles)},"joined_at":`);
+    else w.raw(this.rolesPiece(d.roleKey));
+    writeTimestamp(w, d.joinedMs);
+    if (d.premiumMs < 0) w.raw(PREMIUM_NULL);
+    else {
+      w.raw(PREMIUM);
+      writeTimestamp(w, d.premiumMs);
+    }
+    w.raw(d.pending ? MEMBER_TAIL_PENDING : MEMBER_TAIL);
+  }
+
+  /** {@link writeMemberJson} as one string (tests, single members). */
+  memberJson(index: number, userId: string, override?: GeneratedOverride): string {
+    const w = new Writer(1024);
+    this.writeMemberJson(w, index, userId, override);
+    return w.toString();
+  }
+
+  /**
+   * True when generated member `index`'s username or nick (before overrides) starts with `lowerPrefix`
+   * (already lower-cased). Cheaper than generating the member: used by prefix search over big guilds.
+   */
+  namesMatch(index: number, lowerPrefix: string): { username: boolean; nick: boolean } {
+    const d = this.draw(index, true);
+    const nick = nickOf(d);
+    return { username: usernameOf(d).startsWith(lowerPrefix), nick: nick?.toLowerCase().startsWith(lowerPrefix) ?? false };
+  }
+
+  /** True when generated member `index` starts online/idle/dnd (cheaper than {@link initialPresence}). */
+  initiallyOnline(index: number): boolean {
+    return this.rng.reseed(hashIndex(this.spec.seedHash, index, 2)).next() < this.spec.onlineRatio;
+  }
+
+  /** The presence generated member `index` starts with. */
+  initialPresence(index: number): PresenceRecord {
+    const rng = this.rng.reseed(hashIndex(this.spec.seedHash, index, 2));
+    if (rng.next() >= this.spec.onlineRatio) return OFFLINE;
+    return randomOnlinePresence(rng, this.spec.now);
+  }
 }
 
 /** The normalised inputs {@link guildSpec} needs (see SeedOptions). */
@@ -714,7 +563,8 @@ export function guildSpec(input: GuildSpecInput): GuildSpec {
   };
   const wanted = input.admins ?? Math.min(2, generatedCount);
   const admins: number[] = [];
-  for (let i = 0; i < generatedCount && admins.length < wanted; i++) if (!isGeneratedBot(spec, i)) admins.push(i);
+  const generator = new MemberGenerator(spec);
+  for (let i = 0; i < generatedCount && admins.length < wanted; i++) if (!generator.isBot(i)) admins.push(i);
   return { ...spec, adminIndices: Object.freeze(admins) };
 }
 

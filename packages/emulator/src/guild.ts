@@ -6,26 +6,15 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { APIChannel, APIRole, ChannelFlags, RoleFlags } from "discord-api-types/v10";
 import { ChannelType, PermissionFlagsBits } from "discord-api-types/v10";
+import type { PresenceRecord } from "./activities";
+import { OFFLINE } from "./activities";
 import { EmulatorError } from "./errors";
-import type { GuildSpec, PresenceRecord } from "./generator";
-import {
-  discordTimestamp,
-  firstIndexAfter,
-  generatedNamesMatch,
-  generateMember,
-  guildObjectId,
-  indexOfUserId,
-  initiallyOnline,
-  initialPresence,
-  OFFLINE,
-  SEEDED_ROLE_NAMES,
-  userIdAt,
-  userIdStringAt,
-  writeGeneratedMemberJson,
-} from "./generator";
+import type { GuildSpec } from "./generator";
+import { firstIndexAfter, guildObjectId, indexOfUserId, MemberGenerator, SEEDED_ROLE_NAMES, userIdAt, userIdStringAt } from "./generator";
 import type { JsonWriter } from "./jsonwriter";
 import { memberJson } from "./payloads";
 import { isSnowflake } from "./snowflake";
+import { discordTimestamp } from "./timestamps";
 import type { MemberPatch, MemberRecord, SeededStaff } from "./types";
 
 const NO_CHANNEL_FLAGS = 0 as ChannelFlags;
@@ -69,6 +58,8 @@ export class GuildState {
   readonly id: string;
   readonly name: string;
   readonly spec: GuildSpec;
+  /** This guild's member generator (its own PRNG stream; see generator.ts). */
+  readonly generator: MemberGenerator;
   readonly roles: APIRole[];
   readonly channels: GuildChannel[];
   readonly botRoleId: string;
@@ -90,6 +81,7 @@ export class GuildState {
     this.id = spec.guildId;
     this.name = name;
     this.spec = spec;
+    this.generator = new MemberGenerator(spec);
     this.botUserId = bot.userId;
     this.botRoleId = guildObjectId(spec.guildId, SEEDED_ROLE_NAMES.length);
     this.roles = this.buildRoles(bot);
@@ -224,7 +216,7 @@ export class GuildState {
   }
 
   private fromIndex(index: number, userId?: string): MemberRecord | undefined {
-    const record = generateMember(this.spec, index);
+    const record = this.generator.member(index);
     if (this.removed.has(userId ?? record.userId)) return undefined;
     const patch = this.patches.get(record.userId);
     if (patch) {
@@ -247,7 +239,7 @@ export class GuildState {
     const added = this.addedById.get(userId) ?? this.departed.get(userId);
     if (added) return added;
     const index = this.generatedIndex(userId);
-    return index < 0 ? undefined : generateMember(this.spec, index);
+    return index < 0 ? undefined : this.generator.member(index);
   }
 
   private readonly departed = new Map<string, MemberRecord>();
@@ -297,6 +289,7 @@ export class GuildState {
   writeMembers(w: JsonWriter, after: bigint, limit: number): string[] {
     const userIds: string[] = [];
     const spec = this.spec;
+    const generator = this.generator;
     let index = firstIndexAfter(spec, after);
     let pos = this.firstAddedAfter(after);
     const checkRemoved = this.removed.size > 0;
@@ -309,7 +302,7 @@ export class GuildState {
         const id = userIdStringAt(spec, index);
         if (!(checkRemoved && this.removed.has(id))) {
           if (userIds.length > 0) w.ascii(",");
-          writeGeneratedMemberJson(w, spec, index, id, checkPatches ? this.patches.get(id) : undefined);
+          generator.writeMemberJson(w, index, id, checkPatches ? this.patches.get(id) : undefined);
           userIds.push(id);
         }
         index += 1;
@@ -329,7 +322,7 @@ export class GuildState {
       const id = userIdAt(this.spec, i).toString();
       if (this.removed.has(id)) continue;
       const explicit = this.presences.get(id);
-      if (explicit ? explicit.status === "offline" : !initiallyOnline(this.spec, i)) continue;
+      if (explicit ? explicit.status === "offline" : !this.generator.initiallyOnline(i)) continue;
       const record = this.fromIndex(i, id);
       if (record) yield record;
     }
@@ -392,7 +385,7 @@ export class GuildState {
       const bound = added ? Math.min(spec.generatedCount, firstIndexAfter(spec, BigInt(added.userId))) : spec.generatedCount;
       for (; index < bound; index++) {
         if (++scanned % 512 === 0) yield;
-        const names = generatedNamesMatch(spec, index, q);
+        const names = this.generator.namesMatch(index, q);
         const patched = this.patches.size > 0 ? this.patches.get(userIdStringAt(spec, index)) : undefined;
         // Cheap test first; a patched nick or a removal needs the full record.
         if (!names.username && !names.nick && patched?.nick === undefined) continue;
@@ -444,7 +437,7 @@ export class GuildState {
     const explicit = this.presences.get(userId);
     if (explicit) return explicit;
     const index = this.generatedIndex(userId);
-    return index < 0 || this.removed.has(userId) ? OFFLINE : initialPresence(this.spec, index);
+    return index < 0 || this.removed.has(userId) ? OFFLINE : this.generator.initialPresence(index);
   }
 
   /** True when the member is online, idle or dnd. */
@@ -452,7 +445,7 @@ export class GuildState {
     const explicit = this.presences.get(userId);
     if (explicit) return explicit.status !== "offline";
     const index = this.generatedIndex(userId);
-    return index >= 0 && !this.removed.has(userId) && initiallyOnline(this.spec, index);
+    return index >= 0 && !this.removed.has(userId) && this.generator.initiallyOnline(index);
   }
 
   /**
@@ -467,7 +460,7 @@ export class GuildState {
       for (const id of this.removed) {
         // Removal deletes any explicit presence, so a removed member counted only if initially online.
         const index = this.generatedIndex(id);
-        if (index >= 0 && initiallyOnline(this.spec, index)) count--;
+        if (index >= 0 && this.generator.initiallyOnline(index)) count--;
       }
       for (const [id, presence] of this.presences) {
         const explicitOnline = presence.status !== "offline";
@@ -477,7 +470,7 @@ export class GuildState {
         }
         const index = this.generatedIndex(id);
         if (index < 0 || this.removed.has(id)) continue;
-        count += (explicitOnline ? 1 : 0) - (initiallyOnline(this.spec, index) ? 1 : 0);
+        count += (explicitOnline ? 1 : 0) - (this.generator.initiallyOnline(index) ? 1 : 0);
       }
       this.online = count;
     }
@@ -489,7 +482,7 @@ export class GuildState {
 
   private countInitiallyOnline(until: number): void {
     const scan = this.initialScan;
-    for (let i = scan.next; i < until; i++) if (initiallyOnline(this.spec, i)) scan.count++;
+    for (let i = scan.next; i < until; i++) if (this.generator.initiallyOnline(i)) scan.count++;
     scan.next = Math.max(scan.next, until);
   }
 

@@ -1,42 +1,36 @@
 /**
  * Interactions: slash command invocations and button clicks sent as INTERACTION_CREATE, the
- * interaction callback (`POST /interactions/{id}/{token}/callback`), the webhook follow-up routes
- * (`/webhooks/{application.id}/{token}...`) and the messages they create, recorded for tests.
+ * interaction callback (`POST /interactions/{id}/{token}/callback`) and the webhook follow-up routes
+ * (`/webhooks/{application.id}/{token}...`), recorded for tests. The messages they make live in
+ * the MessageStore (messages.ts).
  * https://discord.com/developers/docs/interactions/receiving-and-responding
  */
 import { randomBytes } from "node:crypto";
-import type { APIApplicationCommandOption, APIUser } from "discord-api-types/v10";
+import type { APIApplicationCommandOption } from "discord-api-types/v10";
 import {
   ChannelType,
   ComponentType,
   GatewayDispatchEvents,
-  GatewayIntentBits,
   InteractionResponseType,
   InteractionType,
   Locale,
   MessageFlags,
-  MessageType,
   ApplicationCommandOptionType as OptionType,
 } from "discord-api-types/v10";
 import type { CommandStore, StoredCommand } from "./commands";
+import { findButton } from "./components";
 import { DiscordHttpError, FormErrors } from "./discorderrors";
 import { EmulatorError } from "./errors";
-import { discordTimestamp } from "./generator";
 import type { GuildChannel, GuildState } from "./guild";
 import { ALL_PERMISSIONS } from "./guild";
+import type { GuildDispatch } from "./guilds";
+import type { MessageInteraction, MessageStore, StoredMessage } from "./messages";
+import { emptyMessage, isEmptyMessage, messageFields, unknownMessage } from "./messages";
 import { memberObject, userObject } from "./payloads";
 import { isSnowflake, newSnowflake } from "./snowflake";
 import type { CommandOptionValue, InteractionRecord, InvokeOptions, RecordedMessage } from "./types";
+import { isPlainObject } from "./validate";
 
-/** Flags a message may be created with (SUPPRESS_EMBEDS, EPHEMERAL, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE, IS_COMPONENTS_V2). */
-const CREATE_FLAGS =
-  MessageFlags.SuppressEmbeds |
-  MessageFlags.Ephemeral |
-  MessageFlags.SuppressNotifications |
-  MessageFlags.IsVoiceMessage |
-  MessageFlags.IsComponentsV2;
-/** Flags an edit may change. */
-const EDIT_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.IsComponentsV2;
 /** Attachment size limit Discord reports in interactions, in bytes. */
 const ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024;
 /** Interactions kept for inspection before the oldest expired ones are dropped. */
@@ -45,36 +39,16 @@ const MAX_KEPT_INTERACTIONS = 10_000;
 /** What the hub needs from the emulator. */
 export interface InteractionContext {
   readonly applicationId: string;
-  /** The bot user without its private fields (message authors, resolved users). */
-  botUser(): APIUser;
   guild(id: string): GuildState | undefined;
   readonly commands: CommandStore;
-  /** Dispatches to the sessions holding the guild's shard whose intents include `intent` (0: all). */
-  dispatchToGuild(guild: GuildState, t: GatewayDispatchEvents, d: unknown, intent: number): void;
+  /** Where responses and follow-ups are stored (and the messages whose buttons are clicked). */
+  readonly messages: MessageStore;
+  readonly dispatch: GuildDispatch;
   /** Deadline for the first callback, in ms (Discord: 3 s). */
   readonly responseWindowMs: number;
   /** How long the token works for follow-ups, in ms (Discord: 15 min). */
   readonly tokenTtlMs: number;
   log(line: string): void;
-}
-
-/** A message the emulator stores (interaction responses, follow-ups, channel messages). */
-interface StoredMessage {
-  id: string;
-  channelId: string;
-  guildId: string;
-  type: MessageType;
-  content: string;
-  flags: number;
-  embeds: unknown[];
-  components: unknown[];
-  attachments: unknown[];
-  timestamp: string;
-  editedTimestamp: string | null;
-  edits: number;
-  deleted: boolean;
-  /** interaction_metadata + interaction of a response to an interaction. */
-  interaction: { id: string; type: InteractionType; userId: string; name: string | null; commandType: number | null } | null;
 }
 
 interface InteractionState {
@@ -101,141 +75,23 @@ interface InteractionState {
 
 type Body = Record<string, unknown>;
 
-function isObject(value: unknown): value is Body {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 const unknownInteraction = () => new DiscordHttpError(404, 10062, "Unknown interaction");
 const unknownWebhook = () => new DiscordHttpError(404, 10015, "Unknown Webhook");
-const unknownMessage = () => new DiscordHttpError(404, 10008, "Unknown Message");
 
-/** The validated fields of a message create/edit body. */
-interface MessageFields {
-  content?: string;
-  embeds?: unknown[];
-  components?: unknown[];
-  attachments?: unknown[];
-  flags?: number;
-}
-
-/**
- * Validates a message body (interaction callback data, follow-up, edit, channel message).
- * Throws 400/50035 naming the field. https://discord.com/developers/docs/resources/message#create-message
- */
-function messageFields(raw: unknown, edit: boolean, files: unknown[] = []): MessageFields {
-  const errors = new FormErrors();
-  const out: MessageFields = {};
-  if (raw === undefined || raw === null) return files.length ? { attachments: files } : out;
-  if (!isObject(raw)) {
-    errors.add([], "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
-    errors.throwIfAny();
-  }
-  const b = raw as Body;
-  if (b.content !== undefined && b.content !== null) {
-    if (typeof b.content !== "string") errors.add(["content"], "BASE_TYPE_STRING", "Must be a string.");
-    else if (b.content.length > 2000) errors.add(["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.");
-    else out.content = b.content;
-  } else if (b.content === null && edit) out.content = "";
-  if (b.embeds !== undefined && b.embeds !== null) {
-    if (!Array.isArray(b.embeds) || !b.embeds.every(isObject))
-      errors.add(["embeds"], "BASE_TYPE_ARRAY", "Must be an array of embed objects.");
-    else if (b.embeds.length > 10) errors.add(["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
-    // Discord answers with every embed typed ("rich" unless given).
-    else out.embeds = (b.embeds as Body[]).map((e) => ({ type: "rich", ...structuredClone(e) }));
-  } else if (b.embeds === null && edit) out.embeds = [];
-  if (b.components !== undefined && b.components !== null) {
-    if (!Array.isArray(b.components) || !b.components.every(isObject))
-      errors.add(["components"], "BASE_TYPE_ARRAY", "Must be an array of components.");
-    else {
-      const customIds = new Set<string>();
-      const walk = (component: Body, path: Array<string | number>) => {
-        if (component.custom_id !== undefined) {
-          const id = component.custom_id;
-          if (typeof id !== "string" || id.length < 1 || id.length > 100)
-            errors.add([...path, "custom_id"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.");
-          else if (customIds.has(id))
-            errors.add([...path, "custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated");
-          else customIds.add(id);
-        }
-        if (Array.isArray(component.components)) component.components.forEach((c, i) => isObject(c) && walk(c, [...path, "components", i]));
-      };
-      b.components.forEach((c, i) => walk(c as Body, ["components", i]));
-      out.components = normalizeComponents(b.components as Body[]);
-    }
-  } else if (b.components === null && edit) out.components = [];
-  if (b.flags !== undefined && b.flags !== null) {
-    const allowed = edit ? EDIT_FLAGS | MessageFlags.Ephemeral : CREATE_FLAGS;
-    if (!Number.isInteger(b.flags) || ((b.flags as number) & ~allowed) !== 0)
-      errors.add(["flags"], "MESSAGE_FLAGS_INVALID", "Invalid flags");
-    else out.flags = b.flags as number;
-  }
-  const attachments = Array.isArray(b.attachments) ? b.attachments : [];
-  if (attachments.length || files.length) out.attachments = files.length ? files : attachments;
-  errors.throwIfAny();
-  return out;
-}
-
-/**
- * Components as Discord stores them: every component gets a numeric `id` (depth-first from 1 when the
- * request gave none) and select menus their default min_values / max_values of 1.
- * https://discord.com/developers/docs/components/reference#anatomy-of-a-component
- */
-function normalizeComponents(components: Body[]): Body[] {
-  const copy = structuredClone(components);
-  const used = new Set<number>();
-  const all: Body[] = [];
-  const collect = (c: Body) => {
-    all.push(c);
-    if (Number.isInteger(c.id)) used.add(c.id as number);
-    if (Array.isArray(c.components)) for (const child of c.components) if (isObject(child)) collect(child);
-    if (isObject(c.accessory)) collect(c.accessory);
-  };
-  copy.forEach(collect);
-  let next = 1;
-  for (const c of all) {
-    if (!Number.isInteger(c.id)) {
-      while (used.has(next)) next += 1;
-      c.id = next;
-      used.add(next);
-    }
-    if (
-      typeof c.type === "number" &&
-      c.type >= ComponentType.StringSelect &&
-      c.type <= ComponentType.ChannelSelect &&
-      c.type !== ComponentType.TextInput
-    ) {
-      c.min_values ??= 1;
-      c.max_values ??= 1;
-    }
-  }
-  return copy;
-}
-
-function isEmpty(fields: MessageFields): boolean {
-  return !fields.content && !fields.embeds?.length && !fields.components?.length && !fields.attachments?.length;
-}
-
-/** Finds the button with `customId` among a message's components (any nesting). */
-function findButton(components: unknown[], customId: string): Body | undefined {
-  for (const c of components) {
-    if (!isObject(c)) continue;
-    if (c.type === ComponentType.Button && c.custom_id === customId) return c;
-    if (Array.isArray(c.components)) {
-      const found = findButton(c.components, customId);
-      if (found) return found;
-    }
-    if (isObject(c.accessory) && c.accessory.type === ComponentType.Button && c.accessory.custom_id === customId) return c.accessory;
-  }
-  return undefined;
+/** The message metadata of a response to `state`. */
+function answering(state: InteractionState): MessageInteraction {
+  return { id: state.id, type: state.type, userId: state.userId, name: state.command, commandType: state.commandType };
 }
 
 /** Interactions, their responses and the messages they made. One per emulator. */
 export class InteractionHub {
   private readonly interactions = new Map<string, InteractionState>();
   private readonly byToken = new Map<string, InteractionState>();
-  private readonly messages = new Map<string, StoredMessage>();
+  private readonly messages: MessageStore;
 
-  constructor(private readonly ctx: InteractionContext) {}
+  constructor(private readonly ctx: InteractionContext) {
+    this.messages = ctx.messages;
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Creating interactions
@@ -346,7 +202,7 @@ export class InteractionHub {
     const path = commandName.trim().replace(/^\//, "").split(/\s+/);
     const command = this.ctx.commands.find(guild.id, path[0] as string);
     if (!command) throw new EmulatorError(400, `command /${path[0]} is not registered for guild ${guild.id} or globally`);
-    if (!isObject(options)) throw new EmulatorError(400, "options must be an object of option name to value");
+    if (!isPlainObject(options)) throw new EmulatorError(400, "options must be an object of option name to value");
     const channel = this.channelFor(guild, invoke.channelId, "channelId");
     const permissions = guild.permissions(member.userId) as string;
     const required = command.json.default_member_permissions;
@@ -372,13 +228,21 @@ export class InteractionHub {
     if (command.guildId) data.guild_id = command.guildId;
     const payload = { ...this.basePayload(state, guild, channel, permissions), data };
     this.ctx.log(`interaction ${state.id}: /${state.command} by ${member.userId} in ${guild.id}`);
-    this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
+    this.ctx.dispatch(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
     return state.id;
   }
 
   /** Turns `{name: value}` into Discord's nested `data.options` and `data.resolved`; throws 400 naming the option. */
   private buildOptions(guild: GuildState, command: StoredCommand, path: string[], input: Record<string, CommandOptionValue>) {
     const resolved: Record<string, Record<string, unknown>> = {};
+    /** data.resolved.<kind>, created on first use. */
+    const resolvedOf = (kind: "users" | "members" | "roles" | "channels"): Record<string, unknown> => {
+      const existing = resolved[kind];
+      if (existing) return existing;
+      const created: Record<string, unknown> = {};
+      resolved[kind] = created;
+      return created;
+    };
     let defs = (command.json.options ?? []) as APIApplicationCommandOption[];
     const wrappers: Array<{ type: number; name: string }> = [];
     const hasSub = defs.some((d) => d.type === OptionType.Subcommand || d.type === OptionType.SubcommandGroup);
@@ -436,17 +300,17 @@ export class InteractionHub {
           const target = isSnowflake(id) ? guild.member(id) : undefined;
           const role = def.type === OptionType.Mentionable && isSnowflake(id) ? guild.role(id) : undefined;
           if (target) {
-            (resolved.users ??= {})[id] = userObject(target);
+            resolvedOf("users")[id] = userObject(target);
             const { user: _u, deaf: _d, mute: _m, ...partial } = memberObject(target);
-            (resolved.members ??= {})[id] = { ...partial, permissions: guild.permissions(id) };
-          } else if (role) (resolved.roles ??= {})[id] = role;
+            resolvedOf("members")[id] = { ...partial, permissions: guild.permissions(id) };
+          } else if (role) resolvedOf("roles")[id] = role;
           else fail(`must be the id of a member${def.type === OptionType.Mentionable ? " or role" : ""} of guild ${guild.id}`);
           break;
         }
         case OptionType.Role: {
           const role = typeof value === "string" ? guild.role(value) : undefined;
           if (!role) fail(`must be the id of a role of guild ${guild.id}`);
-          (resolved.roles ??= {})[value as string] = role;
+          resolvedOf("roles")[value as string] = role;
           break;
         }
         case OptionType.Channel: {
@@ -455,7 +319,7 @@ export class InteractionHub {
           if (d.channel_types && !d.channel_types.includes((channel as GuildChannel).type))
             fail(`must be a channel of type ${d.channel_types.join(" or ")}`);
           const c = channel as GuildChannel & { topic?: string | null; parent_id?: string | null };
-          (resolved.channels ??= {})[c.id] = {
+          resolvedOf("channels")[c.id] = {
             id: c.id,
             name: c.name,
             type: c.type,
@@ -510,10 +374,10 @@ export class InteractionHub {
     const payload = {
       ...this.basePayload(state, guild, channel, permissions),
       data: { custom_id: customId, component_type: ComponentType.Button },
-      message: this.messageObject(message),
+      message: this.messages.object(message),
     };
     this.ctx.log(`interaction ${state.id}: button ${customId} on ${message.id} by ${member.userId}`);
-    this.ctx.dispatchToGuild(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
+    this.ctx.dispatch(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
     return state.id;
   }
 
@@ -532,7 +396,7 @@ export class InteractionHub {
     if (state.ack) throw new DiscordHttpError(400, 40060, "Interaction has already been acknowledged.");
     if (now - state.createdAt > this.ctx.responseWindowMs) throw unknownInteraction();
     const errors = new FormErrors();
-    if (!isObject(raw)) {
+    if (!isPlainObject(raw)) {
       errors.add([], "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
       errors.throwIfAny();
     }
@@ -554,8 +418,8 @@ export class InteractionHub {
     switch (type) {
       case InteractionResponseType.ChannelMessageWithSource: {
         const fields = messageFields(body.data, false, files);
-        if (isEmpty(fields)) throw new DiscordHttpError(400, 50006, "Cannot send an empty message");
-        message = this.createMessage(guild, state.channelId, fields, state);
+        if (isEmptyMessage(fields)) throw emptyMessage();
+        message = this.messages.create(guild, state.channelId, fields, answering(state));
         state.originalId = message.id;
         break;
       }
@@ -563,7 +427,7 @@ export class InteractionHub {
         const fields = messageFields(body.data, false);
         const flags = (fields.flags ?? 0) & MessageFlags.Ephemeral;
         if ((fields.flags ?? 0) & ~MessageFlags.Ephemeral) invalidFlagsForDefer();
-        message = this.createMessage(guild, state.channelId, { content: "", flags: flags | MessageFlags.Loading }, state);
+        message = this.messages.create(guild, state.channelId, { content: "", flags: flags | MessageFlags.Loading }, answering(state));
         state.originalId = message.id;
         state.deferredPending = true;
         break;
@@ -576,12 +440,17 @@ export class InteractionHub {
         state.originalId = state.componentMessageId;
         const target = state.originalId ? this.messages.get(state.originalId) : undefined;
         if (!target || target.deleted) throw unknownMessage();
-        message = this.editMessage(guild, target, fields);
+        message = this.messages.edit(guild, target, fields);
         break;
       }
       case InteractionResponseType.Modal: {
         const data = body.data;
-        if (!isObject(data) || typeof data.custom_id !== "string" || typeof data.title !== "string" || !Array.isArray(data.components)) {
+        if (
+          !isPlainObject(data) ||
+          typeof data.custom_id !== "string" ||
+          typeof data.title !== "string" ||
+          !Array.isArray(data.components)
+        ) {
           errors.add(["data"], "BASE_TYPE_REQUIRED", "A modal needs custom_id, title and components");
           errors.throwIfAny();
         }
@@ -604,7 +473,7 @@ export class InteractionHub {
     };
     // `resource` only for the types that create or update a message (the spec's oneOf has no other).
     if (message && (type === InteractionResponseType.ChannelMessageWithSource || type === InteractionResponseType.UpdateMessage)) {
-      out.resource = { type, message: this.messageObject(message) };
+      out.resource = { type, message: this.messages.object(message) };
     }
     return out;
   }
@@ -627,7 +496,7 @@ export class InteractionHub {
 
   /** Get Original Interaction Response / Get Followup Message. Throws 404/10015, 401/50027, 404/10008. */
   getWebhookMessage(applicationId: string, token: string, messageId: string): unknown {
-    return this.messageObject(this.webhookMessage(this.byWebhook(applicationId, token), messageId));
+    return this.messages.object(this.webhookMessage(this.byWebhook(applicationId, token), messageId));
   }
 
   /** Edit Original Interaction Response / Edit Followup Message. Throws as {@link getWebhookMessage}, 400/50035. */
@@ -636,23 +505,13 @@ export class InteractionHub {
     const message = this.webhookMessage(state, messageId);
     const fields = messageFields(raw, true, files);
     if (message.id === state.originalId) state.deferredPending = false;
-    return this.messageObject(this.editMessage(this.requireGuild(state.guildId), message, fields));
+    return this.messages.object(this.messages.edit(this.requireGuild(state.guildId), message, fields));
   }
 
   /** Delete Original Interaction Response / Delete Followup Message. Throws as {@link getWebhookMessage}. */
   deleteWebhookMessage(applicationId: string, token: string, messageId: string): void {
     const state = this.byWebhook(applicationId, token);
-    const message = this.webhookMessage(state, messageId);
-    message.deleted = true;
-    const guild = this.ctx.guild(state.guildId);
-    if (guild && !(message.flags & MessageFlags.Ephemeral)) {
-      this.ctx.dispatchToGuild(
-        guild,
-        GatewayDispatchEvents.MessageDelete,
-        { id: message.id, channel_id: message.channelId, guild_id: guild.id },
-        GatewayIntentBits.GuildMessages,
-      );
-    }
+    this.messages.delete(this.webhookMessage(state, messageId));
   }
 
   /**
@@ -664,165 +523,42 @@ export class InteractionHub {
     const state = this.byWebhook(applicationId, token);
     if (!state.ack) throw unknownWebhook();
     const fields = messageFields(raw, false, files);
-    if (isEmpty(fields)) throw new DiscordHttpError(400, 50006, "Cannot send an empty message");
+    if (isEmptyMessage(fields)) throw emptyMessage();
     const guild = this.requireGuild(state.guildId);
     if (state.deferredPending && state.originalId) {
       const original = this.messages.get(state.originalId);
       if (original && !original.deleted) {
         state.deferredPending = false;
         const { flags: _ignored, ...rest } = fields;
-        return this.messageObject(this.editMessage(guild, original, rest));
+        return this.messages.object(this.messages.edit(guild, original, rest));
       }
     }
-    const message = this.createMessage(guild, state.channelId, fields, state);
+    const message = this.messages.create(guild, state.channelId, fields, answering(state));
     state.followupIds.push(message.id);
-    return this.messageObject(message);
+    return this.messages.object(message);
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Messages
+  // Channel messages: owned by MessageStore (messages.ts); rest.ts reaches them through these.
 
-  private createMessage(guild: GuildState, channelId: string, fields: MessageFields, state: InteractionState | null): StoredMessage {
-    const message: StoredMessage = {
-      id: newSnowflake(),
-      channelId,
-      guildId: guild.id,
-      type:
-        state === null
-          ? MessageType.Default
-          : state.type === InteractionType.ApplicationCommand
-            ? MessageType.ChatInputCommand
-            : MessageType.Default,
-      content: fields.content ?? "",
-      flags: fields.flags ?? 0,
-      embeds: fields.embeds ?? [],
-      components: fields.components ?? [],
-      attachments: fields.attachments ?? [],
-      timestamp: discordTimestamp(Date.now()),
-      editedTimestamp: null,
-      edits: 0,
-      deleted: false,
-      interaction: state && { id: state.id, type: state.type, userId: state.userId, name: state.command, commandType: state.commandType },
-    };
-    this.messages.set(message.id, message);
-    if (!(message.flags & MessageFlags.Ephemeral)) {
-      this.ctx.dispatchToGuild(
-        guild,
-        GatewayDispatchEvents.MessageCreate,
-        { ...this.messageObject(message), guild_id: guild.id },
-        GatewayIntentBits.GuildMessages,
-      );
-    }
-    return message;
-  }
-
-  private editMessage(guild: GuildState, message: StoredMessage, fields: MessageFields): StoredMessage {
-    if (fields.content !== undefined) message.content = fields.content;
-    if (fields.embeds !== undefined) message.embeds = fields.embeds;
-    if (fields.components !== undefined) message.components = fields.components;
-    if (fields.attachments !== undefined) message.attachments = fields.attachments;
-    if (fields.flags !== undefined) message.flags = (message.flags & ~EDIT_FLAGS) | (fields.flags & EDIT_FLAGS);
-    const wasLoading = (message.flags & MessageFlags.Loading) !== 0;
-    message.flags &= ~MessageFlags.Loading;
-    // Filling in a deferred ("thinking...") response is its first content, not a visible edit.
-    if (!wasLoading) message.editedTimestamp = discordTimestamp(Date.now());
-    message.edits += 1;
-    if (!(message.flags & MessageFlags.Ephemeral)) {
-      this.ctx.dispatchToGuild(
-        guild,
-        GatewayDispatchEvents.MessageUpdate,
-        { ...this.messageObject(message), guild_id: guild.id },
-        GatewayIntentBits.GuildMessages,
-      );
-    }
-    return message;
-  }
-
-  /**
-   * Create Message in a guild text channel as the bot (`POST /channels/{id}/messages`), so tests can
-   * click buttons on messages the bot posted. Throws 400/50035, 400/50006.
-   */
+  /** See {@link MessageStore.createInChannel}. */
   createChannelMessage(guild: GuildState, channelId: string, raw: unknown, files: unknown[] = []): unknown {
-    const fields = messageFields(raw, false, files);
-    if ((fields.flags ?? 0) & MessageFlags.Ephemeral) fields.flags = (fields.flags ?? 0) & ~MessageFlags.Ephemeral;
-    if (isEmpty(fields)) throw new DiscordHttpError(400, 50006, "Cannot send an empty message");
-    return this.messageObject(this.createMessage(guild, channelId, fields, null));
+    return this.messages.createInChannel(guild, channelId, raw, files);
   }
 
-  /** A channel message by id (`GET /channels/{c}/messages/{m}`); throws 404/10008. */
+  /** See {@link MessageStore.getInChannel}. */
   channelMessage(channelId: string, messageId: string): unknown {
-    const message = this.messages.get(messageId);
-    if (!message || message.deleted || message.channelId !== channelId || message.flags & MessageFlags.Ephemeral) throw unknownMessage();
-    return this.messageObject(message);
+    return this.messages.getInChannel(channelId, messageId);
   }
 
-  /** Edit Message as the bot (`PATCH /channels/{c}/messages/{m}`); throws 404/10008, 400/50035. */
+  /** See {@link MessageStore.editInChannel}. */
   editChannelMessage(guild: GuildState, channelId: string, messageId: string, raw: unknown, files: unknown[] = []): unknown {
-    const message = this.messages.get(messageId);
-    if (!message || message.deleted || message.channelId !== channelId || message.flags & MessageFlags.Ephemeral) throw unknownMessage();
-    return this.messageObject(this.editMessage(guild, message, messageFields(raw, true, files)));
+    return this.messages.editInChannel(guild, channelId, messageId, raw, files);
   }
 
-  /** Delete Message as the bot; throws 404/10008. */
-  deleteChannelMessage(guild: GuildState, channelId: string, messageId: string): void {
-    const message = this.messages.get(messageId);
-    if (!message || message.deleted || message.channelId !== channelId || message.flags & MessageFlags.Ephemeral) throw unknownMessage();
-    message.deleted = true;
-    this.ctx.dispatchToGuild(
-      guild,
-      GatewayDispatchEvents.MessageDelete,
-      { id: message.id, channel_id: channelId, guild_id: guild.id },
-      GatewayIntentBits.GuildMessages,
-    );
-  }
-
-  /** Discord's message object (https://discord.com/developers/docs/resources/message#message-object). */
-  private messageObject(m: StoredMessage): Record<string, unknown> {
-    const out: Record<string, unknown> = {
-      type: m.type,
-      content: m.content,
-      mentions: [],
-      mention_roles: [],
-      attachments: m.attachments,
-      embeds: m.embeds,
-      timestamp: m.timestamp,
-      edited_timestamp: m.editedTimestamp,
-      flags: m.flags,
-      components: m.components,
-      id: m.id,
-      channel_id: m.channelId,
-      author: this.ctx.botUser(),
-      pinned: false,
-      mention_everyone: false,
-      tts: false,
-    };
-    if (m.interaction) {
-      const guild = this.ctx.guild(m.guildId);
-      const member = guild?.member(m.interaction.userId);
-      const user = member ? userObject(member) : { id: m.interaction.userId };
-      out.application_id = this.ctx.applicationId;
-      out.webhook_id = this.ctx.applicationId;
-      const metadata: Record<string, unknown> = {
-        id: m.interaction.id,
-        type: m.interaction.type,
-        user,
-        authorizing_integration_owners: { "0": m.guildId },
-      };
-      if (m.interaction.name !== null) {
-        metadata.name = m.interaction.name;
-        metadata.command_type = m.interaction.commandType;
-      }
-      out.interaction_metadata = metadata;
-      if (m.interaction.name !== null) out.interaction = { id: m.interaction.id, type: m.interaction.type, name: m.interaction.name, user };
-    }
-    return out;
-  }
-
-  private recorded(id: string | null): RecordedMessage | null {
-    const message = id === null ? undefined : this.messages.get(id);
-    return message
-      ? { ...(this.messageObject(message) as unknown as RecordedMessage), edits: message.edits, deleted: message.deleted }
-      : null;
+  /** See {@link MessageStore.deleteInChannel}. */
+  deleteChannelMessage(_guild: GuildState, channelId: string, messageId: string): void {
+    this.messages.deleteInChannel(channelId, messageId);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -844,15 +580,15 @@ export class InteractionHub {
       message_id: s.componentMessageId,
       created_at: s.createdAt,
       acknowledged: s.ack ? { ...s.ack } : null,
-      original: this.recorded(s.originalId),
-      followups: s.followupIds.map((id) => this.recorded(id) as RecordedMessage),
+      original: this.messages.recorded(s.originalId),
+      followups: s.followupIds.map((id) => this.messages.recorded(id) as RecordedMessage),
       modal: s.modal ?? null,
     };
   }
 
   /** A stored message with its edit count, or undefined. */
   message(messageId: string): RecordedMessage | undefined {
-    return this.recorded(messageId) ?? undefined;
+    return this.messages.recorded(messageId) ?? undefined;
   }
 }
 

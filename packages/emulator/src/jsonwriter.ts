@@ -155,3 +155,8 @@ export class JsonWriter {
     this.buf = next;
   }
 }
+
+/** ASCII (latin1) text as bytes, for pre-encoded pieces that {@link JsonWriter.raw} copies. */
+export function asciiBytes(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, "latin1"));
+}

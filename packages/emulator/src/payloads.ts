@@ -24,7 +24,7 @@ import {
   GuildVerificationLevel,
   Locale,
 } from "discord-api-types/v10";
-import type { PresenceRecord } from "./generator";
+import type { PresenceRecord } from "./activities";
 import { USER_TAIL } from "./generator";
 import type { GuildState } from "./guild";
 import type { MemberRecord } from "./types";

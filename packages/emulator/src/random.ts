@@ -23,15 +23,29 @@ export function seedHash(seed: number): number {
 
 /** Hash of (seed, index, salt) as an unsigned 32-bit integer. */
 export function hash3(seed: number, index: number, salt: number): number {
-  return mix32(mix32(seedHash(seed) ^ index) ^ Math.imul(salt, 0x85ebca6b));
+  return hashIndex(seedHash(seed), index, salt);
 }
 
-/** A small PRNG stream (mulberry32) for drawing several values from one hash. */
+/** {@link hash3} with the seed already folded by {@link seedHash} (hot paths cache it per guild). */
+export function hashIndex(seedHashValue: number, index: number, salt: number): number {
+  return mix32(mix32(seedHashValue ^ index) ^ Math.imul(salt, 0x85ebca6b));
+}
+
+/**
+ * A small PRNG stream (mulberry32) for drawing several values from one hash: the emulator's one
+ * PRNG. Whoever draws holds an Rng and passes it explicitly; nothing draws from shared state.
+ */
 export class Rng {
   private state: number;
 
   constructor(state: number) {
     this.state = state >>> 0;
+  }
+
+  /** Restarts the stream at `state`, as `new Rng(state)` would, without allocating; returns this. */
+  reseed(state: number): this {
+    this.state = state >>> 0;
+    return this;
   }
 
   /** Next unsigned 32-bit integer. */

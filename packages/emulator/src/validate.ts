@@ -64,3 +64,8 @@ export function oneOf<T extends string>(value: unknown, field: string, allowed: 
 export function onlyKeys(value: Record<string, unknown>, allowed: ReadonlyArray<string>, what: string): void {
   for (const key of Object.keys(value)) if (!allowed.includes(key)) fail(`${what} has an unknown field ${key}`);
 }
+
+/** True for a plain JSON object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+/** A REST call as the bot; `body` is the parsed JSON answer, typed by the caller (unchecked). */
+async function call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const init: RequestInit = { method, headers: { authorization: `Bot ${emulator.token}`, "content-type": "application/json" } };
   if (body !== undefined) init.body = JSON.stringify(body);
   const res = await fetch(`${emulator.apiUrl}/v10${path}`, init);
@@ -44,7 +45,7 @@ describe("guild commands", () => {
   const base = () => `/applications/${emulator.applicationId}/guilds/${guild.guildId}/commands`;
 
   it("POST creates (201), then overwrites the same name (200, same id, new version); GET lists; spec shapes", async () => {
-    const created = await call("POST", base(), sync);
+    const created = await call<APIApplicationCommand>("POST", base(), sync);
     expect(created.status).toBe(201);
     expectSpec("/applications/{application_id}/guilds/{guild_id}/commands", "post", 201, created.body);
     expect(created.body).toMatchObject({
@@ -62,39 +63,39 @@ describe("guild commands", () => {
     expect(created.body.id).toMatch(/^[0-9]{17,20}$/);
     expect(created.body.version).toMatch(/^[0-9]{17,20}$/);
 
-    const again = await call("POST", base(), { ...sync, description: "Mirror members" });
+    const again = await call<APIApplicationCommand>("POST", base(), { ...sync, description: "Mirror members" });
     expect(again.status).toBe(200);
     expect(again.body.id).toBe(created.body.id);
     expect(again.body.version).not.toBe(created.body.version);
 
-    const list = await call("GET", base());
+    const list = await call<APIApplicationCommand[]>("GET", base());
     expect(list.status).toBe(200);
     expectSpec("/applications/{application_id}/guilds/{guild_id}/commands", "get", 200, list.body);
-    expect(list.body.map((c: APIApplicationCommand) => c.name)).toEqual(["sync"]);
-    const one = await call("GET", `${base()}/${created.body.id}`);
+    expect(list.body.map((c) => c.name)).toEqual(["sync"]);
+    const one = await call<APIApplicationCommand>("GET", `${base()}/${created.body.id}`);
     expectSpec("/applications/{application_id}/guilds/{guild_id}/commands/{command_id}", "get", 200, one.body);
     expect(one.body.description).toBe("Mirror members");
   });
 
   it("PUT replaces the list: same-name commands keep id (and version when unchanged), others go", async () => {
-    const before = (await call("GET", base())).body as APIApplicationCommand[];
+    const before = (await call<APIApplicationCommand[]>("GET", base())).body;
     const syncBefore = before.find((c) => c.name === "sync")!;
-    const put = await call("PUT", base(), [{ ...sync, description: syncBefore.description }, status]);
+    const put = await call<APIApplicationCommand[]>("PUT", base(), [{ ...sync, description: syncBefore.description }, status]);
     expect(put.status).toBe(200);
     expectSpec("/applications/{application_id}/guilds/{guild_id}/commands", "put", 200, put.body);
-    const syncAfter = put.body.find((c: APIApplicationCommand) => c.name === "sync");
+    const syncAfter = put.body.find((c) => c.name === "sync")!;
     expect(syncAfter.id).toBe(syncBefore.id);
     expect(syncAfter.version).toBe(syncBefore.version);
-    expect(put.body.map((c: APIApplicationCommand) => c.name)).toEqual(["sync", "status"]);
+    expect(put.body.map((c) => c.name)).toEqual(["sync", "status"]);
 
-    const replaced = await call("PUT", base(), [status]);
-    expect(replaced.body.map((c: APIApplicationCommand) => c.name)).toEqual(["status"]);
+    const replaced = await call<APIApplicationCommand[]>("PUT", base(), [status]);
+    expect(replaced.body.map((c) => c.name)).toEqual(["status"]);
     expect(emulator.commands(guild.guildId).map((c) => c.name)).toEqual(["status"]);
     expect(await new EmulatorControl(emulator.url).commands(guild.guildId)).toEqual(emulator.commands(guild.guildId));
   });
 
   it("DELETE answers 204, then the command is 404 / 10063", async () => {
-    const [command] = (await call("GET", base())).body as APIApplicationCommand[];
+    const [command] = (await call<APIApplicationCommand[]>("GET", base())).body;
     expect((await call("DELETE", `${base()}/${command!.id}`)).status).toBe(204);
     expect(await call("GET", `${base()}/${command!.id}`)).toEqual({
       status: 404,
@@ -115,7 +116,7 @@ describe("guild commands", () => {
 describe("global commands", () => {
   it("are listed separately, with dm_permission and contexts", async () => {
     const base = `/applications/${emulator.applicationId}/commands`;
-    const created = await call("POST", base, { name: "ping", description: "Pong", contexts: [0] });
+    const created = await call<APIApplicationCommand>("POST", base, { name: "ping", description: "Pong", contexts: [0] });
     expect(created.status).toBe(201);
     expectSpec("/applications/{application_id}/commands", "post", 201, created.body);
     expect(created.body).toMatchObject({ dm_permission: true, contexts: [0], integration_types: [0], default_member_permissions: null });

@@ -1,5 +1,5 @@
 import { GatewayIntentBits as I } from "discord-api-types/v10";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Emulator } from "../src/index";
 import { DEMO_GUILD, EmulatorControl, EmulatorControlError, startEmulator } from "../src/index";
 import { RawGateway } from "./helpers";
@@ -102,12 +102,12 @@ describe("EmulatorControl", () => {
     await gw.dispatch("GUILD_MEMBER_REMOVE", (d) => d.user.id === added.userId);
     expect(await control.member(guildId, added.userId)).toBeUndefined();
 
-    const before = gw.frames.filter((f) => f.t === "PRESENCE_UPDATE").length;
+    const before = gw.dispatches("PRESENCE_UPDATE").length;
     await control.startChurn(guildId, { updatesPerSecond: 100, staffOnly: true });
     expect((await control.guild(guildId)).churn).toEqual({ updatesPerSecond: 100, staffShare: 1 });
-    await new Promise((r) => setTimeout(r, 300));
+    await vi.waitFor(() => expect(gw.dispatches("PRESENCE_UPDATE").length - before).toBeGreaterThan(10), { timeout: 5_000 });
     await control.stopChurn(guildId);
-    const churned = gw.frames.filter((f) => f.t === "PRESENCE_UPDATE").slice(before);
+    const churned = gw.dispatches("PRESENCE_UPDATE").slice(before);
     expect(churned.length).toBeGreaterThan(10);
     const staffIds = new Set(g!.staff.map((s) => s.userId));
     expect(churned.every((f) => staffIds.has(f.d.user.id))).toBe(true);

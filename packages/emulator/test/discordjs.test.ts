@@ -1,7 +1,7 @@
 import type { ClientOptions, GuildMember, Presence } from "discord.js";
 import { Client, Events, GatewayIntentBits as I } from "discord.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { generateMember, guildSpec } from "../src/generator";
+import { guildSpec, MemberGenerator } from "../src/generator";
 import type { Emulator, SeededGuild } from "../src/index";
 import { startEmulator } from "../src/index";
 import { RawGateway } from "./helpers";
@@ -47,8 +47,9 @@ describe("discord.js Client", () => {
 
     // Compare with the emulator's own generator, member by member.
     const spec = guildSpec({ seed: 2024, guildId: guild.guildId, members: 5000, staff: 25, onlineRatio: ONLINE_RATIO, now: guild.now });
+    const generator = new MemberGenerator(spec);
     for (let i = 0; i < spec.generatedCount; i++) {
-      const expected = generateMember(spec, i);
+      const expected = generator.member(i);
       const m = members.get(expected.userId) as GuildMember;
       expect(m, expected.userId).toBeDefined();
       expect(m.user.username).toBe(expected.username);

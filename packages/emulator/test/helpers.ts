@@ -1,17 +1,41 @@
 /** Shared test helpers: a raw gateway client and the OpenAPI response validator. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
+import type {
+  APIChatInputApplicationCommandGuildInteraction,
+  APIMessageComponentGuildInteraction,
+  GatewayDispatchPayload,
+} from "discord-api-types/v10";
+import { InteractionType } from "discord-api-types/v10";
 import WebSocket from "ws";
 
 // ---------------------------------------------------------------------------------------------
 // Raw gateway client
 
-/** A gateway frame as received. */
-export interface Frame {
+/** INTERACTION_CREATE as the emulator sends it: a guild slash command or a guild component interaction. */
+export type GuildInteraction = APIChatInputApplicationCommandGuildInteraction | APIMessageComponentGuildInteraction;
+
+/** Dispatch data (`d`) by event name (`t`), as discord-api-types describes it (interactions: {@link GuildInteraction}). */
+export type DispatchData = Omit<{ [P in GatewayDispatchPayload as `${P["t"]}`]: P["d"] }, "INTERACTION_CREATE"> & {
+  INTERACTION_CREATE: GuildInteraction;
+};
+
+/** Narrows an INTERACTION_CREATE payload to a slash command; throws for anything else. */
+export function asCommand(d: GuildInteraction): APIChatInputApplicationCommandGuildInteraction {
+  if (d.type !== InteractionType.ApplicationCommand) throw new Error(`expected a slash command interaction, got type ${d.type}`);
+  return d;
+}
+/** A dispatch event name, e.g. "GUILD_CREATE". */
+export type DispatchName = keyof DispatchData;
+
+/** A gateway frame as received; `d` is whatever JSON the emulator sent until narrowed (see {@link RawGateway.dispatch}). */
+export interface Frame<D = unknown> {
   op: number;
-  d: any;
+  d: D;
   s: number | null;
   t: string | null;
 }
@@ -64,13 +88,23 @@ export class RawGateway {
     });
   }
 
-  /** Waits for dispatch `t` (optionally matching `test`). */
-  dispatch(t: string, test: (d: any) => boolean = () => true, timeoutMs?: number): Promise<Frame> {
-    return this.next((f) => f.op === 0 && f.t === t && test(f.d), timeoutMs);
+  /** Waits for dispatch `t` (optionally matching `test`); `d` is typed as discord-api-types has it. */
+  async dispatch<T extends DispatchName>(
+    t: T,
+    test: (d: DispatchData[T]) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<Frame<DispatchData[T]>> {
+    const frame = await this.next((f) => f.op === 0 && f.t === t && test(f.d as DispatchData[T]), timeoutMs);
+    return frame as Frame<DispatchData[T]>;
+  }
+
+  /** The dispatches `t` received so far, in order. */
+  dispatches<T extends DispatchName>(t: T): Array<Frame<DispatchData[T]>> {
+    return this.frames.filter((f) => f.op === 0 && f.t === t) as Array<Frame<DispatchData[T]>>;
   }
 
   /** Sends IDENTIFY and waits for READY. */
-  async identify(token: string, intents: number, extra: Record<string, unknown> = {}): Promise<Frame> {
+  async identify(token: string, intents: number, extra: Record<string, unknown> = {}): Promise<Frame<DispatchData["READY"]>> {
     this.send(2, { token, intents, properties: { os: "linux", browser: "test", device: "test" }, ...extra });
     return this.dispatch("READY");
   }
@@ -83,19 +117,36 @@ export class RawGateway {
 // ---------------------------------------------------------------------------------------------
 // OpenAPI validation
 
-const SPEC_URL = new URL("../../../../shared/discord-api-spec/openapi.json", import.meta.url);
+/**
+ * Discord's OpenAPI spec, `shared/discord-api-spec/openapi.json` beside the repository (see DESIGN.md),
+ * found by walking up from this file so it is found from a git worktree too.
+ */
+function specPath(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const candidate = join(dir, "shared", "discord-api-spec", "openapi.json");
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) throw new Error("shared/discord-api-spec/openapi.json not found above packages/emulator/test");
+  }
+}
 const SPEC_ID = "https://discord.com/openapi.json";
 
+/** A response of the spec: inline, or a `$ref` into components.responses. */
+interface SpecResponse {
+  $ref?: string;
+  content?: { "application/json"?: { schema?: unknown } };
+}
+
+/** The parts of the OpenAPI document the validators read. */
 interface OpenApi {
-  paths: Record<string, Record<string, { responses: Record<string, any> }>>;
-  components: Record<string, Record<string, any>>;
+  paths: Record<string, Record<string, { responses: Record<string, SpecResponse> }>>;
+  components: { responses?: Record<string, SpecResponse> } & Record<string, unknown>;
 }
 
 let cached: { spec: OpenApi; ajv: Ajv2020 } | null = null;
 
 function load(): { spec: OpenApi; ajv: Ajv2020 } {
   if (cached) return cached;
-  const spec = JSON.parse(readFileSync(SPEC_URL, "utf8")) as OpenApi;
+  const spec = JSON.parse(readFileSync(specPath(), "utf8")) as OpenApi;
   // OpenAPI 3.1 schemas are JSON Schema 2020-12 plus annotations (description, format values such as snowflake).
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
@@ -126,7 +177,7 @@ export function responseValidator(path: string, method: string, status: number):
   if (typeof response.$ref === "string") response = spec.components.responses?.[response.$ref.split("/").pop() as string];
   const schema = response?.content?.["application/json"]?.schema;
   if (!schema) throw new Error(`no JSON schema for ${status} ${method} ${path}`);
-  const validate = ajv.compile({ $id: `${SPEC_ID}/${encodeURIComponent(key)}`, ...rebase(schema) });
+  const validate = ajv.compile({ $id: `${SPEC_ID}/${encodeURIComponent(key)}`, ...(rebase(schema) as Record<string, unknown>) });
   validators.set(key, validate);
   return validate;
 }
@@ -142,7 +193,7 @@ export function componentValidator(name: string): ValidateFunction {
 }
 
 /** Points local "#/components/..." refs of an inline schema at the registered spec document. */
-function rebase(schema: unknown): any {
+function rebase(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(rebase);
   if (typeof schema !== "object" || schema === null) return schema;
   const out: Record<string, unknown> = {};

@@ -1,8 +1,9 @@
+import type { APIChannel, APIGuildMember, APIMessage, RESTPostAPIInteractionCallbackWithResponseResult } from "discord-api-types/v10";
 import { GatewayIntentBits as I, PermissionFlagsBits } from "discord-api-types/v10";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, InteractionRecord, SeededGuild } from "../src/index";
 import { EmulatorControl, EmulatorControlError, startEmulator } from "../src/index";
-import { RawGateway, responseValidator, sleep } from "./helpers";
+import { asCommand, RawGateway, responseValidator, sleep } from "./helpers";
 
 let emulator: Emulator;
 let guild: SeededGuild;
@@ -56,7 +57,8 @@ afterEach(() => {
 });
 afterAll(() => emulator.close());
 
-async function api(method: string, path: string, body?: unknown, auth = true): Promise<{ status: number; body: any }> {
+/** A REST call (as the bot unless `auth` is false); `body` is the parsed JSON answer, typed by the caller (unchecked). */
+async function api<T = unknown>(method: string, path: string, body?: unknown, auth = true): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (auth) headers.authorization = `Bot ${emulator.token}`;
   const init: RequestInit = { method, headers };
@@ -97,12 +99,12 @@ describe("INTERACTION_CREATE for a slash command", () => {
   it("goes to the application's sessions without any intent, with Discord's interaction shape", async () => {
     const gw = await bot(0);
     // A non-admin, non-staff, non-bot member for later tests.
-    plainId = (await api("GET", `/guilds/${guild.guildId}/members?limit=100`)).body.find(
-      (m: any) => !m.user.bot && !m.roles.includes(guild.staffRoleId) && !m.roles.includes(guild.adminRoleId),
-    ).user.id;
+    plainId = (await api<APIGuildMember[]>("GET", `/guilds/${guild.guildId}/members?limit=100`)).body.find(
+      (m) => !m.user.bot && !m.roles.includes(guild.staffRoleId) && !m.roles.includes(guild.adminRoleId),
+    )!.user.id;
     const id = emulator.invokeCommand(guild.guildId, admin(), "sync", { full: true, member: plainId });
     const frame = await gw.dispatch("INTERACTION_CREATE");
-    const d = frame.d;
+    const d = asCommand(frame.d);
     const commandId = emulator.commands(guild.guildId).find((c) => c.name === "sync")!.id;
     expect(d).toMatchObject({
       id,
@@ -129,10 +131,11 @@ describe("INTERACTION_CREATE for a slash command", () => {
       member: { user: { id: admin() }, roles: expect.arrayContaining([guild.adminRoleId]) },
     });
     expect(d.token).toMatch(/^[A-Za-z0-9_-]{60,}$/);
-    expect(d.channel_id).toBe(d.channel.id);
-    expect(d.channel.name).toBe("general");
-    expect(d.data.resolved.users[plainId].id).toBe(plainId);
-    expect(d.data.resolved.members[plainId].user).toBeUndefined();
+    expect(d.channel_id).toBe(d.channel?.id);
+    expect(d.channel?.name).toBe("general");
+    expect(d.data.resolved?.users?.[plainId]?.id).toBe(plainId);
+    expect(d.data.resolved?.members?.[plainId]).toBeDefined();
+    expect(d.data.resolved?.members?.[plainId]).not.toHaveProperty("user");
     const perms = BigInt(d.member.permissions);
     expect(perms & PermissionFlagsBits.ManageGuild).toBe(PermissionFlagsBits.ManageGuild);
     expect(perms & PermissionFlagsBits.Administrator).toBe(0n);
@@ -152,11 +155,11 @@ describe("INTERACTION_CREATE for a slash command", () => {
   it("computes permissions from @everyone and roles; the owner has all; subcommands and role options resolve", async () => {
     const gw = await bot(0);
     emulator.invokeCommand(guild.guildId, plainId, "roles show", { role: guild.staffRoleId });
-    const d = (await gw.dispatch("INTERACTION_CREATE")).d;
+    const d = asCommand((await gw.dispatch("INTERACTION_CREATE")).d);
     expect(BigInt(d.member.permissions) & PermissionFlagsBits.ManageGuild).toBe(0n);
     expect(BigInt(d.member.permissions) & PermissionFlagsBits.SendMessages).toBe(PermissionFlagsBits.SendMessages);
     expect(d.data.options).toEqual([{ type: 1, name: "show", options: [{ name: "role", type: 8, value: guild.staffRoleId }] }]);
-    expect(d.data.resolved.roles[guild.staffRoleId].name).toBe("Staff");
+    expect(d.data.resolved?.roles?.[guild.staffRoleId]?.name).toBe("Staff");
     emulator.invokeCommand(guild.guildId, guild.ownerId, "roles show", { role: guild.adminRoleId });
     const owner = (await gw.dispatch("INTERACTION_CREATE", (x) => x.member.user.id === guild.ownerId)).d;
     expect(BigInt(owner.member.permissions) & PermissionFlagsBits.Administrator).toBe(PermissionFlagsBits.Administrator);
@@ -175,11 +178,11 @@ describe("INTERACTION_CREATE for a slash command", () => {
       [() => emulator.invokeCommand("123456789012345678", admin(), "sync"), 404, /Unknown Guild/],
     ];
     for (const [act, status, message] of cases) {
-      let caught: any;
+      let caught: { status?: number; message?: string } | undefined;
       try {
         act();
       } catch (err) {
-        caught = err;
+        caught = err as { status?: number; message?: string };
       }
       expect(caught?.status, String(message)).toBe(status);
       expect(caught?.message).toMatch(message);
@@ -189,7 +192,8 @@ describe("INTERACTION_CREATE for a slash command", () => {
 });
 
 describe("responding", () => {
-  const callback = (d: any, body: unknown, query = "") => api("POST", `/interactions/${d.id}/${d.token}/callback${query}`, body, false);
+  const callback = <T = unknown>(d: { id: string; token: string }, body: unknown, query = "") =>
+    api<T>("POST", `/interactions/${d.id}/${d.token}/callback${query}`, body, false);
 
   it("type 4: 204, recorded; a second callback is 400 / 40060; a wrong token is 404 / 10062", async () => {
     const gw = await bot(0);
@@ -214,7 +218,7 @@ describe("responding", () => {
       webhook_id: emulator.applicationId,
     });
     expect(record.original?.interaction_metadata).toMatchObject({ id, type: 2, user: { id: admin() }, name: "sync" });
-    const original = await api("GET", `/webhooks/${emulator.applicationId}/${d.token}/messages/@original`, undefined, false);
+    const original = await api<APIMessage>("GET", `/webhooks/${emulator.applicationId}/${d.token}/messages/@original`, undefined, false);
     expectSpec("/webhooks/{webhook_id}/{webhook_token}/messages/@original", "get", 200, original.body);
     expect(original.body.id).toBe(record.original?.id);
   });
@@ -249,7 +253,11 @@ describe("responding", () => {
     const gw = await bot(0);
     const id = emulator.invokeCommand(guild.guildId, admin(), "sync", { full: true });
     const d = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === id)).d;
-    const deferred = await callback(d, { type: 5, data: { flags: 64 } }, "?with_response=true");
+    const deferred = await callback<RESTPostAPIInteractionCallbackWithResponseResult>(
+      d,
+      { type: 5, data: { flags: 64 } },
+      "?with_response=true",
+    );
     expect(deferred.status).toBe(200);
     expectSpec("/interactions/{interaction_id}/{interaction_token}/callback", "post", 200, deferred.body);
     expect(deferred.body.interaction).toMatchObject({ id, type: 2, response_message_loading: true, response_message_ephemeral: true });
@@ -266,10 +274,10 @@ describe("responding", () => {
     expect(edited.status).toBe(200);
     expectSpec("/webhooks/{webhook_id}/{webhook_token}/messages/@original", "patch", 200, edited.body);
     expect(edited.body).toMatchObject({ content: "Synced: 3 joined, 1 left", flags: 64, embeds: [{ title: "Summary" }] });
-    const followup = await api("POST", hook, { content: "Details follow", flags: 64 }, false);
+    const followup = await api<APIMessage>("POST", hook, { content: "Details follow", flags: 64 }, false);
     expect(followup.status).toBe(200);
     expectSpec("/webhooks/{webhook_id}/{webhook_token}", "post", 200, followup.body);
-    const followupEdit = await api("PATCH", `${hook}/messages/${followup.body.id}`, { content: "Details" }, false);
+    const followupEdit = await api<APIMessage>("PATCH", `${hook}/messages/${followup.body.id}`, { content: "Details" }, false);
     expect(followupEdit.body.content).toBe("Details");
 
     record = emulator.interaction(id);
@@ -288,7 +296,7 @@ describe("responding", () => {
     const id = emulator.invokeCommand(guild.guildId, admin(), "sync", { full: true });
     const d = (await gw.dispatch("INTERACTION_CREATE", (x) => x.id === id)).d;
     await callback(d, { type: 5 });
-    const res = await api("POST", `/webhooks/${emulator.applicationId}/${d.token}`, { content: "Done" }, false);
+    const res = await api<APIMessage>("POST", `/webhooks/${emulator.applicationId}/${d.token}`, { content: "Done" }, false);
     const record = emulator.interaction(id);
     expect(res.body.id).toBe(record.original?.id);
     expect(record.original).toMatchObject({ content: "Done", flags: 0 });
@@ -360,8 +368,11 @@ describe("buttons", () => {
 
   it("clicks work on messages the bot posted with POST /channels/{id}/messages", async () => {
     const gw = await bot(0);
-    const general = (await api("GET", `/guilds/${guild.guildId}/channels`)).body.find((ch: any) => ch.name === "general");
-    const posted = await api("POST", `/channels/${general.id}/messages`, { content: "Event tonight", components: [row("rsvp:9")] });
+    const general = (await api<APIChannel[]>("GET", `/guilds/${guild.guildId}/channels`)).body.find((ch) => ch.name === "general")!;
+    const posted = await api<APIMessage>("POST", `/channels/${general.id}/messages`, {
+      content: "Event tonight",
+      components: [row("rsvp:9")],
+    });
     expect(posted.status).toBe(200);
     expectSpec("/channels/{channel_id}/messages", "post", 200, posted.body);
     const click = emulator.clickButton(guild.guildId, plainId, posted.body.id, "rsvp:9");
@@ -369,7 +380,7 @@ describe("buttons", () => {
     expect(c.channel_id).toBe(general.id);
     await api("POST", `/interactions/${c.id}/${c.token}/callback`, { type: 4, data: { content: "You're in", flags: 64 } }, false);
     expect(emulator.interaction(click).original).toMatchObject({ content: "You're in", flags: 64 });
-    expect((await api("GET", `/channels/${general.id}/messages/${posted.body.id}`)).body.content).toBe("Event tonight");
+    expect((await api<APIMessage>("GET", `/channels/${general.id}/messages/${posted.body.id}`)).body.content).toBe("Event tonight");
   });
 });
 
@@ -381,7 +392,6 @@ describe("control API", () => {
     const waiting = control.waitForInteraction(id, (r) => r.original?.content.includes("Synced") ?? false, 3_000);
     const local = emulator.waitForInteraction(id, (r) => r.original?.content.includes("Synced") ?? false, 3_000);
     await api("POST", `/interactions/${d.id}/${d.token}/callback`, { type: 5 }, false);
-    await sleep(50);
     await api("PATCH", `/webhooks/${emulator.applicationId}/${d.token}/messages/@original`, { content: "Synced 199" }, false);
     const [remote, same] = await Promise.all([waiting, local]);
     expect(remote.original?.content).toBe("Synced 199");

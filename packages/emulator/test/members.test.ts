@@ -1,8 +1,9 @@
+import type { APIGuildMember } from "discord-api-types/v10";
 import { GatewayIntentBits as I } from "discord-api-types/v10";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
 import { EmulatorControl, EmulatorControlError, startEmulator } from "../src/index";
-import { RawGateway } from "./helpers";
+import { type Frame, RawGateway } from "./helpers";
 
 let emulator: Emulator;
 let guild: SeededGuild;
@@ -17,9 +18,10 @@ afterEach(() => {
 });
 afterAll(() => emulator.close());
 
-async function rest(path: string): Promise<{ status: number; body: any }> {
+/** A GET as the bot; `body` is the parsed JSON answer, typed by the caller (unchecked). */
+async function rest<T = unknown>(path: string): Promise<{ status: number; body: T }> {
   const res = await fetch(`${emulator.apiUrl}/v10${path}`, { headers: { authorization: `Bot ${emulator.token}` } });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as T };
 }
 
 async function membersSession(): Promise<RawGateway> {
@@ -31,10 +33,10 @@ async function membersSession(): Promise<RawGateway> {
 }
 
 /** Every member over REQUEST_GUILD_MEMBERS (all), by user id. */
-async function allOverGateway(gw: RawGateway, nonce: string): Promise<Map<string, any>> {
+async function allOverGateway(gw: RawGateway, nonce: string): Promise<Map<string, APIGuildMember>> {
   gw.send(8, { guild_id: guild.guildId, query: "", limit: 0, nonce });
   const first = await gw.dispatch("GUILD_MEMBERS_CHUNK", (d) => d.nonce === nonce);
-  const out = new Map<string, any>();
+  const out = new Map<string, APIGuildMember>();
   for (let i = 0; i < first.d.chunk_count; i++) {
     const chunk = await gw.dispatch("GUILD_MEMBERS_CHUNK", (d) => d.nonce === nonce && d.chunk_index === i);
     for (const m of chunk.d.members) {
@@ -48,7 +50,9 @@ async function allOverGateway(gw: RawGateway, nonce: string): Promise<Map<string
 describe("leave and rejoin", () => {
   it("a removed member who is added again is the same user with a new joined_at, no nick and no roles", async () => {
     const gw = await membersSession();
-    const before = (await rest(`/guilds/${guild.guildId}/members?limit=30`)).body.find((m: any) => m.nick !== null && !m.user.bot);
+    const before = (await rest<APIGuildMember[]>(`/guilds/${guild.guildId}/members?limit=30`)).body.find(
+      (m) => m.nick !== null && !m.user.bot,
+    )!;
     const userId: string = before.user.id;
     emulator.removeMember(guild.guildId, userId);
     await gw.dispatch("GUILD_MEMBER_REMOVE", (d) => d.user.id === userId);
@@ -64,11 +68,11 @@ describe("leave and rejoin", () => {
       roles: [],
       user: { id: userId, username: before.user.username, avatar: before.user.avatar },
     });
-    expect(Date.parse(add.d.joined_at)).toBeGreaterThanOrEqual(started - 1000);
+    expect(Date.parse(add.d.joined_at ?? "")).toBeGreaterThanOrEqual(started - 1000);
     expect(add.d.joined_at).not.toBe(before.joined_at);
     expect(rejoined.username).toBe(before.user.username);
     expect(emulator.guild(guild.guildId).memberCount).toBe(1500);
-    expect((await rest(`/guilds/${guild.guildId}/members/${userId}`)).body.joined_at).toBe(add.d.joined_at);
+    expect((await rest<APIGuildMember>(`/guilds/${guild.guildId}/members/${userId}`)).body.joined_at).toBe(add.d.joined_at);
 
     const all = await allOverGateway(gw, "after-rejoin");
     expect(all.size).toBe(1500);
@@ -95,7 +99,7 @@ describe("nick and role changes", () => {
 
     expect((await rest(`/guilds/${guild.guildId}/members/${target}`)).body).toMatchObject({ nick, roles });
     const before = (BigInt(target) - 1n).toString();
-    const page = (await rest(`/guilds/${guild.guildId}/members?limit=5&after=${before}`)).body;
+    const page = (await rest<APIGuildMember[]>(`/guilds/${guild.guildId}/members?limit=5&after=${before}`)).body;
     expect(page[0]).toMatchObject({ user: { id: target }, nick, roles });
 
     gw.send(8, { guild_id: guild.guildId, user_ids: [target], nonce: "one" });
@@ -120,7 +124,7 @@ describe("applyMemberChanges", () => {
 
     const lastJoined = result.joined[result.joined.length - 1]!;
     await gw.dispatch("GUILD_MEMBER_UPDATE", (d) => d.user.id === result.updated[result.updated.length - 1]);
-    const events = gw.frames.filter((f) => f.t?.startsWith("GUILD_MEMBER_")).slice(-15);
+    const events = gw.frames.filter((f) => f.t?.startsWith("GUILD_MEMBER_")).slice(-15) as Array<Frame<{ user: { id: string } }>>;
     expect(events.map((f) => f.t)).toEqual([
       ...Array(5).fill("GUILD_MEMBER_REMOVE"),
       ...Array(4).fill("GUILD_MEMBER_ADD"),
@@ -129,10 +133,13 @@ describe("applyMemberChanges", () => {
     expect(events.map((f) => f.d.user.id)).toEqual([...result.left, ...result.joined, ...result.updated]);
     expect(emulator.guild(guild.guildId).memberCount).toBe(countBefore - 5 + 4);
     for (const id of result.left) expect((await rest(`/guilds/${guild.guildId}/members/${id}`)).status).toBe(404);
-    expect((await rest(`/guilds/${guild.guildId}/members/${lastJoined}`)).body.user.id).toBe(lastJoined);
+    expect((await rest<APIGuildMember>(`/guilds/${guild.guildId}/members/${lastJoined}`)).body.user.id).toBe(lastJoined);
 
     for (const id of result.updated) {
-      const event = events.find((f) => f.t === "GUILD_MEMBER_UPDATE" && f.d.user.id === id)!;
+      const event = gw
+        .dispatches("GUILD_MEMBER_UPDATE")
+        .reverse()
+        .find((f) => f.d.user.id === id)!;
       expect((await rest(`/guilds/${guild.guildId}/members/${id}`)).body).toMatchObject({ nick: event.d.nick, roles: event.d.roles });
     }
   });

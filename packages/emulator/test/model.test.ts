@@ -1,23 +1,12 @@
 import { PermissionFlagsBits as P } from "discord-api-types/v10";
 import { describe, expect, it } from "vitest";
-import {
-  discordTimestamp,
-  firstIndexAfter,
-  generatedMemberJson,
-  generateMember,
-  guildSpec,
-  indexOfUserId,
-  initiallyOnline,
-  initialPresence,
-  snowflakeString,
-  userIdAt,
-  userIdStringAt,
-} from "../src/generator";
+import { firstIndexAfter, guildSpec, indexOfUserId, MemberGenerator, snowflakeString, userIdAt, userIdStringAt } from "../src/generator";
 import { ALL_PERMISSIONS, GuildState } from "../src/guild";
 import { JsonWriter } from "../src/jsonwriter";
 import { memberJson, memberObject } from "../src/payloads";
 import { Rng } from "../src/random";
 import { snowflakeAt } from "../src/snowflake";
+import { discordTimestamp } from "../src/timestamps";
 import type { MemberRecord } from "../src/types";
 import { referenceMember, referenceUserId } from "./reference-generator";
 
@@ -43,12 +32,29 @@ function pageAll(guild: GuildState, pageSize: number): MemberRecord[] {
 
 describe("generator", () => {
   const spec = guildSpec({ seed: 3, guildId: "244779916984322012", members: 2000, staff: 10, onlineRatio: 0.3, now: NOW });
+  const generator = new MemberGenerator(spec);
 
   it("is deterministic in (seed, index)", () => {
-    expect(generateMember(spec, 123)).toEqual(generateMember(spec, 123));
-    expect(initialPresence(spec, 77)).toEqual(initialPresence(spec, 77));
+    expect(generator.member(123)).toEqual(generator.member(123));
+    expect(generator.initialPresence(77)).toEqual(generator.initialPresence(77));
     const other = guildSpec({ seed: 4, guildId: "244779916984322012", members: 2000, staff: 10, onlineRatio: 0.3, now: NOW });
-    expect(generateMember(other, 123).username).not.toEqual(generateMember(spec, 123).username);
+    expect(new MemberGenerator(other).member(123).username).not.toEqual(generator.member(123).username);
+  });
+
+  it("gives each guild its own stream: interleaving guilds changes nothing", () => {
+    const other = guildSpec({ seed: 4, guildId: "244779916984322012", members: 2000, staff: 10, onlineRatio: 0.3, now: NOW });
+    const alone = [0, 5, 77, 1500].map((i) => ({ a: new MemberGenerator(spec).member(i), b: new MemberGenerator(other).member(i) }));
+    const a = new MemberGenerator(spec);
+    const b = new MemberGenerator(other);
+    const interleaved = [0, 5, 77, 1500].map((i) => {
+      const before = a.initialPresence(i + 1);
+      b.namesMatch(i, "x");
+      const fromA = a.member(i);
+      const fromB = b.member(i);
+      expect(a.initialPresence(i + 1)).toEqual(before);
+      return { a: fromA, b: fromB };
+    });
+    expect(interleaved).toEqual(alone);
   });
 
   it("gives ascending, invertible snowflakes and unique usernames", () => {
@@ -60,7 +66,7 @@ describe("generator", () => {
       expect(indexOfUserId(spec, id)).toBe(i);
       expect(indexOfUserId(spec, id + 1n)).toBe(-1);
       previous = id;
-      names.add(generateMember(spec, i).username);
+      names.add(generator.member(i).username);
     }
     expect(names.size).toBe(spec.generatedCount);
   });
@@ -83,7 +89,7 @@ describe("generator", () => {
   });
 
   it("seeds realistic members: staff, 1-3 roles, avatars, nicknames, joined within 3 years, some bots", () => {
-    const members = Array.from({ length: spec.generatedCount }, (_, i) => generateMember(spec, i));
+    const members = Array.from({ length: spec.generatedCount }, (_, i) => generator.member(i));
     expect(members.slice(0, 10).every((m) => m.roles.includes(spec.staffRoleId) && !m.bot)).toBe(true);
     expect(members.slice(10).some((m) => m.roles.includes(spec.staffRoleId))).toBe(false);
     for (const m of members) {
@@ -99,10 +105,10 @@ describe("generator", () => {
     expect(members.filter((m) => m.nick !== null).length).toBeGreaterThan(100);
     expect(members.filter((m) => m.avatar === null).length).toBeGreaterThan(100);
     expect(members.filter((m) => m.premiumSince !== null).length).toBeGreaterThan(10);
-    const online = members.filter((_, i) => initiallyOnline(spec, i)).length / members.length;
+    const online = members.filter((_, i) => generator.initiallyOnline(i)).length / members.length;
     expect(online).toBeGreaterThan(0.25);
     expect(online).toBeLessThan(0.35);
-    const presences = members.map((_, i) => initialPresence(spec, i)).filter((p) => p.status !== "offline");
+    const presences = members.map((_, i) => generator.initialPresence(i)).filter((p) => p.status !== "offline");
     expect(presences.some((p) => p.activities.some((a) => a.type === 4 && typeof a.state === "string"))).toBe(true);
     expect(presences.some((p) => p.activities.some((a) => a.type === 0))).toBe(true);
     expect(new Set(presences.map((p) => p.status))).toEqual(new Set(["online", "idle", "dnd"]));
@@ -117,12 +123,13 @@ describe("the optimised generator", () => {
       guildSpec({ seed: 2 ** 40 + 3, guildId: "244779916984322012", members: 1_000_001, staff: 3, onlineRatio: 0.1, now: 1.7e12 + 0.5 }),
     ];
     for (const spec of specs) {
+      const generator = new MemberGenerator(spec);
       for (let i = 0; i < 1_000_000; i += i < 2000 ? 1 : 4999) {
         const expected = referenceMember(spec, i);
-        expect(generateMember(spec, i)).toEqual(expected);
+        expect(generator.member(i)).toEqual(expected);
         expect(userIdAt(spec, i)).toBe(referenceUserId(spec, i));
         expect(userIdStringAt(spec, i)).toBe(expected.userId);
-        expect(generatedMemberJson(spec, i, expected.userId)).toBe(JSON.stringify(memberObject(expected)));
+        expect(generator.memberJson(i, expected.userId)).toBe(JSON.stringify(memberObject(expected)));
       }
     }
   });

@@ -1,6 +1,13 @@
 import { inflateSync } from "node:zlib";
 import { REST } from "@discordjs/rest";
-import type { APIGuildMember } from "discord-api-types/v10";
+import type {
+  APIApplication,
+  APIGuild,
+  APIGuildMember,
+  APIRole,
+  RESTGetAPIGatewayBotResult,
+  RESTGetAPIGatewayResult,
+} from "discord-api-types/v10";
 import { Routes } from "discord-api-types/v10";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
@@ -16,14 +23,18 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-async function get(path: string, token: string | null = emulator.token): Promise<{ status: number; body: any; headers: Headers }> {
+/** A GET (as the bot by default); `body` is the parsed JSON answer, typed by the caller (unchecked). */
+async function get<T = unknown>(
+  path: string,
+  token: string | null = emulator.token,
+): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(`${emulator.apiUrl}/v10${path}`, { headers: token === null ? {} : { authorization: `Bot ${token}` } });
-  return { status: res.status, body: await res.json(), headers: res.headers };
+  return { status: res.status, body: (await res.json()) as T, headers: res.headers };
 }
 
-/** Fetches `path` and checks the body against the spec's response for `specPath` and the status. */
-async function expectSpec(path: string, specPath: string, status = 200): Promise<any> {
-  const res = await get(path);
+/** Fetches `path`, checks the body against the spec's response for `specPath` and the status, and returns it typed as `T`. */
+async function expectSpec<T = unknown>(path: string, specPath: string, status = 200): Promise<T> {
+  const res = await get<T>(path);
   expect(res.status).toBe(status);
   const validate = responseValidator(specPath, "get", status);
   if (!validate(res.body)) throw new Error(`${path} does not match the spec: ${JSON.stringify(validate.errors, null, 1)}`);
@@ -33,11 +44,11 @@ async function expectSpec(path: string, specPath: string, status = 200): Promise
 
 describe("REST shapes match discord-api-spec", () => {
   it("GET /gateway/bot and /gateway name the emulator's gateway", async () => {
-    const bot = await expectSpec("/gateway/bot", "/gateway/bot");
+    const bot = await expectSpec<RESTGetAPIGatewayBotResult>("/gateway/bot", "/gateway/bot");
     expect(bot.url).toBe(emulator.gatewayUrl);
     expect(bot.shards).toBe(1);
     expect(bot.session_start_limit).toMatchObject({ total: 1000, max_concurrency: 1 });
-    expect((await expectSpec("/gateway", "/gateway")).url).toBe(emulator.gatewayUrl);
+    expect((await expectSpec<RESTGetAPIGatewayResult>("/gateway", "/gateway")).url).toBe(emulator.gatewayUrl);
   });
 
   it("GET /users/@me, /users/{id}, /applications/@me", async () => {
@@ -46,7 +57,7 @@ describe("REST shapes match discord-api-spec", () => {
     const staff = guild.staff[0]!;
     const user = await expectSpec(`/users/${staff.userId}`, "/users/{user_id}");
     expect(user).toMatchObject({ id: staff.userId, username: staff.username, global_name: staff.globalName });
-    const app = await expectSpec("/applications/@me", "/applications/@me");
+    const app = await expectSpec<APIApplication>("/applications/@me", "/applications/@me");
     expect(app.id).toBe(emulator.applicationId);
     // GATEWAY_PRESENCE_LIMITED | GATEWAY_GUILD_MEMBERS_LIMITED | GATEWAY_MESSAGE_CONTENT_LIMITED
     expect(app.flags & ((1 << 13) | (1 << 15) | (1 << 19))).toBe((1 << 13) | (1 << 15) | (1 << 19));
@@ -54,12 +65,12 @@ describe("REST shapes match discord-api-spec", () => {
   });
 
   it("GET /guilds/{id}?with_counts and /roles", async () => {
-    const body = await expectSpec(`/guilds/${guild.guildId}?with_counts=true`, "/guilds/{guild_id}");
+    const body = await expectSpec<APIGuild>(`/guilds/${guild.guildId}?with_counts=true`, "/guilds/{guild_id}");
     expect(body).toMatchObject({ id: guild.guildId, name: guild.name, approximate_member_count: 5000 });
     expect(body.approximate_presence_count).toBeGreaterThan(1000);
     expect(body.approximate_presence_count).toBeLessThan(2000);
-    const roles = await expectSpec(`/guilds/${guild.guildId}/roles`, "/guilds/{guild_id}/roles");
-    expect(roles.map((r: { name: string }) => r.name)).toEqual(expect.arrayContaining(["@everyone", "Staff", "Member"]));
+    const roles = await expectSpec<APIRole[]>(`/guilds/${guild.guildId}/roles`, "/guilds/{guild_id}/roles");
+    expect(roles.map((r) => r.name)).toEqual(expect.arrayContaining(["@everyone", "Staff", "Member"]));
     expect(roles.length).toBeGreaterThanOrEqual(9);
   });
 
@@ -69,7 +80,10 @@ describe("REST shapes match discord-api-spec", () => {
     const one = await expectSpec(`/guilds/${guild.guildId}/members`, "/guilds/{guild_id}/members");
     expect(one).toHaveLength(1); // default limit 1
     const staff = guild.staff[3]!;
-    const member = await expectSpec(`/guilds/${guild.guildId}/members/${staff.userId}`, "/guilds/{guild_id}/members/{user_id}");
+    const member = await expectSpec<APIGuildMember>(
+      `/guilds/${guild.guildId}/members/${staff.userId}`,
+      "/guilds/{guild_id}/members/{user_id}",
+    );
     expect(member.user.id).toBe(staff.userId);
     expect(member.roles).toContain(guild.staffRoleId);
   });
@@ -104,14 +118,16 @@ describe("REST shapes match discord-api-spec", () => {
       ["1001", "NUMBER_TYPE_MAX"],
       ["ten", "NUMBER_TYPE_COERCE"],
     ] as const) {
-      const res = await get(`/guilds/${guild.guildId}/members?limit=${limit}`);
+      const res = await get<{ errors: { limit: { _errors: Array<{ code: string | number }> } } }>(
+        `/guilds/${guild.guildId}/members?limit=${limit}`,
+      );
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 50035, message: "Invalid Form Body", errors: { limit: { _errors: [{ code }] } } });
       // The spec types inner error codes as integers while Discord sends strings such as
       // "NUMBER_TYPE_MAX" (https://discord.com/developers/docs/reference#error-messages); map
       // only that field before validating the rest of the body against ErrorResponse.
       const mapped = structuredClone(res.body);
-      mapped.errors.limit._errors[0].code = 0;
+      mapped.errors.limit._errors[0]!.code = 0;
       const validate = responseValidator("/guilds/{guild_id}/members", "get", 400);
       expect(validate(mapped), JSON.stringify(validate.errors)).toBe(true);
     }
@@ -145,9 +161,7 @@ describe("@discordjs/rest against the emulator", () => {
 
 describe("CDN", () => {
   it("serves a valid PNG for avatars and default avatars", async () => {
-    const member = (await get(`/guilds/${guild.guildId}/members?limit=50`)).body.find(
-      (m: APIGuildMember) => m.user.avatar,
-    ) as APIGuildMember;
+    const member = (await get<APIGuildMember[]>(`/guilds/${guild.guildId}/members?limit=50`)).body.find((m) => m.user.avatar)!;
     for (const path of [
       `/avatars/${member.user.id}/${member.user.avatar}.png`,
       `/avatars/${member.user.id}/${member.user.avatar}.webp?size=128`,
