@@ -1,6 +1,7 @@
 import { createClient } from "@guildhall/api/client";
 import { Client, Events, GatewayIntentBits, Options, Status } from "discord.js";
 import { GatewayDispatchEvents, type GatewayDispatchPayload, GatewayOpcodes } from "discord-api-types/v10";
+import { followCommands } from "./commandFollower";
 import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
 import type { BotContext, MemberEvent } from "./context";
 import { onGuildCreate } from "./events/guildCreate";
@@ -49,7 +50,8 @@ const MEMBER_CACHE_SIZE = 100;
  * Connects to Discord (or the emulator) with the Guilds, GuildMembers and GuildPresences
  * intents and caches tuned so memory does not grow with guild size (no presence cache,
  * bounded member and user caches). Forwards presences to the server in batches, reports
- * health every `heartbeatMs`, follows the server's command queue, and lets discord.js
+ * health every `heartbeatMs`, follows the server's command queue (acknowledging each command
+ * when done, see ./commandFollower.ts), and lets discord.js
  * resume after a dropped connection. Rejects when login fails (bad token: Discord close 4004;
  * disallowed intents: 4014).
  */
@@ -192,36 +194,22 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
       );
     }
   });
-  // Guild commands appear at once (global ones can take an hour to propagate).
+  // Guild commands appear at once (global ones can take an hour to propagate). A heartbeat at
+  // once tells the server about the new guild (it links it, and syncs it on first sight).
   client.on(Events.GuildCreate, (guild) => {
+    beat();
     void guild.commands
       .set([syncMembersCommand])
       .catch((error: unknown) => log(`could not register commands in ${guild.id}: ${String(error)}`));
   });
 
-  const commands = server.trpc.bot.commands.subscribe(
-    {},
-    {
-      onData: ({ data }) => {
-        if (data.kind === "presence.resync") {
-          log(`resync of ${data.payload.userIds.length} presences requested`);
-          ctx.requestPresences(data.guildId, data.payload.userIds);
-        } else if (data.kind === "members.sync") {
-          log(`member sync of ${data.guildId} requested (${data.payload.trigger})`);
-          memberSync
-            .run({ guildId: data.guildId, trigger: data.payload.trigger, requestedBy: data.requestedBy })
-            .then((run) => log(`member sync ${run.id}: ${run.status}${run.reason ? ` (${run.reason})` : ""}`))
-            .catch((error: unknown) => log(`member sync not started: ${error instanceof Error ? error.message : String(error)}`));
-        }
-      },
-      onError: (error) => log(`command subscription error: ${error.message}`),
-    },
-  );
+  // The server's commands (member syncs, presence resyncs), each acknowledged when handled.
+  const commands = followCommands({ client, server, memberSync, requestPresences: ctx.requestPresences, log });
 
   try {
     await client.login(options.token);
   } catch (error) {
-    commands.unsubscribe();
+    commands.close();
     forwarder.close();
     server.close();
     await client.destroy();
@@ -247,7 +235,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     stats: () => ({ forwarded: forwarder.forwarded, pending: forwarder.pending, coalesced: forwarder.coalesced, lastEventAt }),
     close: async () => {
       clearInterval(interval);
-      commands.unsubscribe();
+      commands.close();
       await forwarder.drain().catch(() => {});
       await memberEvents.drain().catch(() => {});
       forwarder.close();

@@ -12,10 +12,10 @@ import {
   createAuth,
   createContext,
   makeRuntime,
+  type RuntimeConfig,
   sharingJsonEncoder,
 } from "@guildhall/api";
 import { Database } from "@guildhall/db";
-import { Bot, Presences } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { toNodeHandler } from "better-auth/node";
@@ -24,11 +24,6 @@ import { Effect } from "effect";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import { handleLegacyMemberSync } from "./legacy";
-
-/** How long presence samples are kept (ms); each user's latest sample is always kept. */
-const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
-const PRUNE_EVERY_MS = 60 * 60_000;
-const SCHEDULER_EVERY_MS = 60_000;
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
 export interface ServerOptions {
@@ -46,6 +41,13 @@ export interface ServerOptions {
   readonly webDist?: string | undefined;
   /** Discord's CDN base for avatar URLs (the emulator's `/cdn` in demo mode); default Discord's. */
   readonly discordCdnUrl?: string | undefined;
+  /**
+   * Queue a member sync for a linked guild the bot reports before any member sync of it
+   * completed (default true), so a fresh install opens on a populated Members page.
+   */
+  readonly firstSightSync?: boolean | undefined;
+  /** Job queue timings (pg-boss); the defaults suit production, tests shorten them. */
+  readonly jobs?: RuntimeConfig["jobs"];
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -102,13 +104,15 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 /**
  * Starts Guildhall's server on one port: tRPC over HTTP (`/trpc`) and WebSocket (`/trpc`,
  * subscriptions), the auth endpoints (`/api/auth/*`), `/healthz` and the built SPA (with
- * index.html for client-side routes). Opens and migrates the database first.
- * Rejects when the database cannot be opened or the port is taken.
+ * index.html for client-side routes). Opens and migrates the database first, and starts the job
+ * queue (pg-boss) with its workers and schedules: the member sync scheduler, the stale sync
+ * expiry and the presence prune all run as jobs (see @guildhall/jobs' catalogue).
+ * Rejects when the database cannot be opened, pg-boss cannot start, or the port is taken.
  */
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
-  const runtime = makeRuntime({ url: options.databaseUrl, dataDir });
+  const runtime = makeRuntime({ url: options.databaseUrl, dataDir, firstSightSync: options.firstSightSync ?? true, jobs: options.jobs });
   const database = await runtime.runPromise(Database.use(Effect.succeed));
 
   // The port is opened first (answering 503 until ready) so that a random port (0) is known
@@ -180,19 +184,6 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
-  // Scheduled member syncs: every minute, queue the syncs that are due (once across instances).
-  const bot = await runtime.runPromise(Bot.use(Effect.succeed));
-  const scheduler = setInterval(() => {
-    runtime.runPromise(bot.enqueueDueSyncs()).catch((e) => console.error("[server] sync scheduler failed:", e));
-  }, SCHEDULER_EVERY_MS);
-  scheduler.unref();
-
-  const presences = await runtime.runPromise(Presences.use(Effect.succeed));
-  const prune = setInterval(() => {
-    runtime.runPromise(presences.prune(SAMPLE_RETENTION_MS)).catch((e) => console.error("[server] prune failed:", e));
-  }, PRUNE_EVERY_MS);
-  prune.unref();
-
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -200,13 +191,12 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     runtime,
     auth,
     close: async () => {
-      clearInterval(prune);
-      clearInterval(scheduler);
       wssHandler.broadcastReconnectNotification();
       for (const client of wss.clients) client.terminate();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      // Stops the job workers (running handlers get a bounded grace), pg-boss, then the database.
       await runtime.dispose();
     },
   };

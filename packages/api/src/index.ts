@@ -11,7 +11,7 @@ export { type AppRouter, appRouter } from "./root";
 export { MAX_MEMBER_CHUNK, MAX_PRESENCE_BATCH } from "./router/bot";
 export { CSV_EXPORT_LIMIT, toCsv } from "./router/members";
 export type { RosterEvent } from "./router/roster";
-export { makeRuntime } from "./runtime";
+export { makeRuntime, type RuntimeConfig } from "./runtime";
 export { share, sharingJsonEncoder } from "./shared";
 export {
   type ApiRuntime,
