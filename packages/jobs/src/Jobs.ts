@@ -260,6 +260,33 @@ export class Jobs extends Context.Service<
     );
 }
 
+/**
+ * Creates `queue` and its dead-letter queue if missing, brings an existing queue's settings up
+ * to date (a queue made by an older version keeps its row), and (un)registers its schedule.
+ */
+const declare = async (boss: PgBoss, queue: AnyQueueSpec): Promise<void> => {
+  const retention = { retentionSeconds: 14 * 24 * 60 * 60, deleteAfterSeconds: queue.deleteAfterSeconds };
+  await boss.createQueue(queue.deadLetter, { policy: "standard", ...retention });
+  const settings = {
+    retryLimit: queue.retryLimit,
+    retryDelay: queue.retryDelaySeconds,
+    retryBackoff: queue.retryBackoff,
+    expireInSeconds: queue.expireInSeconds,
+    deadLetter: queue.deadLetter,
+    ...retention,
+  };
+  // pg-boss takes a maximum delay only with backoff.
+  const max = queue.retryBackoff && queue.retryDelayMaxSeconds !== undefined ? queue.retryDelayMaxSeconds : undefined;
+  await boss.createQueue(queue.name, { policy: queue.policy, ...settings, ...(max === undefined ? {} : { retryDelayMax: max }) });
+  await boss.updateQueue(queue.name, { ...settings, ...(queue.retryBackoff ? { retryDelayMax: max ?? null } : {}) });
+  if (queue.schedule) {
+    const data = Schema.encodeSync(queue.payload)(queue.schedule.payload) as object;
+    await boss.schedule(queue.name, queue.schedule.cron, data, { tz: "UTC" });
+  } else if (await boss.getSchedule(queue.name)) {
+    await boss.unschedule(queue.name);
+  }
+};
+
 const make = (options: JobsOptions) =>
   Effect.gen(function* () {
     const database = yield* Database;
@@ -292,30 +319,11 @@ const make = (options: JobsOptions) =>
           created.on("error", (error) => logOutside(Effect.logError("pg-boss error", describe(error))));
           created.on("warning", (warning) => logOutside(Effect.logWarning("pg-boss warning", warning.message)));
           await created.start();
-          for (const queue of catalogue) {
-            const retention = { retentionSeconds: 14 * 24 * 60 * 60, deleteAfterSeconds: queue.deleteAfterSeconds };
-            await created.createQueue(queue.deadLetter, { policy: "standard", ...retention });
-            const settings = {
-              retryLimit: queue.retryLimit,
-              retryDelay: queue.retryDelaySeconds,
-              retryBackoff: queue.retryBackoff,
-              expireInSeconds: queue.expireInSeconds,
-              deadLetter: queue.deadLetter,
-              ...retention,
-            };
-            await created.createQueue(queue.name, {
-              policy: queue.policy,
-              ...settings,
-              ...(queue.retryDelayMaxSeconds === undefined ? {} : { retryDelayMax: queue.retryDelayMaxSeconds }),
-            });
-            // A queue made by an older version keeps its row: bring its settings up to date.
-            await created.updateQueue(queue.name, { ...settings, retryDelayMax: queue.retryDelayMaxSeconds ?? null });
-            if (queue.schedule) {
-              const data = Schema.encodeSync(queue.payload)(queue.schedule.payload) as object;
-              await created.schedule(queue.name, queue.schedule.cron, data, { tz: "UTC" });
-            } else if (await created.getSchedule(queue.name)) {
-              await created.unschedule(queue.name);
-            }
+          try {
+            for (const queue of catalogue) await declare(created, queue);
+          } catch (error) {
+            await created.stop({ graceful: false, close: true }).catch(() => {});
+            throw error;
           }
           return created;
         },
