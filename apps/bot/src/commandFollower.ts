@@ -8,7 +8,7 @@ export const GUILD_WAIT_MS = 30_000;
 
 /**
  * Discord answers at most one REQUEST_GUILD_MEMBERS for all members per guild per 30 s (more
- * get RATE_LIMITED), so a member sync command waits until 30 s after the previous one it ran.
+ * get RATE_LIMITED), so a member sync command waits until 30 s after the previous one it ran ended.
  * https://discord.com/developers/docs/events/gateway-events#request-guild-members
  */
 export const FULL_MEMBER_REQUEST_INTERVAL_MS = 30_000;
@@ -39,7 +39,7 @@ export interface CommandFollower {
  * - A command for a guild the bot is not ready in yet waits for it (its GUILD_CREATE) up to
  *   `GUILD_WAIT_MS`, then fails with "the bot is not in guild ...".
  * - Member syncs of one guild run one after another, each at least 30 s after the previous
- *   one (Discord's limit); a sync that ends other than `completed` fails its command.
+ *   one ended (Discord's limit); a sync that ends other than `completed` fails its command.
  * - A command handed out again while the bot still runs it (its delivery expired) is not run
  *   twice: the running one acknowledges the newest attempt.
  */
@@ -86,8 +86,16 @@ export const followCommands = (deps: CommandFollowerDeps): CommandFollower => {
       .then(async () => {
         const wait = (lastFullRequestAt.get(command.guildId) ?? 0) + FULL_MEMBER_REQUEST_INTERVAL_MS - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        lastFullRequestAt.set(command.guildId, Date.now());
-        return deps.memberSync.run({ guildId: command.guildId, trigger: command.payload.trigger, requestedBy: command.requestedBy });
+        try {
+          return await deps.memberSync.run({
+            guildId: command.guildId,
+            trigger: command.payload.trigger,
+            requestedBy: command.requestedBy,
+          });
+        } finally {
+          // Counted from the end: Discord's window starts when the request reaches it, a little after the run began.
+          lastFullRequestAt.set(command.guildId, Date.now());
+        }
       });
     syncChains.set(command.guildId, next);
     void next.finally(() => {

@@ -7,8 +7,8 @@ import { Avatar } from "./Avatar";
 import { Logo } from "./Logo";
 
 /**
- * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history;
- * shown to staff only, the current page marked with `aria-current="page"`). Signing out ends the better-auth session, then reloads into
+ * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history,
+ * and Jobs for admins; shown to staff only, the current page marked with `aria-current="page"`). Signing out ends the better-auth session, then reloads into
  * /sign-in so no cached data or open WebSocket outlives it.
  */
 export function AppHeader({ me }: { me: Me }) {
@@ -46,6 +46,11 @@ export function AppHeader({ me }: { me: Me }) {
             <Link to="/members/history" className="nav-link" activeOptions={{ exact: true }} data-testid="nav-sync-history">
               Sync history
             </Link>
+            {me.staff.role === "admin" ? (
+              <Link to="/jobs" className="nav-link" activeOptions={{ includeSearch: false }} data-testid="nav-jobs">
+                Jobs
+              </Link>
+            ) : null}
           </nav>
         ) : null}
         <div className="user">
