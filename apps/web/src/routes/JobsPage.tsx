@@ -110,8 +110,6 @@ function Jobs() {
             <thead>
               <tr>
                 <th scope="col">Queue</th>
-                <th scope="col">Runs on</th>
-                <th scope="col">Schedule</th>
                 <th scope="col" className="right">
                   Pending
                 </th>
@@ -127,6 +125,8 @@ function Jobs() {
                 <th scope="col" className="right">
                   Completed
                 </th>
+                <th scope="col">Schedule</th>
+                <th scope="col">Runs on</th>
               </tr>
             </thead>
             <tbody>
@@ -175,7 +175,11 @@ function QueueRow({ queue, selected }: { queue: QueueOverview; selected: boolean
           <span className="mono muted">{queue.name}</span>
         </button>
       </td>
-      <td className="nowrap">{queue.consumer === "bot" ? "Bot" : "Server"}</td>
+      {count("pending")}
+      {count("active")}
+      {count("failed", "error strong")}
+      {count("dead", "error strong")}
+      {count("completed")}
       <td className="nowrap" data-testid="queue-schedule" data-cron={queue.schedule?.cron ?? ""}>
         {queue.schedule ? (
           <span title={`cron "${queue.schedule.cron}" (UTC)`}>
@@ -186,11 +190,7 @@ function QueueRow({ queue, selected }: { queue: QueueOverview; selected: boolean
           <span className="muted">on demand</span>
         )}
       </td>
-      {count("pending")}
-      {count("active")}
-      {count("failed", "error strong")}
-      {count("dead", "error strong")}
-      {count("completed")}
+      <td className="nowrap">{queue.consumer === "bot" ? "Bot" : "Server"}</td>
     </tr>
   );
 }
