@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, ensurePasswordUser, type GuildhallClient, signIn as signInWithPassword } from "@guildhall/api";
-import { QUEUES } from "@guildhall/jobs";
-import { Directory } from "@guildhall/sync";
+import { Database, executeRows } from "@guildhall/db";
+import { Jobs, MemberSyncExpireStale, MemberSyncScheduler, PresencePrune, QUEUES } from "@guildhall/jobs";
+import { Directory, MemberSync } from "@guildhall/sync";
+import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_ORGANIZATION, ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
-import { ADMIN, botClient, codeOf, GUILD_ID, STAFF, staffClient } from "./helpers";
+import { ADMIN, botClient, codeOf, GUILD_ID, presence as presenceOf, STAFF, staffClient } from "./helpers";
 
 const WAIT = { timeout: 30_000, interval: 50 };
 const MEMBER = { email: "member@test.invalid", password: "member password 123", name: "Plain Staff" };
@@ -344,6 +346,89 @@ describe("first sight", () => {
       follower.stop();
       bot.close();
       admin.close();
+    }
+  });
+});
+
+describe("the scheduled work runs as jobs on the server's workers", () => {
+  let server: RunningServer;
+  beforeAll(async () => {
+    server = await start();
+  }, 120_000);
+  afterAll(() => server?.close());
+
+  /** Sends a job to `queue` on the server's runtime and waits until its worker completed it. */
+  const runJob = async (queue: typeof MemberSyncExpireStale | typeof MemberSyncScheduler | typeof PresencePrune) => {
+    const id = await server.runtime.runPromise(Jobs.use((jobs) => jobs.send(queue, {})));
+    expect(id).toBeTypeOf("string");
+    await vi.waitFor(async () => {
+      const job = await server.runtime.runPromise(Jobs.use((jobs) => jobs.find(id!)));
+      expect(job).toMatchObject({ state: "completed", lastError: null });
+    }, WAIT);
+  };
+
+  it("stale-run expiry ends a run whose bot went silent, in any guild", async () => {
+    const run = await server.runtime.runPromise(
+      MemberSync.use((sync) => sync.start({ guildId: GUILD_ID, trigger: "api", source: "gateway", requestedBy: null })),
+    );
+    // The bot's last word is three minutes old (the expiry reads the database clock, so the row is aged there).
+    await server.runtime.runPromise(
+      Database.use((database) =>
+        database.use("age run", (db) =>
+          db.execute(
+            sql`update member_sync_runs set heartbeat_at = now() - interval '3 minutes', started_at = now() - interval '3 minutes' where id = ${run.id}`,
+          ),
+        ),
+      ),
+    );
+    await runJob(MemberSyncExpireStale);
+    const after = await server.runtime.runPromise(MemberSync.use((sync) => sync.run(run.id)));
+    expect(after).toMatchObject({ status: "incomplete", reason: expect.stringMatching(/timed out/) });
+  });
+
+  it("the scheduler queues the member sync of a guild whose interval has passed, for the bot", async () => {
+    await server.runtime.runPromise(Directory.use((d) => d.updateSettings(GUILD_ID, { syncIntervalMinutes: 1, syncAdminRoleId: null })));
+    const admin = await staffClient(server);
+    try {
+      const before = await admin.trpc.jobs.list.query({ queue: "bot.members-sync" });
+      await runJob(MemberSyncScheduler);
+      const after = await admin.trpc.jobs.list.query({ queue: "bot.members-sync", state: "pending" });
+      expect(after.total).toBe(before.total + 1);
+      expect(after.jobs[0]).toMatchObject({ state: "created", summary: `guild ${GUILD_ID}, schedule`, singletonKey: GUILD_ID });
+      // A second tick in the same interval queues nothing more.
+      await runJob(MemberSyncScheduler);
+      expect((await admin.trpc.jobs.list.query({ queue: "bot.members-sync", state: "pending" })).total).toBe(after.total);
+    } finally {
+      admin.close();
+    }
+  });
+
+  it("the prune deletes presence samples past retention and keeps each user's latest", async () => {
+    const bot = botClient(server);
+    try {
+      const old = Date.now() - 3 * 24 * 60 * 60_000;
+      const updates = [
+        { ...presenceOf(STAFF[0]!.discordId!, "online"), observedAt: old },
+        { ...presenceOf(STAFF[0]!.discordId!, "idle"), observedAt: old + 1_000 },
+        { ...presenceOf(STAFF[0]!.discordId!, "dnd"), observedAt: Date.now() },
+      ];
+      await bot.trpc.bot.pushPresences.mutate({ updates });
+      const count = () =>
+        server.runtime.runPromise(
+          Database.use((database) =>
+            database.use("count samples", (db) =>
+              executeRows<{ n: number | string }>(
+                db,
+                sql`select count(*) as n from presence_samples where user_id = ${STAFF[0]!.discordId!}`,
+              ),
+            ),
+          ),
+        );
+      expect(Number((await count())[0]?.n)).toBeGreaterThanOrEqual(3);
+      await runJob(PresencePrune);
+      expect(Number((await count())[0]?.n)).toBe(1);
+    } finally {
+      bot.close();
     }
   });
 });
