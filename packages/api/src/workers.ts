@@ -15,6 +15,7 @@ export const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
 /** The services the handlers use. */
 export type WorkerServices = Bot | MemberSync | Presences;
 
+/** The handlers, by queue name; run by `Jobs.workers` in the server's runtime (./runtime.ts). */
 export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
   /** Every minute: queue the member syncs that are due (each guild once per interval, across instances). */
   "member-sync.scheduler": () => Bot.use((bot) => bot.queueDueSyncs()),

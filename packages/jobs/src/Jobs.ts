@@ -104,6 +104,8 @@ export interface JobsOptions {
   readonly monitorIntervalSeconds?: number;
   /** How often `watch` looks for changes while someone watches (default 1,000). */
   readonly livePollMs?: number;
+  /** How often pg-boss looks for schedule occurrences that came due (s, 1 to 45, default 30). */
+  readonly cronMonitorIntervalSeconds?: number;
 }
 
 const PGBOSS_SCHEMA = "pgboss";
@@ -308,6 +310,8 @@ const make = (options: JobsOptions) =>
             schema: PGBOSS_SCHEMA,
             superviseIntervalSeconds: options.superviseIntervalSeconds ?? 60,
             monitorIntervalSeconds: options.monitorIntervalSeconds ?? 60,
+            cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds ?? 30,
+            cronWorkerIntervalSeconds: Math.min(5, options.cronMonitorIntervalSeconds ?? 5),
             registerInstance: false,
             openTelemetry: { enabled: false },
           } as const;

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { Effect, Exit, Scope } from "effect";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { defineQueue, Jobs } from "../src";
-import { freshPostgres, jobsRuntime, startWorker, type TestRuntime, testQueue, withJobs } from "./helpers";
+import { FAST, freshPostgres, jobsRuntime, startWorker, type TestRuntime, testQueue, withJobs } from "./helpers";
 
 const Counted = testQueue("test.counted", { concurrency: 4 });
 const Ticking = defineQueue({ ...testQueue("test.shared-schedule"), schedule: { cron: "* * * * *", payload: { n: 0 } } });
@@ -17,8 +17,9 @@ describe("two server instances on one Postgres database", () => {
   beforeAll(async () => {
     dbScope = await Effect.runPromise(Scope.make());
     const url = await Effect.runPromise(freshPostgres.pipe(Scope.provide(dbScope)));
-    a = jobsRuntime(Database.layer({ url, max: 4 }), [Counted, Ticking]);
-    b = jobsRuntime(Database.layer({ url, max: 4 }), [Counted, Ticking]);
+    const options = { ...FAST, cronMonitorIntervalSeconds: 1 };
+    a = jobsRuntime(Database.layer({ url, max: 4 }), [Counted, Ticking], options);
+    b = jobsRuntime(Database.layer({ url, max: 4 }), [Counted, Ticking], options);
     // Started together on purpose: pg-boss's install and the queue creation must not race.
     await Promise.all([a.runPromise(Effect.void), b.runPromise(Effect.void)]);
   }, 120_000);
@@ -58,7 +59,7 @@ describe("two server instances on one Postgres database", () => {
     }
   }, 120_000);
 
-  it("holds one schedule however many instances register it", async () => {
+  it("holds one schedule however many instances register it, and each occurrence runs once", async () => {
     const schedules = await a.runPromise(
       Jobs.use((jobs) => jobs.queues()).pipe(Effect.map((queues) => queues.find((q) => q.name === Ticking.name)?.schedule)),
     );
@@ -71,5 +72,37 @@ describe("two server instances on one Postgres database", () => {
       ),
     );
     expect(Number(rows[0]?.count)).toBe(1);
-  });
+
+    // Both instances watch the clock and work the queue: the next minute's occurrence becomes one job, run once.
+    const runs = new Map<string, number>();
+    const handler = (_payload: { n: number }, job: { id: string }) => Effect.sync(() => runs.set(job.id, (runs.get(job.id) ?? 0) + 1));
+    const stopA = await startWorker(a, Ticking, handler);
+    const stopB = await startWorker(b, Ticking, handler);
+    try {
+      await vi.waitFor(
+        async () => {
+          const counts = (await withJobs(a, (jobs) => jobs.queues())).find((q) => q.name === Ticking.name)!.counts;
+          expect(counts.completed).toBeGreaterThanOrEqual(1);
+        },
+        { timeout: 100_000, interval: 500 },
+      );
+      const perMinute = await a.runPromise(
+        Database.use((database) =>
+          database.use("jobs per minute", (db) =>
+            executeRows<{ minute: string; count: number | string }>(
+              db,
+              sql`select date_trunc('minute', created_on)::text as minute, count(*) as count from pgboss.job
+                  where name = ${Ticking.name} group by 1`,
+            ),
+          ),
+        ),
+      );
+      expect(perMinute.length).toBeGreaterThanOrEqual(1);
+      expect(perMinute.every((row) => Number(row.count) === 1)).toBe(true);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await stopA();
+      await stopB();
+    }
+  }, 150_000);
 });
