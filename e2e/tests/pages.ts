@@ -60,6 +60,15 @@ export const PAGES: ReadonlyArray<AppPage> = [
       await expect(page.getByTestId("sync-progress")).not.toHaveAttribute("data-loading", "true");
     },
   },
+  {
+    name: "jobs",
+    path: "/jobs",
+    signedIn: true,
+    ready: async (page) => {
+      await expect(page.getByTestId("jobs-queue-row").first()).toBeVisible();
+      await expect(page.getByTestId("queue-jobs")).toBeVisible();
+    },
+  },
 ];
 
 /** The widths every page is checked at: a laptop, and a phone (390 px: iPhone 12 to 15). */

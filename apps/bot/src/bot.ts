@@ -2,6 +2,7 @@ import { createClient } from "@guildhall/api/client";
 import { Client, Events, GatewayIntentBits, Options, Status } from "discord.js";
 import { GatewayDispatchEvents, type GatewayDispatchPayload, GatewayOpcodes } from "discord-api-types/v10";
 import type { LogLevel } from "effect";
+import { followCommands } from "./commandFollower";
 import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
 import type { BotContext, MemberEvent } from "./context";
 import { type DeadLetter, type DeadLetterSummary, mergeDeadLetters } from "./deadLetter";
@@ -96,7 +97,8 @@ const MEMBER_CACHE_SIZE = 100;
  * Connects to Discord (or the emulator) with the Guilds, GuildMembers and GuildPresences
  * intents and caches tuned so memory does not grow with guild size (no presence cache,
  * bounded member and user caches). Forwards presences to the server in batches, reports
- * health every `heartbeatMs`, follows the server's command queue, and lets discord.js
+ * health every `heartbeatMs`, follows the server's command queue (acknowledging each command
+ * when done, see ./commandFollower.ts), and lets discord.js
  * resume after a dropped connection. Rejects when login fails (bad token: Discord close 4004;
  * disallowed intents: 4014).
  */
@@ -305,36 +307,22 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
       );
     }
   });
-  // Guild commands appear at once (global ones can take an hour to propagate).
+  // Guild commands appear at once (global ones can take an hour to propagate). A heartbeat at
+  // once tells the server about the new guild (it links it, and syncs it on first sight).
   client.on(Events.GuildCreate, (guild) => {
+    beat();
     void guild.commands
       .set([syncMembersCommand])
       .catch((error: unknown) => log.warn(`could not register commands in ${guild.id}: ${String(error)}`));
   });
 
-  const commands = server.trpc.bot.commands.subscribe(
-    {},
-    {
-      onData: ({ data }) => {
-        if (data.kind === "presence.resync") {
-          log.info(`resync of ${data.payload.userIds.length} presences requested`);
-          ctx.requestPresences(data.guildId, data.payload.userIds);
-        } else if (data.kind === "members.sync") {
-          log.info(`member sync of ${data.guildId} requested (${data.payload.trigger})`);
-          memberSync
-            .run({ guildId: data.guildId, trigger: data.payload.trigger, requestedBy: data.requestedBy })
-            .then((run) => log.info(`member sync ${run.id}: ${run.status}${run.reason ? ` (${run.reason})` : ""}`))
-            .catch((error: unknown) => log.warn(`member sync not started: ${error instanceof Error ? error.message : String(error)}`));
-        }
-      },
-      onError: (error) => log.error(`command subscription error: ${error.message}`),
-    },
-  );
+  // The server's commands (member syncs, presence resyncs), each acknowledged when handled.
+  const commands = followCommands({ client, server, memberSync, requestPresences: ctx.requestPresences, log });
 
   try {
     await client.login(options.token);
   } catch (error) {
-    commands.unsubscribe();
+    commands.close();
     for (const queue of [forwarder, memberEvents, reports]) queue.close();
     server.close();
     await client.destroy();
@@ -356,7 +344,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
 
   const shutdown = async (): Promise<ShutdownReport> => {
     clearInterval(interval);
-    commands.unsubscribe();
+    commands.close();
     // Nothing new comes in from here on: what is queued now is all there is to deliver.
     await client.destroy();
     const deadline = Date.now() + (options.shutdownDrainMs ?? 10_000);

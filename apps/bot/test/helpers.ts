@@ -6,14 +6,19 @@ const ADMIN = { email: "admin@bot-test.invalid", password: "bot-test-password", 
 
 /**
  * A server on a random port (in-memory PGlite) whose default organization has `guild` linked,
- * its seeded staff as linked app users, and a signed-in staff client for the admin.
+ * its seeded staff as linked app users, and a signed-in staff client for the admin. The tests
+ * that run their own member syncs keep the first-sight sync off (`firstSightSync`, default false here).
  */
-export const startServerFor = async (guild: SeededGuild): Promise<{ server: RunningServer; staff: GuildhallClient }> => {
+export const startServerFor = async (
+  guild: SeededGuild,
+  options: { firstSightSync?: boolean; dataDir?: string } = {},
+): Promise<{ server: RunningServer; staff: GuildhallClient }> => {
   const server = await startServer({
     port: 0,
     host: "127.0.0.1",
-    dataDir: "memory://",
+    dataDir: options.dataDir ?? "memory://",
     webDist: "/nonexistent",
+    firstSightSync: options.firstSightSync ?? false,
     onReady: async (services) => {
       await ensureFirstAdmin(services, ADMIN);
       await seedDemoGuild(services, {

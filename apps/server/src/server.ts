@@ -13,10 +13,10 @@ import {
   createContext,
   logTo,
   makeRuntime,
+  type RuntimeConfig,
   sharingJsonEncoder,
 } from "@guildhall/api";
 import { Database, describeDatabaseFailure } from "@guildhall/db";
-import { Bot, Presences } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { toNodeHandler } from "better-auth/node";
@@ -25,11 +25,6 @@ import { Effect, type LogLevel } from "effect";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import { handleLegacyMemberSync } from "./legacy";
-
-/** How long presence samples are kept (ms); each user's latest sample is always kept. */
-const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
-const PRUNE_EVERY_MS = 60 * 60_000;
-const SCHEDULER_EVERY_MS = 60_000;
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
 export interface ServerOptions {
@@ -49,6 +44,13 @@ export interface ServerOptions {
   readonly discordCdnUrl?: string | undefined;
   /** The least severe level the server logs (default Info). */
   readonly logLevel?: LogLevel.LogLevel | undefined;
+  /**
+   * Queue a member sync for a linked guild the bot reports before any member sync of it
+   * completed (default true), so a fresh install opens on a populated Members page.
+   */
+  readonly firstSightSync?: boolean | undefined;
+  /** Job queue timings (pg-boss); the defaults suit production, tests shorten them. */
+  readonly jobs?: RuntimeConfig["jobs"];
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -105,13 +107,18 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 /**
  * Starts Guildhall's server on one port: tRPC over HTTP (`/trpc`) and WebSocket (`/trpc`,
  * subscriptions), the auth endpoints (`/api/auth/*`), `/healthz` and the built SPA (with
- * index.html for client-side routes). Opens and migrates the database first.
- * Rejects when the database cannot be opened or the port is taken.
+ * index.html for client-side routes). Opens and migrates the database first, and starts the job
+ * queue (pg-boss) with its workers and schedules: the member sync scheduler, the stale sync
+ * expiry and the presence prune all run as jobs (see @guildhall/jobs' catalogue).
+ * Rejects when the database cannot be opened, pg-boss cannot start, or the port is taken.
  */
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
-  const runtime = makeRuntime({ url: options.databaseUrl, dataDir }, { logLevel: options.logLevel });
+  const runtime = makeRuntime(
+    { url: options.databaseUrl, dataDir, firstSightSync: options.firstSightSync ?? true, jobs: options.jobs },
+    { logLevel: options.logLevel },
+  );
   const database = await runtime.runPromise(Database.use(Effect.succeed));
 
   // The port is opened first (answering 503 until ready) so that a random port (0) is known
@@ -184,23 +191,6 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
-  // Scheduled member syncs: every minute, queue the syncs that are due (once across instances).
-  const bot = await runtime.runPromise(Bot.use(Effect.succeed));
-  const scheduler = setInterval(() => {
-    runtime
-      .runPromise(bot.enqueueDueSyncs())
-      .catch((e) => logTo(runtime, "Error", `sync scheduler failed: ${describeDatabaseFailure(e).message}`));
-  }, SCHEDULER_EVERY_MS);
-  scheduler.unref();
-
-  const presences = await runtime.runPromise(Presences.use(Effect.succeed));
-  const prune = setInterval(() => {
-    runtime
-      .runPromise(presences.prune(SAMPLE_RETENTION_MS))
-      .catch((e) => logTo(runtime, "Error", `presence prune failed: ${describeDatabaseFailure(e).message}`));
-  }, PRUNE_EVERY_MS);
-  prune.unref();
-
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -208,13 +198,12 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     runtime,
     auth,
     close: async () => {
-      clearInterval(prune);
-      clearInterval(scheduler);
       wssHandler.broadcastReconnectNotification();
       for (const client of wss.clients) client.terminate();
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      // Stops the job workers (running handlers get a bounded grace), pg-boss, then the database.
       await runtime.dispose();
     },
   };

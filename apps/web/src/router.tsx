@@ -1,18 +1,21 @@
 /**
  * Code-based TanStack Router routes: `/sign-in`, `/roster`, `/members` (Discord members against
- * app accounts), `/members/history` (member sync runs), and `/` (redirects to `/roster`).
+ * app accounts), `/members/history` (member sync runs), `/jobs` (background jobs, admins), and
+ * `/` (redirects to `/roster`).
  * Loaders fill the query cache with `queryClient.ensureQueryData(trpc.x.queryOptions(...))`,
  * so pages render from cache with no loading flash (STYLE.md, TanStack/router examples).
  */
 import { createRootRouteWithContext, createRoute, createRouter, Outlet, redirect } from "@tanstack/react-router";
 import { authClient } from "./lib/auth";
 import { appConfigQuery } from "./lib/config";
+import { validateJobsSearch } from "./lib/jobs";
 import { comparisonInput, validateMembersSearch } from "./lib/members";
 import { HISTORY_INPUT, MEMBERS_PAGE_SIZE, ROSTER_INPUT, SYNC_INPUT } from "./lib/queries";
 import { parseSearchParams, stringifySearchParams } from "./lib/search";
 import { isUnauthorized, queryClient, type RouterContext, trpc } from "./lib/trpc";
 import type { Me } from "./lib/types";
 import { NotFoundPage, RouteError, RoutePending } from "./routes/fallbacks";
+import { JobsPage } from "./routes/JobsPage";
 import { MembersPage } from "./routes/MembersPage";
 import { RosterPage } from "./routes/RosterPage";
 import { SignInPage } from "./routes/SignInPage";
@@ -115,7 +118,22 @@ const membersHistoryRoute = createRoute({
   errorComponent: RouteError,
 });
 
-const routeTree = rootRoute.addChildren([indexRoute, signInRoute, rosterRoute, membersRoute, membersHistoryRoute]);
+// Queue, state filter and page live in the URL (see lib/jobs.ts). Only admins get data: the page tells others why not.
+const jobsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/jobs",
+  validateSearch: validateJobsSearch,
+  beforeLoad: requireMe,
+  loader: async ({ context }) => {
+    if (context.me.staff?.role !== "admin") return;
+    await context.queryClient.ensureQueryData(context.trpc.jobs.queues.queryOptions());
+  },
+  component: JobsPage,
+  pendingComponent: RoutePending,
+  errorComponent: RouteError,
+});
+
+const routeTree = rootRoute.addChildren([indexRoute, signInRoute, rosterRoute, membersRoute, membersHistoryRoute, jobsRoute]);
 
 /** The app's router; its context carries the one `queryClient` and the one `trpc` proxy. */
 export const router = createRouter({

@@ -9,6 +9,7 @@
  * secrets (those stay in the server log, at most).
  */
 import type { DatabaseError } from "@guildhall/db";
+import type { JobNotDiscardable, JobNotRetryable, UnknownJob } from "@guildhall/jobs";
 import type {
   ChunkMismatch,
   DiscordIdTaken,
@@ -42,6 +43,9 @@ export type DomainError =
   | InvalidPackedChunk
   | DiscordIdTaken
   | UserNotFound
+  | UnknownJob
+  | JobNotRetryable
+  | JobNotDiscardable
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -79,6 +83,17 @@ export const ERRORS: Answers = {
   InvalidPackedChunk: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid chunk: ${e.message}` },
   DiscordIdTaken: { code: "CONFLICT", status: 409, message: () => "Another user is already linked to that Discord id." },
   UserNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such user." },
+  UnknownJob: { code: "NOT_FOUND", status: 404, message: () => "No such job: it was discarded, or deleted after its retention." },
+  JobNotRetryable: {
+    code: "CONFLICT",
+    status: 409,
+    message: (e) => `Only a failed, cancelled or dead-lettered job can be retried; this one is ${e.state}.`,
+  },
+  JobNotDiscardable: {
+    code: "CONFLICT",
+    status: 409,
+    message: () => "This job is running: it ends, or expires and goes back to its queue, on its own.",
+  },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

@@ -12,7 +12,7 @@ export { type AppRouter, appRouter } from "./root";
 export { MAX_MEMBER_CHUNK, MAX_PRESENCE_BATCH } from "./router/bot";
 export { CSV_EXPORT_LIMIT, toCsv } from "./router/members";
 export type { RosterEvent } from "./router/roster";
-export { type LoggingOptions, loggingLayer, logTo, makeRuntime } from "./runtime";
+export { type LoggingOptions, loggingLayer, logTo, makeRuntime, type RuntimeConfig } from "./runtime";
 export { share, sharingJsonEncoder } from "./shared";
 export {
   type ApiRuntime,

@@ -1,4 +1,5 @@
 import { botRouter } from "./router/bot";
+import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
 import { rosterRouter } from "./router/roster";
 import { sessionRouter } from "./router/session";
@@ -7,6 +8,7 @@ import { createTRPCRouter } from "./trpc";
 /** Every procedure Guildhall serves, under `/trpc` (HTTP and WebSocket). */
 export const appRouter = createTRPCRouter({
   bot: botRouter,
+  jobs: jobsRouter,
   members: membersRouter,
   roster: rosterRouter,
   session: sessionRouter,

@@ -93,12 +93,20 @@ export class Database extends Context.Service<
     readonly listen: (channel: string, onNotify: (payload: string) => void) => Effect.Effect<void, DatabaseError, Scope.Scope>;
     /** NOTIFY `channel` with `payload`; delivered to every listener on the database, this process included. */
     readonly notify: (channel: string, payload: string) => Effect.Effect<void, DatabaseError>;
+    /**
+     * How another client reaches this same database (the job queue, pg-boss, opens its own pool):
+     * the Postgres URL, or the one embedded PGlite instance (a single connection, shared).
+     */
+    readonly connection: DatabaseConnection;
   }
 >()("@guildhall/db/Database") {
   /** Builds the service from `config`, migrating first. See {@link DatabaseConfig}. */
   static readonly layer = (config: DatabaseConfig): Layer.Layer<Database, DatabaseError> =>
     Layer.effect(Database, config.url ? makePostgres(config.url, config.max ?? 10) : makePglite(config.dataDir));
 }
+
+/** See `Database.connection`. */
+export type DatabaseConnection = { readonly kind: "postgres"; readonly url: string } | { readonly kind: "pglite"; readonly client: PGlite };
 
 /** LISTENs through `start` (which resolves to the unlisten function) for as long as the scope lasts. */
 const scopedListen = (channel: string, start: () => Promise<() => Promise<unknown>>) =>
@@ -142,6 +150,7 @@ const makePostgres = (url: string, max: number) =>
     });
     return Database.of({
       kind: "postgres",
+      connection: { kind: "postgres", url },
       db,
       use: wrap(db),
       listen: (channel, onNotify) => scopedListen(channel, () => client.listen(channel, onNotify).then((meta) => () => meta.unlisten())),
@@ -175,6 +184,7 @@ const makePglite = (dataDir: string | undefined) =>
     });
     return Database.of({
       kind: "pglite",
+      connection: { kind: "pglite", client },
       db,
       use: wrap(db),
       listen: (channel, onNotify) => scopedListen(channel, () => client.listen(channel, onNotify)),

@@ -2,7 +2,15 @@
  * @guildhall/db: the Drizzle schema, committed SQL migrations and the `Database` service
  * (postgres.js when DATABASE_URL is set, embedded PGlite otherwise).
  */
-export { Database, type DatabaseConfig, DatabaseError, type Db, databaseError, describeDatabaseFailure } from "./Database";
+export {
+  Database,
+  type DatabaseConfig,
+  type DatabaseConnection,
+  DatabaseError,
+  type Db,
+  databaseError,
+  describeDatabaseFailure,
+} from "./Database";
 export { executeRows } from "./execute";
 export type { PresenceStatus, StoredActivity, StoredClientStatus } from "./schema";
 export * as schema from "./schema";

@@ -236,23 +236,6 @@ export const botHeartbeats = pgTable("bot_heartbeats", {
   reportedAt: timestamp({ withTimezone: true }).notNull(),
 });
 
-/**
- * Work the server asks of the bot (e.g. re-request presences). The bot follows this queue
- * through a subscription that resumes from the last `id` it saw.
- */
-export const botCommands = pgTable(
-  "bot_commands",
-  {
-    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
-    kind: text().notNull(),
-    guildId: text().notNull(),
-    payload: jsonb().$type<Record<string, unknown>>().notNull().default({}),
-    requestedBy: text(),
-    createdAt: createdAt(),
-  },
-  (t) => [index("bot_commands_created_idx").on(t.createdAt)],
-);
-
 // ---------------------------------------------------------------- member sync
 
 /** A guild's roles as Discord reports them. `permissions` is Discord's bitfield as a decimal string. */

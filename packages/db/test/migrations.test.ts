@@ -6,7 +6,6 @@ import { Database, executeRows } from "../src";
 
 const expectedTables = [
   "accounts",
-  "bot_commands",
   "bot_heartbeats",
   "guild_members",
   "guild_membership_history",

@@ -1,14 +1,32 @@
-import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db";
-import { and, asc, between, gt, sql } from "drizzle-orm";
-import { Context, Effect, Layer, Schema } from "effect";
-import { encodePayload, listenFeed } from "./Feed";
+import { Database, DatabaseError, executeRows, schema } from "@guildhall/db";
+import {
+  BotMembersSync,
+  BotPresenceResync,
+  type FetchedJob,
+  type JobPayloadInvalid,
+  type JobSummary,
+  Jobs,
+  type SendOptions,
+} from "@guildhall/jobs";
+import { asc, sql } from "drizzle-orm";
+import { Clock, Context, Effect, Layer, Schema } from "effect";
 import { Snowflake } from "./model";
 
-/** The NOTIFY channel bot commands travel on. */
+/** The NOTIFY channel that wakes every server instance's `bot.commands` followers when a command is queued (payload: the queue's name). */
 export const BOT_COMMAND_CHANNEL = "guildhall_bot_command";
 
 /** How long after its last heartbeat a shard still counts as running (ms). */
 export const HEARTBEAT_STALE_MS = 45_000;
+
+/** A first-sight sync is queued at most once per guild in a window of this many seconds (epoch-aligned), even if it keeps failing. */
+export const FIRST_SIGHT_WINDOW_S = 60 * 60;
+
+/**
+ * Whether the server queues a member sync for a linked guild that the bot reports (heartbeat)
+ * before any member sync of it completed, so a fresh install opens on a populated Members page.
+ * On by default; benchmarks and tests that time their own syncs turn it off.
+ */
+export const FirstSightSync = Context.Reference<boolean>("@guildhall/sync/FirstSightSync", { defaultValue: () => true });
 
 /**
  * A shard's health as the bot reports it every few seconds. `status` is discord.js's shard
@@ -48,12 +66,16 @@ export interface ShardState {
 }
 
 /**
- * Something the server asks the bot to do:
+ * Something the server asks the bot to do, as a pg-boss job (queues `bot.members-sync` and
+ * `bot.presence-resync` of @guildhall/jobs):
  * - `presence.resync`: re-request the presences of `payload.userIds`;
  * - `members.sync`: run a full member sync of the guild (`payload.trigger` says who asked).
+ * `id` is the job's id (a UUID) and `attempt` which delivery this is (0 first): the bot echoes
+ * both when it acknowledges the command (`bot.commandDone`).
  */
 export type BotCommand = {
-  readonly id: number;
+  readonly id: string;
+  readonly attempt: number;
   readonly guildId: string;
   readonly requestedBy: string | null;
   readonly createdAt: string;
@@ -62,63 +84,103 @@ export type BotCommand = {
   | { readonly kind: "members.sync"; readonly payload: { readonly trigger: "button" | "schedule" | "api" } }
 );
 
-/** A command as it is queued (the server fills in id and createdAt). */
-export type NewBotCommand = BotCommand extends infer C ? (C extends BotCommand ? Omit<C, "id" | "createdAt"> : never) : never;
+/** A command as it is queued (the server fills in id, attempt and createdAt). */
+export type NewBotCommand = BotCommand extends infer C ? (C extends BotCommand ? Omit<C, "id" | "attempt" | "createdAt"> : never) : never;
 
-const toCommand = (row: typeof schema.botCommands.$inferSelect): BotCommand =>
-  ({
-    id: row.id,
-    kind: row.kind,
-    guildId: row.guildId,
-    payload: row.payload,
-    requestedBy: row.requestedBy,
-    createdAt: row.createdAt.toISOString(),
-  }) as BotCommand;
+/** How the bot says a command went: `failed` commands are retried with backoff, then dead-lettered. */
+export interface CommandAck {
+  readonly id: string;
+  readonly attempt: number;
+  readonly outcome: "completed" | "failed";
+  /** Why it failed (at most 500 characters kept). */
+  readonly error?: string | undefined;
+}
+
+const BOT_QUEUES: ReadonlyArray<string> = [BotMembersSync.name, BotPresenceResync.name];
+
+const fromMembersSync = (job: FetchedJob<typeof BotMembersSync.payload.Type>): BotCommand => ({
+  id: job.id,
+  attempt: job.attempt,
+  kind: "members.sync",
+  guildId: job.payload.guildId,
+  requestedBy: job.payload.requestedBy,
+  payload: { trigger: job.payload.trigger },
+  createdAt: job.createdAt,
+});
+
+const fromPresenceResync = (job: FetchedJob<typeof BotPresenceResync.payload.Type>): BotCommand => ({
+  id: job.id,
+  attempt: job.attempt,
+  kind: "presence.resync",
+  guildId: job.payload.guildId,
+  requestedBy: job.payload.requestedBy,
+  payload: { userIds: job.payload.userIds },
+  createdAt: job.createdAt,
+});
 
 /**
- * The bot as the server sees it: the health it reports, and the queue of commands it follows.
+ * The bot as the server sees it: the health it reports, and the commands queued for it.
+ *
+ * Commands are durable pg-boss jobs: `enqueue` queues one, the `bot.commands` subscription hands
+ * each to the bot once (`nextCommands` marks it active), and the bot settles it with
+ * `acknowledge`. A command never acknowledged (the bot died) is handed out again after its
+ * queue's expiry; an acknowledged one never is, across restarts of either side.
  */
 export class Bot extends Context.Service<
   Bot,
   {
-    /** Records a shard's heartbeat. Fails with `DatabaseError`. */
+    /** Records a shard's heartbeat (`reportedAt` from the Clock). Fails with `DatabaseError`. */
     readonly report: (heartbeat: BotHeartbeat) => Effect.Effect<void, DatabaseError>;
-    /** Every shard's last report, by shard id. */
+    /** Every shard's last report, by shard id; `fresh` is measured on the Clock. */
     readonly shards: () => Effect.Effect<ReadonlyArray<ShardState>, DatabaseError>;
-    /** Queues a command for the bot and announces it on {@link BOT_COMMAND_CHANNEL}; returns it. */
+    /**
+     * Queues a command for the bot and wakes the `bot.commands` followers of every instance;
+     * returns it. A `members.sync` for a guild that already has one waiting is not queued again:
+     * the waiting one is returned.
+     */
     readonly enqueue: (command: NewBotCommand) => Effect.Effect<BotCommand, DatabaseError>;
-    /** Commands with id > `afterId`, oldest first, at most `limit`, no older than `maxAgeMs`. */
-    readonly commandsSince: (afterId: number, limit: number, maxAgeMs: number) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    /** Takes up to `max` commands of each kind for the bot, oldest first; each is handed out once until it expires. */
+    readonly nextCommands: (max: number) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    /**
+     * Settles a command the bot handled: completes it, or fails it (retried with backoff, then
+     * dead-lettered). `settled` is false when that delivery is no longer open (settled before,
+     * expired and handed out again, discarded by an admin): nothing changes then.
+     */
+    readonly acknowledge: (ack: CommandAck) => Effect.Effect<{ readonly settled: boolean }, DatabaseError>;
     /**
      * Queues a `members.sync` (trigger `schedule`) for every guild whose sync interval has passed
-     * since its last run or queued sync. Serialized by an advisory lock, so several server
-     * instances ticking together queue each sync once. Returns the commands queued.
+     * since its last run, at most one per guild per interval (singletonKey = guild id, one per
+     * window of the interval), however many server instances run the schedule. Returns those queued.
      */
-    readonly enqueueDueSyncs: () => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
-    /** The newest command id (0 when there is none). */
-    readonly latestCommandId: () => Effect.Effect<number, DatabaseError>;
-    /** Calls `listener` with each committed batch of commands; returns the unsubscribe function. */
-    readonly subscribe: (listener: (commands: ReadonlyArray<BotCommand>) => void) => () => void;
+    readonly queueDueSyncs: () => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    /**
+     * First sight (see {@link FirstSightSync}): for each of `guildIds` (snowflakes the bot reports)
+     * that is linked, has no completed member sync, none running and none waiting, queues one
+     * (trigger `schedule`; at most one per guild per {@link FIRST_SIGHT_WINDOW_S}). Returns those queued.
+     */
+    readonly firstSight: (guildIds: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<BotCommand>, DatabaseError>;
+    /** Calls `listener` whenever a command is queued, by any instance; returns the unsubscribe function. */
+    readonly subscribe: (listener: () => void) => () => void;
   }
 >()("@guildhall/sync/Bot") {
+  /** Needs the Database and the Jobs service. */
   static readonly layer = Layer.effect(
     Bot,
     Effect.gen(function* () {
       const database = yield* Database;
+      const jobs = yield* Jobs;
+      const firstSightOn = yield* FirstSightSync;
       const { use } = database;
-      const { botHeartbeats, botCommands } = schema;
+      const { botHeartbeats } = schema;
 
-      const feed = yield* listenFeed(database, BOT_COMMAND_CHANNEL, "bot commands", (fromId, toId) =>
-        database.db
-          .select()
-          .from(botCommands)
-          .where(between(botCommands.id, fromId, toId))
-          .orderBy(asc(botCommands.id))
-          .then((rows) => rows.map(toCommand)),
-      );
+      const listeners = new Set<() => void>();
+      yield* database.listen(BOT_COMMAND_CHANNEL, () => {
+        for (const listener of listeners) listener();
+      });
 
-      const report = (h: BotHeartbeat) =>
-        use("bot.report", async (db) => {
+      const report = Effect.fn("Bot.report")(function* (h: BotHeartbeat) {
+        const now = yield* Clock.currentTimeMillis;
+        yield* use("bot.report", async (db) => {
           const row = {
             shardId: h.shardId,
             shardCount: h.shardCount,
@@ -128,117 +190,180 @@ export class Bot extends Context.Service<
             guildIds: h.guilds.map((g) => g.id),
             lastEventAt: h.lastEventAt === null ? null : new Date(h.lastEventAt),
             startedAt: new Date(h.startedAt),
-            reportedAt: new Date(),
+            reportedAt: new Date(now),
           };
           await db.insert(botHeartbeats).values(row).onConflictDoUpdate({ target: botHeartbeats.shardId, set: row });
         });
+      });
 
-      const shards = () =>
-        use("bot.shards", (db) =>
-          db
-            .select()
-            .from(botHeartbeats)
-            .orderBy(asc(botHeartbeats.shardId))
-            .then((rows) =>
-              rows.map(
-                (r): ShardState => ({
-                  shardId: r.shardId,
-                  shardCount: r.shardCount,
-                  status: r.status,
-                  connected: r.connected,
-                  pingMs: r.pingMs,
-                  guildIds: r.guildIds,
-                  lastEventAt: r.lastEventAt?.toISOString() ?? null,
-                  startedAt: r.startedAt.toISOString(),
-                  reportedAt: r.reportedAt.toISOString(),
-                  fresh: Date.now() - r.reportedAt.getTime() < HEARTBEAT_STALE_MS,
-                }),
-              ),
-            ),
-        );
-
-      const enqueue = (command: NewBotCommand) =>
-        use("bot.enqueue", (db) =>
-          db.transaction(async (tx) => {
-            const [row] = await tx
-              .insert(botCommands)
-              .values({
-                kind: command.kind,
-                guildId: command.guildId,
-                payload: command.payload as unknown as Record<string, unknown>,
-                requestedBy: command.requestedBy,
-              })
-              .returning();
-            const created = toCommand(row!);
-            await tx.execute(sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload([created], created.id, created.id)})`);
-            return created;
+      const shards = Effect.fn("Bot.shards")(function* () {
+        const rows = yield* use("bot.shards", (db) => db.select().from(botHeartbeats).orderBy(asc(botHeartbeats.shardId)));
+        const now = yield* Clock.currentTimeMillis;
+        return rows.map(
+          (r): ShardState => ({
+            shardId: r.shardId,
+            shardCount: r.shardCount,
+            status: r.status,
+            connected: r.connected,
+            pingMs: r.pingMs,
+            guildIds: r.guildIds,
+            lastEventAt: r.lastEventAt?.toISOString() ?? null,
+            startedAt: r.startedAt.toISOString(),
+            reportedAt: r.reportedAt.toISOString(),
+            fresh: now - r.reportedAt.getTime() < HEARTBEAT_STALE_MS,
           }),
         );
+      });
 
-      const commandsSince = (afterId: number, limit: number, maxAgeMs: number) =>
-        use("bot.commandsSince", (db) =>
-          db
-            .select()
-            .from(botCommands)
-            .where(
-              and(
-                gt(botCommands.id, afterId),
-                sql`${botCommands.createdAt} > ${new Date(Date.now() - maxAgeMs).toISOString()}::timestamptz`,
-              ),
-            )
-            .orderBy(asc(botCommands.id))
-            .limit(limit)
-            .then((rows) => rows.map(toCommand)),
+      const wakeFollowers = (queue: string) =>
+        database.notify(BOT_COMMAND_CHANNEL, queue).pipe(
+          Effect.tapError((error) => Effect.logWarning("bot: could not wake the command followers", error.message)),
+          Effect.ignore,
         );
 
-      const enqueueDueSyncs = () =>
-        use("bot.enqueueDueSyncs", (db) =>
-          db.transaction(async (tx) => {
-            await tx.execute(sql`select pg_advisory_xact_lock(7413020002)`);
-            const rows = await executeRows<{ id: number | string; guild_id: string; created_at: string | Date }>(
-              tx,
-              sql`insert into bot_commands (kind, guild_id, payload, requested_by)
-                  select 'members.sync', s.guild_id, '{"trigger":"schedule"}'::jsonb, null from guild_settings s
-                  where s.sync_interval_minutes is not null
-                    and not exists (select 1 from member_sync_runs r where r.guild_id = s.guild_id
-                                    and r.started_at > now() - make_interval(mins => s.sync_interval_minutes))
-                    and not exists (select 1 from bot_commands c where c.guild_id = s.guild_id and c.kind = 'members.sync'
-                                    and c.created_at > now() - make_interval(mins => s.sync_interval_minutes))
-                  returning id, guild_id, created_at`,
-            );
-            const queued = rows.map(
-              (r): BotCommand => ({
-                id: Number(r.id),
-                kind: "members.sync",
-                guildId: r.guild_id,
-                payload: { trigger: "schedule" },
-                requestedBy: null,
-                createdAt: new Date(r.created_at).toISOString(),
-              }),
-            );
-            if (queued.length > 0) {
-              await tx.execute(sql`select pg_notify(${BOT_COMMAND_CHANNEL}, ${encodePayload(queued, queued[0]!.id, queued.at(-1)!.id)})`);
-            }
-            return queued;
-          }),
-        );
+      // A payload that fails its schema here is a bug of the server's own code, not a caller's error.
+      const orDieOnPayload = <A>(effect: Effect.Effect<A, DatabaseError | JobPayloadInvalid>): Effect.Effect<A, DatabaseError> =>
+        effect.pipe(Effect.catchTag("JobPayloadInvalid", (error) => Effect.die(error)));
 
-      const latestCommandId = () =>
-        use("bot.latestCommandId", (db) =>
-          db
-            .select({ id: sql<number | null>`max(${botCommands.id})` })
-            .from(botCommands)
-            .then((rows) => Number(rows[0]?.id ?? 0)),
+      const asCommand = (command: NewBotCommand, job: Pick<JobSummary, "id" | "createdAt"> & { attempt: number }): BotCommand =>
+        ({ ...command, id: job.id, attempt: job.attempt, createdAt: job.createdAt }) as BotCommand;
+
+      /** Sends `command`; null when its queue's policy refused it (a members.sync already waiting, or already sent in this window). */
+      const send = (command: NewBotCommand, options: SendOptions = {}) =>
+        Effect.gen(function* () {
+          const now = new Date(yield* Clock.currentTimeMillis).toISOString();
+          const id =
+            command.kind === "members.sync"
+              ? yield* orDieOnPayload(
+                  jobs.send(
+                    BotMembersSync,
+                    { guildId: command.guildId, trigger: command.payload.trigger, requestedBy: command.requestedBy },
+                    { singletonKey: command.guildId, ...options },
+                  ),
+                )
+              : yield* orDieOnPayload(
+                  jobs.send(
+                    BotPresenceResync,
+                    { guildId: command.guildId, userIds: command.payload.userIds, requestedBy: command.requestedBy },
+                    options,
+                  ),
+                );
+          if (id === null) return null;
+          yield* wakeFollowers(command.kind === "members.sync" ? BotMembersSync.name : BotPresenceResync.name);
+          return asCommand(command, { id, attempt: 0, createdAt: now });
+        });
+
+      /** The members.sync of `guildId` still waiting to be handed to the bot (queued, or failed and waiting for its retry). */
+      const waitingSync = (guildId: string) =>
+        jobs
+          .pending(BotMembersSync.name, guildId)
+          .pipe(Effect.map((found) => found.find((j) => j.state === "created" || j.state === "retry")));
+
+      const enqueue = Effect.fn("Bot.enqueue")(function* (command: NewBotCommand) {
+        // A members.sync while one waits is that one. Checked first, and again when the queue's
+        // `short` policy refuses the send (two requests racing): the waiting one may be taken by
+        // the bot in between, so try three times before giving up.
+        for (let tries = 0; tries < 3; tries++) {
+          if (command.kind === "members.sync") {
+            const waiting = yield* waitingSync(command.guildId);
+            if (waiting) return asCommand(command, { id: waiting.id, attempt: waiting.attempts, createdAt: waiting.createdAt });
+          }
+          const sent = yield* send(command);
+          if (sent) return sent;
+        }
+        return yield* new DatabaseError({ operation: "bot.enqueue", message: `the ${command.kind} command was refused three times` });
+      });
+
+      const nextCommands = Effect.fn("Bot.nextCommands")(function* (max: number) {
+        const syncs = yield* jobs.fetch(BotMembersSync, max);
+        const resyncs = yield* jobs.fetch(BotPresenceResync, max);
+        return [...syncs.map(fromMembersSync), ...resyncs.map(fromPresenceResync)].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      });
+
+      const acknowledge = Effect.fn("Bot.acknowledge")(function* (ack: CommandAck) {
+        const job = yield* jobs.find(ack.id);
+        if (!job || !BOT_QUEUES.includes(job.queue) || job.state !== "active") return { settled: false };
+        const settled =
+          ack.outcome === "completed"
+            ? yield* jobs.complete(job.queue, ack.id, ack.attempt)
+            : yield* jobs.fail(job.queue, ack.id, ack.attempt, (ack.error ?? "the bot reported a failure").slice(0, 500));
+        return { settled };
+      });
+
+      const queueDueSyncs = Effect.fn("Bot.queueDueSyncs")(function* () {
+        const due = yield* use("bot.dueSyncs", (db) =>
+          executeRows<{ guild_id: string; minutes: number }>(
+            db,
+            sql`select s.guild_id, s.sync_interval_minutes as minutes from guild_settings s
+                where s.sync_interval_minutes is not null
+                  and not exists (select 1 from member_sync_runs r where r.guild_id = s.guild_id
+                                  and r.started_at > now() - make_interval(mins => s.sync_interval_minutes))`,
+          ),
         );
+        const queued: BotCommand[] = [];
+        for (const { guild_id: guildId, minutes } of due) {
+          const sent = yield* send(
+            { kind: "members.sync", guildId, payload: { trigger: "schedule" }, requestedBy: null },
+            { singletonSeconds: Number(minutes) * 60 },
+          );
+          if (sent) queued.push(sent);
+        }
+        if (queued.length > 0) yield* Effect.logInfo(`bot: queued ${queued.length} scheduled member sync(s)`);
+        return queued;
+      });
+
+      // Guilds known to have a completed sync: later heartbeats skip them without a query.
+      const synced = new Set<string>();
+      const firstSight = Effect.fn("Bot.firstSight")(function* (guildIds: ReadonlyArray<string>) {
+        if (!firstSightOn) return [];
+        const unseen = guildIds.filter((id) => !synced.has(id));
+        if (unseen.length === 0) return [];
+        const rows = yield* use("bot.firstSight", (db) =>
+          executeRows<{ id: string; completed: boolean; running: boolean }>(
+            db,
+            sql`select g.id,
+                  exists (select 1 from member_sync_runs r where r.guild_id = g.id and r.status = 'completed') as completed,
+                  exists (select 1 from member_sync_runs r where r.guild_id = g.id and r.status = 'running') as running
+                from guilds g where g.id in (${sql.join(
+                  unseen.map((id) => sql`${id}`),
+                  sql`, `,
+                )})`,
+          ),
+        );
+        const queued: BotCommand[] = [];
+        for (const row of rows) {
+          if (row.completed) {
+            synced.add(row.id);
+            continue;
+          }
+          if (row.running) continue;
+          if ((yield* jobs.pending(BotMembersSync.name, row.id)).length > 0) continue;
+          const sent = yield* send(
+            { kind: "members.sync", guildId: row.id, payload: { trigger: "schedule" }, requestedBy: null },
+            { singletonSeconds: FIRST_SIGHT_WINDOW_S },
+          );
+          if (sent) {
+            yield* Effect.logInfo(`bot: first sight of guild ${row.id}, which was never synced: member sync queued`);
+            queued.push(sent);
+          }
+        }
+        return queued;
+      });
 
       return Bot.of({
-        enqueueDueSyncs,
-        latestCommandId,
         report,
         shards,
         enqueue,
-        commandsSince,
-        subscribe: (listener) => feed.subscribe(listener),
+        nextCommands,
+        acknowledge,
+        queueDueSyncs,
+        firstSight,
+        subscribe: (listener) => {
+          listeners.add(listener);
+          return () => {
+            listeners.delete(listener);
+          };
+        },
       });
     }),
   );

@@ -250,6 +250,8 @@ export class MemberSync extends Context.Service<
     readonly history: (guildId: string, limit: number) => Effect.Effect<ReadonlyArray<SyncRun>, DatabaseError>;
     /** Calls `listener` with each run whose progress changed (any guild); returns the unsubscribe function. */
     readonly subscribe: (listener: (runs: ReadonlyArray<SyncRun>) => void) => () => void;
+    /** Ends every running run (any guild) whose bot went silent for SYNC_STALE_MS, as `incomplete`; returns them. */
+    readonly expireStale: () => Effect.Effect<ReadonlyArray<SyncRun>, DatabaseError>;
   }
 >()("@guildhall/sync/MemberSync") {
   static readonly layer = Layer.effect(
@@ -267,14 +269,15 @@ export class MemberSync extends Context.Service<
         );
 
       // A run is stale when neither the run row nor any of its chunks moved for SYNC_STALE_MS.
-      const expireStale = (guildId: string) =>
+      // Without `guildId`, every guild's stale runs (the scheduled expiry).
+      const expireStale = (guildId?: string) =>
         use("memberSync.expireStale", (db) =>
           db
             .update(runs)
             .set({ status: "incomplete", reason: "timed out: no chunk arrived for 2 minutes", finishedAt: new Date() })
             .where(
               and(
-                eq(runs.guildId, guildId),
+                guildId === undefined ? undefined : eq(runs.guildId, guildId),
                 eq(runs.status, "running"),
                 sql`${runs.heartbeatAt} < now() - make_interval(secs => ${SYNC_STALE_MS / 1000})`,
                 sql`not exists (select 1 from member_sync_chunks c where c.run_id = ${runs.id}
@@ -290,7 +293,7 @@ export class MemberSync extends Context.Service<
               ),
             ),
           ),
-          Effect.asVoid,
+          Effect.map((ended) => ended.map(toRun)),
         );
 
       const start = Effect.fn("MemberSync.start")(function* (input: {
@@ -683,6 +686,9 @@ export class MemberSync extends Context.Service<
         run,
         history,
         subscribe: (listener) => feed.subscribe(listener),
+        expireStale: Effect.fn("MemberSync.expireStale")(function* () {
+          return yield* expireStale();
+        }),
       });
     }),
   );

@@ -1,7 +1,7 @@
 /**
  * @guildhall/sync: the domain services that keep Guildhall's copy of Discord current.
  * Presence (the live roster), the directory of organizations/staff/guilds, and the bot's
- * health and command queue. No tRPC, React or discord.js here.
+ * health and command queue (pg-boss jobs, @guildhall/jobs). No tRPC, React or discord.js here.
  */
 export * from "./Bot";
 export * from "./Comparison";
@@ -17,14 +17,16 @@ export * from "./packed";
 export * from "./Roster";
 
 import { Layer } from "effect";
-import { Bot } from "./Bot";
 import { Comparison } from "./Comparison";
 import { Directory } from "./Directory";
 import { MemberSync } from "./MemberSync";
 import { Presences } from "./Presences";
 import { Roster } from "./Roster";
 
-/** Every sync service, wired together; needs only the `Database` service. */
+/**
+ * Every sync service but `Bot`, wired together; needs only the `Database` service. `Bot` also
+ * needs the `Jobs` service (@guildhall/jobs): provide `Bot.layer` beside it where jobs run.
+ */
 export const SyncLayer = Roster.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, Bot.layer, MemberSync.layer, Comparison.layer)),
+  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer)),
 );

@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest";
 import { Database, schema } from "@guildhall/db";
 import { and, eq } from "drizzle-orm";
 import { Effect, Layer } from "effect";
-import { Bot, Comparison, Directory, type MemberSnapshot, MemberSync, SyncLayer } from "../src";
+import { Comparison, Directory, type MemberSnapshot, MemberSync, SyncLayer } from "../src";
 
 const Services = SyncLayer.pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 const GUILD = "300000000000000001";
@@ -222,23 +222,6 @@ layer(Services)("member sync with an unknown chunk count (REST paging)", (it) =>
       const short = yield* sync.start({ guildId: GUILD, trigger: "api", source: "rest", requestedBy: null });
       yield* sync.applyChunk({ runId: short.id, chunkIndex: 0, chunkCount: null, members: range(0, 10).map((n) => member(n)) });
       expect(yield* sync.complete(short.id, 2)).toMatchObject({ status: "incomplete", markedLeft: 0 });
-    }),
-  );
-});
-
-layer(Services)("scheduled member syncs", (it) => {
-  it.effect("queue a sync for a guild whose interval has passed, once", () =>
-    Effect.gen(function* () {
-      const directory = yield* Directory;
-      const bot = yield* Bot;
-      yield* directory.ensureOrganization({ id: "org", name: "Org", slug: "org" });
-      yield* directory.ensureGuild("org", { id: GUILD, name: "Guild", icon: null });
-      expect(yield* bot.enqueueDueSyncs()).toEqual([]);
-      yield* directory.updateSettings(GUILD, { syncIntervalMinutes: 60, syncAdminRoleId: "500000000000000001" });
-      const queued = yield* bot.enqueueDueSyncs();
-      expect(queued).toMatchObject([{ kind: "members.sync", guildId: GUILD, payload: { trigger: "schedule" } }]);
-      expect(yield* bot.enqueueDueSyncs()).toEqual([]);
-      expect(yield* directory.settingsOf(GUILD)).toEqual({ syncIntervalMinutes: 60, syncAdminRoleId: "500000000000000001" });
     }),
   );
 });

@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest";
 import { Database } from "@guildhall/db";
 import { Effect, Layer } from "effect";
-import { Bot, Directory, type PresenceChange, Presences, type PresenceUpdate, Roster, SyncLayer } from "../src";
+import { Directory, type PresenceChange, Presences, type PresenceUpdate, Roster, SyncLayer } from "../src";
 
 const Services = SyncLayer.pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 
@@ -117,34 +117,6 @@ layer(Services)("presences", (it) => {
       expect(points).toHaveLength(6);
       expect(points[0]).toMatchObject({ online: 1, dnd: 0 });
       expect(points[5]).toMatchObject({ online: 1, dnd: 1 });
-    }),
-  );
-
-  it.effect("bot commands are queued, announced and replayed from a cursor", () =>
-    Effect.gen(function* () {
-      const bot = yield* Bot;
-      const heard: number[] = [];
-      const unsubscribe = bot.subscribe((commands) => heard.push(...commands.map((c) => c.id)));
-      const first = yield* bot.enqueue({ kind: "presence.resync", guildId: GUILD, payload: { userIds: ["200"] }, requestedBy: null });
-      const second = yield* bot.enqueue({ kind: "presence.resync", guildId: GUILD, payload: { userIds: ["201"] }, requestedBy: null });
-      yield* waitFor(() => (heard.length >= 2 ? true : undefined));
-      unsubscribe();
-      expect(heard).toEqual([first.id, second.id]);
-      expect((yield* bot.commandsSince(first.id, 10, 60_000)).map((c) => c.id)).toEqual([second.id]);
-
-      yield* bot.report({
-        shardId: 0,
-        shardCount: 1,
-        status: "READY",
-        connected: true,
-        pingMs: 12,
-        guilds: [{ id: GUILD, name: "Demo Guild", icon: null }],
-        lastEventAt: Date.now(),
-        startedAt: Date.now() - 1_000,
-      });
-      const shards = yield* bot.shards();
-      expect(shards).toHaveLength(1);
-      expect(shards[0]).toMatchObject({ shardId: 0, connected: true, pingMs: 12, guildIds: [GUILD], fresh: true });
     }),
   );
 });

@@ -5,8 +5,8 @@ import { Logo } from "./Logo";
 import { UserMenu } from "./UserMenu";
 
 /**
- * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history;
- * shown to staff only, the current page marked with `aria-current="page"`) and the user menu
+ * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history,
+ * and Jobs for admins; shown to staff only, the current page marked with `aria-current="page"`) and the user menu
  * (who is signed in, sign out).
  *
  * Layout: one row on wide screens (brand, links, user). Below 900 px it becomes two rows, the
@@ -44,6 +44,11 @@ export function AppHeader({ me }: { me: Me }) {
             <Link to="/members/history" className="nav-link" activeOptions={{ exact: true }} data-testid="nav-sync-history">
               Sync history
             </Link>
+            {me.staff.role === "admin" ? (
+              <Link to="/jobs" className="nav-link" activeOptions={{ includeSearch: false }} data-testid="nav-jobs">
+                Jobs
+              </Link>
+            ) : null}
           </nav>
         ) : null}
         <UserMenu me={me} />

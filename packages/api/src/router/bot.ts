@@ -1,6 +1,5 @@
 import {
   Bot,
-  type BotCommand,
   BotHeartbeat,
   Directory,
   InvalidPackedChunk,
@@ -16,15 +15,18 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
-import { follow } from "../follow";
-import { Cursor, cursorOf } from "../schema";
 import { type ApiRuntime, botProcedure, run, staffProcedure } from "../trpc";
 
 /** At most this many presence updates per push (the bot coalesces bursts into batches). */
 export const MAX_PRESENCE_BATCH = 1_000;
 
-/** Commands older than this are not replayed to a bot that reconnects (ms). */
-const COMMAND_REPLAY_MS = 5 * 60_000;
+/**
+ * How often a `bot.commands` follower looks for commands when nothing woke it (ms): for retries
+ * whose backoff ended and deliveries that expired unacknowledged. A new command wakes it at once.
+ */
+const COMMAND_POLL_MS = 5_000;
+/** Commands of each kind taken at once for the bot. */
+const COMMAND_BATCH = 10;
 
 const PushInput = Schema.Struct({
   updates: Schema.Array(PresenceUpdate).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_PRESENCE_BATCH)),
@@ -43,7 +45,15 @@ const MemberEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("remove"), guildId: Snowflake, userId: Snowflake }),
 ]);
 
-const CommandsInput = Schema.Struct({ lastEventId: Schema.optional(Schema.NullOr(Cursor)) });
+// The tracked id a reconnecting client sends back; commands are pg-boss jobs, so there is nothing to replay from it.
+const CommandsInput = Schema.Struct({ lastEventId: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(128)))) });
+
+const CommandDoneInput = Schema.Struct({
+  id: Schema.String.check(Schema.isUUID()),
+  attempt: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })),
+  outcome: Schema.Literals(["completed", "failed"]),
+  error: Schema.optional(Schema.String.check(Schema.isMaxLength(2_000))),
+});
 
 /** Text a log line and a database can hold: no NUL, no lone surrogate (the bot escapes both), at most `max` characters. */
 const Printable = (max: number) =>
@@ -99,8 +109,9 @@ export const botRouter = {
 
   /**
    * Bot only. A shard's health report (status, ping in ms, guilds, last event time in epoch
-   * ms); guilds the bot is in are linked to the default organization when not yet linked.
-   * Returns `{ok: true}`. Errors: UNAUTHORIZED, BAD_REQUEST.
+   * ms); guilds the bot is in are linked to the default organization when not yet linked, and a
+   * linked guild seen for the first time with no completed member sync gets one queued (first
+   * sight, once). Returns `{ok: true}`. Errors: UNAUTHORIZED, BAD_REQUEST.
    */
   heartbeat: botProcedure.input(Schema.toStandardSchemaV1(BotHeartbeat)).mutation(({ ctx, input }) =>
     run(
@@ -111,6 +122,7 @@ export const botRouter = {
         const organization = yield* directory.defaultOrganization();
         if (organization) for (const guild of input.guilds) yield* directory.ensureGuild(organization.id, guild);
         yield* bot.report(input);
+        yield* bot.firstSight(input.guilds.map((g) => g.id));
         return { ok: true as const };
       }),
     ),
@@ -288,23 +300,57 @@ export const botRouter = {
   ),
 
   /**
-   * Bot only. The commands the server queues for the bot, as `tracked(id, command)`; on
-   * reconnect the client's `lastEventId` replays what it missed (up to 5 minutes old).
+   * Bot only. The commands the server queues for the bot (pg-boss jobs), as
+   * `tracked("<id>:<attempt>", command)`, each handed out once: to one subscriber, even with
+   * several server instances. The bot acknowledges each with `bot.commandDone`; one it never
+   * acknowledges (it crashed) is handed out again after its queue's expiry, as the next attempt.
+   * A reconnecting client's `lastEventId` is accepted and ignored: whatever was not handed out
+   * yet still waits in its queue.
    */
-  commands: botProcedure.input(Schema.toStandardSchemaV1(CommandsInput)).subscription(async function* ({ ctx, input, signal }) {
+  commands: botProcedure.input(Schema.toStandardSchemaV1(CommandsInput)).subscription(async function* ({ ctx, signal }) {
     const bot = await run(ctx, Bot.use(Effect.succeed));
-    const stream = follow<BotCommand>({
-      subscribe: (push) => bot.subscribe(push),
-      backfill: (afterId, limit) => run(ctx, bot.commandsSince(afterId, limit, COMMAND_REPLAY_MS)),
-      latestId: () => run(ctx, bot.latestCommandId()),
-      after: cursorOf(input.lastEventId) ?? 0,
-      select: (commands) => commands,
-      signal,
+    let woken = false;
+    let wake: (() => void) | null = null;
+    const unsubscribe = bot.subscribe(() => {
+      woken = true;
+      wake?.();
     });
-    for await (const event of stream) {
-      if (event.type === "items") for (const command of event.items) yield tracked(String(command.id), command);
+    try {
+      while (!signal?.aborted) {
+        woken = false;
+        const commands = await run(ctx, bot.nextCommands(COMMAND_BATCH));
+        for (const command of commands) yield tracked(`${command.id}:${command.attempt}`, command);
+        if (commands.length > 0 || woken) continue;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+          };
+          const timer = setTimeout(done, COMMAND_POLL_MS);
+          signal?.addEventListener("abort", done, { once: true });
+          wake = done;
+        });
+        wake = null;
+      }
+    } finally {
+      unsubscribe();
     }
   }),
+
+  /**
+   * Bot only. Acknowledges attempt `attempt` of command `id` (both as `bot.commands` delivered
+   * them): `completed`, or `failed` with `error` (retried with backoff, then dead-lettered, and
+   * shown on the Jobs page). Returns `{settled}`: false when that delivery was no longer open
+   * (acknowledged before, expired and handed out again, or discarded), which changes nothing.
+   * Errors: UNAUTHORIZED, BAD_REQUEST (names the field).
+   */
+  commandDone: botProcedure.input(Schema.toStandardSchemaV1(CommandDoneInput)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Bot.use((bot) => bot.acknowledge(input)),
+    ),
+  ),
 
   /**
    * Staff. The bot's health: `isRunning` (a shard reported READY within 45 s), `guildId` (a

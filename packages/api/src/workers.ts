@@ -1,0 +1,36 @@
+/**
+ * The handler of every queue the server works (`consumer: "server"` in @guildhall/jobs'
+ * catalogue), by queue name. The type demands one handler per such queue, so a queue added to
+ * the catalogue without one here fails the typecheck. Each handler is an Effect run on the
+ * server's one runtime: success completes the job, a failure is retried with the queue's
+ * backoff and then dead-lettered (see @guildhall/jobs' `Jobs.work`).
+ */
+import type { Handlers, QUEUES } from "@guildhall/jobs";
+import { Bot, MemberSync, Presences } from "@guildhall/sync";
+import { Effect } from "effect";
+
+/** How long presence samples are kept (ms); each user's latest sample is always kept. */
+export const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
+
+/** The services the handlers use. */
+export type WorkerServices = Bot | MemberSync | Presences;
+
+/** The handlers, by queue name; run by `Jobs.workers` in the server's runtime (./runtime.ts). */
+export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
+  /** Every minute: queue the member syncs that are due (each guild once per interval, across instances). */
+  "member-sync.scheduler": () => Bot.use((bot) => bot.queueDueSyncs()),
+  /** Every minute: end the runs whose bot went silent for SYNC_STALE_MS. */
+  "member-sync.expire-stale": () =>
+    MemberSync.use((sync) => sync.expireStale()).pipe(
+      Effect.tap((ended) =>
+        ended.length > 0
+          ? Effect.logInfo(`member sync: ended ${ended.length} stale run(s): ${ended.map((r) => r.id).join(", ")}`)
+          : Effect.void,
+      ),
+    ),
+  /** Every hour: prune presence samples older than SAMPLE_RETENTION_MS. */
+  "presence.prune": () =>
+    Presences.use((presences) => presences.prune(SAMPLE_RETENTION_MS)).pipe(
+      Effect.tap((deleted) => (deleted > 0 ? Effect.logInfo(`presence: pruned ${deleted} sample(s)`) : Effect.void)),
+    ),
+};
