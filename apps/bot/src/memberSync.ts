@@ -1,5 +1,5 @@
 import type { GuildhallClient } from "@guildhall/api/client";
-import { packMembers } from "@guildhall/sync/pack";
+import { packMembers } from "@guildhall/api/pack";
 import type { Client } from "discord.js";
 import { type APIGuildMember, type GatewayGuildMembersChunkDispatchData, GatewayOpcodes, Routes } from "discord-api-types/v10";
 import { ChunkQueue, type PackedChunk } from "./chunkQueue";

@@ -1,6 +1,6 @@
 import { deflateRawSync } from "node:zlib";
 import type { GuildhallClient } from "@guildhall/api";
-import { packMembers } from "@guildhall/sync";
+import { packMembers } from "@guildhall/api/pack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src";
 import { LEGACY_MAX_MEMBERS } from "../src/legacy";

@@ -9,16 +9,10 @@
  * secrets (those stay in the server log, at most).
  */
 import type { DatabaseError } from "@guildhall/db";
-import type {
-  ChunkMismatch,
-  GuildNotFound,
-  InvalidPackedChunk,
-  NotAdmin,
-  NotStaff,
-  SyncAlreadyRunning,
-  SyncNotRunning,
-} from "@guildhall/sync";
+import type { ChunkMismatch, GuildNotFound, GuildNotLinked, NotAdmin, NotStaff, SyncAlreadyRunning, SyncNotRunning } from "@guildhall/sync";
 import type { TRPCError } from "@trpc/server";
+import type { InvalidPackedChunk } from "./pack";
+import type { InvalidApiKey, InvalidInput, MethodNotAllowed, PayloadTooLarge } from "./request";
 
 /** Every typed failure a procedure or a REST handler may meet. Add new domain errors here and to {@link ERRORS}. */
 export type DomainError =
@@ -29,6 +23,11 @@ export type DomainError =
   | SyncNotRunning
   | ChunkMismatch
   | InvalidPackedChunk
+  | GuildNotLinked
+  | InvalidInput
+  | PayloadTooLarge
+  | InvalidApiKey
+  | MethodNotAllowed
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -62,6 +61,11 @@ export const ERRORS: Answers = {
   },
   ChunkMismatch: { code: "BAD_REQUEST", status: 400, message: (e) => `Chunk does not fit the run: ${e.message}` },
   InvalidPackedChunk: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid chunk: ${e.message}` },
+  GuildNotLinked: { code: "FORBIDDEN", status: 403, message: (e) => `Guild ${e.guildId} is not linked to Guildhall.` },
+  InvalidInput: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid input: ${e.message}` },
+  PayloadTooLarge: { code: "PAYLOAD_TOO_LARGE", status: 413, message: (e) => `Payload too large: ${e.message}` },
+  InvalidApiKey: { code: "UNAUTHORIZED", status: 401, message: (e) => `Invalid or missing ${e.header}.` },
+  MethodNotAllowed: { code: "METHOD_NOT_SUPPORTED", status: 405, message: (e) => `Use ${e.allowed}.` },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

@@ -44,7 +44,7 @@ const presentCount = Effect.gen(function* () {
   return { present: rows.filter((r) => r.dateLeft === null).length, left: rows.filter((r) => r.dateLeft !== null).length };
 });
 
-layer(Services)("member sync", (it) => {
+layer(Services, { excludeTestServices: true })("member sync", (it) => {
   it.effect("a first sync creates everyone; the same snapshot again changes nothing", () =>
     Effect.gen(function* () {
       const directory = yield* Directory;
@@ -167,7 +167,7 @@ layer(Services)("member sync", (it) => {
   );
 });
 
-layer(Services)("comparison", (it) => {
+layer(Services, { excludeTestServices: true })("comparison", (it) => {
   it.effect("puts members and accounts in the four categories, with filters and pages", () =>
     Effect.gen(function* () {
       const { db } = yield* Database;
@@ -208,7 +208,7 @@ layer(Services)("comparison", (it) => {
   );
 });
 
-layer(Services)("member sync with an unknown chunk count (REST paging)", (it) => {
+layer(Services, { excludeTestServices: true })("member sync with an unknown chunk count (REST paging)", (it) => {
   it.effect("takes pages without a count and checks completeness against the count given at the end", () =>
     Effect.gen(function* () {
       const directory = yield* Directory;
