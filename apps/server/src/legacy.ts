@@ -15,18 +15,9 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import {
-  type ApiRuntime,
-  answerFor,
-  botKeyMatches,
-  InvalidApiKey,
-  InvalidInput,
-  MethodNotAllowed,
-  PayloadTooLarge,
-  validateInput,
-} from "@guildhall/api";
+import { answerFor, botKeyMatches, InvalidApiKey, InvalidInput, MethodNotAllowed, PayloadTooLarge, validateInput } from "@guildhall/api";
 import { IsoInstant, MemberSync, pgText, Snowflake } from "@guildhall/sync";
-import { Effect, Schema } from "effect";
+import { Effect, type ManagedRuntime, Schema } from "effect";
 
 /** Largest body accepted (bytes) and most members per call: beyond, the chunked procedures. */
 export const LEGACY_MAX_BYTES = 5 * 1024 * 1024;
@@ -129,11 +120,12 @@ const legacySync = (req: IncomingMessage, botKey: string) =>
   });
 
 /**
- * Handles one request to the legacy endpoint (see the module comment for the contract).
- * Never throws; every outcome is a JSON answer, `{error}` with the status `answerFor` gives.
+ * Handles one request to the legacy endpoint (see the module comment for the contract) on
+ * `deps.runtime` (the server's ApiRuntime; it needs only MemberSync). Never throws; every
+ * outcome is a JSON answer, `{error}` with the status `answerFor` gives.
  */
 export const handleLegacyMemberSync = async (
-  deps: { runtime: ApiRuntime; botKey: string },
+  deps: { runtime: ManagedRuntime.ManagedRuntime<MemberSync, unknown>; botKey: string },
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> => {

@@ -118,6 +118,15 @@ export class MemberSync extends Context.Service<
       use: (run: SyncRun) => Effect.Effect<A, E, R>,
     ) => Effect.Effect<A, E | GuildNotLinked | SyncAlreadyRunning | DatabaseError, R>;
     /**
+     * Starts a run (as `start`) and replaces the guild's roles with `roles` (as `applyRoles`):
+     * what `bot.syncBegin` does. When storing the roles fails, the run is ended (`failed`)
+     * first, since the caller never learns its id. Returns the run.
+     */
+    readonly begin: (
+      input: StartInput,
+      roles: ReadonlyArray<RoleSnapshot>,
+    ) => Effect.Effect<SyncRun, GuildNotLinked | SyncAlreadyRunning | DatabaseError>;
+    /**
      * Applies chunk `chunkIndex` of `chunkCount` (Discord's GUILD_MEMBERS_CHUNK numbering,
      * https://discord.com/developers/docs/events/gateway-events#guild-members-chunk).
      * `chunkCount` is null when it is not known yet (REST paging); `complete` then gives it.
@@ -152,7 +161,10 @@ export class MemberSync extends Context.Service<
      * it for its guild.
      */
     readonly expireStale: () => Effect.Effect<ReadonlyArray<SyncRun>, DatabaseError>;
-    /** Replaces the guild's roles with `roles` (missing ones get date_deleted), in one transaction. */
+    /**
+     * Replaces the guild's roles with `roles` (missing ones get date_deleted; a role listed
+     * twice counts once, the last), in one transaction.
+     */
     readonly applyRoles: (guildId: string, roles: ReadonlyArray<RoleSnapshot>) => Effect.Effect<void, DatabaseError>;
     /** GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE, applied at once (@everyone dropped from the roles). */
     readonly upsertLive: (guildId: string, member: MemberSnapshot) => Effect.Effect<LiveOutcome, DatabaseError>;
@@ -166,7 +178,8 @@ export class MemberSync extends Context.Service<
     readonly subscribe: (listener: (runs: ReadonlyArray<SyncRun>) => void) => () => void;
   }
 >()("@guildhall/sync/MemberSync") {
-  static readonly layer = Layer.effect(
+  /** The service over a MemberSyncStore it is given (and the Database, for transactions and LISTEN). */
+  static readonly layerOnStore = Layer.effect(
     MemberSync,
     Effect.gen(function* () {
       const database = yield* Database;
@@ -362,7 +375,13 @@ export class MemberSync extends Context.Service<
 
       const applyRoles = Effect.fn("MemberSync.applyRoles")(function* (guildId: string, roles: ReadonlyArray<RoleSnapshot>) {
         const now = yield* currentTime;
-        yield* database.transaction("memberSync.applyRoles", store.replaceRoles(guildId, roles, now));
+        // One row per role id: Postgres refuses an upsert that touches a row twice.
+        const unique = [...new Map(roles.map((role) => [role.id, role])).values()];
+        yield* database.transaction("memberSync.applyRoles", store.replaceRoles(guildId, unique, now));
+      });
+
+      const begin = Effect.fn("MemberSync.begin")(function* (input: StartInput, roles: ReadonlyArray<RoleSnapshot>) {
+        return yield* withRun(input, (run) => applyRoles(input.guildId, roles).pipe(Effect.as(run)));
       });
 
       const upsertLive = Effect.fn("MemberSync.upsertLive")(function* (guildId: string, member: MemberSnapshot) {
@@ -394,6 +413,7 @@ export class MemberSync extends Context.Service<
         start,
         requireGuild,
         withRun,
+        begin,
         applyChunk,
         complete,
         abort,
@@ -410,5 +430,8 @@ export class MemberSync extends Context.Service<
         subscribe: (listener) => feed.subscribe(listener),
       });
     }),
-  ).pipe(Layer.provide(MemberSyncStore.layer));
+  );
+
+  /** The service over its own store; needs only the Database service. */
+  static readonly layer = MemberSync.layerOnStore.pipe(Layer.provide(MemberSyncStore.layer));
 }

@@ -327,135 +327,131 @@ export class MemberSyncStore extends Context.Service<
     readonly markLeft: (guildId: string, userId: string, now: Date) => Effect.Effect<number, DatabaseError>;
   }
 >()("@guildhall/sync/MemberSyncStore") {
-  /** The store over the Database service. */
-  static readonly layer = Layer.effect(
-    MemberSyncStore,
-    Effect.gen(function* () {
-      const { use } = yield* Database;
-      const { memberSyncRuns: runs, memberSyncChunks: chunks, guildMembers: members, guilds } = schema;
+  /** Builds the store over the Database service (tests wrap it to inject failures). */
+  static readonly make: Effect.Effect<MemberSyncStore["Service"], never, Database> = Effect.gen(function* () {
+    const { use } = yield* Database;
+    const { memberSyncRuns: runs, memberSyncChunks: chunks, guildMembers: members, guilds } = schema;
 
-      const run = Effect.fn("MemberSyncStore.run")(function* (runId: string) {
-        const rows = yield* use("memberSync.run", (db) => db.select().from(runs).where(eq(runs.id, runId)));
+    const run = Effect.fn("MemberSyncStore.run")(function* (runId: string) {
+      const rows = yield* use("memberSync.run", (db) => db.select().from(runs).where(eq(runs.id, runId)));
+      return rows[0] ? toRun(rows[0]) : null;
+    });
+
+    const chunkTotalsOf = Effect.fn("MemberSyncStore.chunkTotals")(function* (runId: string) {
+      const [totals] = yield* use("memberSync.chunkTotals", (db) => executeRows<Record<string, unknown>>(db, chunkTotals(runId)));
+      const count = totals?.chunk_count;
+      return {
+        chunks: Number(totals?.chunks ?? 0),
+        rows: Number(totals?.rows ?? 0),
+        created: Number(totals?.created ?? 0),
+        updated: Number(totals?.updated ?? 0),
+        rejoined: Number(totals?.rejoined ?? 0),
+        chunkCount: count === null || count === undefined ? null : Number(count),
+        chunkCounts: Number(totals?.chunk_counts ?? 0),
+      } satisfies ChunkTotals;
+    });
+
+    return MemberSyncStore.of({
+      guildExists: Effect.fn("MemberSyncStore.guildExists")(function* (guildId: string) {
+        const rows = yield* use("memberSync.guildExists", (db) => db.select({ id: guilds.id }).from(guilds).where(eq(guilds.id, guildId)));
+        return rows.length > 0;
+      }),
+
+      createRun: Effect.fn("MemberSyncStore.createRun")(function* (input) {
+        const rows = yield* use("memberSync.createRun", (db) =>
+          db
+            .insert(runs)
+            .values({
+              id: input.id,
+              guildId: input.guildId,
+              trigger: input.trigger,
+              source: input.source,
+              requestedBy: input.requestedBy,
+              nonce: input.nonce,
+              startedAt: input.now,
+              heartbeatAt: input.now,
+            })
+            .onConflictDoNothing()
+            .returning(),
+        );
         return rows[0] ? toRun(rows[0]) : null;
-      });
+      }),
 
-      const chunkTotalsOf = Effect.fn("MemberSyncStore.chunkTotals")(function* (runId: string) {
-        const [totals] = yield* use("memberSync.chunkTotals", (db) => executeRows<Record<string, unknown>>(db, chunkTotals(runId)));
-        const count = totals?.chunk_count;
-        return {
-          chunks: Number(totals?.chunks ?? 0),
-          rows: Number(totals?.rows ?? 0),
-          created: Number(totals?.created ?? 0),
-          updated: Number(totals?.updated ?? 0),
-          rejoined: Number(totals?.rejoined ?? 0),
-          chunkCount: count === null || count === undefined ? null : Number(count),
-          chunkCounts: Number(totals?.chunk_counts ?? 0),
-        } satisfies ChunkTotals;
-      });
+      runningRunOf: Effect.fn("MemberSyncStore.runningRunOf")(function* (guildId: string) {
+        const rows = yield* use("memberSync.running", (db) =>
+          db
+            .select({ id: runs.id })
+            .from(runs)
+            .where(and(eq(runs.guildId, guildId), eq(runs.status, "running"))),
+        );
+        return rows[0]?.id ?? null;
+      }),
 
-      return MemberSyncStore.of({
-        guildExists: Effect.fn("MemberSyncStore.guildExists")(function* (guildId: string) {
-          const rows = yield* use("memberSync.guildExists", (db) =>
-            db.select({ id: guilds.id }).from(guilds).where(eq(guilds.id, guildId)),
-          );
-          return rows.length > 0;
-        }),
+      run,
 
-        createRun: Effect.fn("MemberSyncStore.createRun")(function* (input) {
-          const rows = yield* use("memberSync.createRun", (db) =>
-            db
-              .insert(runs)
-              .values({
-                id: input.id,
-                guildId: input.guildId,
-                trigger: input.trigger,
-                source: input.source,
-                requestedBy: input.requestedBy,
-                nonce: input.nonce,
-                startedAt: input.now,
-                heartbeatAt: input.now,
-              })
-              .onConflictDoNothing()
-              .returning(),
-          );
-          return rows[0] ? toRun(rows[0]) : null;
-        }),
+      history: Effect.fn("MemberSyncStore.history")(function* (guildId: string, limit: number) {
+        const rows = yield* use("memberSync.history", (db) =>
+          db.select().from(runs).where(eq(runs.guildId, guildId)).orderBy(desc(runs.startedAt)).limit(limit),
+        );
+        return rows.map(toRun);
+      }),
 
-        runningRunOf: Effect.fn("MemberSyncStore.runningRunOf")(function* (guildId: string) {
-          const rows = yield* use("memberSync.running", (db) =>
-            db
-              .select({ id: runs.id })
-              .from(runs)
-              .where(and(eq(runs.guildId, guildId), eq(runs.status, "running"))),
-          );
-          return rows[0]?.id ?? null;
-        }),
-
-        run,
-
-        history: Effect.fn("MemberSyncStore.history")(function* (guildId: string, limit: number) {
-          const rows = yield* use("memberSync.history", (db) =>
-            db.select().from(runs).where(eq(runs.guildId, guildId)).orderBy(desc(runs.startedAt)).limit(limit),
-          );
-          return rows.map(toRun);
-        }),
-
-        expireStale: Effect.fn("MemberSyncStore.expireStale")(function* (input) {
-          const cutoff = at(input.cutoff);
-          // SKIP LOCKED: a run a chunk is being applied to holds KEY SHARE, so it is alive, and
-          // two instances expiring at once never end the same run twice.
-          const ended = yield* use("memberSync.expireStale", (db) =>
-            db
-              .update(runs)
-              .set({ status: "incomplete", reason: input.reason, finishedAt: input.now })
-              .where(
-                inArray(
-                  runs.id,
-                  sql`(select r.id from member_sync_runs r
+      expireStale: Effect.fn("MemberSyncStore.expireStale")(function* (input) {
+        const cutoff = at(input.cutoff);
+        // SKIP LOCKED: a run a chunk is being applied to holds KEY SHARE, so it is alive, and
+        // two instances expiring at once never end the same run twice.
+        const ended = yield* use("memberSync.expireStale", (db) =>
+          db
+            .update(runs)
+            .set({ status: "incomplete", reason: input.reason, finishedAt: input.now })
+            .where(
+              inArray(
+                runs.id,
+                sql`(select r.id from member_sync_runs r
                        where r.status = 'running' ${input.guildId === null ? sql`` : sql`and r.guild_id = ${input.guildId}`}
                          and r.heartbeat_at < ${cutoff}
                          and not exists (select 1 from member_sync_chunks c where c.run_id = r.id and c.applied_at >= ${cutoff})
                        for update skip locked)`,
-                ),
-              )
-              .returning(),
-          );
-          if (ended.length > 0) {
-            yield* use("memberSync.expireStale.chunks", (db) =>
-              db.delete(chunks).where(
-                inArray(
-                  chunks.runId,
-                  ended.map((row) => row.id),
-                ),
               ),
-            );
-          }
-          return ended.map(toRun);
-        }),
+            )
+            .returning(),
+        );
+        if (ended.length > 0) {
+          yield* use("memberSync.expireStale.chunks", (db) =>
+            db.delete(chunks).where(
+              inArray(
+                chunks.runId,
+                ended.map((row) => row.id),
+              ),
+            ),
+          );
+        }
+        return ended.map(toRun);
+      }),
 
-        applyChunk: Effect.fn("MemberSyncStore.applyChunk")(function* (input) {
-          const { runId, chunkIndex, members: incoming } = input;
-          const count = input.chunkCount;
-          const now = at(input.now);
-          // ONE statement per chunk, so chunks in flight together never wait on one another:
-          // - `run` holds a KEY SHARE lock on the running run, which `complete`/`abort` (FOR UPDATE)
-          //   wait for, so no chunk lands in a run that has ended;
-          // - a chunk index already stored, or a chunk_count that contradicts the run's other
-          //   chunks, writes nothing;
-          // - each member is looked up through the primary key (LATERAL ... LIMIT 1 keeps that
-          //   plan whatever the statistics say; a first sync leaves them stale) and only new,
-          //   returning or different members are written;
-          // - the chunk row records what the chunk changed and who it carried (for `complete`).
-          // Its commit does not wait for the WAL flush (synchronous_commit off, for this
-          // transaction only): a crash can lose the last chunks' commits, but a crash also ends
-          // the run, which then never completes (no one is marked left), and the next sync
-          // rewrites whatever was lost. About 10% more chunks per second.
-          // (set_config(..., true) lasts until the end of the statement's own transaction, which
-          // includes its commit: no extra round trips for BEGIN/SET/COMMIT.)
-          const [outcome] = yield* use("memberSync.applyChunk", (db) =>
-            executeRows<ChunkOutcome>(
-              db,
-              sql`with run as (
+      applyChunk: Effect.fn("MemberSyncStore.applyChunk")(function* (input) {
+        const { runId, chunkIndex, members: incoming } = input;
+        const count = input.chunkCount;
+        const now = at(input.now);
+        // ONE statement per chunk, so chunks in flight together never wait on one another:
+        // - `run` holds a KEY SHARE lock on the running run, which `complete`/`abort` (FOR UPDATE)
+        //   wait for, so no chunk lands in a run that has ended;
+        // - a chunk index already stored, or a chunk_count that contradicts the run's other
+        //   chunks, writes nothing;
+        // - each member is looked up through the primary key (LATERAL ... LIMIT 1 keeps that
+        //   plan whatever the statistics say; a first sync leaves them stale) and only new,
+        //   returning or different members are written;
+        // - the chunk row records what the chunk changed and who it carried (for `complete`).
+        // Its commit does not wait for the WAL flush (synchronous_commit off, for this
+        // transaction only): a crash can lose the last chunks' commits, but a crash also ends
+        // the run, which then never completes (no one is marked left), and the next sync
+        // rewrites whatever was lost. About 10% more chunks per second.
+        // (set_config(..., true) lasts until the end of the statement's own transaction, which
+        // includes its commit: no extra round trips for BEGIN/SET/COMMIT.)
+        const [outcome] = yield* use("memberSync.applyChunk", (db) =>
+          executeRows<ChunkOutcome>(
+            db,
+            sql`with run as (
                     select guild_id, set_config('synchronous_commit', 'off', true) as async_commit
                     from member_sync_runs where id = ${runId} and status = 'running' for key share
                   ),
@@ -509,16 +505,16 @@ export class MemberSyncStore extends Context.Service<
                          coalesce((select created from chunk), 0) as created, coalesce((select updated from chunk), 0) as updated,
                          coalesce((select rejoined from chunk), 0) as rejoined,
                          (select count(*) from ins) + (select count(*) from upd) as written`,
-            ),
-          );
-          return outcome ?? null;
-        }),
+          ),
+        );
+        return outcome ?? null;
+      }),
 
-        writeProgress: Effect.fn("MemberSyncStore.writeProgress")(function* (runId: string) {
-          const rows = yield* use("memberSync.progress", (db) =>
-            executeRows<Record<string, unknown>>(
-              db,
-              sql`update member_sync_runs r set
+      writeProgress: Effect.fn("MemberSyncStore.writeProgress")(function* (runId: string) {
+        const rows = yield* use("memberSync.progress", (db) =>
+          executeRows<Record<string, unknown>>(
+            db,
+            sql`update member_sync_runs r set
                     chunk_count = coalesce(r.chunk_count, a.chunk_count),
                     chunks_received = a.chunks, rows_received = a.rows, created = a.created, updated = a.updated,
                     rejoined = a.rejoined, unchanged = a.rows - a.created - a.updated - a.rejoined,
@@ -526,55 +522,55 @@ export class MemberSyncStore extends Context.Service<
                   from (${chunkTotals(runId)}) a
                   where r.id = ${runId} and r.status = 'running'
                   returning r.id`,
-            ),
-          );
-          return rows.length === 0 ? null : yield* run(runId);
-        }),
+          ),
+        );
+        return rows.length === 0 ? null : yield* run(runId);
+      }),
 
-        lockRun: Effect.fn("MemberSyncStore.lockRun")(function* (runId: string) {
-          const rows = yield* use("memberSync.lockRun", (db) => db.select().from(runs).where(eq(runs.id, runId)).for("update"));
-          return rows[0] ?? null;
-        }),
+      lockRun: Effect.fn("MemberSyncStore.lockRun")(function* (runId: string) {
+        const rows = yield* use("memberSync.lockRun", (db) => db.select().from(runs).where(eq(runs.id, runId)).for("update"));
+        return rows[0] ?? null;
+      }),
 
-        chunkTotals: chunkTotalsOf,
+      chunkTotals: chunkTotalsOf,
 
-        markAbsentLeft: Effect.fn("MemberSyncStore.markAbsentLeft")(function* (locked: RunRow, now: Date) {
-          const startedAt = at(locked.startedAt);
-          // Present members the snapshot did not carry have left, unless a live event touched
-          // them after the run began (they joined while the chunks were being produced): a hash
-          // anti-join of the guild's present members against the user ids the chunks carried.
-          // On Postgres the read runs as a parallel query with the hash in memory (at 1M members:
-          // 0.8 s instead of 1.9 s serial and spilling to disk); nested loops are ruled out
-          // because a first sync leaves the statistics stale, and a nested loop over a million
-          // members would take minutes. A data-modifying statement cannot run in parallel, so the
-          // update that follows takes the ids.
-          // (Both drivers: embedded PGlite plans the same way, only without parallel workers.)
-          yield* use("memberSync.markAbsentLeft.plan", (db) =>
-            db.execute(
-              sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '256MB', true),
+      markAbsentLeft: Effect.fn("MemberSyncStore.markAbsentLeft")(function* (locked: RunRow, now: Date) {
+        const startedAt = at(locked.startedAt);
+        // Present members the snapshot did not carry have left, unless a live event touched
+        // them after the run began (they joined while the chunks were being produced): a hash
+        // anti-join of the guild's present members against the user ids the chunks carried.
+        // On Postgres the read runs as a parallel query with the hash in memory (at 1M members:
+        // 0.8 s instead of 1.9 s serial and spilling to disk); nested loops are ruled out
+        // because a first sync leaves the statistics stale, and a nested loop over a million
+        // members would take minutes. A data-modifying statement cannot run in parallel, so the
+        // update that follows takes the ids.
+        // (Both drivers: embedded PGlite plans the same way, only without parallel workers.)
+        yield* use("memberSync.markAbsentLeft.plan", (db) =>
+          db.execute(
+            sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '256MB', true),
                          set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
                          set_config('min_parallel_table_scan_size', '0', true)`,
-            ),
-          );
-          const [absent] = yield* use("memberSync.markAbsentLeft.find", (db) =>
-            executeRows<{ tids: string | null }>(
-              db,
-              sql`select array_agg(m.ctid)::text as tids from guild_members m
+          ),
+        );
+        const [absent] = yield* use("memberSync.markAbsentLeft.find", (db) =>
+          executeRows<{ tids: string | null }>(
+            db,
+            sql`select array_agg(m.ctid)::text as tids from guild_members m
                   where m.guild_id = ${locked.guildId} and m.date_left is null
                     and m.date_modified < ${startedAt}
                     and not exists (
                       select 1 from (select unnest(user_ids) as user_id from member_sync_chunks where run_id = ${locked.id}) s
                       where s.user_id = m.user_id
                     )`,
-            ),
-          );
-          if (!absent?.tids) return 0;
-          // The rows are updated by their tuple ids (a TID scan, whatever the statistics say);
-          // a row a live event changed meanwhile has moved and is skipped, as it should be.
-          const [left] = yield* use("memberSync.markAbsentLeft", (db) =>
-            executeRows<{ n: number }>(
-              db,
-              sql`with gone as (
+          ),
+        );
+        if (!absent?.tids) return 0;
+        // The rows are updated by their tuple ids (a TID scan, whatever the statistics say);
+        // a row a live event changed meanwhile has moved and is skipped, as it should be.
+        const [left] = yield* use("memberSync.markAbsentLeft", (db) =>
+          executeRows<{ n: number }>(
+            db,
+            sql`with gone as (
                     update guild_members m set date_left = ${at(now)}, date_modified = ${at(now)}
                     where m.ctid = any(${absent.tids}::text::tid[])
                       and m.guild_id = ${locked.guildId} and m.date_left is null
@@ -586,119 +582,119 @@ export class MemberSyncStore extends Context.Service<
                     select guild_id, user_id, joined_at, stay_started_at, ${at(now)} from gone
                   )
                   select count(*)::int as n from gone`,
-            ),
-          );
-          return Number(left?.n ?? 0);
-        }),
+          ),
+        );
+        return Number(left?.n ?? 0);
+      }),
 
-        endRun: Effect.fn("MemberSyncStore.endRun")(function* (locked: RunRow, totals: ChunkTotals, ending: RunEnding, finishedAt: Date) {
-          yield* use("memberSync.endRun.chunks", (db) => db.delete(chunks).where(eq(chunks.runId, locked.id)));
-          const [ended] = yield* use("memberSync.endRun", (db) =>
+      endRun: Effect.fn("MemberSyncStore.endRun")(function* (locked: RunRow, totals: ChunkTotals, ending: RunEnding, finishedAt: Date) {
+        yield* use("memberSync.endRun.chunks", (db) => db.delete(chunks).where(eq(chunks.runId, locked.id)));
+        const [ended] = yield* use("memberSync.endRun", (db) =>
+          db
+            .update(runs)
+            .set({
+              chunkCount: locked.chunkCount ?? totals.chunkCount,
+              chunksReceived: totals.chunks,
+              rowsReceived: totals.rows,
+              created: totals.created,
+              updated: totals.updated,
+              rejoined: totals.rejoined,
+              unchanged: totals.rows - totals.created - totals.updated - totals.rejoined,
+              ...ending,
+              finishedAt,
+            })
+            .where(eq(runs.id, locked.id))
+            .returning(),
+        );
+        return toRun(ended!);
+      }),
+
+      announce: Effect.fn("MemberSyncStore.announce")(function* (announced: SyncRun) {
+        yield* use("memberSync.announce", (db) =>
+          db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ items: [announced] })})`),
+        );
+      }),
+
+      replaceRoles: Effect.fn("MemberSyncStore.replaceRoles")(function* (guildId: string, roles: ReadonlyArray<RoleSnapshot>, now: Date) {
+        if (roles.length > 0) {
+          yield* use("memberSync.roles.upsert", (db) =>
             db
-              .update(runs)
-              .set({
-                chunkCount: locked.chunkCount ?? totals.chunkCount,
-                chunksReceived: totals.chunks,
-                rowsReceived: totals.rows,
-                created: totals.created,
-                updated: totals.updated,
-                rejoined: totals.rejoined,
-                unchanged: totals.rows - totals.created - totals.updated - totals.rejoined,
-                ...ending,
-                finishedAt,
-              })
-              .where(eq(runs.id, locked.id))
-              .returning(),
+              .insert(schema.guildRoles)
+              .values(roles.map((r) => ({ ...r, guildId, dateCreated: now, dateModified: now })))
+              .onConflictDoUpdate({
+                target: [schema.guildRoles.guildId, schema.guildRoles.id],
+                set: {
+                  name: sql`excluded.name`,
+                  color: sql`excluded.color`,
+                  position: sql`excluded.position`,
+                  managed: sql`excluded.managed`,
+                  permissions: sql`excluded.permissions`,
+                  dateModified: now,
+                  dateDeleted: null,
+                },
+              }),
           );
-          return toRun(ended!);
-        }),
-
-        announce: Effect.fn("MemberSyncStore.announce")(function* (announced: SyncRun) {
-          yield* use("memberSync.announce", (db) =>
-            db.execute(sql`select pg_notify(${SYNC_CHANNEL}, ${JSON.stringify({ items: [announced] })})`),
-          );
-        }),
-
-        replaceRoles: Effect.fn("MemberSyncStore.replaceRoles")(function* (guildId: string, roles: ReadonlyArray<RoleSnapshot>, now: Date) {
-          if (roles.length > 0) {
-            yield* use("memberSync.roles.upsert", (db) =>
-              db
-                .insert(schema.guildRoles)
-                .values(roles.map((r) => ({ ...r, guildId, dateCreated: now, dateModified: now })))
-                .onConflictDoUpdate({
-                  target: [schema.guildRoles.guildId, schema.guildRoles.id],
-                  set: {
-                    name: sql`excluded.name`,
-                    color: sql`excluded.color`,
-                    position: sql`excluded.position`,
-                    managed: sql`excluded.managed`,
-                    permissions: sql`excluded.permissions`,
-                    dateModified: now,
-                    dateDeleted: null,
-                  },
-                }),
-            );
-          }
-          yield* use("memberSync.roles.delete", (db) =>
-            db.execute(
-              sql`update guild_roles set date_deleted = ${at(now)} where guild_id = ${guildId} and date_deleted is null
+        }
+        yield* use("memberSync.roles.delete", (db) =>
+          db.execute(
+            sql`update guild_roles set date_deleted = ${at(now)} where guild_id = ${guildId} and date_deleted is null
                   and not (id = any(${sql.param(roles.map((r) => r.id))}::text[]))`,
-            ),
-          );
-        }),
+          ),
+        );
+      }),
 
-        member: Effect.fn("MemberSyncStore.member")(function* (guildId: string, userId: string, lock: boolean) {
-          const rows = yield* use("memberSync.member", (db) => {
-            const query = db
-              .select()
-              .from(members)
-              .where(and(eq(members.guildId, guildId), eq(members.userId, userId)));
-            return lock ? query.for("update") : query;
-          });
-          return rows[0] ?? null;
-        }),
+      member: Effect.fn("MemberSyncStore.member")(function* (guildId: string, userId: string, lock: boolean) {
+        const rows = yield* use("memberSync.member", (db) => {
+          const query = db
+            .select()
+            .from(members)
+            .where(and(eq(members.guildId, guildId), eq(members.userId, userId)));
+          return lock ? query.for("update") : query;
+        });
+        return rows[0] ?? null;
+      }),
 
-        insertMembers: Effect.fn("MemberSyncStore.insertMembers")(function* (
-          guildId: string,
-          added: ReadonlyArray<MemberSnapshot>,
-          now: Date,
-        ) {
-          // The guild is checked once per statement (see schema.ts on the missing foreign key).
-          const rows = yield* use("memberSync.insertMembers", (db) =>
-            executeRows<{ user_id: string }>(
-              db,
-              sql`insert into guild_members (guild_id, ${list(ALL)}, date_created, date_modified, stay_started_at)
+      insertMembers: Effect.fn("MemberSyncStore.insertMembers")(function* (
+        guildId: string,
+        added: ReadonlyArray<MemberSnapshot>,
+        now: Date,
+      ) {
+        // The guild is checked once per statement (see schema.ts on the missing foreign key).
+        const rows = yield* use("memberSync.insertMembers", (db) =>
+          executeRows<{ user_id: string }>(
+            db,
+            sql`insert into guild_members (guild_id, ${list(ALL)}, date_created, date_modified, stay_started_at)
                   select ${guildId}, ${list(ALL, "i.")}, ${at(now)}, ${at(now)}, ${at(now)}
                   from ${membersSource(added, sql`${guildId}`)} i
                   where exists (select 1 from guilds where id = ${guildId})
                   on conflict (guild_id, user_id) do nothing
                   returning user_id`,
-            ),
-          );
-          return rows.length;
-        }),
+          ),
+        );
+        return rows.length;
+      }),
 
-        updateMembers: Effect.fn("MemberSyncStore.updateMembers")(function* (
-          guildId: string,
-          changed: ReadonlyArray<MemberSnapshot>,
-          rejoining: boolean,
-          now: Date,
-        ) {
-          yield* use("memberSync.updateMembers", (db) =>
-            db.execute(
-              sql`update guild_members m set ${assignments("i")},
+      updateMembers: Effect.fn("MemberSyncStore.updateMembers")(function* (
+        guildId: string,
+        changed: ReadonlyArray<MemberSnapshot>,
+        rejoining: boolean,
+        now: Date,
+      ) {
+        yield* use("memberSync.updateMembers", (db) =>
+          db.execute(
+            sql`update guild_members m set ${assignments("i")},
                     ${rejoining ? sql`date_left = null, stay_started_at = ${at(now)},` : sql``} date_modified = ${at(now)}
                   from ${membersSource(changed, sql`${guildId}`)} i
                   where m.guild_id = ${guildId} and m.${ident(KEY)} = i.${ident(KEY)}`,
-            ),
-          );
-        }),
+          ),
+        );
+      }),
 
-        markLeft: Effect.fn("MemberSyncStore.markLeft")(function* (guildId: string, userId: string, now: Date) {
-          const [left] = yield* use("memberSync.markLeft", (db) =>
-            executeRows<{ n: number }>(
-              db,
-              sql`with gone as (
+      markLeft: Effect.fn("MemberSyncStore.markLeft")(function* (guildId: string, userId: string, now: Date) {
+        const [left] = yield* use("memberSync.markLeft", (db) =>
+          executeRows<{ n: number }>(
+            db,
+            sql`with gone as (
                     update guild_members set date_left = ${at(now)}, date_modified = ${at(now)}
                     where guild_id = ${guildId} and user_id = ${userId} and date_left is null
                     returning guild_id, user_id, joined_at, stay_started_at
@@ -708,11 +704,13 @@ export class MemberSyncStore extends Context.Service<
                     select guild_id, user_id, joined_at, stay_started_at, ${at(now)} from gone
                   )
                   select count(*)::int as n from gone`,
-            ),
-          );
-          return Number(left?.n ?? 0);
-        }),
-      });
-    }),
-  );
+          ),
+        );
+        return Number(left?.n ?? 0);
+      }),
+    });
+  });
+
+  /** The store over the Database service. */
+  static readonly layer = Layer.effect(MemberSyncStore, MemberSyncStore.make);
 }

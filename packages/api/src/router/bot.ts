@@ -107,9 +107,9 @@ export const botRouter = {
       run(
         ctx,
         MemberSync.use((sync) =>
-          sync.withRun(
+          sync.begin(
             { guildId: input.guildId, trigger: input.trigger, source: input.source, requestedBy: input.requestedBy, nonce: input.nonce },
-            (started) => sync.applyRoles(input.guildId, input.roles).pipe(Effect.as(started)),
+            input.roles,
           ),
         ),
       ),
