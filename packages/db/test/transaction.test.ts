@@ -63,7 +63,7 @@ const behaviours = Effect.gen(function* () {
       yield* Effect.fail(new Refused({ why: `saw ${rows.length}` }));
     }),
   ).pipe(Effect.flip);
-  expect(seen.why).toBe("saw 1");
+  expect(seen).toMatchObject({ _tag: "Refused", why: "saw 1" });
   expect(yield* organizations).toEqual(["a", "b", "f"]);
 
   // Services the caller has reach the effect inside.
