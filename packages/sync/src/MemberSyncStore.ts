@@ -29,26 +29,39 @@ const ESCAPABLE = /["\\]/g;
 /**
  * How each Postgres column type travels: `encode` writes one array-literal element (through
  * {@link element}, or `NULL`, `t`, `f`), `unnest` is the element type of the array parameter
- * `unnest` reads (the literal is cast `$n::text::<unnest>[]`), and `read` turns the unnested
- * value into the stored one.
+ * `unnest` reads (the literal is cast `$n::text::<unnest>[]`), `read` turns the unnested
+ * value into the stored one, and `fromRow` turns the value Drizzle reads back into the
+ * snapshot's form.
  * - `text[]` travels as ONE text element, its items comma-joined (snowflakes have no commas),
- *   split again by `string_to_array`.
+ *   split again by `string_to_array`; read back sorted.
  * - `timestamptz` is truncated to the millisecond, the precision every writer uses, so a
- *   re-sync compares like with like.
+ *   re-sync compares like with like; read back as ISO-8601.
  */
 const PG_TYPES = {
-  text: { unnest: "text", encode: (value: string | null) => (value === null ? "NULL" : element(value)), read: (x: SQL) => x },
+  text: {
+    unnest: "text",
+    encode: (value: string | null) => (value === null ? "NULL" : element(value)),
+    read: (x: SQL) => x,
+    fromRow: (value: unknown) => value,
+  },
   "text[]": {
     unnest: "text",
     encode: (value: ReadonlyArray<string>) => element(value.join(",")),
     read: (x: SQL) => sql`string_to_array(${x}, ',')`,
+    fromRow: (value: unknown) => [...(value as ReadonlyArray<string>)].sort(),
   },
   timestamptz: {
     unnest: "timestamptz",
     encode: (value: string | null) => (value === null ? "NULL" : element(value)),
     read: (x: SQL) => sql`date_trunc('milliseconds', ${x})`,
+    fromRow: (value: unknown) => (value as Date | null)?.toISOString() ?? null,
   },
-  boolean: { unnest: "boolean", encode: (value: boolean) => (value ? "t" : "f"), read: (x: SQL) => x },
+  boolean: {
+    unnest: "boolean",
+    encode: (value: boolean) => (value ? "t" : "f"),
+    read: (x: SQL) => x,
+    fromRow: (value: unknown) => value,
+  },
 } as const;
 type PgType = keyof typeof PG_TYPES;
 
@@ -90,11 +103,11 @@ export const MEMBER_COLUMNS: { readonly [K in keyof MemberSnapshot]-?: MemberCol
   communicationDisabledUntil: { column: "communication_disabled_until", type: "timestamptz", compared: true },
 };
 
-/** The table as a list (in its own order: only this module relies on it, and only through the lists below). */
+/** The table as a list, each column with its type's codec (in the table's own order: only the lists below rely on it). */
 const COLUMNS = (Object.keys(MEMBER_COLUMNS) as Array<keyof MemberSnapshot>).map((field) => {
-  const spec = MEMBER_COLUMNS[field] as MemberColumn<unknown>;
-  const type = PG_TYPES[spec.type as PgType];
-  return { field, ...spec, pgType: spec.type as PgType, encode: type.encode as (value: unknown) => string, type };
+  const { column, type, compared, refine } = MEMBER_COLUMNS[field] as MemberColumn<unknown>;
+  const codec = PG_TYPES[type as PgType];
+  return { field, column, type: type as PgType, compared, refine, codec, encode: codec.encode as (value: unknown) => string };
 });
 const KEY = MEMBER_COLUMNS.userId.column;
 const ident = (name: string) => sql.raw(name);
@@ -121,7 +134,7 @@ const differs = sql.raw(`(${COMPARED.map((c) => `m.${c}`).join(", ")}) is distin
  * the statement's guild (SQL), for the columns that refine on it. The values must have passed
  * MemberSnapshot (escaping keeps any string one element; the schema keeps it storable).
  */
-export const membersSource = (members: ReadonlyArray<MemberSnapshot>, guildId: SQL): SQL => {
+const membersSource = (members: ReadonlyArray<MemberSnapshot>, guildId: SQL): SQL => {
   const literals = COLUMNS.map(() => "");
   for (let i = 0; i < members.length; i++) {
     const member = members[i]!;
@@ -132,10 +145,10 @@ export const membersSource = (members: ReadonlyArray<MemberSnapshot>, guildId: S
     }
   }
   const reads = COLUMNS.map((c) => {
-    const value = c.type.read(sql.raw(`x.${c.column}`));
+    const value = c.codec.read(sql.raw(`x.${c.column}`));
     return sql`${c.refine ? c.refine(value, guildId) : value} as ${ident(c.column)}`;
   });
-  const params = COLUMNS.map((c, i) => sql`${`{${literals[i]}}`}::text::${ident(c.type.unnest)}[]`);
+  const params = COLUMNS.map((c, i) => sql`${`{${literals[i]}}`}::text::${ident(c.codec.unnest)}[]`);
   return sql`(select ${sql.join(reads, sql`, `)} from unnest(${sql.join(params, sql`, `)}) as x(${list(ALL)}))`;
 };
 
@@ -193,13 +206,7 @@ const toRun = (row: RunRow): SyncRun => ({
 export const snapshotOf = (row: MemberRow): MemberSnapshot => {
   const snapshot: Record<string, unknown> = {};
   for (const c of COLUMNS) {
-    const value: unknown = row[c.field];
-    snapshot[c.field] =
-      c.pgType === "timestamptz"
-        ? ((value as Date | null)?.toISOString() ?? null)
-        : c.pgType === "text[]"
-          ? [...(value as string[])].sort()
-          : value;
+    snapshot[c.field] = c.codec.fromRow(row[c.field]);
   }
   return snapshot as MemberSnapshot;
 };

@@ -46,8 +46,9 @@ export const PgText = Schema.String.pipe(
 export const pgText = (max: number, min = 0) =>
   min > 0 ? PgText.check(Schema.isMinLength(min), Schema.isMaxLength(max)) : PgText.check(Schema.isMaxLength(max));
 
-/** The bounds of Postgres' `integer` (int4). */
+/** The smallest value of Postgres' `integer` (int4): -2^31. */
 export const INT32_MIN = -2_147_483_648;
+/** The largest value of Postgres' `integer` (int4): 2^31-1. */
 export const INT32_MAX = 2_147_483_647;
 
 /** An integer Postgres' `integer` column holds: -2^31 to 2^31-1. */
