@@ -127,14 +127,11 @@ const assignments = (from: string) => sql.raw(UPDATED.map((column) => `${column}
 const differs = sql.raw(`(${COMPARED.map((c) => `m.${c}`).join(", ")}) is distinct from (${COMPARED.map((c) => `i.${c}`).join(", ")})`);
 
 /**
- * The members as a row source with the columns of guild_members: one array parameter per
- * column, zipped by `unnest`. Each travels as ONE text parameter holding a Postgres array
- * literal, built in a single pass: Postgres parses array literals about three times faster
- * than the same rows as JSON, and one parameter per column suits both drivers. `guildId` is
- * the statement's guild (SQL), for the columns that refine on it. The values must have passed
- * MemberSnapshot (escaping keeps any string one element; the schema keeps it storable).
+ * The members' array literals, one per column (in COLUMNS order), built in a single pass; each
+ * is ONE text parameter such as `{"a","b",NULL}`. The values must have passed MemberSnapshot:
+ * escaping keeps any string one element, the schema keeps it storable.
  */
-const membersSource = (members: ReadonlyArray<MemberSnapshot>, guildId: SQL): SQL => {
+const encodeMembers = (members: ReadonlyArray<MemberSnapshot>): Array<string> => {
   const literals = COLUMNS.map(() => "");
   for (let i = 0; i < members.length; i++) {
     const member = members[i]!;
@@ -144,11 +141,24 @@ const membersSource = (members: ReadonlyArray<MemberSnapshot>, guildId: SQL): SQ
       literals[c] += sep + column.encode(member[column.field]);
     }
   }
+  return literals.map((literal) => `{${literal}}`);
+};
+
+/** Where the key column's literal is, in {@link encodeMembers}' result: the chunk row stores it as the user ids the chunk carried. */
+const KEY_INDEX = COLUMNS.findIndex((c) => c.column === KEY);
+
+/**
+ * The members as a row source with the columns of guild_members: one array parameter per
+ * column, zipped by `unnest`. Postgres parses array literals about three times faster than
+ * the same rows as JSON, and one parameter per column suits both drivers. `guildId` is the
+ * statement's guild (SQL), for the columns that refine on it.
+ */
+const membersSource = (literals: ReadonlyArray<string>, guildId: SQL): SQL => {
   const reads = COLUMNS.map((c) => {
     const value = c.codec.read(sql.raw(`x.${c.column}`));
     return sql`${c.refine ? c.refine(value, guildId) : value} as ${ident(c.column)}`;
   });
-  const params = COLUMNS.map((c, i) => sql`${`{${literals[i]}}`}::text::${ident(c.codec.unnest)}[]`);
+  const params = COLUMNS.map((c, i) => sql`${literals[i]}::text::${ident(c.codec.unnest)}[]`);
   return sql`(select ${sql.join(reads, sql`, `)} from unnest(${sql.join(params, sql`, `)}) as x(${list(ALL)}))`;
 };
 
@@ -440,6 +450,7 @@ export class MemberSyncStore extends Context.Service<
         const { runId, chunkIndex, members: incoming } = input;
         const count = input.chunkCount;
         const now = at(input.now);
+        const literals = encodeMembers(incoming);
         // ONE statement per chunk, so chunks in flight together never wait on one another:
         // - `run` holds a KEY SHARE lock on the running run, which `complete`/`abort` (FOR UPDATE)
         //   wait for, so no chunk lands in a run that has ended;
@@ -473,7 +484,7 @@ export class MemberSyncStore extends Context.Service<
                   ),
                   cand as (
                     select i.*, m.user_id is null as is_new, m.date_left is not null as has_left
-                    from ${membersSource(incoming, sql`(select guild_id from go)`)} i
+                    from ${membersSource(literals, sql`(select guild_id from go)`)} i
                     left join lateral (
                       select * from guild_members g where g.guild_id = (select guild_id from go) and g.user_id = i.user_id limit 1
                     ) m on true
@@ -502,7 +513,7 @@ export class MemberSyncStore extends Context.Service<
                     select ${runId}, ${chunkIndex}, ${count}::int, ${incoming.length},
                       (select count(*) from cand where is_new), (select count(*) from cand where not is_new and not has_left),
                       (select count(*) from cand where has_left),
-                      ${`{${incoming.map((m) => m.userId).join(",")}}`}::text::text[], ${now}
+                      ${literals[KEY_INDEX]}::text::text[], ${now}
                     from go
                     on conflict (run_id, chunk_index) do nothing
                     returning created, updated, rejoined
@@ -672,7 +683,7 @@ export class MemberSyncStore extends Context.Service<
             db,
             sql`insert into guild_members (guild_id, ${list(ALL)}, date_created, date_modified, stay_started_at)
                   select ${guildId}, ${list(ALL, "i.")}, ${at(now)}, ${at(now)}, ${at(now)}
-                  from ${membersSource(added, sql`${guildId}`)} i
+                  from ${membersSource(encodeMembers(added), sql`${guildId}`)} i
                   where exists (select 1 from guilds where id = ${guildId})
                   on conflict (guild_id, user_id) do nothing
                   returning user_id`,
@@ -691,7 +702,7 @@ export class MemberSyncStore extends Context.Service<
           db.execute(
             sql`update guild_members m set ${assignments("i")},
                     ${rejoining ? sql`date_left = null, stay_started_at = ${at(now)},` : sql``} date_modified = ${at(now)}
-                  from ${membersSource(changed, sql`${guildId}`)} i
+                  from ${membersSource(encodeMembers(changed), sql`${guildId}`)} i
                   where m.guild_id = ${guildId} and m.${ident(KEY)} = i.${ident(KEY)}`,
           ),
         );
