@@ -249,12 +249,18 @@ export class MemberSync extends Context.Service<
         return run;
       });
 
-      const withRun = <A, E, R>(input: StartInput, use: (run: SyncRun) => Effect.Effect<A, E, R>) =>
-        Effect.uninterruptibleMask((restore) =>
+      const withRun = Effect.fn("MemberSync.withRun")(function* <A, E, R>(
+        input: StartInput,
+        use: (run: SyncRun) => Effect.Effect<A, E, R>,
+      ) {
+        // Uninterruptible between the run's creation and the guard's installation, so that no
+        // interruption can slip in while the run exists unguarded.
+        return yield* Effect.uninterruptibleMask((restore) =>
           Effect.flatMap(restore(start(input)), (run) =>
             restore(use(run)).pipe(Effect.onError((cause) => endFailed(run.id, failedReason(cause)))),
           ),
-        ).pipe(Effect.withSpan("MemberSync.withRun"));
+        );
+      });
 
       /** Copies the chunk totals into the run row and announces it. Null when the run is not running. */
       const writeProgress = (runId: string, now: number) =>
