@@ -17,14 +17,16 @@ import type { MemberSnapshot, RoleSnapshot } from "./members";
 // ---------------------------------------------------------------------------------------------
 // The member columns
 
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPABLE = /["\\]/g;
+
 /**
  * The one escaping function: `value` as a double-quoted Postgres array-literal element, with
  * `"` and `\` backslash-escaped (https://www.postgresql.org/docs/current/arrays.html#ARRAYS-IO).
- * Quoted, a value can hold commas, braces, spaces or the word NULL and still be one element.
+ * Quoted, a value can hold commas, braces, spaces or the word NULL and still be one element,
+ * so no value can shift the elements of a column (and with them the rows `unnest` zips).
  */
 const element = (value: string): string => (NEEDS_ESCAPE.test(value) ? `"${value.replace(ESCAPABLE, "\\$&")}"` : `"${value}"`);
-const NEEDS_ESCAPE = /["\\]/;
-const ESCAPABLE = /["\\]/g;
 
 /**
  * How each Postgres column type travels: `encode` writes one array-literal element (through
