@@ -17,7 +17,6 @@ import type { MemberSnapshot, RoleSnapshot } from "./members";
 // ---------------------------------------------------------------------------------------------
 // The member columns
 
-const NEEDS_ESCAPE = /["\\]/;
 const ESCAPABLE = /["\\]/g;
 
 /**
@@ -26,7 +25,9 @@ const ESCAPABLE = /["\\]/g;
  * Quoted, a value can hold commas, braces, spaces or the word NULL and still be one element,
  * so no value can shift the elements of a column (and with them the rows `unnest` zips).
  */
-const element = (value: string): string => (NEEDS_ESCAPE.test(value) ? `"${value.replace(ESCAPABLE, "\\$&")}"` : `"${value}"`);
+const element = (value: string): string =>
+  // Two indexOf scans beat a regex test on the short strings members carry (a chunk encodes ~10,000).
+  value.indexOf('"') === -1 && value.indexOf("\\") === -1 ? `"${value}"` : `"${value.replace(ESCAPABLE, "\\$&")}"`;
 
 /**
  * How each Postgres column type travels: `encode` writes one array-literal element (through
