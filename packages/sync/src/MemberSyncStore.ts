@@ -44,25 +44,25 @@ const PG_TYPES = {
   text: {
     unnest: "text",
     encode: (value: string | null) => (value === null ? "NULL" : element(value)),
-    read: (x: SQL) => x,
+    read: (x: string) => x,
     fromRow: (value: unknown) => value,
   },
   "text[]": {
     unnest: "text",
     encode: (value: ReadonlyArray<string>) => element(value.join(",")),
-    read: (x: SQL) => sql`string_to_array(${x}, ',')`,
+    read: (x: string) => `string_to_array(${x}, ',')`,
     fromRow: (value: unknown) => [...(value as ReadonlyArray<string>)].sort(),
   },
   timestamptz: {
     unnest: "timestamptz",
     encode: (value: string | null) => (value === null ? "NULL" : element(value)),
-    read: (x: SQL) => sql`date_trunc('milliseconds', ${x})`,
+    read: (x: string) => `date_trunc('milliseconds', ${x})`,
     fromRow: (value: unknown) => (value as Date | null)?.toISOString() ?? null,
   },
   boolean: {
     unnest: "boolean",
     encode: (value: boolean) => (value ? "t" : "f"),
-    read: (x: SQL) => x,
+    read: (x: string) => x,
     fromRow: (value: unknown) => value,
   },
 } as const;
@@ -79,8 +79,8 @@ interface MemberColumn<T> {
   readonly type: PgTypeFor<T>;
   /** Whether a sync compares it to tell "changed" from "unchanged". */
   readonly compared: boolean;
-  /** A further step on the read value, given the statement's guild id (SQL). */
-  readonly refine?: (value: SQL, guildId: SQL) => SQL;
+  /** A further step on the read value (SQL text), given an SQL expression for the statement's guild id. */
+  readonly refine?: (value: string, guildId: string) => string;
 }
 
 /**
@@ -98,7 +98,7 @@ export const MEMBER_COLUMNS: { readonly [K in keyof MemberSnapshot]-?: MemberCol
   avatar: { column: "avatar", type: "text", compared: true },
   // Discord never lists @everyone (the role whose id is the guild's) in a member's roles; a
   // caller that does is corrected here, for every path (chunks, live events, legacy).
-  roleIds: { column: "role_ids", type: "text[]", compared: true, refine: (roles, guildId) => sql`array_remove(${roles}, ${guildId})` },
+  roleIds: { column: "role_ids", type: "text[]", compared: true, refine: (roles, guildId) => `array_remove(${roles}, ${guildId})` },
   joinedAt: { column: "joined_at", type: "timestamptz", compared: true },
   isBot: { column: "is_bot", type: "boolean", compared: true },
   pending: { column: "pending", type: "boolean", compared: true },
@@ -151,18 +151,26 @@ const encodeMembers = (members: ReadonlyArray<MemberSnapshot>): Array<string> =>
 const KEY_INDEX = COLUMNS.findIndex((c) => c.column === KEY);
 
 /**
- * The members as a row source with the columns of guild_members: one array parameter per
- * column, zipped by `unnest`. Postgres parses array literals about three times faster than
- * the same rows as JSON, and one parameter per column suits both drivers. `guildId` is the
- * statement's guild (SQL), for the columns that refine on it.
+ * The select list of the row source: each column read from its unnested value (and refined),
+ * built once. Its guild id is `(select guild_id from g)`: every statement that reads members
+ * defines a CTE `g` holding its guild. (Static SQL text from the table alone: no values.)
  */
-const membersSource = (literals: ReadonlyArray<string>, guildId: SQL): SQL => {
-  const reads = COLUMNS.map((c) => {
-    const value = c.codec.read(sql.raw(`x.${c.column}`));
-    return sql`${c.refine ? c.refine(value, guildId) : value} as ${ident(c.column)}`;
-  });
+const READS = sql.raw(
+  COLUMNS.map((c) => {
+    const value = c.codec.read(`x.${c.column}`);
+    return `${c.refine ? c.refine(value, "(select guild_id from g)") : value} as ${c.column}`;
+  }).join(", "),
+);
+
+/**
+ * The members (their literals, from {@link encodeMembers}) as a row source with the columns of
+ * guild_members: one array parameter per column, zipped by `unnest`. Postgres parses array
+ * literals about three times faster than the same rows as JSON, and one parameter per column
+ * suits both drivers. The statement must define the CTE `g` (see {@link READS}).
+ */
+const membersSource = (literals: ReadonlyArray<string>): SQL => {
   const params = COLUMNS.map((c, i) => sql`${literals[i]}::text::${ident(c.codec.unnest)}[]`);
-  return sql`(select ${sql.join(reads, sql`, `)} from unnest(${sql.join(params, sql`, `)}) as x(${list(ALL)}))`;
+  return sql`(select ${READS} from unnest(${sql.join(params, sql`, `)}) as x(${list(ALL)}))`;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -485,9 +493,10 @@ export class MemberSyncStore extends Context.Service<
                     where not prior.duplicate
                       and (prior.known_count is null or ${count}::int is null or prior.known_count = ${count}::int)
                   ),
+                  g as (select guild_id from go),
                   cand as (
                     select i.*, m.user_id is null as is_new, m.date_left is not null as has_left
-                    from ${membersSource(literals, sql`(select guild_id from go)`)} i
+                    from ${membersSource(literals)} i
                     left join lateral (
                       select * from guild_members g where g.guild_id = (select guild_id from go) and g.user_id = i.user_id limit 1
                     ) m on true
@@ -684,9 +693,10 @@ export class MemberSyncStore extends Context.Service<
         const rows = yield* use("memberSync.insertMembers", (db) =>
           executeRows<{ user_id: string }>(
             db,
-            sql`insert into guild_members (guild_id, ${list(ALL)}, date_created, date_modified, stay_started_at)
+            sql`with g as (select ${guildId}::text as guild_id)
+                insert into guild_members (guild_id, ${list(ALL)}, date_created, date_modified, stay_started_at)
                   select ${guildId}, ${list(ALL, "i.")}, ${at(now)}, ${at(now)}, ${at(now)}
-                  from ${membersSource(encodeMembers(added), sql`${guildId}`)} i
+                  from ${membersSource(encodeMembers(added))} i
                   where exists (select 1 from guilds where id = ${guildId})
                   on conflict (guild_id, user_id) do nothing
                   returning user_id`,
@@ -703,9 +713,10 @@ export class MemberSyncStore extends Context.Service<
       ) {
         yield* use("memberSync.updateMembers", (db) =>
           db.execute(
-            sql`update guild_members m set ${assignments("i")},
+            sql`with g as (select ${guildId}::text as guild_id)
+                update guild_members m set ${assignments("i")},
                     ${rejoining ? sql`date_left = null, stay_started_at = ${at(now)},` : sql``} date_modified = ${at(now)}
-                  from ${membersSource(encodeMembers(changed), sql`${guildId}`)} i
+                  from ${membersSource(encodeMembers(changed))} i
                   where m.guild_id = ${guildId} and m.${ident(KEY)} = i.${ident(KEY)}`,
           ),
         );
