@@ -1,5 +1,5 @@
+import type { MemberSnapshot } from "@guildhall/api";
 import type { GuildhallClient } from "@guildhall/api/client";
-import type { MemberSnapshot } from "@guildhall/sync";
 import type { Client } from "discord.js";
 import type { Forwarder, PresenceForwarder } from "./forwarder";
 import type { BotLogger } from "./log";

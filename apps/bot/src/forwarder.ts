@@ -1,4 +1,4 @@
-import type { PresenceUpdate } from "@guildhall/sync";
+import type { PresenceUpdate } from "@guildhall/api";
 import {
   type DeadLetter,
   DeadLetterList,

@@ -1,6 +1,6 @@
 import type { GuildhallClient } from "@guildhall/api/client";
+import { packMembers } from "@guildhall/api/pack";
 import { DiscordRestClient, describeDiscordError, isDiscordError } from "@guildhall/discord";
-import { packMembers } from "@guildhall/sync/pack";
 import type { Client } from "discord.js";
 import { type APIGuildMember, type GatewayGuildMembersChunkDispatchData, GatewayOpcodes } from "discord-api-types/v10";
 import { ChunkQueue, type PackedChunk } from "./chunkQueue";

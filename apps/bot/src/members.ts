@@ -1,5 +1,5 @@
+import type { MemberSnapshot } from "@guildhall/api";
 import { isSnowflake } from "@guildhall/discord/snowflake";
-import type { MemberSnapshot } from "@guildhall/sync";
 import type { APIGuildMember, APIRole } from "discord-api-types/v10";
 
 /**

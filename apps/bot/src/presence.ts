@@ -1,5 +1,5 @@
+import type { PresenceUpdate } from "@guildhall/api";
 import { isSnowflake } from "@guildhall/discord/snowflake";
-import type { PresenceUpdate } from "@guildhall/sync";
 import type { GatewayPresenceUpdate } from "discord-api-types/v10";
 
 const STATUSES = new Set(["online", "idle", "dnd", "offline"]);

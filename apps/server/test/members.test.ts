@@ -1,6 +1,6 @@
 import { deflateRawSync } from "node:zlib";
 import type { GuildhallClient } from "@guildhall/api";
-import { packMembers } from "@guildhall/sync";
+import { packMembers } from "@guildhall/api/pack";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src";
 import { LEGACY_MAX_MEMBERS } from "../src/legacy";
@@ -61,10 +61,17 @@ describe("member sync over the API", () => {
       expect(noKey.status).toBe(401);
     });
 
-    it("403 for a guild that is not linked", async () => {
+    it("403 for a guild that is not linked, 400 naming X-Guild-Id when it is not a snowflake, 405 for another method", async () => {
       const response = await post({ members: [] }, { "x-guild-id": "123456789012345678" });
       expect(response.status).toBe(403);
-      expect(((await response.json()) as { error: string }).error).toContain("X-Guild-Id");
+      expect(((await response.json()) as { error: string }).error).toContain("123456789012345678");
+      for (const bad of ["abc", "0", "99999999999999999999", ""]) {
+        const refused = await post({ members: [] }, { "x-guild-id": bad });
+        expect(refused.status, bad).toBe(400);
+        expect(((await refused.json()) as { error: string }).error).toContain("X-Guild-Id");
+      }
+      const get = await fetch(`${server.url}/api/dbot/sync_guild_members`, { headers: { "x-api-key": server.botKey } });
+      expect(get.status).toBe(405);
     });
 
     it("400 for bad JSON and for a bad or missing field, naming it", async () => {
@@ -130,7 +137,7 @@ describe("member sync over the API", () => {
 
     it("rejects a bad chunk with BAD_REQUEST naming the field", async () => {
       const error = await bot.trpc.bot.syncChunk
-        .mutate({ runId: "x", chunkIndex: 0, chunkCount: 1, members: [{ userId: "nope" } as never] })
+        .mutate({ runId: crypto.randomUUID(), chunkIndex: 0, chunkCount: 1, members: [{ userId: "nope" } as never] })
         .catch((e: unknown) => e);
       expect(codeOf(error)).toBe("BAD_REQUEST");
       expect((error as Error).message).toContain("members.0");

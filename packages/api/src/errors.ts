@@ -14,7 +14,7 @@ import type {
   ChunkMismatch,
   DiscordIdTaken,
   GuildNotFound,
-  InvalidPackedChunk,
+  GuildNotLinked,
   NotAdmin,
   NotStaff,
   SyncAlreadyRunning,
@@ -23,6 +23,8 @@ import type {
 } from "@guildhall/sync";
 import type { TRPCError } from "@trpc/server";
 import { Schema } from "effect";
+import type { InvalidPackedChunk } from "./pack";
+import type { InvalidApiKey, InvalidInput, MethodNotAllowed, PayloadTooLarge } from "./request";
 
 /** The procedure needs a signed-in user, and the request carried no valid session. */
 export class SignInRequired extends Schema.TaggedError<SignInRequired>()("SignInRequired", {}) {}
@@ -46,6 +48,11 @@ export type DomainError =
   | UnknownJob
   | JobNotRetryable
   | JobNotDiscardable
+  | GuildNotLinked
+  | InvalidInput
+  | PayloadTooLarge
+  | InvalidApiKey
+  | MethodNotAllowed
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -94,6 +101,11 @@ export const ERRORS: Answers = {
     status: 409,
     message: () => "This job is running: it ends, or expires and goes back to its queue, on its own.",
   },
+  GuildNotLinked: { code: "FORBIDDEN", status: 403, message: (e) => `Guild ${e.guildId} is not linked to Guildhall.` },
+  InvalidInput: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid input: ${e.message}` },
+  PayloadTooLarge: { code: "PAYLOAD_TOO_LARGE", status: 413, message: (e) => `Payload too large: ${e.message}` },
+  InvalidApiKey: { code: "UNAUTHORIZED", status: 401, message: (e) => `Invalid or missing ${e.header}.` },
+  MethodNotAllowed: { code: "METHOD_NOT_SUPPORTED", status: 405, message: (e) => `Use ${e.allowed}.` },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

@@ -7,7 +7,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
-import { Context, Effect, Layer, Schema, type Scope } from "effect";
+import { type Cause, Context, Effect, Exit, Layer, Schema, type Scope } from "effect";
 import postgres from "postgres";
 import * as schema from "./schema";
 
@@ -87,6 +87,19 @@ export class Database extends Context.Service<
      */
     readonly use: <A>(operation: string, run: (db: Db) => Promise<A>) => Effect.Effect<A, DatabaseError>;
     /**
+     * Runs `effect` inside one database transaction: every `use` the effect makes (on this
+     * fiber and the fibers it forks) goes through the transaction's connection. The transaction
+     * commits when `effect` succeeds and rolls back when it fails in any way (a typed failure,
+     * a defect, an interruption); the failure then propagates unchanged, with its type, so
+     * callers never see `{ok: false}` flags. A commit that fails becomes `DatabaseError` tagged
+     * with `operation`. Nested calls run in a savepoint of the outer transaction.
+     *
+     * Keep the effect to database work: the transaction holds its connection (on PGlite, the
+     * only one) until the effect ends, so work outside `use` (a NOTIFY through `notify`, a call
+     * to another service that uses `db` directly) must come after it.
+     */
+    readonly transaction: <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>;
+    /**
      * LISTENs on `channel` for as long as the surrounding scope is open; `onNotify` gets each
      * payload (a string of at most 8,000 bytes, Postgres' limit).
      */
@@ -118,13 +131,59 @@ const scopedListen = (channel: string, start: () => Promise<() => Promise<unknow
     (unlisten) => Effect.tryPromise(() => unlisten()).pipe(Effect.ignore),
   ).pipe(Effect.asVoid);
 
+/** The transaction the current fiber runs in (set by `transaction`), or null: `use` queries through it when set. */
+const CurrentTransaction = Context.Reference<Db | null>("@guildhall/db/CurrentTransaction", { defaultValue: () => null });
+
 const wrap =
   (db: Db) =>
   <A>(operation: string, run: (db: Db) => Promise<A>): Effect.Effect<A, DatabaseError> =>
-    Effect.tryPromise({
-      try: () => run(db),
-      catch: (cause) => databaseError(operation, cause),
+    CurrentTransaction.use((tx) =>
+      Effect.tryPromise({
+        try: () => run(tx ?? db),
+        catch: (cause) => databaseError(operation, cause),
+      }),
+    );
+
+/**
+ * See `Database.transaction`. Drizzle's `transaction` takes a Promise callback, so the effect
+ * runs inside it on its own fiber, with the caller's services and the transaction's connection
+ * as `CurrentTransaction`; its exit decides: a success commits, a failure rolls back (by
+ * throwing out of the callback) and is handed back unchanged. Interrupting the caller
+ * interrupts that fiber (through the abort signal), which rolls back.
+ */
+const makeTransaction =
+  (db: Db) =>
+  <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | DatabaseError, R> =>
+    Effect.gen(function* () {
+      const context = yield* Effect.context<R>();
+      const outer = yield* CurrentTransaction.useSync((tx) => tx);
+      let failure: Cause.Cause<E> | undefined;
+      const outcome = yield* Effect.exit(
+        Effect.tryPromise({
+          try: (signal) =>
+            (outer ?? db).transaction(async (tx): Promise<A> => {
+              const exit = await Effect.runPromiseExit(
+                effect.pipe(Effect.provideService(CurrentTransaction, tx as unknown as Db), Effect.provideContext(context)),
+                { signal },
+              );
+              if (Exit.isSuccess(exit)) return exit.value;
+              failure = exit.cause;
+              throw new RolledBack();
+            }),
+          catch: (cause) => databaseError(operation, cause),
+        }),
+      );
+      // The effect's own failure wins, even when the rollback failed too.
+      if (failure !== undefined) return yield* Effect.failCause(failure);
+      return yield* outcome;
     });
+
+/** Thrown out of a Drizzle transaction callback to roll it back; never leaves `makeTransaction`. */
+class RolledBack extends Error {
+  constructor() {
+    super("rolled back");
+  }
+}
 
 const makePostgres = (url: string, max: number) =>
   Effect.gen(function* () {
@@ -153,6 +212,7 @@ const makePostgres = (url: string, max: number) =>
       connection: { kind: "postgres", url },
       db,
       use: wrap(db),
+      transaction: makeTransaction(db),
       listen: (channel, onNotify) => scopedListen(channel, () => client.listen(channel, onNotify).then((meta) => () => meta.unlisten())),
       notify: (channel, payload) =>
         Effect.tryPromise({
@@ -187,6 +247,7 @@ const makePglite = (dataDir: string | undefined) =>
       connection: { kind: "pglite", client },
       db,
       use: wrap(db),
+      transaction: makeTransaction(db),
       listen: (channel, onNotify) => scopedListen(channel, () => client.listen(channel, onNotify)),
       notify: (channel, payload) =>
         Effect.tryPromise({

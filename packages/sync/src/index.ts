@@ -9,12 +9,12 @@ export * from "./Directory";
 export * from "./errors";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
 export * from "./MemberSync";
+export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
 export * from "./members";
 export * from "./model";
 export * from "./Presences";
-export { MEMBER_TUPLE_FIELDS, type PackableMember, packMembers } from "./pack";
-export * from "./packed";
 export * from "./Roster";
+export * from "./storable";
 
 import { Layer } from "effect";
 import { Comparison } from "./Comparison";

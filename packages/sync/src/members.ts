@@ -2,53 +2,77 @@
  * Member shapes: what a member snapshot carries (from the bot's gateway chunks, REST pages or
  * the legacy endpoint), and how it compares with a stored row. Times are ISO-8601 strings;
  * ids are snowflake strings.
+ *
+ * The schemas validate strictly and clean text for Postgres (./storable), so that every value
+ * that later travels inside a Postgres array literal (MemberSyncStore) is one the database
+ * takes. This module imports only `effect` and the pure schema modules, so the bot and the
+ * packed wire format (@guildhall/api/pack) load it without the server side
+ * (`@guildhall/sync/members`).
  */
 import { Schema } from "effect";
 import { Snowflake } from "./model";
-import { MEMBER_TUPLE_FIELDS } from "./pack";
+import { Int32, IsoInstant, pgText } from "./storable";
 
-const Iso = Schema.String.check(
-  Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
-    message: "must be an ISO-8601 timestamp",
-  }),
-);
-
-/** One guild member as Discord describes it (https://discord.com/developers/docs/resources/guild#guild-member-object). */
+/**
+ * One guild member as Discord describes it (https://discord.com/developers/docs/resources/guild#guild-member-object).
+ * The order of the fields here is the order of a packed member tuple (@guildhall/api/pack).
+ * Text is cleaned for Postgres (NUL dropped, lone surrogates replaced); times must be real
+ * ISO-8601 instants.
+ */
 export const MemberSnapshot = Schema.Struct({
   userId: Snowflake,
-  username: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64)),
-  globalName: Schema.NullOr(Schema.String.check(Schema.isMaxLength(64))),
-  nick: Schema.NullOr(Schema.String.check(Schema.isMaxLength(64))),
-  avatar: Schema.NullOr(Schema.String.check(Schema.isMaxLength(64))),
+  username: pgText(64, 1),
+  globalName: Schema.NullOr(pgText(64)),
+  nick: Schema.NullOr(pgText(64)),
+  avatar: Schema.NullOr(pgText(64)),
   roleIds: Schema.Array(Snowflake).check(Schema.isMaxLength(250)),
-  joinedAt: Schema.NullOr(Iso),
+  joinedAt: Schema.NullOr(IsoInstant),
   isBot: Schema.Boolean,
   pending: Schema.Boolean,
-  premiumSince: Schema.NullOr(Iso),
-  communicationDisabledUntil: Schema.NullOr(Iso),
+  premiumSince: Schema.NullOr(IsoInstant),
+  communicationDisabledUntil: Schema.NullOr(IsoInstant),
 });
 export type MemberSnapshot = typeof MemberSnapshot.Type;
 
-/** The fields a sync compares (every MemberSnapshot field but the key); a member whose fields all match is "unchanged". */
-export const MEMBER_FIELDS = MEMBER_TUPLE_FIELDS.filter(
-  (field): field is Exclude<(typeof MEMBER_TUPLE_FIELDS)[number], "userId"> => field !== "userId",
-) satisfies ReadonlyArray<keyof MemberSnapshot>;
+/** Every MemberSnapshot field, in the schema's order (the packed tuple order). */
+export const MEMBER_SNAPSHOT_FIELDS = Object.keys(MemberSnapshot.fields) as ReadonlyArray<keyof MemberSnapshot>;
 
-/** Normalizes a snapshot for comparison: role ids sorted, times in one ISO form. */
-export const normalizeMember = (member: MemberSnapshot): MemberSnapshot => ({
+/** The fields a sync compares (every MemberSnapshot field but the key); a member whose fields all match is "unchanged". */
+export const MEMBER_FIELDS = MEMBER_SNAPSHOT_FIELDS.filter((field): field is Exclude<keyof MemberSnapshot, "userId"> => field !== "userId");
+
+/**
+ * The member's role ids as Guildhall stores them: sorted, each once, without `guildId` (the
+ * @everyone role shares the guild's id; Discord never lists it in a member's roles, see
+ * https://discord.com/developers/docs/topics/permissions#role-object, so a caller that does is
+ * corrected here). Returns `roleIds` itself when it is already so (the common case allocates nothing).
+ */
+export const storedRoleIds = (roleIds: ReadonlyArray<string>, guildId: string | null): ReadonlyArray<string> => {
+  for (let i = 0; i < roleIds.length; i++) {
+    if (roleIds[i] === guildId || (i > 0 && roleIds[i - 1]! >= roleIds[i]!)) {
+      return [...new Set(roleIds)].filter((id) => id !== guildId).sort();
+    }
+  }
+  return roleIds;
+};
+
+/** Normalizes a snapshot for comparison: role ids as stored (see {@link storedRoleIds}), times in one ISO form. */
+export const normalizeMember = (member: MemberSnapshot, guildId: string | null = null): MemberSnapshot => ({
   ...member,
-  roleIds: [...member.roleIds].sort(),
+  roleIds: storedRoleIds(member.roleIds, guildId),
   joinedAt: member.joinedAt && new Date(member.joinedAt).toISOString(),
   premiumSince: member.premiumSince && new Date(member.premiumSince).toISOString(),
   communicationDisabledUntil: member.communicationDisabledUntil && new Date(member.communicationDisabledUntil).toISOString(),
 });
 
-/** A guild role as Discord describes it (https://discord.com/developers/docs/topics/permissions#role-object). */
+/**
+ * A guild role as Discord describes it (https://discord.com/developers/docs/topics/permissions#role-object):
+ * `color` and `position` within Postgres' integer, the name cleaned for Postgres.
+ */
 export const RoleSnapshot = Schema.Struct({
   id: Snowflake,
-  name: Schema.String.check(Schema.isMaxLength(100)),
-  color: Schema.Int,
-  position: Schema.Int,
+  name: pgText(100),
+  color: Int32,
+  position: Int32,
   managed: Schema.Boolean,
   permissions: Schema.String.check(Schema.isPattern(/^[0-9]{1,40}$/, { message: "must be a permission bitfield in decimal" })),
 });

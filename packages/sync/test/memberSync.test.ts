@@ -1,8 +1,20 @@
 import { expect, layer } from "@effect/vitest";
-import { Database, schema } from "@guildhall/db";
+import { Database, DatabaseError, schema } from "@guildhall/db";
 import { and, eq } from "drizzle-orm";
-import { Effect, Layer } from "effect";
-import { Comparison, Directory, type MemberSnapshot, MemberSync, SyncLayer } from "../src";
+import { Effect, Layer, Schema } from "effect";
+import { TestClock } from "effect/testing";
+import {
+  Comparison,
+  Directory,
+  MEMBER_COLUMNS,
+  MEMBER_SNAPSHOT_FIELDS,
+  type MemberSnapshot,
+  MemberSync,
+  MemberSyncStore,
+  SYNC_STALE_MS,
+  SyncLayer,
+} from "../src";
+import { snapshotOf } from "../src/MemberSyncStore";
 
 const Services = SyncLayer.pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 const GUILD = "300000000000000001";
@@ -44,7 +56,7 @@ const presentCount = Effect.gen(function* () {
   return { present: rows.filter((r) => r.dateLeft === null).length, left: rows.filter((r) => r.dateLeft !== null).length };
 });
 
-layer(Services)("member sync", (it) => {
+layer(Services, { excludeTestServices: true })("member sync", (it) => {
   it.effect("a first sync creates everyone; the same snapshot again changes nothing", () =>
     Effect.gen(function* () {
       const directory = yield* Directory;
@@ -167,7 +179,7 @@ layer(Services)("member sync", (it) => {
   );
 });
 
-layer(Services)("comparison", (it) => {
+layer(Services, { excludeTestServices: true })("comparison", (it) => {
   it.effect("puts members and accounts in the four categories, with filters and pages", () =>
     Effect.gen(function* () {
       const { db } = yield* Database;
@@ -208,7 +220,7 @@ layer(Services)("comparison", (it) => {
   );
 });
 
-layer(Services)("member sync with an unknown chunk count (REST paging)", (it) => {
+layer(Services, { excludeTestServices: true })("member sync with an unknown chunk count (REST paging)", (it) => {
   it.effect("takes pages without a count and checks completeness against the count given at the end", () =>
     Effect.gen(function* () {
       const directory = yield* Directory;
@@ -222,6 +234,201 @@ layer(Services)("member sync with an unknown chunk count (REST paging)", (it) =>
       const short = yield* sync.start({ guildId: GUILD, trigger: "api", source: "rest", requestedBy: null });
       yield* sync.applyChunk({ runId: short.id, chunkIndex: 0, chunkCount: null, members: range(0, 10).map((n) => member(n)) });
       expect(yield* sync.complete(short.id, 2)).toMatchObject({ status: "incomplete", markedLeft: 0 });
+    }),
+  );
+});
+
+/** A member whose every field holds a value no other field holds (`variant` swaps them for a second write). */
+const sentinel = (n: number, variant: 0 | 1): MemberSnapshot => ({
+  userId: String(600_000_000_000_000_000n + BigInt(n)),
+  username: variant ? `user "${n}", {x} \\ NULL` : `user-${n}`,
+  globalName: variant ? null : `global-${n} , "quoted" {braced}`,
+  nick: variant ? `nick-${n} \\\\ back` : null,
+  avatar: variant ? `avatar-${n}` : `a_${"f".repeat(32)}`,
+  roleIds: variant ? ["500000000000000011"] : ["500000000000000012", "500000000000000013"],
+  joinedAt: variant ? "2001-01-01T01:01:01.001Z" : "2011-11-11T11:11:11.111Z",
+  isBot: variant === 1,
+  pending: variant === 0,
+  premiumSince: variant ? "2002-02-02T02:02:02.002Z" : null,
+  communicationDisabledUntil: variant ? null : "2003-03-03T03:03:03.003Z",
+});
+
+/** Every stored member of GUILD among `userIds`, as snapshots (read through Drizzle's own column mapping). */
+const stored = (userIds: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const store = yield* MemberSyncStore;
+    const rows: Array<MemberSnapshot | null> = [];
+    for (const userId of userIds) {
+      const row = yield* store.member(GUILD, userId, false);
+      rows.push(row && snapshotOf(row));
+    }
+    return rows;
+  });
+
+const linkGuild = Effect.gen(function* () {
+  const directory = yield* Directory;
+  yield* directory.ensureOrganization({ id: "org", name: "Org", slug: "org" });
+  yield* directory.ensureGuild("org", { id: GUILD, name: "Guild", icon: null });
+});
+
+const StoreServices = Layer.mergeAll(SyncLayer, MemberSyncStore.layer).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
+
+layer(StoreServices, { excludeTestServices: true })("the member columns", (it) => {
+  it.effect("every snapshot field lands in its own column, through chunks and live events, on insert and on update", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const ids = range(0, 4).map((n) => sentinel(n, 0).userId);
+      const outcomes = ["created", "updated", "updated"];
+      for (const [i, variant] of ([0, 1, 0] as const).entries()) {
+        // Members 0 and 1 through a full sync's chunk statement, 2 and 3 as live events.
+        const run = yield* sync.start({ guildId: GUILD, trigger: "api", source: "gateway", requestedBy: null });
+        yield* sync.applyChunk({ runId: run.id, chunkIndex: 0, chunkCount: 1, members: [sentinel(0, variant), sentinel(1, variant)] });
+        yield* sync.abort(run.id, "only the chunk matters here");
+        expect(yield* sync.upsertLive(GUILD, sentinel(2, variant))).toBe(outcomes[i]);
+        yield* sync.upsertLive(GUILD, sentinel(3, variant));
+        expect(yield* stored(ids)).toEqual(range(0, 4).map((n) => sentinel(n, variant)));
+      }
+      // The table itself: every snapshot field exactly once, each column once.
+      expect(Object.keys(MEMBER_COLUMNS).sort()).toEqual([...MEMBER_SNAPSHOT_FIELDS].sort());
+      const columns = Object.values(MEMBER_COLUMNS).map((c) => c.column);
+      expect(new Set(columns).size).toBe(columns.length);
+    }),
+  );
+
+  it.effect("a re-sync of the same sentinels changes nothing (every compared column compares equal)", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const members = range(0, 4).map((n) => sentinel(n, 0));
+      for (const m of members) yield* sync.upsertLive(GUILD, m);
+      const run = yield* sync.start({ guildId: GUILD, trigger: "api", source: "gateway", requestedBy: null });
+      const chunk = yield* sync.applyChunk({ runId: run.id, chunkIndex: 0, chunkCount: 1, members });
+      expect(chunk).toMatchObject({ created: 0, updated: 0, rejoined: 0, unchanged: 4 });
+      yield* sync.abort(run.id, "done");
+      for (const member of members) expect(yield* sync.upsertLive(GUILD, member)).toBe("unchanged");
+    }),
+  );
+
+  it.effect("@everyone (the guild's own id) is dropped from a member's roles on every path", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const chunked = { ...sentinel(10, 0), roleIds: [GUILD, "500000000000000012", GUILD] };
+      const live = { ...sentinel(11, 0), roleIds: ["500000000000000013", GUILD] };
+      const run = yield* sync.start({ guildId: GUILD, trigger: "api", source: "gateway", requestedBy: null });
+      yield* sync.applyChunk({ runId: run.id, chunkIndex: 0, chunkCount: 1, members: [chunked] });
+      yield* sync.abort(run.id, "done");
+      yield* sync.upsertLive(GUILD, live);
+      const [a, b] = yield* stored([chunked.userId, live.userId]);
+      expect(a?.roleIds).toEqual(["500000000000000012"]);
+      expect(b?.roleIds).toEqual(["500000000000000013"]);
+      // Listing @everyone again is no change.
+      expect(yield* sync.upsertLive(GUILD, live)).toBe("unchanged");
+    }),
+  );
+});
+
+class Boom extends Schema.TaggedError<Boom>()("Boom", {}) {}
+
+/** The store, except that writing roles fails as a broken database would. */
+const RolesFail = Layer.effect(
+  MemberSyncStore,
+  Effect.map(MemberSyncStore.make, (store) =>
+    MemberSyncStore.of({ ...store, replaceRoles: () => Effect.fail(new DatabaseError({ operation: "test.roles", message: "injected" })) }),
+  ),
+);
+const FailingServices = Layer.mergeAll(Directory.layer, MemberSync.layerOnStore.pipe(Layer.provideMerge(RolesFail))).pipe(
+  Layer.provideMerge(Database.layer({ dataDir: "memory://" })),
+);
+
+layer(FailingServices, { excludeTestServices: true })("no run is left open by a failure of its own", (it) => {
+  it.effect("begin ends its run when storing the roles fails, and the next sync can start", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const input = { guildId: GUILD, trigger: "api", source: "gateway", requestedBy: null } as const;
+      const role = { id: "500000000000000001", name: "r", color: 0, position: 1, managed: false, permissions: "0" };
+      const error = yield* Effect.flip(sync.begin(input, [role]));
+      expect(error).toMatchObject({ _tag: "DatabaseError", operation: "test.roles" });
+      const [failed] = yield* sync.history(GUILD, 1);
+      expect(failed).toMatchObject({ status: "failed", reason: expect.stringContaining("DatabaseError") });
+      const next = yield* sync.start(input);
+      expect(next.status).toBe("running");
+      yield* sync.abort(next.id, "done");
+    }),
+  );
+
+  it.effect("withRun ends the run on a typed failure, a defect or an interruption, and passes the failure on", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const input = { guildId: GUILD, trigger: "api", source: "rest", requestedBy: null } as const;
+      const typed = yield* Effect.flip(sync.withRun(input, () => Effect.fail(new Boom())));
+      expect(typed).toBeInstanceOf(Boom);
+      expect((yield* sync.history(GUILD, 1))[0]).toMatchObject({ status: "failed", reason: expect.stringContaining("Boom") });
+      const died = yield* Effect.exit(sync.withRun(input, () => Effect.die(new Error("bug"))));
+      expect(died._tag).toBe("Failure");
+      expect((yield* sync.history(GUILD, 1))[0]).toMatchObject({ status: "failed", reason: expect.stringContaining("unexpected") });
+      const interrupted = yield* Effect.exit(sync.withRun(input, () => Effect.interrupt));
+      expect(interrupted._tag).toBe("Failure");
+      expect((yield* sync.history(GUILD, 1))[0]).toMatchObject({ status: "failed", reason: expect.stringContaining("interrupted") });
+      // Success leaves the run as the work left it.
+      const kept = yield* sync.withRun(input, (run) => Effect.succeed(run.id));
+      expect(yield* sync.run(kept)).toMatchObject({ status: "running" });
+      yield* sync.abort(kept, "kept until now");
+      const ended = yield* sync.withRun(input, (run) => sync.abort(run.id, "finished"));
+      expect(ended.status).toBe("incomplete");
+    }),
+  );
+
+  it.effect("a guild Guildhall does not know is refused before any run exists", () =>
+    Effect.gen(function* () {
+      const sync = yield* MemberSync;
+      const error = yield* Effect.flip(sync.start({ guildId: "123456789012345678", trigger: "api", source: "gateway", requestedBy: null }));
+      expect(error).toMatchObject({ _tag: "GuildNotLinked", guildId: "123456789012345678" });
+      expect(yield* sync.history("123456789012345678", 10)).toEqual([]);
+    }),
+  );
+});
+
+// Under TestClock: every time MemberSync writes comes from Effect's Clock, so time moves only when the test moves it.
+layer(Services)("stale runs", (it) => {
+  it.effect("a silent run expires after SYNC_STALE_MS (2 minutes): not at 119 s, at 121 s", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const input = { guildId: GUILD, trigger: "api", source: "gateway", requestedBy: null } as const;
+      const run = yield* sync.start(input);
+      expect(SYNC_STALE_MS).toBe(120_000);
+      yield* TestClock.adjust("119 seconds");
+      expect(yield* sync.expireStale()).toEqual([]);
+      expect((yield* Effect.flip(sync.start(input)))._tag).toBe("SyncAlreadyRunning");
+      yield* TestClock.adjust("2 seconds");
+      const expired = yield* sync.expireStale();
+      expect(expired).toMatchObject([{ id: run.id, status: "incomplete", reason: expect.stringContaining("timed out") }]);
+      expect(expired[0]!.durationMs).toBe(121_000);
+      expect(yield* sync.expireStale()).toEqual([]);
+      const next = yield* sync.start(input);
+      expect(next.status).toBe("running");
+      yield* sync.abort(next.id, "done");
+    }),
+  );
+
+  it.effect("a chunk keeps the run alive for another 2 minutes; start expires the guild's stale run itself", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const input = { guildId: GUILD, trigger: "api", source: "gateway", requestedBy: null } as const;
+      const run = yield* sync.start(input);
+      yield* TestClock.adjust("100 seconds");
+      yield* sync.applyChunk({ runId: run.id, chunkIndex: 0, chunkCount: 2, members: [member(1)] });
+      yield* TestClock.adjust("119 seconds");
+      expect(yield* sync.expireStale()).toEqual([]);
+      yield* TestClock.adjust("2 seconds");
+      const next = yield* sync.start(input);
+      expect(yield* sync.run(run.id)).toMatchObject({ status: "incomplete", reason: expect.stringContaining("timed out") });
+      yield* sync.abort(next.id, "done");
     }),
   );
 });

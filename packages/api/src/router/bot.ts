@@ -2,19 +2,20 @@ import {
   Bot,
   BotHeartbeat,
   Directory,
-  InvalidPackedChunk,
-  MAX_MEMBER_CHUNK,
   MemberSnapshot,
   MemberSync,
   Presences,
   PresenceUpdate,
+  pgText,
   RoleSnapshot,
   Snowflake,
-  unpackMembers,
 } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
+import { follow } from "../follow";
+import { InvalidPackedChunk, MAX_MEMBER_CHUNK, unpackMembers } from "../pack";
+import { Cursor, cursorOf } from "../schema";
 import { type ApiRuntime, botProcedure, run, staffProcedure } from "../trpc";
 
 /** At most this many presence updates per push (the bot coalesces bursts into batches). */
@@ -38,7 +39,11 @@ export { MAX_MEMBER_CHUNK };
 /** A packed chunk (base64 of raw DEFLATE) is at most this long; 1,000 members pack to ~60 KB. */
 export const MAX_PACKED_CHARS = 4 * 1024 * 1024;
 
-const RunId = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(64));
+/** A run id, as `syncBegin` returns it (a UUID). */
+const RunId = Schema.String.check(Schema.isUUID());
+
+/** The most chunks one run may have (a guild of 1,000,000,000 members at 1,000 a chunk). */
+const MAX_CHUNKS = 1_000_000;
 
 const MemberEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("upsert"), guildId: Snowflake, member: MemberSnapshot }),
@@ -130,8 +135,12 @@ export const botRouter = {
 
   /**
    * Bot only. Starts a full member sync run of `guildId` (`trigger`: command, button,
-   * schedule or api; `source`: gateway chunks or REST pages). Returns the run.
-   * Errors: CONFLICT when a sync of the guild is already running, UNAUTHORIZED, BAD_REQUEST.
+   * schedule or api; `source`: gateway chunks or REST pages) and stores the guild's `roles`
+   * (https://discord.com/developers/docs/topics/permissions#role-object). Returns the run.
+   * When storing the roles fails, the run is ended (`failed`) before the error is answered,
+   * so no run the bot never heard of stays open.
+   * Errors: CONFLICT when a sync of the guild is already running, FORBIDDEN for a guild not
+   * linked to Guildhall, UNAUTHORIZED, BAD_REQUEST (names the field).
    */
   syncBegin: botProcedure
     .input(
@@ -140,8 +149,8 @@ export const botRouter = {
           guildId: Snowflake,
           trigger: Schema.Literals(["command", "button", "schedule", "api"]),
           source: Schema.Literals(["gateway", "rest"]),
-          requestedBy: Schema.NullOr(Schema.String.check(Schema.isMaxLength(64))),
-          nonce: Schema.optional(Schema.String.check(Schema.isMaxLength(32))),
+          requestedBy: Schema.NullOr(pgText(64)),
+          nonce: Schema.optional(pgText(32)),
           roles: Schema.Array(RoleSnapshot).check(Schema.isMaxLength(250)),
         }),
       ),
@@ -149,12 +158,12 @@ export const botRouter = {
     .mutation(({ ctx, input }) =>
       run(
         ctx,
-        Effect.gen(function* () {
-          const sync = yield* MemberSync;
-          const started = yield* sync.start(input);
-          yield* sync.applyRoles(input.guildId, input.roles);
-          return started;
-        }),
+        MemberSync.use((sync) =>
+          sync.begin(
+            { guildId: input.guildId, trigger: input.trigger, source: input.source, requestedBy: input.requestedBy, nonce: input.nonce },
+            input.roles,
+          ),
+        ),
       ),
     ),
 
@@ -162,20 +171,22 @@ export const botRouter = {
    * Bot only. Applies chunk `chunkIndex` of `chunkCount` of a running sync (Discord's
    * GUILD_MEMBERS_CHUNK numbering; `chunkCount` null while unknown, as with REST paging). The
    * members come either as `members` (MemberSnapshot objects, at most 1,000) or as `packed`
-   * (base64 of raw DEFLATE of that JSON array, see @guildhall/sync/pack), never both.
-   * Returns `{run, applied, created, updated, rejoined, unchanged}`; `applied` is false for a
-   * chunk index already applied (nothing changes). Errors: CONFLICT (run not running),
-   * BAD_REQUEST (chunk outside the run, both or neither of members/packed, a packed chunk
-   * that does not unpack to valid members).
+   * (base64 of raw DEFLATE of their tuples, see @guildhall/api/pack), never both; both forms
+   * are cleaned and checked by the MemberSnapshot schema, and role ids equal to the guild's
+   * (@everyone) are dropped. Returns `{run, applied, created, updated, rejoined, unchanged}`;
+   * `applied` is false for a chunk index already applied (nothing changes). A refused chunk
+   * leaves the run as it was (running). Errors: CONFLICT (run not running), BAD_REQUEST
+   * (names the field; chunk outside the run, both or neither of members/packed, a packed
+   * chunk that does not unpack to valid members).
    */
   syncChunk: botProcedure
     .input(
       Schema.toStandardSchemaV1(
         Schema.Struct({
           runId: RunId,
-          chunkIndex: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+          chunkIndex: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: MAX_CHUNKS - 1 })),
           /** Null while unknown (REST paging): `syncComplete` then gives it. */
-          chunkCount: Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+          chunkCount: Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_CHUNKS }))),
           members: Schema.optional(Schema.Array(MemberSnapshot).check(Schema.isMaxLength(MAX_MEMBER_CHUNK))),
           packed: Schema.optional(Schema.String.check(Schema.isMaxLength(MAX_PACKED_CHARS))),
         }),
@@ -200,14 +211,15 @@ export const botRouter = {
 
   /**
    * Bot only. Ends a run: completed (members absent from the snapshot marked left) when every
-   * chunk arrived, else incomplete with the reason. Errors: CONFLICT (not running).
+   * chunk arrived, else incomplete with the reason; `chunkCount` gives the count a REST-paged
+   * run did not know. Returns the final run. Errors: CONFLICT (not running), BAD_REQUEST.
    */
   syncComplete: botProcedure
     .input(
       Schema.toStandardSchemaV1(
         Schema.Struct({
           runId: RunId,
-          chunkCount: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 }))),
+          chunkCount: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_CHUNKS }))),
         }),
       ),
     )
@@ -218,9 +230,13 @@ export const botRouter = {
       ),
     ),
 
-  /** Bot only. Ends a run as incomplete with `reason` (rate limited, connection dropped...); nobody is marked left. */
+  /**
+   * Bot only. Ends a run as incomplete with `reason` (at most 500 characters: rate limited,
+   * connection dropped...); nobody is marked left. Returns the final run.
+   * Errors: CONFLICT (not running), BAD_REQUEST.
+   */
   syncAbort: botProcedure
-    .input(Schema.toStandardSchemaV1(Schema.Struct({ runId: RunId, reason: Schema.String.check(Schema.isMaxLength(500)) })))
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ runId: RunId, reason: pgText(500) })))
     .mutation(({ ctx, input }) =>
       run(
         ctx,
@@ -229,8 +245,11 @@ export const botRouter = {
     ),
 
   /**
-   * Bot only. GUILD_MEMBER_ADD / UPDATE (`upsert`) and REMOVE (`remove`) events, applied in
-   * the order given; returns each one's outcome (created, updated, rejoined, left, unchanged).
+   * Bot only. GUILD_MEMBER_ADD / UPDATE (`upsert`) and REMOVE (`remove`) events
+   * (https://discord.com/developers/docs/events/gateway-events#guild-member-add), 1 to 1,000,
+   * applied in the order given; members are cleaned and checked by the MemberSnapshot schema,
+   * and @everyone is dropped from their roles. Returns each one's outcome (created, updated,
+   * rejoined, left, unchanged). Errors: UNAUTHORIZED, BAD_REQUEST (names the field).
    */
   memberEvents: botProcedure
     .input(
