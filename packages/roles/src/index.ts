@@ -54,17 +54,24 @@
  *
  * Then groups follow roles: a group with `discord` mappings (or `both` mappings where the app
  * side did not win) ends up holding the user exactly when they hold (after the plan) any of
- * those roles. Groups with only `app`/`add_only` mappings are never changed. When a followed
- * group changes and feeds another mapping (a chain such as "Boosters follow the boost role and
- * give the Supporter role"), the member is decided again until nothing moves; a loop that does
- * not settle within (mapped groups + 2) rounds blocks the member with reason `unsettled`.
+ * those roles, or, when the app added the user to the group (a `both` mapping where the app
+ * side won, the user in the group and without its role before the plan), that mapping's role:
+ * the addition is carried to Discord and the group's other roles do not undo it (a user the
+ * app removed is not put back by a role another mapping keeps). Groups with only
+ * `app`/`add_only` mappings, or only `both` mappings where the app side won, are never
+ * changed. When a followed group changes and feeds another mapping (a chain such as "Boosters
+ * follow the boost role and give the Supporter role"), the member is decided again until
+ * nothing moves; a loop that does not settle within (mapped groups + 2) rounds blocks the
+ * member with reason `unsettled`.
  *
  * Hence, after applying a plan (for members it could act on, roles it could change): an `app`
  * role is held by exactly the group's users, unless another mapping on the role wants it; an
  * `add_only` role by every group user; a `discord` group holds exactly the holders of its roles;
  * a `both` pair agrees, unless another mapping keeps the role or the group follows another role
- * too. Planning again gives an empty plan ({@link applyPlan} is that state; the property tests
- * check all of this on random guilds).
+ * too, and then at most one of its sides changed, so the next plan's stamps name a winner that
+ * keeps the pair as it is (a pair left disagreeing with both sides just changed would be a tie,
+ * and the tie rule would undo half of the plan). Planning again gives an empty plan
+ * ({@link applyPlan} is that state; the property tests check all of this on random guilds).
  *
  * ## Nicknames
  *

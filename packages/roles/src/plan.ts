@@ -241,7 +241,14 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
     }
   };
 
-  /** Moves follower groups (discord, and both unless the app side won) to their roles' final state; true when one changed. */
+  /**
+   * Moves follower groups (discord, and both unless the app side won) to their roles' final
+   * state; true when one changed. A `both` mapping whose app side won by adding the user to the
+   * group keeps them in it once its role is theirs (the app's addition was carried): without
+   * this, a group that also follows other roles dropped the user while the role stayed (given
+   * by another mapping), leaving the pair disagreeing with both sides stamped at once, and the
+   * tie rule then re-added the user on the next plan.
+   */
   const followRoles = (): boolean => {
     let changed = false;
     for (const j of followerGroups) {
@@ -252,7 +259,7 @@ export const planReconciliation = (input: PlanInput, options: PlanOptions = {}):
         if (kind === DISCORD || (kind === BOTH && mode[k] !== APP_WINS)) {
           follows = true;
           if (final[mRole[k]!]) v = 1;
-        }
+        } else if (kind === BOTH && gInit[j] && final[mRole[k]!]) v = 1;
       }
       if (follows && v !== gCur[j]) {
         gCur[j] = v;

@@ -188,6 +188,67 @@ describe("several mappings on one role", () => {
     expect(isEmptyPlan(planReconciliation(applyPlan(input, plan, 1)))).toBe(true);
   });
 
+  // The property test's shrunk counterexample: "supporters" follows the boost role R(6) and is
+  // two-way with R(3), as is "patrons". Ada (no roles) was added to "supporters" in the app,
+  // after R(3) last changed. The plan used to give R(3), add her to "patrons" (which follows
+  // R(3)) and drop her from "supporters" (she lacks R(6)): both sides of that pair changed at
+  // once and disagreed, so the next plan's tie rule (the holder wins) put her back.
+  it("a user the app added to a group that also follows another role stays in it once given the role", () => {
+    const input = world({
+      groups: [group("patrons", []), group("supporters", [1])],
+      mappings: [
+        mapping("patrons", R(3), "both"),
+        mapping("supporters", R(6), "discord"),
+        mapping("supporters", R(3), "both", { stamps: { 1: { app: 0 } } }),
+      ],
+      members: [member(1, [])],
+    });
+    const plan = planReconciliation(input);
+    expect(planOf(plan, 1)).toMatchObject({ add: [R(3)], remove: [], action: { kind: "add-role", roleId: R(3) } });
+    expect(groupChanges(plan, "patrons")).toEqual({ add: ["u1"], remove: [] });
+    expect(groupChanges(plan, "supporters")).toEqual({ add: [], remove: [] });
+    const again = planReconciliation(applyPlan(input, plan, 1_000));
+    expect({ members: again.members, groups: again.groups }).toEqual({ members: [], groups: [] });
+  });
+
+  it("the same when another mapping gives the role too, and without timestamps (the tie goes to the group)", () => {
+    const input = world({
+      groups: [group("staff", [1]), group("supporters", [1])],
+      mappings: [mapping("staff", R(3), "app"), mapping("supporters", R(3), "both"), mapping("supporters", R(6), "discord")],
+      members: [member(1, [])],
+    });
+    const plan = planReconciliation(input);
+    expect(planOf(plan, 1)?.add).toEqual([R(3)]);
+    expect(plan.groups).toEqual([]);
+    expect(isEmptyPlan(planReconciliation(applyPlan(input, plan, 1_000)))).toBe(true);
+  });
+
+  it("a user the app removed from such a group stays out, though another mapping keeps the role", () => {
+    const input = world({
+      groups: [group("staff", [1]), group("supporters", [])],
+      mappings: [
+        mapping("staff", R(3), "app"),
+        mapping("supporters", R(3), "both", { stamps: { 1: { app: 2_000, discord: 1_000 } } }),
+        mapping("supporters", R(6), "discord"),
+      ],
+      members: [member(1, [R(3)])],
+    });
+    expect(isEmptyPlan(planReconciliation(input))).toBe(true);
+  });
+
+  it("a user the app added is still dropped when the role cannot be given (the group follows its other roles)", () => {
+    const input = world({
+      groups: [group("supporters", [1])],
+      mappings: [mapping("supporters", R(3), "both", { stamps: { 1: { app: 2_000 } } }), mapping("supporters", R(6), "discord")],
+      members: [member(1, [])],
+      suppressions: [{ roleId: R(3), userId: D(1) }],
+    });
+    const plan = planReconciliation(input);
+    expect(plan.members).toEqual([]);
+    expect(groupChanges(plan, "supporters")).toEqual({ add: [], remove: ["u1"] });
+    expect(isEmptyPlan(planReconciliation(applyPlan(input, plan, 3_000)))).toBe(true);
+  });
+
   it("a loop that does not settle blocks the member with reason unsettled", () => {
     // G follows R1 and gives R2; H follows R2 and gives R1: with G in and H out, they swap forever.
     const plan = planReconciliation(
