@@ -36,7 +36,7 @@ interface ActiveSync {
   inFlight: number;
   /** Chunks packed and not pushed yet (bytes, not objects; beyond HELD_BYTES, in a temporary file). */
   readonly waiting: ChunkQueue;
-  /** Chunks received and still being packed on the thread pool. */
+  /** Chunks received and not packed yet (packing is synchronous, so at most the one in hand). */
   packing: number;
   timer: NodeJS.Timeout | null;
   settled: boolean;
