@@ -13,9 +13,7 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
-import { follow } from "../follow";
 import { InvalidPackedChunk, MAX_MEMBER_CHUNK, unpackMembers } from "../pack";
-import { Cursor, cursorOf } from "../schema";
 import { type ApiRuntime, botProcedure, run, staffProcedure } from "../trpc";
 
 /** At most this many presence updates per push (the bot coalesces bursts into batches). */
