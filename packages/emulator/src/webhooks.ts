@@ -156,7 +156,7 @@ export class Webhooks {
     if (isEmptyMessage(fields)) throw emptyMessage();
     const guild = this.ctx.guild(webhook.guildId);
     if (!guild) throw unknownWebhook();
-    const author: APIUser = {
+    const author: APIUser & { primary_guild: null } = {
       id: webhook.id,
       username,
       avatar: null,
@@ -165,6 +165,11 @@ export class Webhooks {
       flags: 0 as UserFlags,
       bot: true,
       global_name: null,
+      banner: null,
+      accent_color: null,
+      avatar_decoration_data: null,
+      collectibles: null,
+      primary_guild: null,
     };
     const message = this.ctx.messages.create(guild, webhook.channelId, fields, null, { id: webhook.id, author });
     webhook.messageIds.push(message.id);
