@@ -275,12 +275,12 @@ export class InteractionEndpoint {
 
   private attachments(form: FormData): unknown[] {
     const out: unknown[] = [];
-    for (const [, value] of form.entries()) {
-      if (typeof value === "string") continue;
+    form.forEach((value) => {
+      if (typeof value === "string") return;
       const id = newSnowflake();
       const url = `${this.ctx.cdnUrl}/attachments/${id}/${encodeURIComponent(value.name)}`;
       out.push({ id, filename: value.name, size: value.size, url, proxy_url: url, content_type: value.type || "application/octet-stream" });
-    }
+    });
     return out;
   }
 

@@ -17,7 +17,10 @@ function publicKeyFromHex(hex: string): KeyObject {
   return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(hex, "hex")]), format: "der", type: "spki" });
 }
 
-type Mode = "verify" | "accept-all" | "fail-500" | "hang" | "invalid" | "defer-202";
+/** The file a multipart answer attaches. */
+const ROSTER_CSV = "id,name\n1,ada\n";
+
+type Mode = "verify" | "accept-all" | "fail-500" | "hang" | "invalid" | "defer-202" | "multipart";
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -73,6 +76,21 @@ class TestEndpoint {
               body: JSON.stringify({ type: 4, data: { content: "answered through the callback route" } }),
             });
             return;
+          case "multipart": {
+            // The answer with a file: multipart/form-data with payload_json (https://discord.com/developers/docs/reference#uploading-files).
+            const form = new FormData();
+            form.set(
+              "payload_json",
+              JSON.stringify({ type: 4, data: { content: "see attached", attachments: [{ id: 0, filename: "roster.csv" }] } }),
+            );
+            form.set("files[0]", new Blob([ROSTER_CSV], { type: "text/csv" }), "roster.csv");
+            const encoded = new Response(form);
+            void encoded.arrayBuffer().then((bytes) => {
+              res.writeHead(200, { "content-type": encoded.headers.get("content-type") ?? "" });
+              res.end(Buffer.from(bytes));
+            });
+            return;
+          }
           default:
             return json(200, { type: 4, data: { content: "Pong over HTTP" } });
         }
@@ -182,6 +200,18 @@ describe("the interactions endpoint URL", () => {
     const record = await emulator.waitForInteraction(id, (r) => r.original !== null);
     expect(record.original?.content).toBe("answered through the callback route");
     expect(record.delivery).toMatchObject({ via: "http", status: 202, error: null });
+    endpoint.mode = "verify";
+  });
+
+  it("a multipart answer (payload_json and a file) becomes a response with the attachment", async () => {
+    endpoint.mode = "multipart";
+    const id = emulator.invokeCommand(guild.guildId, guild.admins[0]!, "ping");
+    const record = await emulator.waitForInteraction(
+      id,
+      (r) => r.original !== null || (r.delivery?.via === "http" && r.delivery.error !== null),
+    );
+    expect(record.original?.content).toBe("see attached");
+    expect(record.original?.attachments).toMatchObject([{ filename: "roster.csv", size: Buffer.byteLength(ROSTER_CSV) }]);
     endpoint.mode = "verify";
   });
 
