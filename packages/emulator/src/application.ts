@@ -65,6 +65,11 @@ export class Application {
     });
   }
 
+  /** The application's name, as the authorize page and its webhooks show it. */
+  get name(): string {
+    return `${BOT_USERNAME} (emulator)`;
+  }
+
   /** The bot as a member of every seeded guild. */
   get botIdentity(): BotIdentity {
     return { userId: this.id, username: BOT_USERNAME };
@@ -95,7 +100,7 @@ export class Application {
   object(guildCount: number): unknown {
     return applicationObject({
       id: this.id,
-      name: `${BOT_USERNAME} (emulator)`,
+      name: this.name,
       flags: this.flags,
       verifyKey: this.verifyKey,
       bot: this.publicBotUser(),

@@ -229,13 +229,12 @@ export class EmulatorServer implements Emulator {
     });
     const authorize = createAuthorizeHandler({
       applicationId: this.applicationId,
-      applicationName: (this.app.object(0) as { name: string }).name,
+      applicationName: this.app.name,
       oauth: this.oauth,
       users: this.users,
       installs: this.installs,
       guild: (id) => guilds.get(id),
-      createWebhook: (guild, channelId, userId) =>
-        this.webhookStore.create(guild, channelId, (this.app.object(0) as { name: string }).name, userId).id,
+      createWebhook: (guild, channelId, userId) => this.webhookStore.create(guild, channelId, this.app.name, userId).id,
       log: this.log,
     });
     const control = createControlHandler(this);
@@ -391,7 +390,7 @@ export class EmulatorServer implements Emulator {
     const o = v.object(input, "webhook");
     v.onlyKeys(o, ["channelId", "name"], "webhook");
     const channelId = v.snowflake(o.channelId, "channelId");
-    const name = o.name === undefined ? (this.app.object(0) as { name: string }).name : v.str(o.name, "name", 1, 80);
+    const name = o.name === undefined ? this.app.name : v.str(o.name, "name", 1, 80);
     return this.webhookStore.record(this.webhookStore.create(guild, channelId, name, null).id);
   }
 
