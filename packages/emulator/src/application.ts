@@ -5,7 +5,7 @@
  * https://discord.com/developers/docs/resources/application
  */
 import type { KeyObject } from "node:crypto";
-import { createPrivateKey, createPublicKey } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey } from "node:crypto";
 import type { APIUser } from "discord-api-types/v10";
 import type { BotIdentity } from "./guild";
 import { applicationFlags, applicationObject, botUserObject, userObject } from "./payloads";
@@ -23,6 +23,14 @@ const IDENTIFY_TOTAL = 1000;
 const DAY_MS = 86_400_000;
 /** PKCS#8 DER prefix of an Ed25519 private key; the 32-byte seed follows. */
 const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/**
+ * The OAuth2 client secret when EmulatorOptions.clientSecret is not given: 32 base64url characters
+ * derived from the application id, so it stays the same across restarts (demo configs can name it).
+ */
+export function defaultClientSecret(applicationId: string): string {
+  return createHash("sha256").update(`emulator-client-secret:${applicationId}`).digest("base64url").slice(0, 32);
+}
 
 /** The application and its bot user. Ids are snowflake strings. */
 export class Application {
@@ -57,6 +65,11 @@ export class Application {
     });
   }
 
+  /** The application's name, as the authorize page and its webhooks show it. */
+  get name(): string {
+    return `${BOT_USERNAME} (emulator)`;
+  }
+
   /** The bot as a member of every seeded guild. */
   get botIdentity(): BotIdentity {
     return { userId: this.id, username: BOT_USERNAME };
@@ -87,7 +100,7 @@ export class Application {
   object(guildCount: number): unknown {
     return applicationObject({
       id: this.id,
-      name: `${BOT_USERNAME} (emulator)`,
+      name: this.name,
       flags: this.flags,
       verifyKey: this.verifyKey,
       bot: this.publicBotUser(),

@@ -2,6 +2,8 @@
  * EmulatorControl: a typed fetch client for the control API, for processes that did not start
  * the emulator themselves (e2e tests, benchmarks, the demo launcher).
  */
+
+import type { EndpointVerdict, OAuth2Info, WebhookInput, WebhookRecord } from "./integrationtypes";
 import type {
   ApplicationCommand,
   ChurnOptions,
@@ -28,6 +30,11 @@ export interface EmulatorInfo {
   gatewayUrl: string;
   applicationId: string;
   token: string;
+  /** The OAuth2 client id (the application id). */
+  clientId: string;
+  clientSecret: string;
+  /** The application's Ed25519 public key in hex (`verify_key`). */
+  publicKey: string;
 }
 
 /** A control API call that did not succeed; `status` is the HTTP status, `message` the emulator's `error`. */
@@ -72,9 +79,76 @@ export class EmulatorControl {
     return encodeURIComponent(id);
   }
 
-  /** GET /_emulator: URLs, application id and bot token. */
+  /** GET /_emulator: URLs, application id, bot token, OAuth2 client credentials and the public key. */
   info(): Promise<EmulatorInfo> {
     return this.call("GET", "");
+  }
+
+  /** GET /_emulator/oauth2: client id and secret, redirect URIs, the default signed-in user, code and token lifetimes, URLs. */
+  oauth2(): Promise<OAuth2Info> {
+    return this.call("GET", "/oauth2");
+  }
+
+  /**
+   * PUT /_emulator/oauth2/user: who the authorize page signs in by default (null: nobody, the page asks).
+   * 400 unless the id names a non-bot user some guild knows, or the application owner.
+   */
+  async setOAuthUser(userId: string | null): Promise<void> {
+    await this.call("PUT", "/oauth2/user", { userId });
+  }
+
+  /** PUT /_emulator/oauth2/redirect-uris: replaces the registered redirect URIs. 400 naming a bad entry. */
+  async setRedirectUris(redirectUris: string[]): Promise<void> {
+    await this.call("PUT", "/oauth2/redirect-uris", { redirectUris });
+  }
+
+  /**
+   * PUT /_emulator/interactions-endpoint: sets the interactions endpoint URL after Discord's checks (PING
+   * answered with PONG, invalid signatures refused with 401), or removes it with null. Resolves to the
+   * verdict; a URL that fails is not saved (`endpointUrl` says what is set).
+   */
+  setInteractionsEndpoint(url: string | null): Promise<EndpointVerdict> {
+    return this.call("PUT", "/interactions-endpoint", { url });
+  }
+
+  /** POST /_emulator/interactions-endpoint/validate: the checks again, nothing changed. 409 when no URL is set. */
+  validateInteractionsEndpoint(): Promise<EndpointVerdict> {
+    return this.call("POST", "/interactions-endpoint/validate");
+  }
+
+  /** POST /_emulator/interactions-endpoint/probe: Discord's bad-signature probes; a failing endpoint loses its URL. 409 when none is set. */
+  probeInteractionsEndpoint(): Promise<EndpointVerdict> {
+    return this.call("POST", "/interactions-endpoint/probe");
+  }
+
+  /** GET /_emulator/webhooks: every incoming webhook, deleted ones included, with the messages posted through it. */
+  webhooks(): Promise<WebhookRecord[]> {
+    return this.call("GET", "/webhooks");
+  }
+
+  /** GET /_emulator/webhooks/:id. 404 unknown id. */
+  webhook(webhookId: string): Promise<WebhookRecord> {
+    return this.call("GET", `/webhooks/${EmulatorControl.seg(webhookId)}`);
+  }
+
+  /** POST /_emulator/guilds/:g/webhooks: creates an incoming webhook in a text channel. 404 guild, 400 naming the field. */
+  createWebhook(guildId: string, input: WebhookInput): Promise<WebhookRecord> {
+    return this.call("POST", `/guilds/${EmulatorControl.seg(guildId)}/webhooks`, input);
+  }
+
+  /** DELETE /_emulator/webhooks/:id: executing it then answers 404 / 10015 Unknown Webhook. 404 unknown or deleted. */
+  async deleteWebhook(webhookId: string): Promise<void> {
+    await this.call("DELETE", `/webhooks/${EmulatorControl.seg(webhookId)}`);
+  }
+
+  /** PUT /_emulator/guilds/:g/bot: adds the bot (GUILD_CREATE) with `permissions` on its role (default ADMINISTRATOR). 404 guild, 409 already there. */
+  async addBotToGuild(guildId: string, permissions?: string): Promise<void> {
+    await this.call("PUT", `/guilds/${EmulatorControl.seg(guildId)}/bot`, permissions === undefined ? {} : { permissions });
+  }
+
+  /** DELETE /_emulator/guilds/:g/bot: removes the bot (GUILD_DELETE without `unavailable`). 404 guild, 409 not there. */
+  async removeBotFromGuild(guildId: string): Promise<void> {
+    await this.call("DELETE", `/guilds/${EmulatorControl.seg(guildId)}/bot`);
   }
 
   /** POST /_emulator/guilds: seeds a guild (see Emulator.seedGuild). 400 bad options, 409 existing id. */

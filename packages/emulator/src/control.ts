@@ -7,15 +7,24 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EmulatorServer } from "./emulator";
 import { EmulatorError } from "./errors";
 import { BodyError, matchPath, readJson, sendEmpty, sendJson } from "./http";
+import { integrationControlRoutes } from "./integrationcontrol";
 import type { ChurnOptions, CommandOptionValue, MemberChanges, MemberInput, MemberPatch, PresenceInput, SeedOptions } from "./types";
 import { bool, object, onlyKeys, snowflake, str } from "./validate";
 
-type Handler = (params: Record<string, string>, body: unknown, query: URLSearchParams) => { status: number; body?: unknown };
+/** A control route's handler: path params, the JSON body (undefined for none), the query; resolves to status and JSON body. */
+export type Handler = (
+  params: Record<string, string>,
+  body: unknown,
+  query: URLSearchParams,
+) => { status: number; body?: unknown } | Promise<{ status: number; body?: unknown }>;
 
-interface ControlRoute {
+/** One control route. */
+export interface ControlRoute {
   method: string;
   pattern: string;
   handle: Handler;
+  /** A POST/PUT/PATCH that may come without a body. */
+  bodyOptional?: boolean;
 }
 
 /** Builds the /_emulator request handler for an emulator. */
@@ -35,9 +44,13 @@ export function createControlHandler(
           gatewayUrl: emulator.gatewayUrl,
           applicationId: emulator.applicationId,
           token: emulator.token,
+          clientId: emulator.applicationId,
+          clientSecret: emulator.clientSecret,
+          publicKey: emulator.publicKey,
         },
       }),
     },
+    ...integrationControlRoutes(emulator),
     { method: "GET", pattern: "/_emulator/guilds", handle: () => ({ status: 200, body: emulator.guilds() }) },
     {
       method: "POST",
@@ -165,11 +178,12 @@ export function createControlHandler(
             ["POST", "PUT", "PATCH"].includes(req.method ?? "") &&
             body === undefined &&
             !route.pattern.endsWith("/members") &&
-            !route.pattern.endsWith("/drop")
+            !route.pattern.endsWith("/drop") &&
+            !route.bodyOptional
           ) {
             throw new EmulatorError(400, "body must be a JSON object");
           }
-          const reply = route.handle(params, body, query);
+          const reply = await route.handle(params, body, query);
           if (reply.body === undefined) sendEmpty(res, reply.status);
           else sendJson(res, reply.status, reply.body);
         } catch (err) {

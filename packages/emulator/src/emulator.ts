@@ -7,22 +7,34 @@
 import type { IncomingMessage, Server } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Application, IdentifyBudget } from "./application";
+import { GatewayDispatchEvents } from "discord-api-types/v10";
+import { Application, defaultClientSecret, IdentifyBudget } from "./application";
+import { createAuthorizeHandler } from "./authorize";
 import { serveCdn } from "./cdn";
 import { PresenceChurn } from "./churn";
 import { CommandStore } from "./commands";
 import { createControlHandler } from "./control";
+import { InteractionEndpoint } from "./delivery";
+import { EmulatorError } from "./errors";
 import { Gateway } from "./gateway";
 import type { GuildDispatch } from "./guilds";
 import { Guilds, seededGuild } from "./guilds";
 import { sendJson } from "./http";
 import * as inputs from "./inputs";
+import { Installs } from "./installs";
+import type { EndpointVerdict, OAuth2Info, WebhookInput, WebhookRecord } from "./integrationtypes";
 import { InteractionHub } from "./interactions";
 import { Membership } from "./members";
 import { MessageStore } from "./messages";
+import { OAuth2 } from "./oauth2";
+import { guildObject } from "./payloads";
 import { pollUntil } from "./poll";
 import { Presences } from "./presences";
 import { createRestHandler } from "./rest";
+import { applicationRoutes } from "./rest/applications";
+import { oauth2Routes } from "./rest/oauth2";
+import { userRoutes } from "./rest/users";
+import { webhookRoutes } from "./rest/webhooks";
 import type {
   ApplicationCommand,
   ChurnOptions,
@@ -42,7 +54,9 @@ import type {
   SeedOptions,
   SessionInfo,
 } from "./types";
+import { Users } from "./users";
 import * as v from "./validate";
+import { Webhooks } from "./webhooks";
 
 /** Concrete {@link Emulator}; use {@link startEmulator} to get a listening one. */
 export class EmulatorServer implements Emulator {
@@ -62,6 +76,12 @@ export class EmulatorServer implements Emulator {
   private readonly commandStore: CommandStore;
   private readonly messages: MessageStore;
   private readonly hub: InteractionHub;
+  readonly clientSecret: string;
+  private readonly users: Users;
+  private readonly installs: Installs;
+  private readonly oauth: OAuth2;
+  private readonly webhookStore: Webhooks;
+  private readonly endpoint: InteractionEndpoint;
   private port = 0;
 
   constructor(options: EmulatorOptions = {}) {
@@ -86,13 +106,16 @@ export class EmulatorServer implements Emulator {
       },
       botUser: () => this.app.botUser(),
       application: () => ({ id: this.app.id, flags: this.app.flags }),
-      guilds: () => guilds.values(),
-      guild: (id) => guilds.get(id),
+      guilds: () => guilds.joinedValues(),
+      guild: (id) => guilds.joined(id),
       onIdentify: () => this.identifies.record(),
       onMemberChunk: options.onMemberChunk ?? (() => {}),
       log: this.log,
     });
-    const dispatch: GuildDispatch = (guild, t, d, intent) => this.gateway.dispatchToGuild(guild, t, d, intent);
+    // Nothing of a guild reaches the bot's sessions while the bot is not a member of it.
+    const dispatch: GuildDispatch = (guild, t, d, intent) => {
+      if (guild.hasMember(guild.botUserId)) this.gateway.dispatchToGuild(guild, t, d, intent);
+    };
 
     this.presences = new Presences(dispatch);
     this.churn = new PresenceChurn(this.presences);
@@ -104,12 +127,68 @@ export class EmulatorServer implements Emulator {
       guild: (id) => guilds.get(id),
       dispatch,
     });
+    this.users = new Users({ guilds: () => guilds.values(), owner: this.app.owner });
+    this.installs = new Installs({
+      bot: this.app.botIdentity,
+      announceGuild: (guild) => this.gateway.announceGuild(guild),
+      dispatchAlways: (guild, t, d, intent) => this.gateway.dispatchToGuild(guild, t, d, intent),
+      log: this.log,
+    });
+    this.webhookStore = new Webhooks({
+      applicationId: this.applicationId,
+      get apiUrl() {
+        return self.apiUrl;
+      },
+      guild: (id) => guilds.get(id),
+      user: (id) => this.users.find(id),
+      messages: this.messages,
+      log: this.log,
+    });
+    this.clientSecret = settings.clientSecret ?? defaultClientSecret(this.applicationId);
+    this.oauth = new OAuth2(
+      {
+        clientId: this.applicationId,
+        clientSecret: this.clientSecret,
+        redirectUris: settings.redirectUris,
+        codeTtlMs: settings.oauth2CodeTtlMs,
+        tokenTtlMs: settings.oauth2TokenTtlMs,
+      },
+      {
+        guildObject: (id) => {
+          const guild = guilds.get(id);
+          return guild ? guildObject(guild, false) : null;
+        },
+        webhookObject: (id) => {
+          const webhook = this.webhookStore.get(id);
+          return webhook ? this.webhookStore.object(webhook) : null;
+        },
+      },
+      this.log,
+    );
+    this.endpoint = new InteractionEndpoint({
+      applicationId: this.applicationId,
+      signingKey: this.app.signingKey,
+      responseWindowMs: settings.interactionResponseWindowMs,
+      get cdnUrl() {
+        return self.cdnUrl;
+      },
+      respond: (id, token, body, files) => {
+        this.hub.callback(id, token, body, false, files);
+      },
+      fail: (id) => this.hub.fail(id),
+      log: this.log,
+    });
     this.hub = new InteractionHub({
       applicationId: this.applicationId,
-      guild: (id) => guilds.get(id),
+      guild: (id) => guilds.joined(id),
       commands: this.commandStore,
       messages: this.messages,
-      dispatch,
+      // With an interactions endpoint URL, interactions are POSTed there instead of INTERACTION_CREATE.
+      dispatch: (guild, t, d, intent) => {
+        if (t === GatewayDispatchEvents.InteractionCreate && this.endpoint.endpointUrl !== null)
+          this.endpoint.deliver(d as { id: string; token: string });
+        else dispatch(guild, t, d, intent);
+      },
       responseWindowMs: settings.interactionResponseWindowMs,
       tokenTtlMs: settings.interactionTokenTtlMs,
       log: this.log,
@@ -127,19 +206,45 @@ export class EmulatorServer implements Emulator {
       commands: this.commandStore,
       interactions: this.hub,
       allowedPrivilegedIntents: this.allowedPrivilegedIntents,
-      guild: (id) => guilds.get(id),
-      guilds: () => guilds.values(),
+      guild: (id) => guilds.joined(id),
+      guilds: () => guilds.joinedValues(),
+      knownGuild: (id) => guilds.get(id),
       botUser: () => this.app.botUser(),
       extraUser: (id) => this.app.user(id),
-      application: () => this.app.object(guilds.size),
+      application: () => this.applicationObject(),
       sessionStartLimit: () => this.identifies.sessionStartLimit(),
+      routes: [
+        ...userRoutes({
+          token: this.token,
+          oauth: this.oauth,
+          users: this.users,
+          installs: this.installs,
+          botUser: () => this.app.botUser(),
+          guilds: () => guilds.values(),
+        }),
+        ...oauth2Routes({ oauth: this.oauth, users: this.users, application: () => this.applicationObject() }),
+        ...webhookRoutes({ applicationId: this.applicationId, webhooks: this.webhookStore, interactions: this.hub }),
+        ...applicationRoutes({ endpoint: this.endpoint, application: () => this.applicationObject() }),
+      ],
+    });
+    const authorize = createAuthorizeHandler({
+      applicationId: this.applicationId,
+      applicationName: this.app.name,
+      oauth: this.oauth,
+      users: this.users,
+      installs: this.installs,
+      guild: (id) => guilds.get(id),
+      createWebhook: (guild, channelId, userId) => this.webhookStore.create(guild, channelId, this.app.name, userId).id,
+      log: this.log,
     });
     const control = createControlHandler(this);
 
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? "/", "http://127.0.0.1");
       const path = url.pathname;
-      if (path === "/api" || path.startsWith("/api/")) rest(req, res, path.slice(4), url.searchParams);
+      if (path === "/oauth2/authorize" || path === "/api/oauth2/authorize" || path === "/api/v10/oauth2/authorize")
+        authorize(req, res, url);
+      else if (path === "/api" || path.startsWith("/api/")) rest(req, res, path.slice(4), url.searchParams);
       else if (path.startsWith("/cdn/")) serveCdn(req, res, path.slice(4));
       else if (path === "/_emulator" || path.startsWith("/_emulator/")) {
         if (!isLoopback(req)) sendJson(res, 403, { error: "the control API only answers loopback clients" });
@@ -188,19 +293,124 @@ export class EmulatorServer implements Emulator {
     const settings = inputs.seedSettings(options);
     const guild = this.guildList.seed(settings, this.app.botIdentity);
     this.log(`seeded guild ${guild.id} "${guild.name}" with ${settings.members} members (seed ${settings.seed})`);
-    this.gateway.announceGuild(guild);
+    if (settings.withBot) this.gateway.announceGuild(guild);
     return seededGuild(guild);
   }
 
   /** See {@link Emulator.guild}. */
   guild(guildId: string): GuildSummary {
     const guild = this.guildList.require(guildId);
-    return { ...seededGuild(guild), onlineCount: guild.onlineCount, churn: this.churn.status(guild.id) };
+    return {
+      ...seededGuild(guild),
+      onlineCount: guild.onlineCount,
+      churn: this.churn.status(guild.id),
+      botMember: this.installs.isInstalled(guild),
+    };
   }
 
   /** Every seeded guild's summary. */
   guilds(): GuildSummary[] {
     return [...this.guildList.values()].map((guild) => this.guild(guild.id));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Integrations: OAuth2, webhooks, the interactions endpoint, the bot joining and leaving guilds
+
+  /** See {@link Emulator.publicKey}. */
+  get publicKey(): string {
+    return this.app.verifyKey;
+  }
+
+  /** The application object with what OAuth2 and the endpoint hold now (GET /applications/@me). */
+  private applicationObject(): unknown {
+    return {
+      ...(this.app.object(this.guildList.joinedCount()) as Record<string, unknown>),
+      redirect_uris: this.oauth.redirectUris,
+      interactions_endpoint_url: this.endpoint.endpointUrl,
+    };
+  }
+
+  /** See {@link Emulator.oauth2}. */
+  oauth2(): OAuth2Info {
+    return {
+      clientId: this.oauth.clientId,
+      clientSecret: this.oauth.clientSecret,
+      redirectUris: this.oauth.redirectUris,
+      signedInUserId: this.oauth.signedInUserId,
+      codeTtlMs: this.oauth.codeTtlMs,
+      tokenTtlMs: this.oauth.tokenTtlMs,
+      authorizeUrl: `${this.url}/oauth2/authorize`,
+      tokenUrl: `${this.apiUrl}/v10/oauth2/token`,
+    };
+  }
+
+  /** See {@link Emulator.setOAuthUser}. */
+  setOAuthUser(userId: string | null): void {
+    if (userId !== null && !this.users.find(v.snowflake(userId, "userId")))
+      throw new EmulatorError(
+        400,
+        `userId ${userId} is not a user the emulator knows (a non-bot member of a guild, or the application owner)`,
+      );
+    this.oauth.setSignedInUser(userId);
+  }
+
+  /** See {@link Emulator.setRedirectUris}. */
+  setRedirectUris(uris: string[]): void {
+    this.oauth.setRedirectUris(inputs.redirectUris(uris));
+  }
+
+  /** See {@link Emulator.setInteractionsEndpoint}; follows https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint. */
+  setInteractionsEndpoint(url: string | null): Promise<EndpointVerdict> {
+    return this.endpoint.set(url);
+  }
+
+  /** See {@link Emulator.validateInteractionsEndpoint}. */
+  validateInteractionsEndpoint(): Promise<EndpointVerdict> {
+    return this.endpoint.validate();
+  }
+
+  /** See {@link Emulator.probeInteractionsEndpoint}. */
+  probeInteractionsEndpoint(): Promise<EndpointVerdict> {
+    return this.endpoint.probe();
+  }
+
+  /** See {@link Emulator.webhooks}. */
+  webhooks(): WebhookRecord[] {
+    return this.webhookStore.list();
+  }
+
+  /** See {@link Emulator.webhook}. */
+  webhook(webhookId: string): WebhookRecord {
+    return this.webhookStore.record(webhookId);
+  }
+
+  /** See {@link Emulator.createWebhook}; follows https://discord.com/developers/docs/resources/webhook#create-webhook. */
+  createWebhook(guildId: string, input: WebhookInput): WebhookRecord {
+    const guild = this.guildList.require(guildId);
+    const o = v.object(input, "webhook");
+    v.onlyKeys(o, ["channelId", "name"], "webhook");
+    const channelId = v.snowflake(o.channelId, "channelId");
+    const name = o.name === undefined ? this.app.name : v.str(o.name, "name", 1, 80);
+    return this.webhookStore.record(this.webhookStore.create(guild, channelId, name, null).id);
+  }
+
+  /** See {@link Emulator.deleteWebhook}. */
+  deleteWebhook(webhookId: string): void {
+    this.webhookStore.delete(webhookId);
+  }
+
+  /** See {@link Emulator.addBotToGuild}; GUILD_CREATE follows https://discord.com/developers/docs/events/gateway-events#guild-create. */
+  addBotToGuild(guildId: string, permissions?: string): void {
+    const guild = this.guildList.require(guildId);
+    if (this.installs.isInstalled(guild)) throw new EmulatorError(409, `the bot is already in guild ${guild.id}`);
+    if (permissions !== undefined && (typeof permissions !== "string" || !/^[0-9]{1,20}$/.test(permissions)))
+      throw new EmulatorError(400, "permissions must be a permission integer as a string");
+    this.installs.join(guild, permissions === undefined ? 8n : BigInt(permissions));
+  }
+
+  /** See {@link Emulator.removeBotFromGuild}; follows https://discord.com/developers/docs/events/gateway-events#guild-delete. */
+  removeBotFromGuild(guildId: string): void {
+    this.installs.leave(this.guildList.require(guildId));
   }
 
   /** See {@link Emulator.setPresence}; follows https://discord.com/developers/docs/events/gateway-events#presence-update. */
@@ -273,7 +483,7 @@ export class EmulatorServer implements Emulator {
 
   /** See {@link Emulator.interaction}. */
   interaction(interactionId: string): InteractionRecord {
-    return this.hub.record(interactionId);
+    return { ...this.hub.record(interactionId), delivery: this.endpoint.outcome(interactionId) ?? { via: "gateway" } };
   }
 
   /** See {@link Emulator.waitForInteraction}. */
@@ -282,7 +492,7 @@ export class EmulatorServer implements Emulator {
     predicate: (record: InteractionRecord) => boolean,
     timeoutMs = 5_000,
   ): Promise<InteractionRecord> {
-    return pollUntil(() => this.hub.record(interactionId), predicate, timeoutMs, 10, `interaction ${interactionId}`);
+    return pollUntil(() => this.interaction(interactionId), predicate, timeoutMs, 10, `interaction ${interactionId}`);
   }
 
   /** See {@link Emulator.dropConnections}. Throws 400 unless `code` is 1000 or 3000..4999. */

@@ -39,8 +39,8 @@ const STAFF_PERMISSIONS =
   P.ManageNicknames |
   P.ManageThreads |
   P.ModerateMembers;
-/** Admin: MANAGE_GUILD (1 << 5) on top of @everyone's. */
-const ADMIN_PERMISSIONS = EVERYONE_PERMISSIONS | P.ManageGuild;
+/** Admin: MANAGE_GUILD (1 << 5) and MANAGE_WEBHOOKS (1 << 29, for `webhook.incoming` installs) on top of @everyone's. */
+const ADMIN_PERMISSIONS = EVERYONE_PERMISSIONS | P.ManageGuild | P.ManageWebhooks;
 /** Yield to the event loop after this much synchronous scanning, in ms. */
 const SCAN_SLICE_MS = 8;
 
@@ -64,8 +64,8 @@ export class GuildState {
   readonly channels: GuildChannel[];
   readonly botRoleId: string;
   readonly botUserId: string;
-  /** When the bot joined (GUILD_CREATE joined_at). */
-  readonly botJoinedAt: string;
+  /** When the bot joined (GUILD_CREATE joined_at); set again when it is added back (installs.ts). */
+  botJoinedAt: string;
   /** Owner: the first generated member, or the bot when there is none. */
   readonly ownerId: string;
 

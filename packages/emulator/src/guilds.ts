@@ -38,6 +38,24 @@ export class Guilds {
     return this.byId.values();
   }
 
+  /** The guild with this id if the bot is a member of it (what the bot's gateway, REST and interactions see), or undefined. */
+  joined(guildId: string): GuildState | undefined {
+    const guild = this.byId.get(guildId);
+    return guild?.hasMember(guild.botUserId) ? guild : undefined;
+  }
+
+  /** How many guilds the bot is a member of. */
+  joinedCount(): number {
+    let n = 0;
+    for (const _ of this.joinedValues()) n++;
+    return n;
+  }
+
+  /** The guilds the bot is a member of, in seeding order. */
+  *joinedValues(): IterableIterator<GuildState> {
+    for (const guild of this.byId.values()) if (guild.hasMember(guild.botUserId)) yield guild;
+  }
+
   /** How many guilds there are. */
   get size(): number {
     return this.byId.size;
@@ -59,6 +77,7 @@ export class Guilds {
       now: settings.now,
     });
     const guild = new GuildState(spec, settings.name, bot);
+    if (!settings.withBot) guild.removeMember(bot.userId); // a guild the bot can be added to (installs.ts)
     this.byId.set(guild.id, guild);
     void guild.warmOnlineCount();
     return guild;

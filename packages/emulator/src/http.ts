@@ -137,3 +137,26 @@ function parseJson(text: string): unknown {
     throw new InvalidJsonError("The request body contains invalid JSON.");
   }
 }
+
+/**
+ * Reads an `application/x-www-form-urlencoded` body (the OAuth2 routes and the authorize form) of at
+ * most `maxBytes` into its fields (the last value of a repeated field wins; `all` keeps every value).
+ * Any other content type reads as no fields. Throws BodyError when larger than `maxBytes`.
+ */
+export async function readForm(
+  req: IncomingMessage,
+  maxBytes = 64 << 10,
+): Promise<{ json: Record<string, string>; files: UploadedFile[]; all: URLSearchParams }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > maxBytes) throw new BodyError(`body larger than ${maxBytes} bytes`);
+    chunks.push(buf);
+  }
+  const type = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  const all =
+    type === "application/x-www-form-urlencoded" ? new URLSearchParams(Buffer.concat(chunks).toString("utf8")) : new URLSearchParams();
+  return { json: Object.fromEntries(all), files: [], all };
+}

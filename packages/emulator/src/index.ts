@@ -8,6 +8,15 @@ export { EmulatorControl, EmulatorControlError } from "./client";
 export { startEmulator } from "./emulator";
 export { EmulatorError } from "./errors";
 export type {
+  EndpointCheck,
+  EndpointVerdict,
+  IntegrationsApi,
+  InteractionDelivery,
+  OAuth2Info,
+  WebhookInput,
+  WebhookRecord,
+} from "./integrationtypes";
+export type {
   ApplicationCommand,
   ChurnOptions,
   CommandOptionValue,

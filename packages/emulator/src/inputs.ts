@@ -12,6 +12,7 @@ import { EmulatorError } from "./errors";
 import { PRIVILEGED_INTENTS } from "./gateway";
 import { guildIdForSeed, guildNameForSeed } from "./generator";
 import type { GuildState } from "./guild";
+import { checkHttpUrl, DEFAULT_CODE_TTL_MS, DEFAULT_TOKEN_TTL_MS } from "./oauth2";
 import { hash3, Rng } from "./random";
 import { startOfUtcDay } from "./timestamps";
 import type {
@@ -37,6 +38,10 @@ export interface EmulatorSettings {
   memberRequestWindowMs: number;
   interactionResponseWindowMs: number;
   interactionTokenTtlMs: number;
+  clientSecret: string | undefined;
+  redirectUris: string[];
+  oauth2CodeTtlMs: number;
+  oauth2TokenTtlMs: number;
   log: (line: string) => void;
 }
 
@@ -53,8 +58,18 @@ export function emulatorSettings(options: EmulatorOptions): EmulatorSettings {
     memberRequestWindowMs: v.int(opts.memberRequestWindowMs, "memberRequestWindowMs", 0, 3_600_000, 30_000),
     interactionResponseWindowMs: v.int(opts.interactionResponseWindowMs, "interactionResponseWindowMs", 1, 3_600_000, 3_000),
     interactionTokenTtlMs: v.int(opts.interactionTokenTtlMs, "interactionTokenTtlMs", 1, 86_400_000, 900_000),
+    clientSecret: opts.clientSecret === undefined ? undefined : v.str(opts.clientSecret, "clientSecret", 8, 200),
+    redirectUris: opts.redirectUris === undefined ? [] : redirectUris(opts.redirectUris),
+    oauth2CodeTtlMs: v.int(opts.oauth2CodeTtlMs, "oauth2CodeTtlMs", 1, 86_400_000, DEFAULT_CODE_TTL_MS),
+    oauth2TokenTtlMs: v.int(opts.oauth2TokenTtlMs, "oauth2TokenTtlMs", 1, 365 * 86_400_000, DEFAULT_TOKEN_TTL_MS),
     log: options.log ?? (() => {}),
   };
+}
+
+/** Registered redirect URIs: absolute http(s) URLs without a fragment, at most 10. Throws 400 naming the entry. */
+export function redirectUris(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length > 10) throw new EmulatorError(400, "redirectUris must be an array of at most 10 URLs");
+  return value.map((uri, i) => checkHttpUrl(uri, `redirectUris[${i}]`));
 }
 
 /** {@link SeedOptions} checked, with defaults filled in. */
@@ -69,12 +84,14 @@ export interface SeedSettings {
   onlineRatio: number;
   /** Anchor time, ms since the Unix epoch. */
   now: number;
+  /** Whether the bot is a member from the start. */
+  withBot: boolean;
 }
 
 /** Checks SeedOptions; throws 400 naming the field. */
 export function seedSettings(options: SeedOptions): SeedSettings {
   const o = v.object(options, "seed options");
-  v.onlyKeys(o, ["seed", "members", "staff", "admins", "guildId", "name", "onlineRatio", "now"], "seed options");
+  v.onlyKeys(o, ["seed", "members", "staff", "admins", "guildId", "name", "onlineRatio", "now", "withBot"], "seed options");
   const seed = v.int(o.seed, "seed", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const members = v.int(o.members, "members", 1, 10_000_000);
   return {
@@ -86,6 +103,7 @@ export function seedSettings(options: SeedOptions): SeedSettings {
     name: o.name === undefined ? guildNameForSeed(seed) : v.str(o.name, "name", 2, 100),
     onlineRatio: v.num(o.onlineRatio, "onlineRatio", 0, 1, 0.3),
     now: v.num(o.now, "now", Date.UTC(2018, 0, 1), 8.64e15, startOfUtcDay(Date.now())),
+    withBot: o.withBot === undefined ? true : v.bool(o.withBot, "withBot"),
   };
 }
 

@@ -71,6 +71,8 @@ interface InteractionState {
   /** Acknowledged with type 5 and not edited since: a follow-up edits the loading message instead. */
   deferredPending: boolean;
   modal: unknown;
+  /** Delivered over HTTP and failed there (non-2xx, no answer in time): callbacks get 10062 (delivery.ts). */
+  failed?: boolean;
 }
 
 type Body = Record<string, unknown>;
@@ -394,7 +396,7 @@ export class InteractionHub {
     if (!state || state.token !== token) throw unknownInteraction();
     const now = Date.now();
     if (state.ack) throw new DiscordHttpError(400, 40060, "Interaction has already been acknowledged.");
-    if (now - state.createdAt > this.ctx.responseWindowMs) throw unknownInteraction();
+    if (now - state.createdAt > this.ctx.responseWindowMs || state.failed) throw unknownInteraction();
     const errors = new FormErrors();
     if (!isPlainObject(raw)) {
       errors.add([], "MODEL_TYPE_CONVERT", "Only dictionaries may be used in a ModelType");
@@ -559,6 +561,12 @@ export class InteractionHub {
   /** See {@link MessageStore.deleteInChannel}. */
   deleteChannelMessage(_guild: GuildState, channelId: string, messageId: string): void {
     this.messages.deleteInChannel(channelId, messageId);
+  }
+
+  /** Marks an interaction failed (its HTTP delivery failed): a later first callback gets 404 / 10062. */
+  fail(interactionId: string): void {
+    const state = this.interactions.get(interactionId);
+    if (state && !state.ack) state.failed = true;
   }
 
   // ---------------------------------------------------------------------------------------------

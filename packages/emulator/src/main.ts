@@ -24,7 +24,9 @@ console.log(`Discord emulator ready
   CDN      ${emulator.cdnUrl}
   gateway  ${emulator.gatewayUrl}
   control  ${emulator.url}/_emulator
+  OAuth2   ${emulator.url}/oauth2/authorize (client secret: GET /_emulator/oauth2)
   app id   ${emulator.applicationId}
+  key      ${emulator.publicKey}
   token    ${emulator.token}
   guild    ${guild.guildId} "${guild.name}" (${guild.memberCount} members, ${guild.staff.length} staff)`);
 

@@ -8,6 +8,7 @@ import type { APIUser } from "discord-api-types/v10";
 import { GatewayDispatchEvents, GatewayIntentBits, InteractionType, MessageFlags, MessageType } from "discord-api-types/v10";
 import { checkCustomIds, normalizeComponents } from "./components";
 import { DiscordHttpError, FormErrors } from "./discorderrors";
+import { checkEmbeds, MAX_EMBEDS } from "./embeds";
 import type { GuildState } from "./guild";
 import type { GuildDispatch } from "./guilds";
 import { userObject } from "./payloads";
@@ -58,6 +59,14 @@ export interface StoredMessage {
   deleted: boolean;
   /** The interaction this message responds to, or null for a plain channel message. */
   interaction: MessageInteraction | null;
+  /** The webhook that posted it (webhooks.ts), or null for the bot's own messages. */
+  webhook: MessageWebhook | null;
+}
+
+/** The webhook a message was executed through, and the author it shows (name and avatar as overridden). */
+export interface MessageWebhook {
+  id: string;
+  author: APIUser;
 }
 
 /** The validated fields of a message create/edit body. */
@@ -91,9 +100,12 @@ export function messageFields(raw: unknown, edit: boolean, files: unknown[] = []
   if (b.embeds !== undefined && b.embeds !== null) {
     if (!Array.isArray(b.embeds) || !b.embeds.every(isPlainObject))
       errors.add(["embeds"], "BASE_TYPE_ARRAY", "Must be an array of embed objects.");
-    else if (b.embeds.length > 10) errors.add(["embeds"], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.");
-    // Discord answers with every embed typed ("rich" unless given).
-    else out.embeds = (b.embeds as Body[]).map((e) => ({ type: "rich", ...structuredClone(e) }));
+    else if (b.embeds.length > MAX_EMBEDS) errors.add(["embeds"], "BASE_TYPE_MAX_LENGTH", `Must be ${MAX_EMBEDS} or fewer in length.`);
+    else {
+      checkEmbeds(errors, b.embeds as Body[]);
+      // Discord answers with every embed typed ("rich" unless given).
+      out.embeds = (b.embeds as Body[]).map((e) => ({ type: "rich", ...structuredClone(e) }));
+    }
   } else if (b.embeds === null && edit) out.embeds = [];
   if (b.components !== undefined && b.components !== null) {
     if (!Array.isArray(b.components) || !b.components.every(isPlainObject))
@@ -144,7 +156,13 @@ export class MessageStore {
   }
 
   /** Stores a new message from validated fields and dispatches MESSAGE_CREATE unless it is ephemeral. */
-  create(guild: GuildState, channelId: string, fields: MessageFields, interaction: MessageInteraction | null): StoredMessage {
+  create(
+    guild: GuildState,
+    channelId: string,
+    fields: MessageFields,
+    interaction: MessageInteraction | null,
+    webhook: MessageWebhook | null = null,
+  ): StoredMessage {
     const message: StoredMessage = {
       id: newSnowflake(),
       channelId,
@@ -160,6 +178,7 @@ export class MessageStore {
       edits: 0,
       deleted: false,
       interaction,
+      webhook,
     };
     this.messages.set(message.id, message);
     this.dispatchUnlessEphemeral(guild, message, GatewayDispatchEvents.MessageCreate, () => ({
@@ -263,11 +282,15 @@ export class MessageStore {
       components: m.components,
       id: m.id,
       channel_id: m.channelId,
-      author: this.ctx.botUser(),
+      author: m.webhook?.author ?? this.ctx.botUser(),
       pinned: false,
       mention_everyone: false,
       tts: false,
     };
+    if (m.webhook) {
+      out.webhook_id = m.webhook.id;
+      out.application_id = this.ctx.applicationId;
+    }
     if (m.interaction) {
       const guild = this.ctx.guild(m.guildId);
       const member = guild?.member(m.interaction.userId);

@@ -11,10 +11,12 @@ import type { CommandStore } from "./commands";
 import { DiscordHttpError } from "./discorderrors";
 import type { GuildState } from "./guild";
 import type { UploadedFile } from "./http";
-import { BodyError, InvalidJsonError, matchPath, readBody, sendEmpty, sendJson, sendJsonBytes } from "./http";
+import { BodyError, InvalidJsonError, matchPath, readBody, readForm, sendEmpty, sendJson, sendJsonBytes } from "./http";
 import type { InteractionHub } from "./interactions";
 import { JsonWriter } from "./jsonwriter";
 import { guildObject, memberObject, userObject } from "./payloads";
+import type { Params, Query, Reply, Route } from "./rest/route";
+import { boolParam, error, intParam, invalidForm, missingAccess, unknownGuild, unknownMember, unknownUser } from "./rest/route";
 import { isSnowflake, newSnowflake } from "./snowflake";
 
 /** What the REST routes need from the emulator. */
@@ -35,69 +37,10 @@ export interface RestContext {
   application(): unknown;
   /** IDENTIFY budget for session_start_limit. */
   sessionStartLimit(): { total: number; remaining: number; resetAfterMs: number };
-}
-
-type Query = URLSearchParams;
-type Params = Record<string, string>;
-interface Reply {
-  status: number;
-  /** JSON body (omitted: empty body). */
-  body?: unknown;
-  /** Already-serialised JSON body. */
-  bytes?: Buffer;
-}
-/** One request as a route sees it; `body` is the parsed JSON (or payload_json), `files` the uploaded files as attachments. */
-interface RestRequest {
-  params: Params;
-  query: Query;
-  body: unknown;
-  files: unknown[];
-}
-interface Route {
-  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-  pattern: string;
-  /** Whether `Authorization: Bot <token>` is required (interaction callbacks and webhook tokens are not). */
-  auth: boolean;
-  handle(request: RestRequest): Reply | Promise<Reply>;
-}
-
-/** A Discord JSON error body: `{message, code}` (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json). */
-function error(status: number, code: number, message: string): Reply {
-  return { status, body: { message, code } };
-}
-
-const unknownGuild = () => error(404, RESTJSONErrorCodes.UnknownGuild, "Unknown Guild");
-const unknownMember = () => error(404, RESTJSONErrorCodes.UnknownMember, "Unknown Member");
-const unknownUser = () => error(404, RESTJSONErrorCodes.UnknownUser, "Unknown User");
-const missingAccess = () => new DiscordHttpError(403, RESTJSONErrorCodes.MissingAccess, "Missing Access");
-
-/** 50035 Invalid Form Body with Discord's nested `errors` (field -> `_errors: [{code, message}]`). */
-function invalidForm(field: string, code: string, message: string): Reply {
-  return {
-    status: 400,
-    body: {
-      message: "Invalid Form Body",
-      code: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
-      errors: { [field]: { _errors: [{ code, message }] } },
-    },
-  };
-}
-
-/** Parses an integer query parameter within [min, max]; returns the number or a 50035 reply. */
-function intParam(query: Query, name: string, fallback: number, min: number, max: number): number | Reply {
-  const raw = query.get(name);
-  if (raw === null) return fallback;
-  if (!/^-?[0-9]+$/.test(raw.trim())) return invalidForm(name, "NUMBER_TYPE_COERCE", `Value "${raw}" is not int.`);
-  const value = Number(raw);
-  if (value < min) return invalidForm(name, "NUMBER_TYPE_MIN", `int value should be greater than or equal to ${min}.`);
-  if (value > max) return invalidForm(name, "NUMBER_TYPE_MAX", `int value should be less than or equal to ${max}.`);
-  return value;
-}
-
-/** Discord's boolean query strings: True/true/1 and False/false/0 (https://discord.com/developers/docs/reference#boolean-query-strings). */
-function boolParam(query: Query, name: string): boolean {
-  const raw = query.get(name);
-  return raw !== null && ["true", "1"].includes(raw.toLowerCase());
+  /** Route tables of rest/<resource>.ts, matched before the ones here. */
+  readonly routes?: ReadonlyArray<Route>;
+  /** A guild the emulator holds whether or not the bot is in it (`guild` only finds the bot's guilds). */
+  knownGuild?(id: string): GuildState | undefined;
 }
 
 /** A per-route bucket: `limit` requests per `windowMs`, keyed by route and top-level resource. */
@@ -224,6 +167,7 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
   ];
 
   const routes: Route[] = [
+    ...(ctx.routes ?? []),
     {
       method: "GET",
       pattern: "/gateway",
@@ -245,7 +189,6 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
         return { status: 200, body };
       },
     },
-    { method: "GET", pattern: "/users/@me", auth: true, handle: () => ({ status: 200, body: ctx.botUser() }) },
     {
       method: "GET",
       pattern: "/users/:user_id",
@@ -284,16 +227,6 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
         );
         return out === undefined ? { status: 204 } : { status: 200, body: out };
       },
-    },
-    {
-      // https://discord.com/developers/docs/interactions/receiving-and-responding#create-followup-message
-      method: "POST",
-      pattern: "/webhooks/:webhook_id/:webhook_token",
-      auth: false,
-      handle: ({ params, body, files }) => ({
-        status: 200,
-        body: ctx.interactions.followup(params.webhook_id ?? "", params.webhook_token ?? "", body, files),
-      }),
     },
     {
       // Get Original Interaction Response / Get Followup Message (message_id "@original" or an id)
@@ -471,8 +404,11 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
     let reply: Reply;
     try {
       const hasBody = route.method === "POST" || route.method === "PUT" || route.method === "PATCH";
-      const { json, files } = hasBody ? await readBody(req) : { json: undefined, files: [] };
-      reply = await route.handle({ params, query, body: json, files: attachments(files) });
+      const { json, files } = !hasBody ? { json: undefined, files: [] } : route.form ? await readForm(req) : await readBody(req);
+      const gone = params.guild_id !== undefined && route.pattern.startsWith("/guilds/:guild_id/") && !ctx.guild(params.guild_id);
+      // A guild the bot is not in: 10004 for the guild itself, 403 / 50001 for what is in it (as Discord answers since 2023).
+      if (gone && ctx.knownGuild?.(params.guild_id ?? "")) throw missingAccess();
+      reply = await route.handle({ params, query, body: json, files: attachments(files), headers: req.headers });
     } catch (err) {
       if (err instanceof DiscordHttpError) reply = { status: err.status, body: err.body() };
       else if (err instanceof InvalidJsonError) reply = error(400, 50109, "The request body contains invalid JSON.");
@@ -483,13 +419,15 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
           body: { message: `500: Internal Server Error (${err instanceof Error ? err.message : String(err)})`, code: 0 },
         };
     }
-    if (reply.bytes) sendJsonBytes(res, reply.status, reply.bytes, headers);
-    else if (reply.body === undefined) sendEmpty(res, reply.status, headers);
-    else sendJson(res, reply.status, reply.body, headers);
+    const allHeaders = reply.headers ? { ...headers, ...reply.headers } : headers;
+    if (reply.bytes) sendJsonBytes(res, reply.status, reply.bytes, allHeaders);
+    else if (reply.body === undefined) sendEmpty(res, reply.status, allHeaders);
+    else sendJson(res, reply.status, reply.body, allHeaders);
   };
 
   return (req, res, path, query) => {
-    const versioned = /^\/v10(\/.*)$/.exec(path);
+    // Unversioned /api/... is served as v10 (better-auth's Discord provider calls /api/oauth2/token and /api/users/@me).
+    const versioned = /^(?:\/v10)?(\/.*)$/.exec(path);
     const route = versioned?.[1] ?? "";
     let pathMatched = false;
     for (const candidate of routes) {

@@ -3,6 +3,7 @@
  * use discord-api-types v10; these describe the emulator's own inputs and outputs.
  */
 import type { APIApplicationCommand, APIMessage } from "discord-api-types/v10";
+import type { IntegrationsApi, InteractionDelivery } from "./integrationtypes";
 
 /** Options for {@link startEmulator}. */
 export interface EmulatorOptions {
@@ -38,6 +39,14 @@ export interface EmulatorOptions {
    * in ms; afterwards 401 / 50027 Invalid Webhook Token. Default 900000 (Discord's 15 min).
    */
   interactionTokenTtlMs?: number;
+  /** OAuth2 client secret; default one derived from the application id (the same across restarts). */
+  clientSecret?: string;
+  /** Registered OAuth2 redirect URIs (absolute http(s) URLs, at most 10); default none. See setRedirectUris. */
+  redirectUris?: string[];
+  /** How long an OAuth2 authorization code can be exchanged, in ms; default 600000 (10 min). */
+  oauth2CodeTtlMs?: number;
+  /** How long an OAuth2 access token works, in ms; default 604800000 (`expires_in` 604800 s). */
+  oauth2TokenTtlMs?: number;
   /** Optional logger, one line per call. The token is never logged. */
   log?: (line: string) => void;
   /**
@@ -81,6 +90,11 @@ export interface SeedOptions {
    * activity timestamps just before it. Default: midnight UTC of the current day.
    */
   now?: number;
+  /**
+   * Whether the bot is a member from the start (default true). false seeds a guild the bot is not in
+   * (then `members` counts it anyway): one to add it to through the authorize page or addBotToGuild.
+   */
+  withBot?: boolean;
 }
 
 /** A staff member as seeded. */
@@ -118,6 +132,8 @@ export interface GuildSummary extends SeededGuild {
   onlineCount: number;
   /** Presence updates per second of the running churn, or null. */
   churn: { updatesPerSecond: number; staffShare: number | null } | null;
+  /** Whether the bot is a member now (installed), as opposed to seeded without it or removed. */
+  botMember: boolean;
 }
 
 /** A presence as the control API takes it; converted to Discord's presence shape. */
@@ -246,6 +262,8 @@ export interface InteractionRecord {
   followups: RecordedMessage[];
   /** The modal shown with callback type 9, as sent. */
   modal: unknown;
+  /** How the interaction reached the application (gateway, or the interactions endpoint and how that went). */
+  delivery?: InteractionDelivery;
 }
 
 /** An application command as Discord answers with it (https://discord.com/developers/docs/interactions/application-commands#application-command-object). */
@@ -262,8 +280,11 @@ export interface SessionInfo {
   seq: number;
 }
 
-/** A running emulator. Every method is synchronous and dispatches its gateway events before returning. */
-export interface Emulator {
+/**
+ * A running emulator. Every method is synchronous and dispatches its gateway events before returning
+ * (the interactions endpoint checks of {@link IntegrationsApi} resolve once the endpoint answered).
+ */
+export interface Emulator extends IntegrationsApi {
   /** http://127.0.0.1:PORT */
   readonly url: string;
   /** http://127.0.0.1:PORT/api, the `api` option of discord.js / @discordjs/rest. */

@@ -32,7 +32,12 @@ describe("EmulatorControl", () => {
       gatewayUrl: emulator.gatewayUrl,
       applicationId: emulator.applicationId,
       token: emulator.token,
+      clientId: emulator.applicationId,
+      clientSecret: emulator.clientSecret,
+      publicKey: emulator.publicKey,
     });
+    expect(emulator.publicKey).toMatch(/^[0-9a-f]{64}$/);
+    expect(emulator.clientSecret).toHaveLength(32);
   });
 
   it("seeds the demo guild deterministically and summarises it", async () => {
