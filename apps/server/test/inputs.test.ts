@@ -166,9 +166,9 @@ describe("no input gets a 5xx", () => {
   });
 
   it("members.searchUsers: a NUL in the query is cleaned; a query of nothing but NUL is a 400 naming it", async () => {
-    const found = await staff.trpc.members.searchUsers.query({ query: "Ada\u0000 Love" });
-    expect(found).toEqual([]);
-    expect((await staff.trpc.members.searchUsers.query({ query: "Ada Love\u0000" })).map((u) => u.discordId)).toEqual([ADA]);
+    for (const query of ["Ada\u0000 Love", "\u0000Ada Love\u0000"]) {
+      expect((await staff.trpc.members.searchUsers.query({ query })).map((u) => u.discordId)).toEqual([ADA]);
+    }
     await expectRefused(staff.trpc.members.searchUsers.query({ query: "\u0000" }), "query");
   });
 
@@ -282,6 +282,8 @@ describe("no input gets a 5xx", () => {
     expect(await bot.trpc.bot.reportDeadLetter.mutate({ letters: [reported] })).toEqual({ recorded: 1 });
     // Counted at once, and recorded as failed with the server's error by the worker: a dead job on the Jobs page.
     expect((await staff.trpc.bot.status.query()).deadLetters.total).toBe(before + 1);
+    // The same letter again (the bot's push retried after a lost answer) is stored once.
+    expect(await bot.trpc.bot.reportDeadLetter.mutate({ letters: [reported] })).toEqual({ recorded: 1 });
     const recent = await eventually(async () => {
       const { deadLetters } = await staff.trpc.bot.status.query();
       return deadLetters.recent.find((r) => r.summary.includes("user 1 in guild X"));
@@ -374,7 +376,8 @@ describe("dead letters on two server instances sharing Postgres", () => {
     const viaA = await staffClient(a);
     const viaB = await staffClient(b);
     try {
-      await botA.trpc.bot.reportDeadLetter.mutate({ letters: [letter({ summary: "one" }), letter({ summary: "two" })] });
+      const at = Date.now();
+      await botA.trpc.bot.reportDeadLetter.mutate({ letters: [letter({ summary: "one", at }), letter({ summary: "two", at: at + 1 })] });
       expect((await viaA.trpc.bot.status.query()).deadLetters.total).toBe(2);
       expect((await viaB.trpc.bot.status.query()).deadLetters.total).toBe(2);
       botA.close();
