@@ -11,7 +11,7 @@ import {
   Jobs,
   type SendOptions,
 } from "@guildhall/jobs";
-import { asc, lt, sql } from "drizzle-orm";
+import { asc, lte, sql } from "drizzle-orm";
 import { Clock, Context, Effect, Layer, Schema } from "effect";
 import { Snowflake } from "./model";
 import { EpochMs, INT32_MAX, pgText } from "./storable";
@@ -241,7 +241,7 @@ export class Bot extends Context.Service<
       const report = Effect.fn("Bot.report")(function* (h: BotHeartbeat) {
         const now = yield* Clock.currentTimeMillis;
         yield* use("bot.report", async (db) => {
-          await db.delete(botHeartbeats).where(lt(botHeartbeats.reportedAt, new Date(now - SHARD_EXPIRY_MS)));
+          await db.delete(botHeartbeats).where(lte(botHeartbeats.reportedAt, new Date(now - SHARD_EXPIRY_MS)));
           const row = {
             shardId: h.shardId,
             shardCount: h.shardCount,
