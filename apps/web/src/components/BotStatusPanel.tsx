@@ -82,7 +82,7 @@ export function BotStatusPanel() {
           </dl>
           <h3 className="subhead">Shards</h3>
           {data.shards.length === 0 ? (
-            <p className="muted small">No shard has reported yet.</p>
+            <p className="muted small">No shard has reported in the last 10 minutes.</p>
           ) : (
             <ul className="shards">
               {data.shards.map((shard) => {
