@@ -3,6 +3,8 @@ import { defineConfig } from "@playwright/test";
 /** Ports of the stack the suite starts (override when they are taken). */
 export const SERVER_PORT = Number(process.env.E2E_SERVER_PORT ?? 3390);
 export const EMULATOR_PORT = Number(process.env.E2E_EMULATOR_PORT ?? 3391);
+/** The bot key of the stack the suite starts, so a test can call a bot procedure as the bot does (a test value, no secret). */
+export const BOT_KEY = "e2e-bot-key-0123456789abcdef";
 
 /**
  * End to end: the whole stack (emulator with the demo guild, server on an in-memory PGlite,
@@ -46,6 +48,7 @@ export default defineConfig({
       EMULATOR_PORT: String(EMULATOR_PORT),
       GUILDHALL_DATA_DIR: "memory://",
       GUILDHALL_DEMO_CHURN: "0",
+      GUILDHALL_BOT_KEY: BOT_KEY,
     },
   },
 });

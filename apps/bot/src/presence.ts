@@ -3,7 +3,21 @@ import { isSnowflake } from "@guildhall/discord/snowflake";
 import type { GatewayPresenceUpdate } from "discord-api-types/v10";
 
 const STATUSES = new Set(["online", "idle", "dnd", "offline"]);
-const clip = (value: unknown, max = 256): string | null => (typeof value === "string" ? value.slice(0, max) : null);
+
+/**
+ * A string cut to at most `max` UTF-16 code units without splitting a surrogate pair (a cut pair
+ * would leave a lone surrogate, which the server can only replace with U+FFFD); null for
+ * anything that is not a string. NUL and lone surrogates Discord sent are left to the server,
+ * which cleans them in one place (@guildhall/sync's PgText).
+ */
+export const clip = (value: unknown, max = 256): string | null => {
+  if (typeof value !== "string") return null;
+  if (value.length <= max) return value;
+  const last = value.charCodeAt(max - 1);
+  const next = value.charCodeAt(max);
+  const splitsPair = last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+  return value.slice(0, splitsPair ? max - 1 : max);
+};
 
 /** Discord's activity type for a custom status (https://discord.com/developers/docs/events/gateway-events#activity-object-activity-types). */
 export const CUSTOM_STATUS_ACTIVITY = 4;
@@ -13,7 +27,9 @@ export const CUSTOM_STATUS_ACTIVITY = 4;
  * GUILD_MEMBERS_CHUNK's `presences`) into the server's PresenceUpdate, observed at
  * `observedAt` (epoch ms). `guildId` fills in for chunk presences, which omit it.
  * Returns null for a payload without a valid user id or guild id; unknown statuses read as
- * offline (Discord reports invisible users as offline too).
+ * offline (Discord reports invisible users as offline too). Text (activity name, state,
+ * details; the custom status is the type-4 activity's state) is cut to 256 characters with
+ * {@link clip}; the server cleans what Postgres cannot store.
  * Follows https://discord.com/developers/docs/events/gateway-events#presence-update.
  */
 export const toPresenceUpdate = (

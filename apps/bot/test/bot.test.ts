@@ -89,6 +89,30 @@ describe("the bot, through the emulator, into the server", () => {
     expect(change.activities.map((a) => a.name)).toContain("Garry's Mod");
   });
 
+  it("a custom status or an activity with a NUL or a lone surrogate is cleaned and shown, and what follows keeps flowing", async () => {
+    const [target, next] = [guild.staff[1]!, guild.staff[2]!];
+    const forwarded = bot.stats().forwarded;
+    emulator.setPresence(guild.guildId, target.userId, {
+      status: "online",
+      customStatus: "evil\u0000status",
+      activities: [{ name: "Ga\u0000me \uD800", type: 0 }],
+    });
+    emulator.setPresence(guild.guildId, next.userId, { status: "idle", customStatus: "right after", activities: [] });
+    const shown = await waitFor(
+      async () => {
+        const roster = await staff.trpc.roster.list.query({});
+        const first = roster.entries.find((e) => e.discordId === target.userId)?.presence;
+        const second = roster.entries.find((e) => e.discordId === next.userId)?.presence;
+        return first?.customStatus === "evilstatus" && second?.customStatus === "right after" ? first : undefined;
+      },
+      2_000,
+      "both presences",
+    );
+    expect(shown.activities.map((a) => a.name)).toContain("Game \uFFFD");
+    expect(bot.stats().forwarded - forwarded).toBeGreaterThanOrEqual(2);
+    expect(bot.deadLetters().total).toBe(0);
+  });
+
   it("re-requests staff presences when staff ask for a resync", async () => {
     const { cursor } = await staff.trpc.roster.list.query({});
     const seen = new Set<string>();

@@ -18,7 +18,7 @@ import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emula
 import type { RunningServer } from "@guildhall/server";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type RunningBot, type SpoolEntry, spoolPath, startBot, takeSpool, writeSpool } from "../src";
+import { type DeadLetter, PresenceForwarder, type RunningBot, type SpoolEntry, spoolPath, startBot, takeSpool, writeSpool } from "../src";
 import { startServerFor } from "./helpers";
 
 const POISON = "Refused Nick";
@@ -135,7 +135,9 @@ describe("forwarding through the emulator into a real server, under faults", () 
       async () => {
         const status = await staff.trpc.bot.status.query();
         expect(status.deadLetters.total).toBe(1);
-        expect(status.deadLetters.recent[0]).toMatchObject({ kind: "memberEvent", key: `${guild.guildId}:${poisoned}` });
+        // Recorded by the server's worker as a dead job of bot.dead-letters, with the server's error.
+        expect(status.deadLetters.recent[0]?.summary).toContain(`member update of user ${poisoned}`);
+        expect(status.deadLetters.recent[0]?.error).toContain("INTERNAL_SERVER_ERROR");
       },
       { timeout: 10_000, interval: 100 },
     );
@@ -155,6 +157,76 @@ describe("forwarding through the emulator into a real server, under faults", () 
       { timeout: 2_000, interval: 20 },
     );
     expect(Date.now() - sentAt).toBeLessThan(2_000);
+  }, 120_000);
+
+  it("one presence update the server refuses among 1,000 (observedAt beyond 9999): 999 land, 1 is dead-lettered naming the field and kept on the Jobs page", async () => {
+    const reporter = createClient({ url: server.url, botKey: server.botKey });
+    const pusher = createClient({ url: server.url, botKey: server.botKey });
+    const tag = `batch-${Date.now()}`;
+    const letters: Array<DeadLetter> = [];
+    const forwarder = new PresenceForwarder({
+      push: (updates, signal) => pusher.trpc.bot.pushPresences.mutate({ updates: [...updates] }, { signal }),
+      maxBatch: 1_000,
+      onDeadLetter: (letter) => {
+        letters.push(letter);
+        void reporter.trpc.bot.reportDeadLetter.mutate({ letters: [letter] });
+      },
+    });
+    try {
+      const ids = await memberIdsOf(emulator, guild, 1_000);
+      const poisoned = ids[700]!;
+      const now = Date.now();
+      for (const [i, userId] of ids.entries()) {
+        forwarder.add({
+          guildId: guild.guildId,
+          userId,
+          status: "online",
+          customStatus: `${tag} ${i}`,
+          activities: [],
+          clientStatus: {},
+          observedAt: userId === poisoned ? 1e15 : now,
+        });
+      }
+      await forwarder.drain();
+      const [landed] = await query<{ n: number | string }>(
+        server,
+        sql`select count(*) as n from presence_samples where guild_id = ${guild.guildId} and custom_status like ${`${tag} %`}`,
+      );
+      expect(Number(landed?.n)).toBe(999);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({ kind: "presence", key: `${guild.guildId}:${poisoned}`, code: "BAD_REQUEST", attempts: 1 });
+      expect(letters[0]!.error).toContain("updates.0.observedAt");
+      // At most 1 + ceil(log2 1000) + 2 pushes.
+      expect(forwarder.pushes).toBeLessThanOrEqual(13);
+
+      // What follows lands at once.
+      const sentAt = Date.now();
+      forwarder.add({
+        guildId: guild.guildId,
+        userId: ids[0]!,
+        status: "dnd",
+        customStatus: `${tag} after`,
+        activities: [],
+        clientStatus: {},
+        observedAt: sentAt,
+      });
+      await forwarder.drain();
+      expect(Date.now() - sentAt).toBeLessThan(1_000);
+
+      // Kept by the server as a dead job, which the Jobs page lists.
+      await vi.waitFor(
+        async () => {
+          const dead = await staff.trpc.jobs.list.query({ queue: "bot.dead-letters", state: "dead" });
+          const job = dead.jobs.find((j) => j.summary.includes(`user ${poisoned}`));
+          expect(job?.lastError).toContain("updates.0.observedAt");
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+    } finally {
+      await forwarder.stop(1_000);
+      reporter.close();
+      pusher.close();
+    }
   }, 120_000);
 
   it("with the server stopped, close() returns within ~10 s, the undelivered updates are in the spool, and a restarted bot delivers them", async () => {

@@ -121,6 +121,18 @@ describe("full member sync through the real bot and server", () => {
     expect(latest).toMatchObject({ trigger: "command", status: "completed", requestedBy: `discord:${admin}` });
   }, 90_000);
 
+  it("/sync_members: a member sent without `permissions` has no permission: the usual ephemeral refusal, and nothing runs", async () => {
+    const [before] = await staff.trpc.members.history.query({});
+    const admin = guild.admins[0]!;
+    const invoked = emulator.invokeCommand(guild.guildId, admin, "sync_members", {}, { omitMemberPermissions: true });
+    const refusal = await emulator.waitForInteraction(invoked, (r) => r.original !== null, 10_000);
+    expect(refusal.acknowledged?.type).toBe(4);
+    expect(refusal.original).toMatchObject({ flags: 64 });
+    expect(refusal.original?.content).toContain("Manage Guild");
+    const [after] = await staff.trpc.members.history.query({});
+    expect(after?.id).toBe(before?.id);
+  }, 60_000);
+
   it("applies live member events at once: a member who leaves is marked left without a full sync", async () => {
     const bot = bots.at(-1)!;
     const leaver = guild.staff[0]!;

@@ -8,6 +8,7 @@
 import type { Handlers, QUEUES } from "@guildhall/jobs";
 import { Bot, MemberSync, Presences } from "@guildhall/sync";
 import { Effect } from "effect";
+import { handleDeadLetter } from "./deadLetters";
 
 /** How long presence samples are kept (ms); each user's latest sample is always kept. */
 export const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
@@ -33,4 +34,6 @@ export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
     Presences.use((presences) => presences.prune(SAMPLE_RETENTION_MS)).pipe(
       Effect.tap((deleted) => (deleted > 0 ? Effect.logInfo(`presence: pruned ${deleted} sample(s)`) : Effect.void)),
     ),
+  /** Each dead letter the bot reports: recorded as failed at first, re-applied on an admin's retry (./deadLetters.ts). */
+  "bot.dead-letters": handleDeadLetter,
 };

@@ -8,7 +8,16 @@ import type { EmulatorServer } from "./emulator";
 import { EmulatorError } from "./errors";
 import { BodyError, matchPath, readJson, sendEmpty, sendJson } from "./http";
 import { integrationControlRoutes } from "./integrationcontrol";
-import type { ChurnOptions, CommandOptionValue, MemberChanges, MemberInput, MemberPatch, PresenceInput, SeedOptions } from "./types";
+import type {
+  ChurnOptions,
+  CommandOptionValue,
+  InvokeOptions,
+  MemberChanges,
+  MemberInput,
+  MemberPatch,
+  PresenceInput,
+  SeedOptions,
+} from "./types";
 import { bool, object, onlyKeys, snowflake, str } from "./validate";
 
 /** A control route's handler: path params, the JSON body (undefined for none), the query; resolves to status and JSON body. */
@@ -129,7 +138,7 @@ export function createControlHandler(
       handle: (p, body) => ({ status: 200, body: emulator.applyMemberChanges(p.guild ?? "", body as MemberChanges) }),
     },
     {
-      // {userId, command, options?, channelId?, ignoreCommandPermissions?} uses a slash command;
+      // {userId, command, options?, channelId?, ignoreCommandPermissions?, omitMemberPermissions?} uses a slash command;
       // {userId, messageId, customId} clicks a button.
       method: "POST",
       pattern: "/_emulator/guilds/:guild/interactions",
@@ -146,11 +155,12 @@ export function createControlHandler(
           );
           return { status: 201, body: { interactionId } };
         }
-        onlyKeys(o, ["userId", "command", "options", "channelId", "ignoreCommandPermissions"], "body");
-        const invoke: { channelId?: string; ignoreCommandPermissions?: boolean } = {};
+        onlyKeys(o, ["userId", "command", "options", "channelId", "ignoreCommandPermissions", "omitMemberPermissions"], "body");
+        const invoke: InvokeOptions = {};
         if (o.channelId !== undefined) invoke.channelId = snowflake(o.channelId, "channelId");
         if (o.ignoreCommandPermissions !== undefined)
           invoke.ignoreCommandPermissions = bool(o.ignoreCommandPermissions, "ignoreCommandPermissions");
+        if (o.omitMemberPermissions !== undefined) invoke.omitMemberPermissions = bool(o.omitMemberPermissions, "omitMemberPermissions");
         const options = o.options === undefined ? {} : (object(o.options, "options") as Record<string, CommandOptionValue>);
         const interactionId = emulator.invokeCommand(guildId, o.userId as string, str(o.command, "command", 1, 100), options, invoke);
         return { status: 201, body: { interactionId } };

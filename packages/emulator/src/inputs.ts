@@ -215,9 +215,10 @@ export function memberChanges(changes: MemberChanges): Required<MemberChanges> {
 /** Checks InvokeOptions (the hub checks the channel belongs to the guild); throws 400 naming the field. */
 export function invokeOptions(invoke: InvokeOptions): InvokeOptions {
   const i = v.object(invoke, "invoke options");
-  v.onlyKeys(i, ["channelId", "ignoreCommandPermissions"], "invoke options");
+  v.onlyKeys(i, ["channelId", "ignoreCommandPermissions", "omitMemberPermissions"], "invoke options");
   if (i.channelId !== undefined) v.snowflake(i.channelId, "channelId");
   if (i.ignoreCommandPermissions !== undefined) v.bool(i.ignoreCommandPermissions, "ignoreCommandPermissions");
+  if (i.omitMemberPermissions !== undefined) v.bool(i.omitMemberPermissions, "omitMemberPermissions");
   return invoke;
 }
 

@@ -124,7 +124,13 @@ export class InteractionHub {
   }
 
   /** The interaction object fields shared by commands and components. */
-  private basePayload(state: InteractionState, guild: GuildState, channel: GuildChannel, permissions: string): Record<string, unknown> {
+  private basePayload(
+    state: InteractionState,
+    guild: GuildState,
+    channel: GuildChannel,
+    permissions: string,
+    omitMemberPermissions = false,
+  ): Record<string, unknown> {
     const member = guild.member(state.userId);
     const { guild_id: _g, permission_overwrites: _p, ...channelFields } = channel as GuildChannel & { permission_overwrites?: unknown };
     return {
@@ -142,7 +148,9 @@ export class InteractionHub {
       guild_locale: Locale.EnglishUS,
       id: state.id,
       locale: Locale.EnglishUS,
-      member: member ? { ...memberObject(member), permissions, unusual_dm_activity_until: null } : undefined,
+      member: member
+        ? { ...memberObject(member), ...(omitMemberPermissions ? {} : { permissions }), unusual_dm_activity_until: null }
+        : undefined,
       token: state.token,
       type: state.type,
       version: 1,
@@ -228,7 +236,7 @@ export class InteractionHub {
     if (dataOptions.length) data.options = dataOptions;
     if (Object.keys(resolved).length) data.resolved = resolved;
     if (command.guildId) data.guild_id = command.guildId;
-    const payload = { ...this.basePayload(state, guild, channel, permissions), data };
+    const payload = { ...this.basePayload(state, guild, channel, permissions, invoke.omitMemberPermissions), data };
     this.ctx.log(`interaction ${state.id}: /${state.command} by ${member.userId} in ${guild.id}`);
     this.ctx.dispatch(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
     return state.id;

@@ -223,6 +223,11 @@ export interface InvokeOptions {
    * granted the command to them in its Integrations settings. Default false (403 like Discord's UI).
    */
   ignoreCommandPermissions?: boolean;
+  /**
+   * Send the interaction's `member` without its `permissions` field, as a faulty or partial peer
+   * does (Discord itself always sends it with interactions). Default false.
+   */
+  omitMemberPermissions?: boolean;
 }
 
 /**

@@ -119,8 +119,73 @@ export const PresencePrune = defineQueue({
   summarize: () => "delete presence samples past retention",
 });
 
+/**
+ * Text a log line, a `jsonb` payload and the Jobs page can all hold: no NUL and no lone
+ * surrogate (the bot escapes both, see apps/bot/src/deadLetter.ts), at most `max` characters.
+ */
+const Printable = (max: number) =>
+  Schema.String.check(
+    Schema.isMaxLength(max),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL is this pattern's purpose.
+    Schema.isPattern(/^[^\u0000\ud800-\udfff]*$/u, { message: "must not contain NUL or lone surrogates" }),
+  );
+
+/**
+ * One update the bot gave up after the server refused it (apps/bot/src/deadLetter.ts describes
+ * each field): `kind` is the bot's queue (`presence`, `memberEvent`), `key` its coalescing key
+ * (`guildId:userId`), `item` the update as JSON (cut at 4,000 characters), `code` and `error`
+ * what the server answered (`code` null when the server never saw it), `attempts` how many
+ * pushes carried it alone, `at` when it was given up (epoch ms, the bot's clock).
+ */
+export const DeadLetter = Schema.Struct({
+  kind: Schema.String.check(Schema.isPattern(/^[A-Za-z][A-Za-z0-9.-]{0,31}$/, { message: "must be a queue name" })),
+  key: Printable(100),
+  summary: Printable(200),
+  item: Printable(4_000),
+  code: Schema.NullOr(Printable(64)),
+  error: Printable(1_000),
+  attempts: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })),
+  at: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 8.64e15 })),
+});
+export type DeadLetter = typeof DeadLetter.Type;
+
+/**
+ * The bot's dead letters (`bot.reportDeadLetter`), one job each, so they are kept in Postgres
+ * and shown on the Jobs page, the same from every server instance.
+ *
+ * A job's first attempt records the refusal as it was: it fails at once, permanently, with the
+ * server's error as the bot received it, and waits among the dead letters (the bot already
+ * tried, and re-applying at once could overwrite a newer update of the same member). An admin's
+ * retry (any later attempt) re-applies the item through the same domain service the bot's push
+ * used (packages/api/src/deadLetters.ts): after a fix it lands and the job completes; refused
+ * again, it is dead again with the new error. No automatic retries (`retryLimit` 0).
+ */
+export const BotDeadLetters = defineQueue({
+  name: "bot.dead-letters",
+  title: "Bot dead letters (updates the server refused)",
+  consumer: "server",
+  payload: DeadLetter,
+  policy: "standard",
+  retryLimit: 0,
+  retryDelaySeconds: 60,
+  retryBackoff: false,
+  expireInSeconds: 60,
+  // As long as the dead-letter copies are kept (14 days), so a retry always finds the failed job.
+  deleteAfterSeconds: 14 * DAY_S,
+  concurrency: 4,
+  deadLetter: "bot.dead-letters.dead",
+  summarize: (p) => `${p.summary} (${p.code ?? "undelivered"})`,
+});
+
 /** Every queue, in the order the Jobs page lists them. */
-export const QUEUES = [MemberSyncScheduler, MemberSyncExpireStale, PresencePrune, BotMembersSync, BotPresenceResync] as const;
+export const QUEUES = [
+  MemberSyncScheduler,
+  MemberSyncExpireStale,
+  PresencePrune,
+  BotMembersSync,
+  BotPresenceResync,
+  BotDeadLetters,
+] as const;
 
 /** The names of every queue in {@link QUEUES}. */
 export type QueueName = (typeof QUEUES)[number]["name"];

@@ -1,22 +1,38 @@
+import { createHash } from "node:crypto";
 import { Database, DatabaseError, executeRows, schema } from "@guildhall/db";
 import {
+  BotDeadLetters,
   BotMembersSync,
   BotPresenceResync,
+  type DeadLetter,
   type FetchedJob,
   type JobPayloadInvalid,
   type JobSummary,
   Jobs,
   type SendOptions,
 } from "@guildhall/jobs";
-import { asc, sql } from "drizzle-orm";
+import { asc, lte, sql } from "drizzle-orm";
 import { Clock, Context, Effect, Layer, Schema } from "effect";
 import { Snowflake } from "./model";
+import { EpochMs, INT32_MAX, pgText } from "./storable";
 
 /** The NOTIFY channel that wakes every server instance's `bot.commands` followers when a command is queued (payload: the queue's name). */
 export const BOT_COMMAND_CHANNEL = "guildhall_bot_command";
 
 /** How long after its last heartbeat a shard still counts as running (ms). */
 export const HEARTBEAT_STALE_MS = 45_000;
+
+/**
+ * How long after its last heartbeat a shard is forgotten (ms): `shards` no longer lists it, and
+ * the next heartbeat of any shard deletes its row. A shard that stopped reporting (the bot
+ * resharded, or runs no more) shows as stale for this long, then is gone.
+ */
+export const SHARD_EXPIRY_MS = 10 * 60_000;
+
+/** How many of the newest dead letters `deadLetters` lists. */
+export const RECENT_DEAD_LETTERS = 20;
+
+const DAY_S = 24 * 60 * 60;
 
 /** A first-sight sync is queued at most once per guild in a window of this many seconds (epoch-aligned), even if it keeps failing. */
 export const FIRST_SIGHT_WINDOW_S = 60 * 60;
@@ -29,26 +45,55 @@ export const FIRST_SIGHT_WINDOW_S = 60 * 60;
 export const FirstSightSync = Context.Reference<boolean>("@guildhall/sync/FirstSightSync", { defaultValue: () => true });
 
 /**
- * A shard's health as the bot reports it every few seconds. `status` is discord.js's shard
- * status name (READY, CONNECTING, RESUMING, DISCONNECTED, ...); times are epoch ms.
+ * A shard's health as the bot reports it every few seconds
+ * (https://discord.com/developers/docs/events/gateway#sharding):
+ * - `shardId` below `shardCount` (at most 65,536 shards), else refused naming `shardId`;
+ * - `status`: discord.js's shard status name (READY, CONNECTING, RESUMING, DISCONNECTED, ...);
+ * - `pingMs`: the gateway heartbeat round trip, 0 to 2^31-1 ms (Postgres' integer), or null;
+ * - `guilds`: the shard's guilds, ids being snowflakes (`0` or ids at or above 2^64 are refused,
+ *   naming `guilds.<i>.id`); names and icon hashes are cleaned for Postgres (./storable's PgText);
+ * - `lastEventAt`, `startedAt`: epoch ms from 2015-01-01 to 9999-12-31 (./storable's EpochMs).
  */
 export const BotHeartbeat = Schema.Struct({
   shardId: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65_535 })),
   shardCount: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_536 })),
-  status: Schema.String.check(Schema.isMaxLength(32)),
+  status: pgText(32),
   connected: Schema.Boolean,
-  pingMs: Schema.NullOr(Schema.Finite),
+  pingMs: Schema.NullOr(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: INT32_MAX }))),
   guilds: Schema.Array(
     Schema.Struct({
       id: Snowflake,
-      name: Schema.String.check(Schema.isMaxLength(100)),
-      icon: Schema.NullOr(Schema.String.check(Schema.isMaxLength(64))),
+      name: pgText(100),
+      icon: Schema.NullOr(pgText(64)),
     }),
   ).check(Schema.isMaxLength(2_500)),
-  lastEventAt: Schema.NullOr(Schema.Finite),
-  startedAt: Schema.Finite,
-});
+  lastEventAt: Schema.NullOr(EpochMs),
+  startedAt: EpochMs,
+}).check(
+  Schema.makeFilter((h) =>
+    h.shardId < h.shardCount
+      ? undefined
+      : { path: ["shardId"], issue: `must be below shardCount (${h.shardCount}): shards are numbered from 0` },
+  ),
+);
 export type BotHeartbeat = typeof BotHeartbeat.Type;
+
+/** The bot's dead letters as `bot.status` shows them: stored as jobs of `bot.dead-letters` (@guildhall/jobs). */
+export interface DeadLetterStatus {
+  /** Dead letters not settled: being recorded, or waiting for an admin (retry or discard on the Jobs page). */
+  readonly total: number;
+  /** The newest waiting ones (at most {@link RECENT_DEAD_LETTERS}), newest first. */
+  readonly recent: ReadonlyArray<{
+    /** The job's id (a UUID), for the Jobs page. */
+    readonly id: string;
+    /** What it was, with the server's code, e.g. `presence (online) of user 1 in guild 2 (BAD_REQUEST)`. */
+    readonly summary: string;
+    /** Why it waits: the server's error, or why re-applying it failed. */
+    readonly error: string | null;
+    /** When it was recorded (ISO-8601). */
+    readonly at: string;
+  }>;
+}
 
 /** One shard's last report, as `status` returns it (ISO-8601 times). */
 export interface ShardState {
@@ -129,10 +174,25 @@ const fromPresenceResync = (job: FetchedJob<typeof BotPresenceResync.payload.Typ
 export class Bot extends Context.Service<
   Bot,
   {
-    /** Records a shard's heartbeat (`reportedAt` from the Clock). Fails with `DatabaseError`. */
+    /**
+     * Records a shard's heartbeat (`reportedAt` from the Clock), and deletes the rows of shards
+     * silent for {@link SHARD_EXPIRY_MS}. Fails with `DatabaseError`.
+     */
     readonly report: (heartbeat: BotHeartbeat) => Effect.Effect<void, DatabaseError>;
-    /** Every shard's last report, by shard id; `fresh` is measured on the Clock. */
+    /**
+     * Every shard's last report, by shard id, but those silent for {@link SHARD_EXPIRY_MS};
+     * `fresh` (reported within {@link HEARTBEAT_STALE_MS}) is measured on the Clock.
+     */
     readonly shards: () => Effect.Effect<ReadonlyArray<ShardState>, DatabaseError>;
+    /**
+     * Stores each dead letter the bot reports as a job of `bot.dead-letters` (see that queue in
+     * @guildhall/jobs: recorded as failed with the server's error, re-applied on an admin's
+     * retry). A letter reported twice (the bot's push retried) is stored once: its `kind`,
+     * `key`, `at`, item and error identify it for a day. Returns how many were new. Fails with `DatabaseError`.
+     */
+    readonly recordDeadLetters: (letters: ReadonlyArray<DeadLetter>) => Effect.Effect<number, DatabaseError>;
+    /** The dead letters waiting, read from the jobs (the same on every server instance). Fails with `DatabaseError`. */
+    readonly deadLetters: () => Effect.Effect<DeadLetterStatus, DatabaseError>;
     /**
      * Queues a command for the bot and wakes the `bot.commands` followers of every instance;
      * returns it. A `members.sync` for a guild that already has one waiting is not queued again:
@@ -181,6 +241,7 @@ export class Bot extends Context.Service<
       const report = Effect.fn("Bot.report")(function* (h: BotHeartbeat) {
         const now = yield* Clock.currentTimeMillis;
         yield* use("bot.report", async (db) => {
+          await db.delete(botHeartbeats).where(lte(botHeartbeats.reportedAt, new Date(now - SHARD_EXPIRY_MS)));
           const row = {
             shardId: h.shardId,
             shardCount: h.shardCount,
@@ -199,20 +260,22 @@ export class Bot extends Context.Service<
       const shards = Effect.fn("Bot.shards")(function* () {
         const rows = yield* use("bot.shards", (db) => db.select().from(botHeartbeats).orderBy(asc(botHeartbeats.shardId)));
         const now = yield* Clock.currentTimeMillis;
-        return rows.map(
-          (r): ShardState => ({
-            shardId: r.shardId,
-            shardCount: r.shardCount,
-            status: r.status,
-            connected: r.connected,
-            pingMs: r.pingMs,
-            guildIds: r.guildIds,
-            lastEventAt: r.lastEventAt?.toISOString() ?? null,
-            startedAt: r.startedAt.toISOString(),
-            reportedAt: r.reportedAt.toISOString(),
-            fresh: now - r.reportedAt.getTime() < HEARTBEAT_STALE_MS,
-          }),
-        );
+        return rows
+          .filter((r) => now - r.reportedAt.getTime() < SHARD_EXPIRY_MS)
+          .map(
+            (r): ShardState => ({
+              shardId: r.shardId,
+              shardCount: r.shardCount,
+              status: r.status,
+              connected: r.connected,
+              pingMs: r.pingMs,
+              guildIds: r.guildIds,
+              lastEventAt: r.lastEventAt?.toISOString() ?? null,
+              startedAt: r.startedAt.toISOString(),
+              reportedAt: r.reportedAt.toISOString(),
+              fresh: now - r.reportedAt.getTime() < HEARTBEAT_STALE_MS,
+            }),
+          );
       });
 
       const wakeFollowers = (queue: string) =>
@@ -350,9 +413,33 @@ export class Bot extends Context.Service<
         return queued;
       });
 
+      const recordDeadLetters = Effect.fn("Bot.recordDeadLetters")(function* (letters: ReadonlyArray<DeadLetter>) {
+        let recorded = 0;
+        for (const letter of letters) {
+          // The same letter again (a report the bot pushed twice) has the same key: at most one job a day per key.
+          const digest = createHash("sha256").update(`${letter.item}\n${letter.error}`).digest("hex").slice(0, 12);
+          const singletonKey = `${letter.kind}:${letter.key}:${letter.at}:${digest}`;
+          const id = yield* orDieOnPayload(jobs.send(BotDeadLetters, letter, { singletonKey, singletonSeconds: DAY_S }));
+          if (id !== null) recorded++;
+        }
+        return recorded;
+      });
+
+      const deadLetters = Effect.fn("Bot.deadLetters")(function* () {
+        const queue = (yield* jobs.queues()).find((q) => q.name === BotDeadLetters.name);
+        const dead = yield* jobs.list({ queue: BotDeadLetters.name, state: "dead", pageSize: RECENT_DEAD_LETTERS });
+        const counts = queue?.counts;
+        return {
+          total: counts ? counts.pending + counts.active + counts.dead : 0,
+          recent: dead.jobs.map((job) => ({ id: job.id, summary: job.summary, error: job.lastError, at: job.createdAt })),
+        } satisfies DeadLetterStatus;
+      });
+
       return Bot.of({
         report,
         shards,
+        recordDeadLetters,
+        deadLetters,
         enqueue,
         nextCommands,
         acknowledge,

@@ -2,6 +2,7 @@ import { Database, type DatabaseError, executeRows, schema } from "@guildhall/db
 import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
 import { Snowflake } from "./model";
+import { IsoDate, pgText } from "./storable";
 
 /**
  * The four ways a Discord member and an app account can relate:
@@ -13,14 +14,21 @@ import { Snowflake } from "./model";
 export const ComparisonCategory = Schema.Literals(["guild_only", "linked", "left", "no_guild_record"]);
 export type ComparisonCategory = typeof ComparisonCategory.Type;
 
-/** Filters and paging for a comparison list. Dates are ISO-8601; `page` starts at 1. */
+/**
+ * Filters and paging for a comparison list; `page` starts at 1.
+ * - `search`: at most 100 characters, cleaned like the names it is matched against (./storable's
+ *   PgText: a NUL dropped, a lone surrogate replaced), so text pasted from Discord finds the
+ *   member whose stored name was cleaned the same way;
+ * - `joinedAfter` (inclusive) / `joinedBefore` (exclusive): calendar dates `YYYY-MM-DD`
+ *   (./storable's IsoDate; `2024-02-30` is refused, naming the field).
+ */
 export const ComparisonQuery = Schema.Struct({
   category: ComparisonCategory,
-  search: Schema.optional(Schema.String.check(Schema.isMaxLength(100))),
+  search: Schema.optional(pgText(100)),
   roleId: Schema.optional(Snowflake),
   isBot: Schema.optional(Schema.Boolean),
-  joinedAfter: Schema.optional(Schema.String.check(Schema.isPattern(/^\d{4}-\d{2}-\d{2}/, { message: "must be an ISO date" }))),
-  joinedBefore: Schema.optional(Schema.String.check(Schema.isPattern(/^\d{4}-\d{2}-\d{2}/, { message: "must be an ISO date" }))),
+  joinedAfter: Schema.optional(IsoDate),
+  joinedBefore: Schema.optional(IsoDate),
   page: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100_000 }))),
   pageSize: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 100 }))),
 });
@@ -114,8 +122,9 @@ const source = (guildId: string, query: ComparisonQuery): SQL => {
   const memberFilters: SQL[] = [];
   if (query.roleId) memberFilters.push(sql`${query.roleId} = any(m.role_ids)`);
   if (query.isBot !== undefined) memberFilters.push(sql`m.is_bot = ${query.isBot}`);
-  if (query.joinedAfter) memberFilters.push(sql`m.joined_at >= ${query.joinedAfter}::timestamptz`);
-  if (query.joinedBefore) memberFilters.push(sql`m.joined_at < ${query.joinedBefore}::timestamptz`);
+  // Days in UTC, whatever the session's time zone.
+  if (query.joinedAfter) memberFilters.push(sql`m.joined_at >= (${query.joinedAfter}::date)::timestamp at time zone 'UTC'`);
+  if (query.joinedBefore) memberFilters.push(sql`m.joined_at < (${query.joinedBefore}::date)::timestamp at time zone 'UTC'`);
   const like = query.search ? `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
   const memberSearch = like
     ? sql`(m.username ilike ${like} or m.global_name ilike ${like} or m.nick ilike ${like} or m.user_id like ${like} or u.name ilike ${like} or u.email ilike ${like})`

@@ -1,6 +1,6 @@
 import { Database, type DatabaseError, schema } from "@guildhall/db";
 import { and, asc, eq, ilike, isNotNull, ne, or, sql } from "drizzle-orm";
-import { Context, Effect, Layer } from "effect";
+import { Context, Effect, Layer, Schema } from "effect";
 import { DiscordIdTaken, GuildNotFound, NotAdmin, NotStaff, UserNotFound } from "./errors";
 
 /** A user's staff membership: which organization, with which role. */
@@ -29,6 +29,16 @@ export interface StaffEntry {
   readonly title: string | null;
   readonly discordId: string | null;
 }
+
+/**
+ * An app user's id as callers give it (`members.setDiscordId`): 1 to 128 printable ASCII
+ * characters without spaces (better-auth's ids are 32 letters and digits; users made by the
+ * server are UUIDs). An id is a key, not a name: one with a NUL, a space or a control character
+ * names no user and is refused (a 400 naming the field), never cleaned into another id.
+ */
+export const UserId = Schema.String.check(
+  Schema.isPattern(/^[\x21-\x7e]{1,128}$/, { message: "must be a user id: 1 to 128 printable ASCII characters, no spaces" }),
+);
 
 /** Postgres' SQLSTATE for a unique violation (https://www.postgresql.org/docs/current/errcodes-appendix.html). */
 const UNIQUE_VIOLATION = "23505";

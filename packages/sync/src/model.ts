@@ -5,6 +5,7 @@
  */
 import { Snowflake } from "@guildhall/discord/schema";
 import { Schema } from "effect";
+import { EpochMs, pgText } from "./storable";
 
 /** A Discord snowflake (https://discord.com/developers/docs/reference#snowflakes), defined once in @guildhall/discord. */
 export { Snowflake };
@@ -13,14 +14,17 @@ export { Snowflake };
 export const PresenceStatus = Schema.Literals(["online", "idle", "dnd", "offline"]);
 export type PresenceStatus = typeof PresenceStatus.Type;
 
-const ShortText = (max: number) => Schema.String.check(Schema.isMaxLength(max));
-
-/** One activity (https://discord.com/developers/docs/events/gateway-events#activity-object); type 4 is a custom status. */
+/**
+ * One activity (https://discord.com/developers/docs/events/gateway-events#activity-object); type 4
+ * is a custom status. Its text is the Discord user's own, so it is cleaned for Postgres
+ * (./storable's PgText: NUL dropped, lone surrogates replaced), never refused for it; at most 256
+ * characters each, after cleaning.
+ */
 export const Activity = Schema.Struct({
-  name: ShortText(256),
+  name: pgText(256),
   type: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 6 })),
-  state: Schema.optional(Schema.NullOr(ShortText(256))),
-  details: Schema.optional(Schema.NullOr(ShortText(256))),
+  state: Schema.optional(Schema.NullOr(pgText(256))),
+  details: Schema.optional(Schema.NullOr(pgText(256))),
 });
 export type Activity = typeof Activity.Type;
 
@@ -32,15 +36,20 @@ export const ClientStatus = Schema.Struct({
 });
 export type ClientStatus = typeof ClientStatus.Type;
 
-/** A presence as the bot saw it in a PRESENCE_UPDATE (or a member chunk), at `observedAt` (epoch ms). */
+/**
+ * A presence as the bot saw it in a PRESENCE_UPDATE (or a member chunk), at `observedAt` (epoch
+ * ms, from 2015-01-01 to 9999-12-31: ./storable's EpochMs; anything else is refused, naming the
+ * field). The custom status and the activities' text are cleaned, like nicknames: one member's
+ * status must never stop a batch.
+ */
 export const PresenceUpdate = Schema.Struct({
   guildId: Snowflake,
   userId: Snowflake,
   status: PresenceStatus,
-  customStatus: Schema.NullOr(ShortText(256)),
+  customStatus: Schema.NullOr(pgText(256)),
   activities: Schema.Array(Activity).check(Schema.isMaxLength(16)),
   clientStatus: ClientStatus,
-  observedAt: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
+  observedAt: EpochMs,
 });
 export type PresenceUpdate = typeof PresenceUpdate.Type;
 

@@ -93,3 +93,47 @@ export const ISO_INSTANT_MESSAGE =
 
 /** An ISO-8601 instant (see {@link isIsoInstant}); kept as given (Postgres parses it). */
 export const IsoInstant = Schema.String.check(Schema.makeFilter((value: string) => isIsoInstant(value), { message: ISO_INSTANT_MESSAGE }));
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/**
+ * True when `value` is a calendar date written `YYYY-MM-DD` (ISO 8601's extended form): a real
+ * day (no month 13, no February 30, no day 0) of the years 0001 to 9999, and nothing else (no
+ * time, no spaces, nothing after it).
+ */
+export const isIsoDate = (value: string): boolean => {
+  const match = ISO_DATE.exec(value);
+  if (!match) return false;
+  const [, y, mo, d] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month);
+};
+
+/** The message a bad calendar date gets (after the field's path). */
+export const ISO_DATE_MESSAGE = "must be a calendar date written YYYY-MM-DD, such as 2024-02-29 (a real day of the years 0001 to 9999)";
+
+/**
+ * A calendar date `YYYY-MM-DD` (see {@link isIsoDate}), kept as given: a date filter's day.
+ * Refused, never repaired (`2024-02-30` is a 400 naming the field).
+ */
+export const IsoDate = Schema.String.check(Schema.makeFilter((value: string) => isIsoDate(value), { message: ISO_DATE_MESSAGE }));
+
+/** Discord's epoch, 2015-01-01T00:00:00.000Z (epoch ms): no snowflake, and no Discord event, is older. */
+export const DISCORD_EPOCH_MS = 1_420_070_400_000;
+/** The latest epoch ms accepted: 9999-12-31T23:59:59.999Z, the end of the range {@link IsoInstant} takes too. */
+export const LATEST_EPOCH_MS = LATEST_MS;
+
+/** The message an epoch-ms time out of range gets (after the field's path). */
+export const EPOCH_MS_MESSAGE = "must be a time in epoch milliseconds between 2015-01-01 (1420070400000) and 9999-12-31 (253402300799999)";
+
+/**
+ * A moment the bot saw, in epoch milliseconds (`Date.now()`), from Discord's epoch
+ * ({@link DISCORD_EPOCH_MS}, 2015-01-01) to the end of 9999 ({@link LATEST_EPOCH_MS}): every
+ * such value is a Date that Postgres' `timestamptz` stores, and nothing Discord reports is
+ * older. Fractions of a millisecond are allowed (and dropped by Postgres' precision).
+ */
+export const EpochMs = Schema.Finite.check(
+  Schema.makeFilter((value: number) => value >= DISCORD_EPOCH_MS && value <= LATEST_EPOCH_MS, { message: EPOCH_MS_MESSAGE }),
+);

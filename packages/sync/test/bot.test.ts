@@ -1,9 +1,9 @@
 import { expect, layer } from "@effect/vitest";
-import { Database } from "@guildhall/db";
+import { Database, schema } from "@guildhall/db";
 import { BotMembersSync, Jobs } from "@guildhall/jobs";
 import { Effect, Layer } from "effect";
 import { TestClock } from "effect/testing";
-import { Bot, type BotHeartbeat, Directory, FirstSightSync, HEARTBEAT_STALE_MS, MemberSync, SyncLayer } from "../src";
+import { Bot, type BotHeartbeat, Directory, FirstSightSync, HEARTBEAT_STALE_MS, MemberSync, SHARD_EXPIRY_MS, SyncLayer } from "../src";
 
 const GUILD = "600000000000000001";
 const OTHER = "600000000000000002";
@@ -16,15 +16,15 @@ const services = (firstSight: boolean) =>
     Layer.provideMerge(Database.layer({ dataDir: "memory://" })),
   );
 
-const heartbeat = (guildIds: ReadonlyArray<string>): BotHeartbeat => ({
-  shardId: 0,
-  shardCount: 1,
+const heartbeat = (guildIds: ReadonlyArray<string>, shardId = 0, shardCount = 1): BotHeartbeat => ({
+  shardId,
+  shardCount,
   status: "READY",
   connected: true,
   pingMs: 12,
   guilds: guildIds.map((id) => ({ id, name: `Guild ${id}`, icon: null })),
-  lastEventAt: 0,
-  startedAt: 0,
+  lastEventAt: null,
+  startedAt: Date.UTC(2026, 0, 1),
 });
 
 const linkGuilds = Effect.gen(function* () {
@@ -57,6 +57,36 @@ layer(services(true), { timeout: 60_000 })("the bot's health and commands", (it)
       // A new heartbeat makes it fresh again.
       yield* bot.report(heartbeat([GUILD]));
       expect((yield* bot.shards())[0]?.fresh).toBe(true);
+    }),
+  );
+
+  it.effect("a shard silent for SHARD_EXPIRY_MS is no longer listed, and its row is deleted by the next heartbeat, on the Clock", () =>
+    Effect.gen(function* () {
+      const bot = yield* Bot;
+      const database = yield* Database;
+      const rows = () =>
+        database.use("test.shards", (db) => db.select().from(schema.botHeartbeats)).pipe(Effect.map((r) => r.map((s) => s.shardId).sort()));
+      // Shards 0 and 1 of 2 report; then only shard 0 goes on reporting (the bot resharded to 1).
+      yield* bot.report(heartbeat([GUILD], 0, 2));
+      yield* bot.report(heartbeat([], 1, 2));
+      expect((yield* bot.shards()).map((s) => s.shardId)).toEqual([0, 1]);
+      yield* TestClock.adjust(SHARD_EXPIRY_MS - 1_000);
+      yield* bot.report(heartbeat([GUILD]));
+      expect((yield* bot.shards()).map((s) => [s.shardId, s.fresh])).toEqual([
+        [0, true],
+        [1, false],
+      ]);
+      yield* TestClock.adjust(999);
+      expect((yield* bot.shards()).map((s) => s.shardId)).toEqual([0, 1]);
+      yield* TestClock.adjust(1);
+      // Gone from the list at once, and from the table at the next heartbeat.
+      expect((yield* bot.shards()).map((s) => s.shardId)).toEqual([0]);
+      expect(yield* rows()).toEqual([0, 1]);
+      yield* bot.report(heartbeat([GUILD]));
+      expect(yield* rows()).toEqual([0]);
+      // A bot that stops reporting altogether is forgotten too.
+      yield* TestClock.adjust(SHARD_EXPIRY_MS);
+      expect(yield* bot.shards()).toEqual([]);
     }),
   );
 

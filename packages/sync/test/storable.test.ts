@@ -1,7 +1,23 @@
 import { Schema } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { cleanPgText, Int32, IsoInstant, isIsoInstant, MemberSnapshot, pgText, RoleSnapshot, storedRoleIds } from "../src";
+import {
+  BotHeartbeat,
+  cleanPgText,
+  DISCORD_EPOCH_MS,
+  EpochMs,
+  Int32,
+  IsoDate,
+  IsoInstant,
+  isIsoDate,
+  isIsoInstant,
+  LATEST_EPOCH_MS,
+  MemberSnapshot,
+  PresenceUpdate,
+  pgText,
+  RoleSnapshot,
+  storedRoleIds,
+} from "../src";
 
 const decode = <S extends Schema.Codec<unknown, unknown>>(schema: S, value: unknown) => Schema.decodeUnknownExit(schema)(value);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -158,5 +174,105 @@ describe("Int32 and role lists", () => {
     expect(storedRoleIds(sorted, "9")).toBe(sorted);
     expect(storedRoleIds(["9", "2", "1", "2"], "9")).toEqual(["1", "2"]);
     expect(storedRoleIds(["2", "1"], null)).toEqual(["1", "2"]);
+  });
+});
+
+describe("IsoDate: real calendar days, YYYY-MM-DD and nothing else", () => {
+  it("accepts real days of the years 0001 to 9999, and refuses the probe's dates and every other shape", () => {
+    for (const value of ["2024-02-29", "2000-02-29", "0001-01-01", "9999-12-31", "2023-12-31"]) {
+      expect(isIsoDate(value), value).toBe(true);
+    }
+    for (const value of [
+      "2024-13-45",
+      "2024-02-30",
+      "0000-00-00",
+      "2024-01-01 junk';--",
+      "2023-02-29",
+      "1900-02-29",
+      "2024-04-31",
+      "2024-00-10",
+      "2024-01-00",
+      "0000-01-01",
+      "2024-1-01",
+      "24-01-01",
+      "2024-01-01T00:00:00Z",
+      " 2024-01-01",
+      "2024-01-01\n",
+      "+02024-01-01",
+      "２０２４-01-01",
+      "",
+    ]) {
+      expect(isIsoDate(value), JSON.stringify(value)).toBe(false);
+    }
+    const failure = decode(Schema.Struct({ joinedAfter: IsoDate }), { joinedAfter: "2024-02-30" });
+    expect(String(failure._tag === "Failure" && failure.cause)).toMatch(/YYYY-MM-DD[\s\S]*joinedAfter/);
+  });
+
+  it("agrees with the calendar for every date written in the format (property)", () => {
+    const two = (n: number) => String(n).padStart(2, "0");
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), (y, mo, d) => {
+        const value = `${String(y).padStart(4, "0")}-${two(mo)}-${two(d)}`;
+        const date = new Date(0);
+        date.setUTCFullYear(y, mo - 1, d);
+        const realDay = y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+        expect(isIsoDate(value)).toBe(realDay);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe("EpochMs: times the bot reports", () => {
+  it("takes 2015-01-01 (Discord's epoch) to 9999-12-31 in epoch ms, and refuses everything else", () => {
+    expect(new Date(DISCORD_EPOCH_MS).toISOString()).toBe("2015-01-01T00:00:00.000Z");
+    expect(new Date(LATEST_EPOCH_MS).toISOString()).toBe("9999-12-31T23:59:59.999Z");
+    for (const good of [DISCORD_EPOCH_MS, Date.now(), Date.now() + 0.5, LATEST_EPOCH_MS]) {
+      expect(decode(EpochMs, good)._tag, String(good)).toBe("Success");
+    }
+    for (const bad of [DISCORD_EPOCH_MS - 1, LATEST_EPOCH_MS + 1, 0, -1, 1e15, 8.64e15, Number.NaN, Number.POSITIVE_INFINITY, "1"]) {
+      expect(decode(EpochMs, bad)._tag, String(bad)).toBe("Failure");
+    }
+  });
+
+  it("bounds a presence's observedAt and cleans its text; bounds a heartbeat's numbers and shard, cleaning its names", () => {
+    const presence = {
+      guildId: "1",
+      userId: "2",
+      status: "online",
+      customStatus: "a\u0000b",
+      activities: [{ name: "n\uD800", type: 0, state: "s\u0000", details: null }],
+      clientStatus: {},
+      observedAt: Date.now(),
+    };
+    expect(Schema.decodeUnknownSync(PresenceUpdate)(presence)).toMatchObject({
+      customStatus: "ab",
+      activities: [{ name: "n\uFFFD", state: "s", details: null }],
+    });
+    expect(decode(PresenceUpdate, { ...presence, observedAt: 1e15 })._tag).toBe("Failure");
+    const heartbeat = {
+      shardId: 0,
+      shardCount: 1,
+      status: "READY\u0000",
+      connected: true,
+      pingMs: 12.5,
+      guilds: [{ id: "3", name: "G\u0000", icon: null }],
+      lastEventAt: null,
+      startedAt: Date.now(),
+    };
+    expect(Schema.decodeUnknownSync(BotHeartbeat)(heartbeat)).toMatchObject({ status: "READY", guilds: [{ name: "G" }] });
+    for (const bad of [
+      { pingMs: 2 ** 31 },
+      { pingMs: -1 },
+      { startedAt: 0 },
+      { lastEventAt: 1e15 },
+      { shardId: 1 },
+      { shardId: 42, shardCount: 1 },
+      { guilds: [{ id: "0", name: "g", icon: null }] },
+    ]) {
+      expect(decode(BotHeartbeat, { ...heartbeat, ...bad })._tag, JSON.stringify(bad)).toBe("Failure");
+    }
+    const shard = decode(BotHeartbeat, { ...heartbeat, shardId: 42 });
+    expect(String(shard._tag === "Failure" && shard.cause)).toMatch(/below shardCount[\s\S]*shardId/);
   });
 });

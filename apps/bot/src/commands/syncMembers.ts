@@ -39,8 +39,9 @@ const describeRun = (run: SyncRunState): string => {
 
 /**
  * Handles `/sync_members`: members with Manage Guild (or the guild's configured sync role) get
- * an ephemeral deferred reply that is edited with progress and then the counts; everyone else
- * gets an ephemeral refusal. https://discord.com/developers/docs/interactions/receiving-and-responding
+ * an ephemeral deferred reply that is edited with progress and then the counts; everyone else,
+ * including a member whose interaction payload carries no `permissions`, gets an ephemeral
+ * refusal. https://discord.com/developers/docs/interactions/receiving-and-responding
  */
 export const handleSyncMembers = async (ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> => {
   if (!interaction.inGuild()) {
@@ -54,7 +55,10 @@ export const handleSyncMembers = async (ctx: BotContext, interaction: ChatInputC
       ? roles.includes(settings.syncAdminRoleId)
       : roles.cache.has(settings.syncAdminRoleId)
     : false;
-  if (!interaction.memberPermissions.has(PermissionFlagsBits.ManageGuild) && !hasRole) {
+  // discord.js gives null permissions when the interaction's member came without `permissions`
+  // (a partial or faulty payload): that is no permission, never a crash.
+  const canManageGuild = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+  if (!canManageGuild && !hasRole) {
     await interaction.reply({
       content: "Only members with the Manage Guild permission (or the sync role) can run a member sync.",
       flags: MessageFlags.Ephemeral,

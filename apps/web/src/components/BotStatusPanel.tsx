@@ -1,12 +1,18 @@
-/** The bot's health: running or not, ping, shards, last gateway event, guild. */
+/** The bot's health: running or not, ping, shards, last gateway event, guild, dead letters. */
 import { useQuery } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
 import { BOT_STATUS_REFETCH_MS } from "../lib/queries";
 import { secondsAgo, useNow } from "../lib/time";
 import { trpc } from "../lib/trpc";
 
+/** The Jobs page's queue of the bot's dead letters (`bot.dead-letters` in @guildhall/jobs). */
+const DEAD_LETTER_QUEUE = "bot.dead-letters";
+
 /**
  * `bot.status`, refetched every 10 s. `data-running` ("true" | "false") on the panel is a
- * stable test hook; it is "false" until the first answer arrives.
+ * stable test hook; it is "false" until the first answer arrives. Dead letters (updates the
+ * server refused, kept as jobs) show as a count (`data-testid="dead-letters"`, `data-count`)
+ * linking to their queue on the Jobs page (admins retry or discard them there).
  */
 export function BotStatusPanel() {
   const status = useQuery(trpc.bot.status.queryOptions(undefined, { refetchInterval: BOT_STATUS_REFETCH_MS }));
@@ -56,10 +62,27 @@ export function BotStatusPanel() {
               <dt>Guild</dt>
               <dd className="mono">{data.guildId ?? <span className="muted">—</span>}</dd>
             </div>
+            <div className="wide">
+              <dt>Dead letters</dt>
+              <dd data-testid="dead-letters" data-count={data.deadLetters.total}>
+                {data.deadLetters.total === 0 ? (
+                  <span className="muted">None</span>
+                ) : (
+                  <Link
+                    to="/jobs"
+                    search={{ queue: DEAD_LETTER_QUEUE, state: "dead" }}
+                    className="error"
+                    title={data.deadLetters.recent[0] ? `Newest: ${data.deadLetters.recent[0].summary}` : undefined}
+                  >
+                    {data.deadLetters.total === 1 ? "1 update refused" : `${data.deadLetters.total} updates refused`}, on the Jobs page
+                  </Link>
+                )}
+              </dd>
+            </div>
           </dl>
           <h3 className="subhead">Shards</h3>
           {data.shards.length === 0 ? (
-            <p className="muted small">No shard has reported yet.</p>
+            <p className="muted small">No shard has reported in the last 10 minutes.</p>
           ) : (
             <ul className="shards">
               {data.shards.map((shard) => {

@@ -1,3 +1,4 @@
+import { DeadLetter } from "@guildhall/jobs";
 import {
   Bot,
   BotHeartbeat,
@@ -14,7 +15,7 @@ import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
 import { InvalidPackedChunk, MAX_MEMBER_CHUNK, unpackMembers } from "../pack";
-import { type ApiRuntime, botProcedure, run, staffProcedure } from "../trpc";
+import { botProcedure, run, staffProcedure } from "../trpc";
 
 /** At most this many presence updates per push (the bot coalesces bursts into batches). */
 export const MAX_PRESENCE_BATCH = 1_000;
@@ -43,10 +44,25 @@ const RunId = Schema.String.check(Schema.isUUID());
 /** The most chunks one run may have (a guild of 1,000,000,000 members at 1,000 a chunk). */
 const MAX_CHUNKS = 1_000_000;
 
-const MemberEvent = Schema.Union([
+/** A GUILD_MEMBER_ADD / UPDATE (`upsert`) or REMOVE (`remove`) event as the bot forwards it (also re-applied from a dead letter). */
+export const MemberEvent = Schema.Union([
   Schema.Struct({ type: Schema.Literal("upsert"), guildId: Snowflake, member: MemberSnapshot }),
   Schema.Struct({ type: Schema.Literal("remove"), guildId: Snowflake, userId: Snowflake }),
 ]);
+export type MemberEvent = typeof MemberEvent.Type;
+
+/**
+ * Applies member events in order through MemberSync (`upsertLive` / `removeLive`); returns each
+ * one's outcome. The one path for `bot.memberEvents` and for a member event re-applied from a
+ * dead letter (../deadLetters.ts). Fails with MemberSync's errors.
+ */
+export const applyMemberEvents = (events: ReadonlyArray<MemberEvent>) =>
+  Effect.gen(function* () {
+    const sync = yield* MemberSync;
+    return yield* Effect.forEach(events, (event) =>
+      event.type === "upsert" ? sync.upsertLive(event.guildId, event.member) : sync.removeLive(event.guildId, event.userId),
+    );
+  });
 
 // The tracked id a reconnecting client sends back; commands are pg-boss jobs, so there is nothing to replay from it.
 const CommandsInput = Schema.Struct({ lastEventId: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(128)))) });
@@ -58,49 +74,22 @@ const CommandDoneInput = Schema.Struct({
   error: Schema.optional(Schema.String.check(Schema.isMaxLength(2_000))),
 });
 
-/** Text a log line and a database can hold: no NUL, no lone surrogate (the bot escapes both), at most `max` characters. */
-const Printable = (max: number) =>
-  Schema.String.check(
-    Schema.isMaxLength(max),
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing NUL is this pattern's purpose.
-    Schema.isPattern(/^[^\u0000\ud800-\udfff]*$/u, { message: "must not contain NUL or lone surrogates" }),
-  );
-
-/** One item the bot gave up (apps/bot/src/deadLetter.ts describes each field). */
-const DeadLetter = Schema.Struct({
-  kind: Schema.String.check(Schema.isPattern(/^[A-Za-z][A-Za-z0-9.-]{0,31}$/, { message: "must be a queue name" })),
-  key: Printable(100),
-  summary: Printable(200),
-  item: Printable(4_000),
-  code: Schema.NullOr(Printable(64)),
-  error: Printable(1_000),
-  attempts: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 })),
-  /** Epoch ms, within the range a Date can hold. */
-  at: Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 8.64e15 })),
-});
-type DeadLetter = typeof DeadLetter.Type;
-
 /** At most this many dead letters per report. */
 export const MAX_DEAD_LETTER_BATCH = 100;
-/** How many of the newest dead letters `bot.status` shows. */
-const RECENT_DEAD_LETTERS = 20;
-
-/**
- * Dead letters reported since this server started, per runtime (one per server instance).
- * In memory for now: the jobs work stores each one as a failed job instead (Jobs page).
- */
-const deadLetters = new WeakMap<ApiRuntime, { total: number; byKind: Record<string, number>; recent: Array<DeadLetter> }>();
-const deadLettersOf = (runtime: ApiRuntime) => {
-  const tally = deadLetters.get(runtime) ?? { total: 0, byKind: {}, recent: [] };
-  deadLetters.set(runtime, tally);
-  return tally;
-};
 
 export const botRouter = {
   /**
    * Bot only. Stores a batch of 1 to 1,000 presence updates (in the order given; `observedAt`
-   * in epoch ms) and announces them to every server instance. Returns `{applied, ignored,
-   * lastId}`: `ignored` counts updates for guilds not linked to any organization.
+   * in epoch ms, 2015-01-01 to 9999-12-31) and announces them to every server instance
+   * (https://discord.com/developers/docs/events/gateway-events#presence-update). Custom status
+   * and activity text is the member's own: a NUL or a lone surrogate in it is cleaned, never
+   * refused. Returns `{applied, ignored, lastId}`: `ignored` counts updates for guilds not
+   * linked to any organization.
+   *
+   * A batch is all or nothing (one statement): an invalid update (a bad id, status or
+   * `observedAt`) refuses the batch with BAD_REQUEST naming `updates.<index>.<field>`, and the
+   * bot's forwarder isolates it by bisection (apps/bot/src/forwarder.ts): the other updates
+   * land, that one is dead-lettered (`bot.reportDeadLetter`).
    * Errors: UNAUTHORIZED (bad bot key), BAD_REQUEST (names the failing field).
    */
   pushPresences: botProcedure.input(Schema.toStandardSchemaV1(PushInput)).mutation(({ ctx, input }) =>
@@ -111,10 +100,14 @@ export const botRouter = {
   ),
 
   /**
-   * Bot only. A shard's health report (status, ping in ms, guilds, last event time in epoch
-   * ms); guilds the bot is in are linked to the default organization when not yet linked, and a
-   * linked guild seen for the first time with no completed member sync gets one queued (first
-   * sight, once). Returns `{ok: true}`. Errors: UNAUTHORIZED, BAD_REQUEST.
+   * Bot only. A shard's health report (BotHeartbeat of @guildhall/sync: status, ping in ms,
+   * guilds, last event and start times in epoch ms); guilds the bot is in are linked to the
+   * default organization when not yet linked, and a linked guild seen for the first time with no
+   * completed member sync gets one queued (first sight, once). The whole report is checked
+   * first: a guild id that is no snowflake (`0`, at or above 2^64), a shard id not below
+   * `shardCount`, a ping beyond int32 or a time out of range refuses it, and nothing of it is
+   * linked or stored. Guild names are cleaned (NUL, lone surrogates). Returns `{ok: true}`.
+   * Errors: UNAUTHORIZED, BAD_REQUEST (names the field).
    */
   heartbeat: botProcedure.input(Schema.toStandardSchemaV1(BotHeartbeat)).mutation(({ ctx, input }) =>
     run(
@@ -255,24 +248,16 @@ export const botRouter = {
         Schema.Struct({ events: Schema.Array(MemberEvent).check(Schema.isMinLength(1), Schema.isMaxLength(1_000)) }),
       ),
     )
-    .mutation(({ ctx, input }) =>
-      run(
-        ctx,
-        Effect.gen(function* () {
-          const sync = yield* MemberSync;
-          return yield* Effect.forEach(input.events, (event) =>
-            event.type === "upsert" ? sync.upsertLive(event.guildId, event.member) : sync.removeLive(event.guildId, event.userId),
-          );
-        }),
-      ),
-    ),
+    .mutation(({ ctx, input }) => run(ctx, applyMemberEvents(input.events))),
 
   /**
    * Bot only. Items the bot gave up (1 to 100 dead letters: each an update the server refused,
-   * isolated from its batch so the rest landed; see apps/bot/src/deadLetter.ts). Each is logged
-   * at warn level (summary and error, not the item) and counted for `bot.status`. Returns
-   * `{recorded}`. Errors: UNAUTHORIZED, BAD_REQUEST (names the field; NUL or lone surrogates
-   * are refused, the bot escapes them).
+   * isolated from its batch so the rest landed; see apps/bot/src/deadLetter.ts). Each is stored
+   * as a job of `bot.dead-letters` (@guildhall/jobs): recorded as failed with the server's error,
+   * shown on the Jobs page and counted by `bot.status` on every server instance; an admin's
+   * retry there re-applies it. A letter reported twice (the same kind, key and `at`) is stored
+   * once. Returns `{recorded}` (the letters taken, duplicates included). Errors: UNAUTHORIZED,
+   * BAD_REQUEST (names the field; NUL or lone surrogates are refused, the bot escapes them).
    */
   reportDeadLetter: botProcedure
     .input(
@@ -280,22 +265,9 @@ export const botRouter = {
         Schema.Struct({ letters: Schema.Array(DeadLetter).check(Schema.isMinLength(1), Schema.isMaxLength(MAX_DEAD_LETTER_BATCH)) }),
       ),
     )
-    .mutation(async ({ ctx, input }) => {
-      const tally = deadLettersOf(ctx.runtime);
-      for (const letter of input.letters) {
-        tally.total++;
-        tally.byKind[letter.kind] = (tally.byKind[letter.kind] ?? 0) + 1;
-        tally.recent.push(letter);
-      }
-      tally.recent.splice(0, Math.max(0, tally.recent.length - RECENT_DEAD_LETTERS));
-      await run(
-        ctx,
-        Effect.forEach(input.letters, (letter) =>
-          Effect.logWarning(`bot dead letter: ${letter.summary}: ${letter.code ?? "undelivered"}: ${letter.error}`),
-        ),
-      );
-      return { recorded: input.letters.length };
-    }),
+    .mutation(({ ctx, input }) =>
+      run(ctx, Bot.use((bot) => bot.recordDeadLetters(input.letters)).pipe(Effect.as({ recorded: input.letters.length }))),
+    ),
 
   /** Bot only. A guild's member sync settings: `{syncIntervalMinutes, syncAdminRoleId}` (the role also allowed to run /sync_members). */
   guildSettings: botProcedure.input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake }))).query(({ ctx, input }) =>
@@ -373,16 +345,17 @@ export const botRouter = {
    * Staff. The bot's health: `isRunning` (a shard reported READY within 45 s), `guildId` (a
    * snowflake: the first guild it is in, or null), `pingMs` (gateway heartbeat round trip, ms,
    * or null), `lastEventAt` (ISO-8601 time of the newest gateway event, or null), every shard's
-   * state (`shards`), and `deadLetters`: the items the bot gave up since this server started
-   * (`total`, `byKind`, and the newest 20, oldest first).
-   * Errors: UNAUTHORIZED, FORBIDDEN.
+   * state (`shards`; a shard silent for 10 minutes is no longer listed), and `deadLetters`: the
+   * items the bot gave up that wait on the Jobs page (queue `bot.dead-letters`): `total`, and
+   * the newest 20 (`{id, summary, error, at}`, newest first), read from the jobs, so every
+   * server instance answers the same. Errors: UNAUTHORIZED, FORBIDDEN.
    */
-  status: staffProcedure.query(({ ctx }) => {
-    const tally = deadLettersOf(ctx.runtime);
-    return run(
+  status: staffProcedure.query(({ ctx }) =>
+    run(
       ctx,
       Effect.gen(function* () {
-        const shards = yield* (yield* Bot).shards();
+        const bot = yield* Bot;
+        const shards = yield* bot.shards();
         const live = shards.filter((s) => s.fresh && s.connected);
         const lastEvents = shards.flatMap((s) => (s.lastEventAt ? [s.lastEventAt] : [])).sort();
         return {
@@ -391,9 +364,9 @@ export const botRouter = {
           pingMs: live[0]?.pingMs ?? null,
           lastEventAt: lastEvents[lastEvents.length - 1] ?? null,
           shards,
-          deadLetters: { ...tally, byKind: { ...tally.byKind }, recent: [...tally.recent] },
+          deadLetters: yield* bot.deadLetters(),
         };
       }),
-    );
-  }),
+    ),
+  ),
 } satisfies TRPCRouterRecord;

@@ -1,4 +1,15 @@
-import { Bot, Comparison, ComparisonQuery, type ComparisonRow, Directory, MemberSync, Snowflake, type SyncRun } from "@guildhall/sync";
+import {
+  Bot,
+  Comparison,
+  ComparisonQuery,
+  type ComparisonRow,
+  Directory,
+  MemberSync,
+  pgText,
+  Snowflake,
+  type SyncRun,
+  UserId,
+} from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
@@ -16,7 +27,8 @@ const ProgressInput = Schema.Struct({
 export const SEARCH_USERS_MAX_LIMIT = 25;
 const SEARCH_USERS_DEFAULT_LIMIT = 10;
 const SearchUsersInput = Schema.Struct({
-  query: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(100)),
+  // Cleaned like every search (a NUL dropped, a lone surrogate replaced), then 1 to 100 characters.
+  query: pgText(100, 1),
   limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: SEARCH_USERS_MAX_LIMIT }))),
 });
 
@@ -59,8 +71,10 @@ export const membersRouter = {
    * Discord members against app accounts in the caller's guild: `{guild: {id, name}, roles:
    * [{id, name, color}] (highest first), counts: {guild_only, linked, left, no_guild_record},
    * total, page, pageSize, rows}` for `category`, filtered by `search`
-   * (username, names, nick, Discord id, user email), `roleId`, `isBot`, `joinedAfter` /
-   * `joinedBefore` (ISO dates), paged (`page` from 1, `pageSize` 1-100, default 50).
+   * (username, names, nick, Discord id, user email; at most 100 characters, a NUL or a lone
+   * surrogate cleaned as stored names were), `roleId`, `isBot`, `joinedAfter` (inclusive) /
+   * `joinedBefore` (exclusive: calendar dates `YYYY-MM-DD`, UTC days), paged (`page` from 1,
+   * `pageSize` 1-100, default 50).
    * Errors: UNAUTHORIZED, FORBIDDEN, NOT_FOUND (guild), BAD_REQUEST (names the field).
    */
   comparison: staffProcedure.input(Schema.toStandardSchemaV1(ComparisonInput)).query(({ ctx, input }) =>
@@ -173,8 +187,8 @@ export const membersRouter = {
   }),
 
   /**
-   * Admin. App users whose name or email contains `query` (1 to 100 characters, trimmed,
-   * case-insensitive), for picking the user to link to a guild member: `[{id, name, email,
+   * Admin. App users whose name or email contains `query` (1 to 100 characters after a NUL or
+   * a lone surrogate is cleaned, as for every search; trimmed, case-insensitive), for picking the user to link to a guild member: `[{id, name, email,
    * discordId}]` (discordId: a snowflake, or null when not linked), best match first, at most
    * `limit` (1 to 25, default 10). Errors: UNAUTHORIZED, FORBIDDEN (not an admin),
    * BAD_REQUEST (names the field).
@@ -228,14 +242,13 @@ export const membersRouter = {
     ),
 
   /**
-   * Admin. Links an app user to a Discord id (snowflake), or unlinks with `discordId: null`.
-   * Errors: CONFLICT when another user already has that Discord id, NOT_FOUND for an unknown
-   * user, FORBIDDEN for non-admins.
+   * Admin. Links an app user (`userId`: 1 to 128 printable ASCII characters) to a Discord id
+   * (snowflake), or unlinks with `discordId: null`. Errors: CONFLICT when another user already
+   * has that Discord id, NOT_FOUND for an unknown user, FORBIDDEN for non-admins, BAD_REQUEST
+   * (names the field: a `userId` with a NUL, a space or a control character is refused).
    */
   setDiscordId: adminProcedure
-    .input(
-      Schema.toStandardSchemaV1(Schema.Struct({ userId: Schema.String.check(Schema.isMinLength(1)), discordId: Schema.NullOr(Snowflake) })),
-    )
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ userId: UserId, discordId: Schema.NullOr(Snowflake) })))
     .mutation(({ ctx, input }) =>
       run(
         ctx,
