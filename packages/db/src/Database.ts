@@ -253,6 +253,8 @@ const makePglite = (dataDir: string | undefined) =>
           if (!inMemory) keepPrivate(dataDir);
           const pg = inMemory ? new PGlite() : new PGlite(dataDir);
           await pg.waitReady;
+          // A new cluster's files (initdb) are written 0666 whatever the umask; later ones follow it.
+          if (!inMemory) restrictTree(dataDir);
           return pg;
         },
         catch: (cause) => databaseError("open pglite", cause),
