@@ -44,6 +44,8 @@ const bot = await startBot({
   ...(emulator
     ? { token: emulator.token, apiUrl: emulator.apiUrl, cdnUrl: emulator.cdnUrl, botKey: server.botKey, serverUrl: server.url }
     : { ...env.discord!(server.botKey), serverUrl: server.url }),
+  // Undelivered updates wait here for the next start (under the data dir, private like it).
+  stateDir: env.botStateDir,
   logLevel: serverEnv.logLevel,
 });
 if (emulator && demo && DEMO_CHURN_PER_SECOND > 0) {
