@@ -28,6 +28,13 @@ export const FIRST_SIGHT_WINDOW_S = 60 * 60;
  */
 export const FirstSightSync = Context.Reference<boolean>("@guildhall/sync/FirstSightSync", { defaultValue: () => true });
 
+/** A fatal gateway close as the bot reports it: the close code (4000..4999) and what to do (at most 500 characters). */
+export const BotFatal = Schema.Struct({
+  code: Schema.Int.check(Schema.isBetween({ minimum: 4000, maximum: 4999 })),
+  reason: Schema.String.check(Schema.isMaxLength(500)),
+});
+export type BotFatal = typeof BotFatal.Type;
+
 /**
  * A shard's health as the bot reports it every few seconds. `status` is discord.js's shard
  * status name (READY, CONNECTING, RESUMING, DISCONNECTED, ...); times are epoch ms.
@@ -47,6 +54,12 @@ export const BotHeartbeat = Schema.Struct({
   ).check(Schema.isMaxLength(2_500)),
   lastEventAt: Schema.NullOr(Schema.Finite),
   startedAt: Schema.Finite,
+  /**
+   * A gateway close the bot will not recover from by itself (4004 token refused, 4014
+   * disallowed intents, ...): Discord's close `code` and, in `reason`, what happened and what to
+   * do. Absent or null while the bot is healthy.
+   */
+  fatal: Schema.optional(Schema.NullOr(BotFatal)),
 });
 export type BotHeartbeat = typeof BotHeartbeat.Type;
 
@@ -63,6 +76,8 @@ export interface ShardState {
   readonly reportedAt: string;
   /** False when the shard has not reported for {@link HEARTBEAT_STALE_MS}. */
   readonly fresh: boolean;
+  /** The fatal gateway close the bot reported with this shard's last heartbeat, or null. */
+  readonly fatal: BotFatal | null;
 }
 
 /**
@@ -191,6 +206,8 @@ export class Bot extends Context.Service<
             lastEventAt: h.lastEventAt === null ? null : new Date(h.lastEventAt),
             startedAt: new Date(h.startedAt),
             reportedAt: new Date(now),
+            fatalCode: h.fatal?.code ?? null,
+            fatalReason: h.fatal?.reason ?? null,
           };
           await db.insert(botHeartbeats).values(row).onConflictDoUpdate({ target: botHeartbeats.shardId, set: row });
         });
@@ -211,6 +228,7 @@ export class Bot extends Context.Service<
             startedAt: r.startedAt.toISOString(),
             reportedAt: r.reportedAt.toISOString(),
             fresh: now - r.reportedAt.getTime() < HEARTBEAT_STALE_MS,
+            fatal: r.fatalCode === null ? null : { code: r.fatalCode, reason: r.fatalReason ?? "" },
           }),
         );
       });

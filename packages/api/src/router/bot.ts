@@ -375,8 +375,9 @@ export const botRouter = {
    * Staff. The bot's health: `isRunning` (a shard reported READY within 45 s), `guildId` (a
    * snowflake: the first guild it is in, or null), `pingMs` (gateway heartbeat round trip, ms,
    * or null), `lastEventAt` (ISO-8601 time of the newest gateway event, or null), every shard's
-   * state (`shards`), and `deadLetters`: the items the bot gave up since this server started
-   * (`total`, `byKind`, and the newest 20, oldest first).
+   * state (`shards`), `fatal`: the gateway close a recently reporting shard will not recover
+   * from (`{code, reason}`, the reason saying what to do) or null, and `deadLetters`: the items
+   * the bot gave up since this server started (`total`, `byKind`, and the newest 20, oldest first).
    * Errors: UNAUTHORIZED, FORBIDDEN.
    */
   status: staffProcedure.query(({ ctx }) => {
@@ -392,6 +393,7 @@ export const botRouter = {
           guildId: live[0]?.guildIds[0] ?? shards[0]?.guildIds[0] ?? null,
           pingMs: live[0]?.pingMs ?? null,
           lastEventAt: lastEvents[lastEvents.length - 1] ?? null,
+          fatal: shards.find((s) => s.fresh && s.fatal !== null)?.fatal ?? null,
           shards,
           deadLetters: { ...tally, byKind: { ...tally.byKind }, recent: [...tally.recent] },
         };
