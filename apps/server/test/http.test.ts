@@ -160,7 +160,7 @@ describe("HTTP limits", () => {
     });
 
     it("refuses a cookie-authenticated call from a foreign page (403 naming the origin), by Origin, Sec-Fetch-Site or Referer", async () => {
-      for (const headers of [
+      for (const headers of <Array<Record<string, string>>>[
         { origin: FOREIGN },
         { "sec-fetch-site": "same-site" },
         { "sec-fetch-site": "cross-site" },
@@ -179,7 +179,13 @@ describe("HTTP limits", () => {
     });
 
     it("takes the call from Guildhall's own origin, and from callers that are not browsers", async () => {
-      for (const headers of [{ origin: server.url }, { "sec-fetch-site": "same-origin" }, { referer: `${server.url}/members` }, {}]) {
+      const ours: Array<Record<string, string>> = [
+        { origin: server.url },
+        { "sec-fetch-site": "same-origin" },
+        { referer: `${server.url}/members` },
+        {},
+      ];
+      for (const headers of ours) {
         const answer = await raw(`${server.url}/trpc/session.me`, { method: "GET", headers: { cookie, ...headers } });
         expect(answer.status, JSON.stringify(headers)).toBe(200);
       }
