@@ -168,6 +168,11 @@ const refuseUpgrade = (socket: Duplex, error: DomainError) => {
  * index.html for client-side routes). Opens and migrates the database first, and starts the job
  * queue (pg-boss) with its workers and schedules: the member sync scheduler, the stale sync
  * expiry and the presence prune all run as jobs (see @guildhall/jobs' catalogue).
+ *
+ * Every request is checked first (./http.ts): bodies within BODY_LIMITS (413 JSON), tRPC over
+ * JSON only (415), cookie-authenticated tRPC calls and WebSocket upgrades from Guildhall's own
+ * origins only (403), unknown `/api/` paths 404 JSON, and the SPA for GET and HEAD only (405).
+ * The data dir (and every file under it) is made the owner's alone before anything is written.
  * Rejects when the database cannot be opened, pg-boss cannot start, or the port is taken.
  */
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
