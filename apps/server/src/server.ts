@@ -258,7 +258,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     headers.delete(CLIENT_ADDRESS_HEADER);
     const address = clientAddress(req, proxies);
     if (address !== null) headers.set(CLIENT_ADDRESS_HEADER, address);
-    const request = new Request(new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`), {
+    // On the public URL better-auth is configured with (a malformed Host header cannot break it).
+    const request = new Request(new URL(req.url ?? "/", publicUrl), {
       method,
       headers,
       ...(body === undefined || body.length === 0 ? {} : { body: new Uint8Array(body) }),
