@@ -3,6 +3,7 @@
  * The server's and the bot's variables go through their own readers (apps/server/src/env.ts,
  * apps/bot/src/env.ts); the launcher adds its own two. Secrets are never echoed.
  */
+import { join } from "node:path";
 import { type BotEnv, readBotEnv } from "@guildhall/bot";
 import { readServerEnv, type ServerEnv } from "@guildhall/server";
 import { Cause, Option, Schema } from "effect";
@@ -29,6 +30,12 @@ export interface LauncherEnv {
    * GUILDHALL_BOT_KEY is unset. Without it, null: the launcher runs the emulator.
    */
   readonly discord: ((serverBotKey: string) => BotEnv) | null;
+  /**
+   * The bot's state directory, where what it could not deliver at a shutdown waits for the next
+   * start: GUILDHALL_BOT_STATE_DIR when set, else `<GUILDHALL_DATA_DIR>/bot`; undefined with
+   * `GUILDHALL_DATA_DIR=memory://` (nothing kept: what is undelivered at shutdown is dead-lettered).
+   */
+  readonly botStateDir: string | undefined;
 }
 
 /** Reads and validates the launcher's environment from `source`; throws naming each bad variable (values not echoed). */
@@ -44,12 +51,14 @@ export const readLauncherEnv = (source: Record<string, string | undefined> = pro
     });
     throw new Error(`Invalid environment:\n${detail}`);
   }
+  const server = readServerEnv(source);
   return {
-    server: readServerEnv(source),
+    server,
     demoChurnPerSecond: result.value.GUILDHALL_DEMO_CHURN ?? 2,
     emulatorPort: result.value.EMULATOR_PORT ?? 0,
     discord: source.DISCORD_TOKEN
       ? (serverBotKey) => readBotEnv({ ...source, GUILDHALL_BOT_KEY: source.GUILDHALL_BOT_KEY || serverBotKey })
       : null,
+    botStateDir: source.GUILDHALL_BOT_STATE_DIR || (server.dataDir === "memory://" ? undefined : join(server.dataDir, "bot")),
   };
 };

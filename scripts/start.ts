@@ -40,11 +40,25 @@ const server = await startServer({
   },
 });
 
+// A signal while the bot still retries its login (Discord unreachable) stops the retries.
+const stopLogin = new AbortController();
+const abortLogin = () => stopLogin.abort();
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, abortLogin);
 const bot = await startBot({
   ...(emulator
     ? { token: emulator.token, apiUrl: emulator.apiUrl, cdnUrl: emulator.cdnUrl, botKey: server.botKey, serverUrl: server.url }
     : { ...env.discord!(server.botKey), serverUrl: server.url }),
+  // Undelivered updates wait here for the next start (under the data dir, private like it).
+  stateDir: env.botStateDir,
   logLevel: serverEnv.logLevel,
+  signal: stopLogin.signal,
+}).catch(async (error: unknown) => {
+  await server.close().catch(() => {});
+  await emulator?.close().catch(() => {});
+  console.error(
+    stopLogin.signal.aborted ? "Stopped." : `The bot could not start: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(stopLogin.signal.aborted ? 0 : 1);
 });
 if (emulator && demo && DEMO_CHURN_PER_SECOND > 0) {
   emulator.startChurn(demo.guildId, { updatesPerSecond: DEMO_CHURN_PER_SECOND, staffOnly: true });
@@ -61,12 +75,14 @@ console.log(
     emulator
       ? `  Discord: the emulator at ${emulator.url} (demo guild "${demo?.name}", ${demo?.memberCount} members)`
       : "  Discord: discord.com",
+    ...(bot.fatal() ? [`  The bot is stopped: ${bot.fatal()?.reason}`] : []),
     "",
   ].join("\n"),
 );
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.off(signal, abortLogin);
   process.once(signal, () => {
     if (stopping) return;
     stopping = true;

@@ -11,8 +11,9 @@ import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEv
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { type Failure, Forwarder, PresenceForwarder } from "./forwarder";
+import { type FatalClose, fatalClose, fatalLogin, loginBackoff } from "./gatewayClose";
 import { EarlyPingShardingStrategy } from "./gatewayPing";
-import { makeBotLogger } from "./log";
+import { type BotLogger, makeBotLogger } from "./log";
 import { MemberSyncRunner } from "./memberSync";
 import { type SpoolEntry, takeSpool, writeSpool } from "./spool";
 
@@ -44,6 +45,10 @@ export interface BotOptions {
   readonly log?: (line: string) => void;
   /** The least severe level logged (default Info); see apps/bot/src/log.ts. */
   readonly logLevel?: LogLevel.LogLevel | undefined;
+  /** Delays between login attempts after a transient failure (ms): `firstMs` doubling up to `maxMs`; default 1 s to 60 s. */
+  readonly loginRetry?: { readonly firstMs?: number; readonly maxMs?: number } | undefined;
+  /** Aborting it while the bot retries its login stops the retries: `startBot` rejects (what it held goes to the spool). */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What {@link RunningBot.close} did with what was still queued. */
@@ -81,6 +86,12 @@ export interface RunningBot {
   /** Updates the server refused for good since start (presences and member events): counts by queue and the newest 100. */
   readonly deadLetters: () => DeadLetterSummary;
   /**
+   * The gateway close the bot cannot recover from (a refused token, disallowed intents, ...),
+   * with what to do, or null while it is healthy. Once set the bot stays disconnected, keeps
+   * reporting it in its heartbeats (the bot panel shows it), and takes no server commands.
+   */
+  readonly fatal: () => FatalClose | null;
+  /**
    * Stops: disconnects from the gateway first (nothing new comes in), keeps delivering what is
    * queued for at most `shutdownDrainMs`, then writes what is left to the spool in `stateDir`
    * (or dead-letters it), and closes the server connection. Resolves within the drain time plus
@@ -93,17 +104,75 @@ export interface RunningBot {
 /** Members the bot keeps cached per guild: its own, plus a few recently seen. */
 const MEMBER_CACHE_SIZE = 100;
 
+/** A login that failed for a reason that may pass (the network, a 5xx): worth another try. `undelivered` is what the attempt held. */
+class LoginFailed extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly undelivered: ReadonlyArray<SpoolEntry>,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** Resolves after `ms`, or rejects at once when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal | undefined): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error("the bot was stopped before it could connect to Discord"));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error("the bot was stopped before it could connect to Discord"));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
 /**
  * Connects to Discord (or the emulator) with the Guilds, GuildMembers and GuildPresences
  * intents and caches tuned so memory does not grow with guild size (no presence cache,
  * bounded member and user caches). Forwards presences to the server in batches, reports
  * health every `heartbeatMs`, follows the server's command queue (acknowledging each command
  * when done, see ./commandFollower.ts), and lets discord.js
- * resume after a dropped connection. Rejects when login fails (bad token: Discord close 4004;
- * disallowed intents: 4014).
+ * resume after a dropped connection.
+ *
+ * A login that fails for a reason that may pass (the network, Discord's 5xx) is retried with
+ * backoff (`loginRetry`: 1 s doubling to 60 s), each failure logged; `signal` stops the retries
+ * (the promise then rejects). A close no retry can fix (a refused token, close 4004 or 401 at
+ * login; disallowed intents, 4014; see ./gatewayClose.ts), at login or later, is logged at
+ * Error with what to do, and puts the bot in a fatal state (`fatal()`): it resolves (or stays)
+ * disconnected and reports the close in its heartbeats, for the bot panel.
  */
 export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   const log = makeBotLogger({ level: options.logLevel, sink: options.log });
+  let carried: ReadonlyArray<SpoolEntry> = [];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect(options, log, carried);
+    } catch (error) {
+      if (!(error instanceof LoginFailed)) throw error;
+      carried = error.undelivered;
+      // Kept on disk while waiting, so a process killed now loses nothing; the next attempt reads it back.
+      if (options.stateDir && carried.length > 0) {
+        carried = await writeSpool(options.stateDir, carried).then(
+          () => [],
+          () => carried,
+        );
+      }
+      const delay = loginBackoff(attempt, options.loginRetry);
+      log.warn(`could not connect to Discord (${error.message}): retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt})`);
+      await pause(delay, options.signal).catch((stopped: unknown) => {
+        if (carried.length > 0)
+          log.error(`dropped ${carried.length} undelivered update(s): stopped before connecting, and no state directory`);
+        throw stopped;
+      });
+    }
+  }
+};
+
+/** One login attempt of {@link startBot}, replaying `carried` (what an earlier attempt held) first; rejects with LoginFailed when it may be retried. */
+const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArray<SpoolEntry>): Promise<RunningBot> => {
   const startedAt = Date.now();
   let lastEventAt: number | null = null;
   // Reports health once the early heartbeat has measured the ping (gatewayPing.ts); set below.
@@ -217,6 +286,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
       log.warn(`could not read the spool in ${options.stateDir}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  for (const entry of carried) queues.find((q) => q.kind === entry.queue)?.add(entry.item as never);
   const memberSync = new MemberSyncRunner(client, server, log);
   const pendingNonces = new Set<string>();
   let nonceCounter = 0;
@@ -263,20 +333,35 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     }
   });
 
+  // A close no reconnect fixes (gatewayClose.ts): set once, then reported by every heartbeat.
+  let fatal: FatalClose | null = null;
+  const enterFatal = (found: FatalClose) => {
+    if (fatal) return;
+    fatal = found;
+    log.error(`disconnected from Discord for good: ${found.reason}`);
+    // Without the gateway the bot cannot carry commands out: they wait in the queue for a healthy bot.
+    commands.close();
+    beat();
+  };
+
   const heartbeat = async () => {
-    for (const shard of client.ws.shards.values()) {
+    const shards = [...client.ws.shards.values()];
+    // A fatal close at login may leave no shard behind: the bot still reports, as shard 0.
+    const reports = shards.length === 0 && fatal ? [{ id: 0, status: Status.Disconnected, ping: -1 }] : shards;
+    for (const shard of reports) {
       try {
         await server.trpc.bot.heartbeat.mutate({
           shardId: shard.id,
           shardCount: client.options.shardCount ?? 1,
           status: Status[shard.status] ?? String(shard.status),
-          connected: shard.status === Status.Ready,
+          connected: shard.status === Status.Ready && fatal === null,
           pingMs: shard.ping >= 0 ? shard.ping : null,
           guilds: client.guilds.cache
             .filter((g) => g.shardId === shard.id)
             .map((g) => ({ id: g.id, name: g.name.slice(0, 100), icon: g.icon })),
           lastEventAt,
           startedAt,
+          fatal,
         });
       } catch (error) {
         log.warn(`heartbeat failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -290,8 +375,13 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
     log.info(`shard ${id} resumed`);
     beat();
   });
-  client.on(Events.ShardDisconnect, () => {
+  client.on(Events.ShardDisconnect, (event, id) => {
     memberSync.onDisconnect();
+    const found = fatalClose(event.code);
+    if (found) {
+      log.error(`shard ${id} closed by Discord with ${event.code}`);
+      enterFatal(found);
+    }
     beat();
   });
   client.on(Events.ShardReconnecting, (id) => {
@@ -322,21 +412,28 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
   try {
     await client.login(options.token);
   } catch (error) {
-    commands.close();
-    for (const queue of [forwarder, memberEvents, reports]) queue.close();
-    server.close();
-    await client.destroy();
-    throw error;
+    const found = fatalLogin(error, fatal);
+    if (!found) {
+      // Worth another try: hand what this attempt held to the next one.
+      commands.close();
+      const held = await Promise.all(queues.map((q) => q.stop(0).then((items) => items.map((item) => ({ queue: q.kind, item })))));
+      server.close();
+      await client.destroy();
+      throw new LoginFailed(error, held.flat());
+    }
+    enterFatal(found);
   }
-  await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once(Events.ClientReady, () => resolve())));
-  log.info(`connected as ${client.user?.tag ?? "?"} to ${client.guilds.cache.size} guild(s)`);
-  await Promise.all(
-    client.guilds.cache.map((guild) =>
-      guild.commands
-        .set([syncMembersCommand])
-        .catch((error: unknown) => log.warn(`could not register commands in ${guild.id}: ${String(error)}`)),
-    ),
-  );
+  if (fatal === null) {
+    await new Promise<void>((resolve) => (client.isReady() ? resolve() : client.once(Events.ClientReady, () => resolve())));
+    log.info(`connected as ${client.user?.tag ?? "?"} to ${client.guilds.cache.size} guild(s)`);
+    await Promise.all(
+      client.guilds.cache.map((guild) =>
+        guild.commands
+          .set([syncMembersCommand])
+          .catch((error: unknown) => log.warn(`could not register commands in ${guild.id}: ${String(error)}`)),
+      ),
+    );
+  }
   beat();
   const interval = setInterval(beat, options.heartbeatMs ?? 10_000);
 
@@ -393,6 +490,7 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
       deadLetters: deadLetters().total,
     }),
     deadLetters,
+    fatal: () => fatal,
     close: () => {
       closing ??= shutdown();
       return closing;

@@ -14,17 +14,27 @@ const env = await loadBotEnv().catch((error: unknown) => {
 });
 const log = makeBotLogger({ level: env.logLevel });
 if (env.emulatorUrl) log.info(`no DISCORD_TOKEN: using the Discord emulator at ${env.emulatorUrl}`);
-const started = startBot(env);
+// Aborted by a signal while the login is still being retried (Discord unreachable): startBot then rejects.
+const stop = new AbortController();
+const started = startBot({ ...env, signal: stop.signal });
 // SIGTERM / SIGINT: a bounded shutdown (bot.close delivers for at most 10 s and keeps the rest in
-// the spool), then exit 0. Caught from the start: a signal during start-up stops the bot once it
-// is up. A second signal of the same kind is not caught: it ends the process at once.
+// the spool), then exit 0. Caught from the start: a signal during start-up stops the login
+// retries, or stops the bot once it is up. A second signal of the same kind is not caught: it
+// ends the process at once.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log.info(`${signal}: stopping`);
+    stop.abort();
     void started
       .then((bot) => bot.close())
       .catch((error: unknown) => log.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => process.exit(0));
   });
 }
-await started;
+// A fatal gateway close (bad token, disallowed intents) does not end the process: the bot stays
+// up in its fatal state, reporting it to the server (the bot panel shows what to do).
+await started.catch((error: unknown) => {
+  if (stop.signal.aborted) return;
+  log.error(`the bot could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

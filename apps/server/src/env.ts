@@ -2,8 +2,10 @@
  * The server's configuration: the one place that reads `process.env`, validated at start-up.
  * A bad value stops the server with a message naming the variable; secrets are never printed.
  */
+import type { BlockList } from "node:net";
 import { DEFAULT_LOG_LEVEL, LogLevelSetting } from "@guildhall/api/logging";
 import { Cause, type LogLevel, Option, Schema } from "effect";
+import { InvalidProxyList, parseTrustedProxies } from "./http";
 
 /** Each failing variable with what is wrong, e.g. `Expected an integer\n  at ["PORT"]`. Values are not echoed. */
 const describeFailure = (cause: Cause.Cause<Schema.SchemaError>): string =>
@@ -25,6 +27,8 @@ const Env = Schema.Struct({
     Schema.String.check(Schema.isPattern(/^[^@\s]+@[^@\s]+$/, { message: "must be an email address" })),
   ),
   GUILDHALL_ADMIN_PASSWORD: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
+  GUILDHALL_TRUSTED_PROXIES: Schema.optional(Schema.String),
+  GUILDHALL_DEBUG_ERRORS: Schema.optional(Schema.Literals(["0", "1", "false", "true"])),
 });
 
 /** The email of the first admin when GUILDHALL_ADMIN_EMAIL is unset. */
@@ -47,6 +51,13 @@ export interface ServerEnv {
    * never printed). Without it the server generates a password and prints it once.
    */
   readonly admin: { readonly email: string; readonly password: string | undefined };
+  /**
+   * The reverse proxies whose `X-Forwarded-For` is believed (GUILDHALL_TRUSTED_PROXIES), or null:
+   * then the client is the socket's peer, whatever the headers say.
+   */
+  readonly trustedProxies: BlockList | null;
+  /** tRPC error answers carry stack traces (GUILDHALL_DEBUG_ERRORS=1); default false. */
+  readonly debugErrors: boolean;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -60,7 +71,10 @@ export class EnvError extends Error {
  * GUILDHALL_DATA_DIR (default `.guildhall`), GUILDHALL_PUBLIC_URL, GUILDHALL_BOT_KEY (>= 24
  * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_WEB_DIST, GUILDHALL_LOG_LEVEL
  * (trace, debug, info, warn, error, fatal or none, any case; default info),
- * GUILDHALL_ADMIN_EMAIL (default admin@guildhall.local), GUILDHALL_ADMIN_PASSWORD (>= 8 chars).
+ * GUILDHALL_ADMIN_EMAIL (default admin@guildhall.local), GUILDHALL_ADMIN_PASSWORD (>= 8 chars),
+ * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
+ * server, comma or space separated: only their `X-Forwarded-For` is believed; default none),
+ * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -72,6 +86,17 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     throw new EnvError(`Invalid environment:\n${describeFailure(result.cause)}`);
   }
   const env = result.value;
+  let trustedProxies: BlockList | null = null;
+  const proxies = (env.GUILDHALL_TRUSTED_PROXIES ?? "").split(/[\s,]+/).filter((entry) => entry !== "");
+  if (proxies.length > 0) {
+    try {
+      trustedProxies = parseTrustedProxies(proxies);
+    } catch (error) {
+      if (!(error instanceof InvalidProxyList)) throw error;
+      // The list names network addresses, not secrets: the bad entry is shown.
+      throw new EnvError(`Invalid environment:\n${error.message}\n  at ["GUILDHALL_TRUSTED_PROXIES"]`);
+    }
+  }
   return {
     port: env.PORT ?? 3000,
     host: env.HOST ?? "127.0.0.1",
@@ -83,5 +108,7 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     webDist: env.GUILDHALL_WEB_DIST,
     logLevel: env.GUILDHALL_LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
     admin: { email: env.GUILDHALL_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL, password: env.GUILDHALL_ADMIN_PASSWORD },
+    trustedProxies,
+    debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
   };
 };

@@ -1,29 +1,38 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, BlockList } from "node:net";
 import { join, resolve } from "node:path";
+import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import {
   type ApiRuntime,
   type Auth,
+  answerFor,
   appRouter,
+  BOT_KEY_HEADER,
+  botKeyMatches,
+  CLIENT_ADDRESS_HEADER,
   type ContextDeps,
   createAuth,
   createContext,
+  type DomainError,
   logTo,
+  MethodNotAllowed,
   makeRuntime,
   type RuntimeConfig,
   sharingJsonEncoder,
+  UnknownEndpoint,
 } from "@guildhall/api";
-import { Database, describeDatabaseFailure } from "@guildhall/db";
+import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
-import { toNodeHandler } from "better-auth/node";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 import { sql } from "drizzle-orm";
 import { Effect, type LogLevel } from "effect";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
+import { BODY_LIMITS, checkOrigin, checkTrpcContentType, clientAddress, readBody, tooLarge, trustedOrigins } from "./http";
 import { handleLegacyMemberSync } from "./legacy";
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
@@ -51,6 +60,15 @@ export interface ServerOptions {
   readonly firstSightSync?: boolean | undefined;
   /** Job queue timings (pg-boss); the defaults suit production, tests shorten them. */
   readonly jobs?: RuntimeConfig["jobs"];
+  /**
+   * The reverse proxies whose `X-Forwarded-For` is believed when they are the socket's peer
+   * (GUILDHALL_TRUSTED_PROXIES); default none: the client is the socket's peer.
+   */
+  readonly trustedProxies?: BlockList | null | undefined;
+  /** tRPC error answers carry stack traces (GUILDHALL_DEBUG_ERRORS); default false. */
+  readonly debugErrors?: boolean | undefined;
+  /** Sign-in attempts allowed per client address; default SIGN_IN_LIMIT of @guildhall/api (10 a minute). */
+  readonly signInLimit?: { readonly windowS: number; readonly max: number } | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -70,12 +88,14 @@ const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url))
 /**
  * Secrets from the environment when given, otherwise generated once and kept in
  * `<dataDir>/secrets.json` (mode 0600) so sessions and the bot key survive restarts.
+ * The data dir is made private first (keepPrivate).
  */
 const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string } => {
   const generate = () => randomBytes(32).toString("base64url");
   if (options.dataDir === "memory://") {
     return { botKey: options.botKey ?? generate(), sessionSecret: options.sessionSecret ?? generate() };
   }
+  keepPrivate(options.dataDir);
   const file = join(options.dataDir, "secrets.json");
   let stored: { botKey?: string; sessionSecret?: string } = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as typeof stored;
@@ -84,7 +104,6 @@ const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: s
     sessionSecret: options.sessionSecret ?? stored.sessionSecret ?? generate(),
   };
   if (secrets.botKey !== stored.botKey || secrets.sessionSecret !== stored.sessionSecret) {
-    mkdirSync(options.dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
   }
   return secrets;
@@ -99,9 +118,48 @@ const headersOf = (req: IncomingMessage): Headers => {
   return headers;
 };
 
-const json = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers });
   res.end(JSON.stringify(body));
+};
+
+/**
+ * Answers a refused request `{error}` with the status errors.ts gives `error`. `close` ends the
+ * connection after the answer: for a body left unread, which must not be taken for the next request.
+ */
+const refuse = (res: ServerResponse, error: DomainError, options: { close?: boolean; allow?: string } = {}) => {
+  const { status, message } = answerFor(error);
+  json(
+    res,
+    status,
+    { error: message },
+    { ...(options.close ? { connection: "close" } : {}), ...(options.allow ? { allow: options.allow } : {}) },
+  );
+};
+
+/**
+ * Answers a refused tRPC request in tRPC's own error shape (one error per call of a batch), so a
+ * tRPC client reports the message: `{error: {message, code, data: {code, httpStatus, path}}}`.
+ */
+const refuseTrpc = (req: IncomingMessage, res: ServerResponse, error: DomainError, close = false) => {
+  const { status, code, message } = answerFor(error);
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const paths = decodeURIComponent(url.pathname.replace(/^\/trpc\/?/, "")).split(",");
+  const one = (path: string) => ({
+    error: { message, code: TRPC_ERROR_CODES_BY_KEY[code], data: { code, httpStatus: status, path, issues: null } },
+  });
+  const body = url.searchParams.get("batch") === "1" ? paths.map(one) : one(paths[0] ?? "");
+  json(res, status, body, close ? { connection: "close" } : {});
+};
+
+/** Answers a refused WebSocket upgrade with a plain HTTP answer (`{error}` JSON), then closes the socket. */
+const refuseUpgrade = (socket: Duplex, error: DomainError) => {
+  const { status, message } = answerFor(error);
+  const body = JSON.stringify({ error: message });
+  const reason = status === 403 ? "Forbidden" : status === 404 ? "Not Found" : "Bad Request";
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 };
 
 /**
@@ -110,6 +168,11 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
  * index.html for client-side routes). Opens and migrates the database first, and starts the job
  * queue (pg-boss) with its workers and schedules: the member sync scheduler, the stale sync
  * expiry and the presence prune all run as jobs (see @guildhall/jobs' catalogue).
+ *
+ * Every request is checked first (./http.ts): bodies within BODY_LIMITS (413 JSON), tRPC over
+ * JSON only (415), cookie-authenticated tRPC calls and WebSocket upgrades from Guildhall's own
+ * origins only (403), unknown `/api/` paths 404 JSON, and the SPA for GET and HEAD only (405).
+ * The data dir (and every file under it) is made the owner's alone before anything is written.
  * Rejects when the database cannot be opened, pg-boss cannot start, or the port is taken.
  */
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
@@ -135,14 +198,16 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const port = (server.address() as AddressInfo).port;
 
   const publicUrl = options.publicUrl ?? `http://localhost:${port}`;
+  const origins = trustedOrigins(publicUrl, port);
   const auth = createAuth(database.db, {
     secret: secrets.sessionSecret,
     baseURL: publicUrl,
-    trustedOrigins: [publicUrl, `http://localhost:${port}`, `http://127.0.0.1:${port}`, "http://localhost:5173"],
+    trustedOrigins: origins,
+    signInLimit: options.signInLimit,
   });
   await options.onReady?.({ runtime, auth });
 
-  const deps: ContextDeps = { runtime, auth, botKey: secrets.botKey };
+  const deps: ContextDeps = { runtime, auth, botKey: secrets.botKey, debugErrors: options.debugErrors };
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: "/trpc/",
@@ -152,19 +217,82 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
         void logTo(runtime, "Error", `tRPC ${path ?? "?"}: ${describeDatabaseFailure(error.cause ?? error).message}`);
     },
   });
-  const authHandler = toNodeHandler(auth);
   const webDist = options.webDist ?? defaultWebDist;
   const staticHandler = existsSync(join(webDist, "index.html")) ? sirv(webDist, { single: true, etag: true, gzip: false }) : null;
   const startedAt = Date.now();
+  const proxies = options.trustedProxies ?? null;
+
+  /**
+   * tRPC over HTTP: JSON only, cookie-authenticated calls from Guildhall's own origins only, the
+   * body read here within its limit (the bot key's, or the default) and handed to tRPC whole.
+   */
+  const handleTrpc = async (req: IncomingMessage, res: ServerResponse) => {
+    const refused = checkTrpcContentType(req) ?? checkOrigin(req, origins);
+    if (refused) return refuseTrpc(req, res, refused);
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      const key = req.headers[BOT_KEY_HEADER];
+      const isBot = botKeyMatches(typeof key === "string" ? key : null, secrets.botKey);
+      const limit = isBot ? BODY_LIMITS.bot : BODY_LIMITS.default;
+      const body = await readBody(req, limit);
+      if (body === "too-large") return refuseTrpc(req, res, tooLarge(limit, isBot ? "Calls with the bot key" : "tRPC calls"), true);
+      // The standalone adapter takes a body already read from `req.body` (a string: used as is).
+      (req as IncomingMessage & { body?: string }).body = body.toString("utf8");
+    }
+    await trpcHandler(req, res);
+  };
+
+  /**
+   * better-auth, with the body read here within BODY_LIMITS.auth, the client's address in
+   * CLIENT_ADDRESS_HEADER (the rate limiter's key; a client's own value is dropped), and
+   * `Retry-After` added to its 429 (it sends only `X-Retry-After`).
+   */
+  const handleAuth = async (req: IncomingMessage, res: ServerResponse) => {
+    const method = req.method ?? "GET";
+    let body: Buffer | undefined;
+    if (method !== "GET" && method !== "HEAD") {
+      const read = await readBody(req, BODY_LIMITS.auth);
+      if (read === "too-large") return refuse(res, tooLarge(BODY_LIMITS.auth, "The auth endpoints"), { close: true });
+      body = read;
+    }
+    const headers = headersOf(req);
+    headers.delete(CLIENT_ADDRESS_HEADER);
+    const address = clientAddress(req, proxies);
+    if (address !== null) headers.set(CLIENT_ADDRESS_HEADER, address);
+    // On the public URL better-auth is configured with (a malformed Host header cannot break it).
+    const request = new Request(new URL(req.url ?? "/", publicUrl), {
+      method,
+      headers,
+      ...(body === undefined || body.length === 0 ? {} : { body: new Uint8Array(body) }),
+    });
+    const response = await auth.handler(request);
+    for (const [name, value] of response.headers) if (name !== "set-cookie") res.setHeader(name, value);
+    const cookies = response.headers.getSetCookie();
+    if (cookies.length > 0) res.setHeader("set-cookie", cookies);
+    const retryAfter = response.headers.get("x-retry-after");
+    if (response.status === 429 && retryAfter !== null) res.setHeader("retry-after", retryAfter);
+    res.writeHead(response.status);
+    res.end(Buffer.from(await response.arrayBuffer()));
+  };
 
   handle = (req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    if (path === "/trpc" || path.startsWith("/trpc/")) return void trpcHandler(req, res);
-    if (path.startsWith("/api/auth/")) return void authHandler(req, res);
+    const method = req.method ?? "GET";
+    const readOnly = method === "GET" || method === "HEAD";
+    const unexpected = (what: string) => (error: unknown) => {
+      void logTo(runtime, "Error", `${what}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) json(res, 500, { error: "Internal error." });
+      else res.destroy();
+    };
+    if (path === "/trpc" || path.startsWith("/trpc/")) return void handleTrpc(req, res).catch(unexpected("tRPC request"));
+    if (path.startsWith("/api/auth/")) return void handleAuth(req, res).catch(unexpected("auth request"));
     if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
-    // Public, non-secret settings the SPA needs before anything else.
-    if (path === "/api/config") return json(res, 200, { discordCdnUrl: options.discordCdnUrl ?? "https://cdn.discordapp.com" });
+    if (path === "/api/config") {
+      if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
+      // Public, non-secret settings the SPA needs before anything else.
+      return json(res, 200, { discordCdnUrl: options.discordCdnUrl ?? "https://cdn.discordapp.com" });
+    }
     if (path === "/healthz") {
+      if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
       // Healthy means: the process answers and the database does.
       runtime.runPromise(database.use("healthz", (db) => db.execute(sql`select 1`))).then(
         () => json(res, 200, { ok: true, database: database.kind, uptime_s: Math.round((Date.now() - startedAt) / 1000) }),
@@ -172,11 +300,15 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
       );
       return;
     }
+    // A wrong or not-yet-deployed endpoint must not look like a success (the SPA's page).
+    if (path === "/api" || path.startsWith("/api/")) return refuse(res, new UnknownEndpoint({ method, path }), { close: !readOnly });
+    // The SPA: its files, and index.html for its client-side routes; pages are only read.
+    if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD", close: true });
     if (staticHandler) return staticHandler(req, res, () => json(res, 404, { error: "Not found" }));
     json(res, 404, { error: "Not found. The SPA is not built: run `npm run build -w @guildhall/web`." });
   };
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: BODY_LIMITS.websocket });
   const wssHandler = applyWSSHandler({
     wss,
     router: appRouter,
@@ -186,8 +318,11 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     experimental_encoder: sharingJsonEncoder,
   });
   server.on("upgrade", (req, socket, head) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path !== "/trpc") return void socket.destroy();
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path !== "/trpc") return refuseUpgrade(socket, new UnknownEndpoint({ method: "GET (WebSocket)", path }));
+    // A browser sends the page's Origin with every upgrade: a foreign page must not get a socket on the user's session.
+    const refused = checkOrigin(req, origins);
+    if (refused) return refuseUpgrade(socket, refused);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 

@@ -62,3 +62,30 @@ describe("readServerEnv: logging and the first admin", () => {
     expect(message).not.toContain("loud");
   });
 });
+
+describe("readServerEnv: trusted proxies and debug errors", () => {
+  it("trusts no proxy and hides stack traces by default", () => {
+    expect(readServerEnv({})).toMatchObject({ trustedProxies: null, debugErrors: false });
+  });
+
+  it("reads GUILDHALL_TRUSTED_PROXIES as addresses and CIDR ranges, comma or space separated", () => {
+    const { trustedProxies } = readServerEnv({ GUILDHALL_TRUSTED_PROXIES: "10.0.0.0/8, 192.0.2.7 fd00::/8" });
+    expect(trustedProxies?.check("10.1.2.3", "ipv4")).toBe(true);
+    expect(trustedProxies?.check("192.0.2.7", "ipv4")).toBe(true);
+    expect(trustedProxies?.check("192.0.2.8", "ipv4")).toBe(false);
+    expect(trustedProxies?.check("fd12::1", "ipv6")).toBe(true);
+  });
+
+  it("names GUILDHALL_TRUSTED_PROXIES and the bad entry", () => {
+    for (const bad of ["10.0.0.0/33", "proxy.internal", "10.0.0.1/8/1", "::1/129"]) {
+      expect(() => readServerEnv({ GUILDHALL_TRUSTED_PROXIES: `127.0.0.1, ${bad}` }), bad).toThrow(/GUILDHALL_TRUSTED_PROXIES/);
+    }
+  });
+
+  it("turns stack traces on only for GUILDHALL_DEBUG_ERRORS=1 or true", () => {
+    expect(readServerEnv({ GUILDHALL_DEBUG_ERRORS: "1" }).debugErrors).toBe(true);
+    expect(readServerEnv({ GUILDHALL_DEBUG_ERRORS: "true" }).debugErrors).toBe(true);
+    expect(readServerEnv({ GUILDHALL_DEBUG_ERRORS: "0" }).debugErrors).toBe(false);
+    expect(() => readServerEnv({ GUILDHALL_DEBUG_ERRORS: "yes please" })).toThrow(/GUILDHALL_DEBUG_ERRORS/);
+  });
+});

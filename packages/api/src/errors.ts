@@ -24,7 +24,15 @@ import type {
 import type { TRPCError } from "@trpc/server";
 import { Schema } from "effect";
 import type { InvalidPackedChunk } from "./pack";
-import type { InvalidApiKey, InvalidInput, MethodNotAllowed, PayloadTooLarge } from "./request";
+import type {
+  ForeignOrigin,
+  InvalidApiKey,
+  InvalidInput,
+  MethodNotAllowed,
+  PayloadTooLarge,
+  UnknownEndpoint,
+  UnsupportedMediaType,
+} from "./request";
 
 /** The procedure needs a signed-in user, and the request carried no valid session. */
 export class SignInRequired extends Schema.TaggedError<SignInRequired>()("SignInRequired", {}) {}
@@ -53,6 +61,9 @@ export type DomainError =
   | PayloadTooLarge
   | InvalidApiKey
   | MethodNotAllowed
+  | ForeignOrigin
+  | UnsupportedMediaType
+  | UnknownEndpoint
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -106,6 +117,18 @@ export const ERRORS: Answers = {
   PayloadTooLarge: { code: "PAYLOAD_TOO_LARGE", status: 413, message: (e) => `Payload too large: ${e.message}` },
   InvalidApiKey: { code: "UNAUTHORIZED", status: 401, message: (e) => `Invalid or missing ${e.header}.` },
   MethodNotAllowed: { code: "METHOD_NOT_SUPPORTED", status: 405, message: (e) => `Use ${e.allowed}.` },
+  ForeignOrigin: {
+    code: "FORBIDDEN",
+    status: 403,
+    message: (e) =>
+      `Cross-origin request refused: ${e.origin} is not this server's origin. Requests authenticated by the session cookie must come from Guildhall's own pages (GUILDHALL_PUBLIC_URL).`,
+  },
+  UnsupportedMediaType: {
+    code: "UNSUPPORTED_MEDIA_TYPE",
+    status: 415,
+    message: (e) => `Unsupported Content-Type ${e.contentType}: send ${e.allowed}.`,
+  },
+  UnknownEndpoint: { code: "NOT_FOUND", status: 404, message: (e) => `No such endpoint: ${e.method} ${e.path}.` },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

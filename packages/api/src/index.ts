@@ -7,14 +7,23 @@
 
 /** The shapes the bot sends, for clients that must not load the server side (type-only). */
 export type { MemberSnapshot, PresenceUpdate, RoleSnapshot, SyncRun } from "@guildhall/sync";
-export { type Auth, type AuthOptions, createAuth, ensurePasswordUser } from "./auth";
+export { type Auth, type AuthOptions, CLIENT_ADDRESS_HEADER, createAuth, ensurePasswordUser, SIGN_IN_LIMIT } from "./auth";
 export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
 export { answerFor, type DomainError, ERRORS } from "./errors";
 export { type Followed, follow } from "./follow";
 export { InvalidPackedChunk } from "./pack";
-export { InvalidApiKey, InvalidInput, MethodNotAllowed, PayloadTooLarge, validateInput } from "./request";
+export {
+  ForeignOrigin,
+  InvalidApiKey,
+  InvalidInput,
+  MethodNotAllowed,
+  PayloadTooLarge,
+  UnknownEndpoint,
+  UnsupportedMediaType,
+  validateInput,
+} from "./request";
 export { type AppRouter, appRouter } from "./root";
-export { MAX_MEMBER_CHUNK, MAX_PRESENCE_BATCH } from "./router/bot";
+export { MAX_MEMBER_CHUNK, MAX_PACKED_CHARS, MAX_PRESENCE_BATCH } from "./router/bot";
 export { CSV_EXPORT_LIMIT, toCsv } from "./router/members";
 export type { RosterEvent } from "./router/roster";
 export { type LoggingOptions, loggingLayer, logTo, makeRuntime, type RuntimeConfig } from "./runtime";

@@ -26,6 +26,27 @@ export class MethodNotAllowed extends Schema.TaggedError<MethodNotAllowed>()("Me
   allowed: Schema.String,
 }) {}
 
+/**
+ * A browser request that a session cookie would authenticate came from a page of another
+ * origin (cross-site request forgery); `origin` is what the request named (its `Origin`, the
+ * origin of its `Referer`, or `Sec-Fetch-Site: <value>`).
+ */
+export class ForeignOrigin extends Schema.TaggedError<ForeignOrigin>()("ForeignOrigin", {
+  origin: Schema.String,
+}) {}
+
+/** The endpoint does not take the request's `Content-Type`; `allowed` names the one it takes. */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()("UnsupportedMediaType", {
+  contentType: Schema.String,
+  allowed: Schema.String,
+}) {}
+
+/** No endpoint answers `method` at `path` (an API path the server does not have). */
+export class UnknownEndpoint extends Schema.TaggedError<UnknownEndpoint>()("UnknownEndpoint", {
+  method: Schema.String,
+  path: Schema.String,
+}) {}
+
 /** Each schema's Standard Schema form, built once. */
 const standardSchemas = new WeakMap<object, ReturnType<typeof Schema.toStandardSchemaV1>["~standard"]>();
 

@@ -26,6 +26,11 @@ export interface ContextDeps {
   readonly auth: Auth;
   /** The bot's API key. Compared in constant time; never logged or returned. */
   readonly botKey: string;
+  /**
+   * Error answers carry the server's stack trace (`data.stack`): only when a developer asks
+   * for it (GUILDHALL_DEBUG_ERRORS=1), never by default. Default false.
+   */
+  readonly debugErrors?: boolean | undefined;
 }
 
 /** The signed-in user, as procedures see it. */
@@ -40,6 +45,8 @@ export interface Context {
   readonly user: SessionUser | null;
   /** True when the request presented the bot key (header `x-guildhall-bot-key` or ws connectionParams `botKey`). */
   readonly isBot: boolean;
+  /** Error answers include `data.stack` (see `ContextDeps.debugErrors`). */
+  readonly debugErrors: boolean;
 }
 
 import { BOT_KEY_HEADER } from "./headers";
@@ -68,7 +75,7 @@ export const createContext = async (
     const session = await deps.auth.api.getSession({ headers: request.headers }).catch(() => null);
     if (session) user = { id: session.user.id, name: session.user.name, email: session.user.email };
   }
-  return { runtime: deps.runtime, user, isBot };
+  return { runtime: deps.runtime, user, isBot, debugErrors: deps.debugErrors === true };
 };
 
 /** One issue of a rejected input: the dotted path of the field, and what is wrong with it. */
@@ -86,12 +93,16 @@ const issuesOf = (cause: unknown): ReadonlyArray<InputIssue> | null => {
 };
 
 const t = initTRPC.context<Context>().create({
-  errorFormatter({ shape, error }) {
+  // tRPC adds `data.stack` when isDev (by default whenever NODE_ENV is not "production", so under
+  // `npm start`); the formatter below adds it only when the context asks (debugErrors).
+  isDev: false,
+  errorFormatter({ shape, error, ctx }) {
+    const data = ctx?.debugErrors === true && typeof error.stack === "string" ? { ...shape.data, stack: error.stack } : shape.data;
     const issues = error.code === "BAD_REQUEST" ? issuesOf(error.cause) : null;
-    if (!issues || issues.length === 0) return { ...shape, data: { ...shape.data, issues: null } };
+    if (!issues || issues.length === 0) return { ...shape, data: { ...data, issues: null } };
     // The message names the field(s), so a caller sees what to fix without digging.
     const message = `Invalid input: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`;
-    return { ...shape, message, data: { ...shape.data, issues } };
+    return { ...shape, message, data: { ...data, issues } };
   },
 });
 

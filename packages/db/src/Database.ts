@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { DrizzleQueryError } from "drizzle-orm";
@@ -222,15 +223,38 @@ const makePostgres = (url: string, max: number) =>
     });
   });
 
+/** Drops the group and other permission bits of `path` and, for a directory, of everything under it (symbolic links are left alone). */
+const restrictTree = (path: string): void => {
+  const stat = lstatSync(path);
+  if (stat.isSymbolicLink()) return;
+  if ((stat.mode & 0o077) !== 0) chmodSync(path, stat.mode & 0o700);
+  if (stat.isDirectory()) for (const entry of readdirSync(path)) restrictTree(join(path, entry));
+};
+
+/**
+ * Makes `dir` (created if missing) the process owner's alone: the process umask becomes 0077,
+ * so every file the process creates from now on is 0600 and every directory 0700 at most
+ * (PGlite's files included: its WAL holds session tokens in plain text), and whatever is
+ * already under `dir` (written by an older version, or under a looser umask) loses its group
+ * and other permission bits. Call it before anything writes there. Throws what node:fs throws.
+ */
+export const keepPrivate = (dir: string): void => {
+  process.umask(0o077);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  restrictTree(dir);
+};
+
 const makePglite = (dataDir: string | undefined) =>
   Effect.gen(function* () {
     const inMemory = dataDir === undefined || dataDir === "memory://";
     const client = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          if (!inMemory) mkdirSync(dataDir, { recursive: true });
+          if (!inMemory) keepPrivate(dataDir);
           const pg = inMemory ? new PGlite() : new PGlite(dataDir);
           await pg.waitReady;
+          // A new cluster's files (initdb) are written 0666 whatever the umask; later ones follow it.
+          if (!inMemory) restrictTree(dataDir);
           return pg;
         },
         catch: (cause) => databaseError("open pglite", cause),

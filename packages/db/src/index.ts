@@ -10,6 +10,7 @@ export {
   type Db,
   databaseError,
   describeDatabaseFailure,
+  keepPrivate,
 } from "./Database";
 export { executeRows } from "./execute";
 export type { PresenceStatus, StoredActivity, StoredClientStatus } from "./schema";

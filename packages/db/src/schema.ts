@@ -234,6 +234,9 @@ export const botHeartbeats = pgTable("bot_heartbeats", {
   lastEventAt: timestamp({ withTimezone: true }),
   startedAt: timestamp({ withTimezone: true }).notNull(),
   reportedAt: timestamp({ withTimezone: true }).notNull(),
+  /** A gateway close the bot will not recover from (4004, 4014, ...) and what to do; null while healthy. */
+  fatalCode: integer(),
+  fatalReason: text(),
 });
 
 // ---------------------------------------------------------------- member sync

@@ -44,6 +44,13 @@ export const FIRST_SIGHT_WINDOW_S = 60 * 60;
  */
 export const FirstSightSync = Context.Reference<boolean>("@guildhall/sync/FirstSightSync", { defaultValue: () => true });
 
+/** A fatal gateway close as the bot reports it: the close code (4000..4999) and what to do (at most 500 characters). */
+export const BotFatal = Schema.Struct({
+  code: Schema.Int.check(Schema.isBetween({ minimum: 4000, maximum: 4999 })),
+  reason: pgText(500),
+});
+export type BotFatal = typeof BotFatal.Type;
+
 /**
  * A shard's health as the bot reports it every few seconds
  * (https://discord.com/developers/docs/events/gateway#sharding):
@@ -69,6 +76,12 @@ export const BotHeartbeat = Schema.Struct({
   ).check(Schema.isMaxLength(2_500)),
   lastEventAt: Schema.NullOr(EpochMs),
   startedAt: EpochMs,
+  /**
+   * A gateway close the bot will not recover from by itself (4004 token refused, 4014
+   * disallowed intents, ...): Discord's close `code` and, in `reason`, what happened and what to
+   * do. Absent or null while the bot is healthy.
+   */
+  fatal: Schema.optional(Schema.NullOr(BotFatal)),
 }).check(
   Schema.makeFilter((h) =>
     h.shardId < h.shardCount
@@ -108,6 +121,8 @@ export interface ShardState {
   readonly reportedAt: string;
   /** False when the shard has not reported for {@link HEARTBEAT_STALE_MS}. */
   readonly fresh: boolean;
+  /** The fatal gateway close the bot reported with this shard's last heartbeat, or null. */
+  readonly fatal: BotFatal | null;
 }
 
 /**
@@ -252,6 +267,8 @@ export class Bot extends Context.Service<
             lastEventAt: h.lastEventAt === null ? null : new Date(h.lastEventAt),
             startedAt: new Date(h.startedAt),
             reportedAt: new Date(now),
+            fatalCode: h.fatal?.code ?? null,
+            fatalReason: h.fatal?.reason ?? null,
           };
           await db.insert(botHeartbeats).values(row).onConflictDoUpdate({ target: botHeartbeats.shardId, set: row });
         });
@@ -274,6 +291,7 @@ export class Bot extends Context.Service<
               startedAt: r.startedAt.toISOString(),
               reportedAt: r.reportedAt.toISOString(),
               fresh: now - r.reportedAt.getTime() < HEARTBEAT_STALE_MS,
+              fatal: r.fatalCode === null ? null : { code: r.fatalCode, reason: r.fatalReason ?? "" },
             }),
           );
       });

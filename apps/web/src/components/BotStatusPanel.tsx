@@ -29,7 +29,7 @@ export function BotStatusPanel() {
         {data ? (
           <span className={`pill ${running ? "pill-ok" : "pill-bad"}`}>
             <span className="dot" aria-hidden="true" />
-            {running ? "Running" : "Not running"}
+            {running ? "Running" : data.fatal ? "Stopped" : "Not running"}
           </span>
         ) : null}
       </div>
@@ -41,6 +41,12 @@ export function BotStatusPanel() {
         </p>
       ) : data ? (
         <>
+          {data.fatal ? (
+            // A close no reconnect fixes (bad token, disallowed intents): say what to do.
+            <p className="error small" role="alert" data-testid="bot-fatal" data-close-code={data.fatal.code}>
+              Discord closed the bot's connection for good ({data.fatal.code}): {data.fatal.reason}.
+            </p>
+          ) : null}
           <dl className="facts">
             <div>
               <dt>Ping</dt>

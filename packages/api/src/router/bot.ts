@@ -345,10 +345,12 @@ export const botRouter = {
    * Staff. The bot's health: `isRunning` (a shard reported READY within 45 s), `guildId` (a
    * snowflake: the first guild it is in, or null), `pingMs` (gateway heartbeat round trip, ms,
    * or null), `lastEventAt` (ISO-8601 time of the newest gateway event, or null), every shard's
-   * state (`shards`; a shard silent for 10 minutes is no longer listed), and `deadLetters`: the
-   * items the bot gave up that wait on the Jobs page (queue `bot.dead-letters`): `total`, and
-   * the newest 20 (`{id, summary, error, at}`, newest first), read from the jobs, so every
-   * server instance answers the same. Errors: UNAUTHORIZED, FORBIDDEN.
+   * state (`shards`; a shard silent for 10 minutes is no longer listed), `fatal`: the gateway
+   * close a recently reporting shard will not recover from (`{code, reason}`, the reason saying
+   * what to do) or null, and `deadLetters`: the items the bot gave up that wait on the Jobs page
+   * (queue `bot.dead-letters`): `total`, and the newest 20 (`{id, summary, error, at}`, newest
+   * first), read from the jobs, so every server instance answers the same.
+   * Errors: UNAUTHORIZED, FORBIDDEN.
    */
   status: staffProcedure.query(({ ctx }) =>
     run(
@@ -363,6 +365,7 @@ export const botRouter = {
           guildId: live[0]?.guildIds[0] ?? shards[0]?.guildIds[0] ?? null,
           pingMs: live[0]?.pingMs ?? null,
           lastEventAt: lastEvents[lastEvents.length - 1] ?? null,
+          fatal: shards.find((s) => s.fresh && s.fatal !== null)?.fatal ?? null,
           shards,
           deadLetters: yield* bot.deadLetters(),
         };
