@@ -7,7 +7,16 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EmulatorServer } from "./emulator";
 import { EmulatorError } from "./errors";
 import { BodyError, matchPath, readJson, sendEmpty, sendJson } from "./http";
-import type { ChurnOptions, CommandOptionValue, MemberChanges, MemberInput, MemberPatch, PresenceInput, SeedOptions } from "./types";
+import type {
+  ChurnOptions,
+  CommandOptionValue,
+  MemberChanges,
+  MemberInput,
+  MemberPatch,
+  MemberUpdateShape,
+  PresenceInput,
+  SeedOptions,
+} from "./types";
 import { bool, object, onlyKeys, snowflake, str } from "./validate";
 
 type Handler = (params: Record<string, string>, body: unknown, query: URLSearchParams) => { status: number; body?: unknown };
@@ -91,6 +100,12 @@ export function createControlHandler(
         emulator.updateMember(p.guild ?? "", p.user ?? "", body as MemberPatch);
         return { status: 200, body: emulator.member(p.guild ?? "", p.user ?? "") };
       },
+    },
+    {
+      // A GUILD_MEMBER_UPDATE as a partial or faulty peer sends it: {omit?: [keys], set?: {key: value}}.
+      method: "POST",
+      pattern: "/_emulator/guilds/:guild/members/:user/update-event",
+      handle: (p, body) => ({ status: 200, body: emulator.sendMemberUpdate(p.guild ?? "", p.user ?? "", body as MemberUpdateShape) }),
     },
     {
       method: "DELETE",

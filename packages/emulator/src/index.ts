@@ -22,6 +22,7 @@ export type {
   MemberInput,
   MemberPatch,
   MemberRecord,
+  MemberUpdateShape,
   PresenceInput,
   RecordedMessage,
   SeededGuild,

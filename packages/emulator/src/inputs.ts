@@ -22,6 +22,7 @@ import type {
   MemberInput,
   MemberPatch,
   MemberRecord,
+  MemberUpdateShape,
   PresenceInput,
   SeedOptions,
 } from "./types";
@@ -180,6 +181,18 @@ export function memberPatch(guild: GuildState, userId: string, patch: MemberPatc
   if (o.nick !== undefined) clean.nick = v.strOrNull(o.nick, "nick", 1, 32);
   if (o.roles !== undefined) clean.roles = validRoles(guild, o.roles, guild.member(userId)?.roles);
   return clean;
+}
+
+/** Checks a MemberUpdateShape: `omit` an array of key names, `set` an object; neither may touch `guild_id`. Throws 400 naming the field. */
+export function memberUpdateShape(shape: MemberUpdateShape): Required<MemberUpdateShape> {
+  const o = v.object(shape ?? {}, "member update shape");
+  v.onlyKeys(o, ["omit", "set"], "member update shape");
+  const omit = o.omit === undefined ? [] : o.omit;
+  if (!Array.isArray(omit) || omit.length > 50) throw new EmulatorError(400, "omit must be an array of at most 50 key names");
+  const keys = omit.map((key, i) => v.str(key, `omit[${i}]`, 1, 64));
+  const set = o.set === undefined ? {} : v.object(o.set, "set");
+  if (keys.includes("guild_id") || "guild_id" in set) throw new EmulatorError(400, "guild_id cannot be omitted or set");
+  return { omit: keys, set };
 }
 
 /** Checks MemberChanges, defaults 0; throws 400 naming the field. */

@@ -13,7 +13,7 @@ import { memberObject, userObject } from "./payloads";
 import { hash3, Rng } from "./random";
 import { newSnowflake, snowflakeAt } from "./snowflake";
 import { discordTimestamp } from "./timestamps";
-import type { MemberChangesResult, MemberPatch, MemberRecord } from "./types";
+import type { MemberChangesResult, MemberPatch, MemberRecord, MemberUpdateShape } from "./types";
 import { ADJECTIVES, NOUNS } from "./words";
 
 /** Changes the members of guilds and tells the gateway. */
@@ -64,6 +64,19 @@ export class Membership {
       GatewayIntentBits.GuildMembers,
     );
     return record;
+  }
+
+  /**
+   * Dispatches GUILD_MEMBER_UPDATE with the member's object shaped by `shape` (keys omitted,
+   * keys replaced), changing nothing stored. Returns the payload. Throws 404 for a non-member.
+   */
+  sendUpdate(guild: GuildState, userId: string, shape: Required<MemberUpdateShape>): Record<string, unknown> {
+    const record = guild.member(userId);
+    if (!record) throw new EmulatorError(404, `Unknown Member ${userId}`);
+    const payload: Record<string, unknown> = { ...memberObject(record), ...shape.set, guild_id: guild.id };
+    for (const key of shape.omit) delete payload[key];
+    this.dispatch(guild, GatewayDispatchEvents.GuildMemberUpdate, payload, GatewayIntentBits.GuildMembers);
+    return payload;
   }
 
   /** Removes a member and dispatches GUILD_MEMBER_REMOVE. Throws 400 for the bot, 404 for a non-member. */

@@ -191,3 +191,41 @@ describe("applyMemberChanges", () => {
     await expect(control.applyMemberChanges(small.guildId, { leave: 5, update: 3 })).rejects.toThrow(/leave \+ update must be at most 7/);
   });
 });
+
+describe("sendMemberUpdate (a GUILD_MEMBER_UPDATE as a partial or faulty peer sends it)", () => {
+  it("dispatches the member's object with keys left out and replaced, changes nothing stored, and checks its input over HTTP", async () => {
+    const gw = await membersSession();
+    const control = new EmulatorControl(emulator.url);
+    const [member] = (await rest<APIGuildMember[]>(`/guilds/${guild.guildId}/members?limit=5&after=0`)).body.filter((m) => !m.user.bot);
+    const userId = member!.user.id;
+    const before = emulator.member(guild.guildId, userId);
+    const sent = await control.sendMemberUpdate(guild.guildId, userId, {
+      omit: ["nick", "joined_at"],
+      set: { premium_since: null, roles: [] },
+    });
+    const event = await gw.dispatch("GUILD_MEMBER_UPDATE", (d) => d.user.id === userId);
+    expect(event.d).toEqual(sent);
+    expect(event.d).not.toHaveProperty("nick");
+    expect(event.d).not.toHaveProperty("joined_at");
+    expect(event.d).toMatchObject({ guild_id: guild.guildId, premium_since: null, roles: [], user: { id: userId } });
+    expect(emulator.member(guild.guildId, userId)).toEqual(before);
+
+    const refusals: Array<[unknown, RegExp, number]> = [
+      [{ omit: "nick" }, /omit/, 400],
+      [{ omit: ["guild_id"] }, /guild_id/, 400],
+      [{ set: { guild_id: "1" } }, /guild_id/, 400],
+      [{ set: [] }, /set/, 400],
+      [{ other: 1 }, /other/, 400],
+    ];
+    for (const [body, message, status] of refusals) {
+      const err = await control.sendMemberUpdate(guild.guildId, userId, body as never).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(EmulatorControlError);
+      expect((err as EmulatorControlError).status).toBe(status);
+      expect((err as EmulatorControlError).message).toMatch(message);
+    }
+    await expect(control.sendMemberUpdate(guild.guildId, "123456789012345678", {})).rejects.toThrow(/Unknown Member/);
+  });
+});

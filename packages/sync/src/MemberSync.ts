@@ -3,7 +3,15 @@ import { diffSnapshots } from "@guildhall/diff";
 import { Cause, Clock, Context, Effect, Layer, Schema } from "effect";
 import { listenFeed } from "./Feed";
 import { type ChunkTotals, MemberSyncStore, type RunEnding, SYNC_CHANNEL, type SyncRun, snapshotOf } from "./MemberSyncStore";
-import { MEMBER_FIELDS, type MemberSnapshot, normalizeMember, type RoleSnapshot, storedRoleIds } from "./members";
+import {
+  type MemberSnapshot,
+  type MemberUpdate,
+  mergeMember,
+  normalizeMember,
+  presentFields,
+  type RoleSnapshot,
+  storedRoleIds,
+} from "./members";
 
 export { SYNC_CHANNEL, type SyncRun };
 
@@ -166,8 +174,16 @@ export class MemberSync extends Context.Service<
      * twice counts once, the last), in one transaction.
      */
     readonly applyRoles: (guildId: string, roles: ReadonlyArray<RoleSnapshot>) => Effect.Effect<void, DatabaseError>;
-    /** GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE, applied at once (@everyone dropped from the roles). */
-    readonly upsertLive: (guildId: string, member: MemberSnapshot) => Effect.Effect<LiveOutcome, DatabaseError>;
+    /**
+     * GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE, applied at once
+     * (https://discord.com/developers/docs/events/gateway-events#guild-member-update). A merge:
+     * only the fields `member` carries change (a present null clears; an absent field keeps its
+     * stored value, see {@link MemberUpdate}), and only they are compared, so an event that
+     * carries nothing new is `unchanged`. A member never seen before is created with defaults
+     * for what the event left out; a member marked left comes back (`rejoined`). @everyone is
+     * dropped from the roles. Fails with DatabaseError (then nothing changed).
+     */
+    readonly upsertLive: (guildId: string, member: MemberUpdate) => Effect.Effect<LiveOutcome, DatabaseError>;
     /** GUILD_MEMBER_REMOVE, applied at once. */
     readonly removeLive: (guildId: string, userId: string) => Effect.Effect<LiveOutcome, DatabaseError>;
     /** A run by id, or null. */
@@ -390,19 +406,22 @@ export class MemberSync extends Context.Service<
         return yield* withRun(input, (run) => applyRoles(input.guildId, roles).pipe(Effect.as(run)));
       });
 
-      const upsertLive = Effect.fn("MemberSync.upsertLive")(function* (guildId: string, member: MemberSnapshot) {
+      const upsertLive = Effect.fn("MemberSync.upsertLive")(function* (guildId: string, member: MemberUpdate) {
         const now = yield* currentTime;
-        const incoming = normalizeMember(member, guildId);
+        const fields = presentFields(member);
         return yield* database.transaction(
           "memberSync.upsertLive",
           Effect.gen(function* () {
-            const row = yield* store.member(guildId, incoming.userId, true);
+            // Locked, so the fields the event leaves out are written back exactly as stored.
+            const row = yield* store.member(guildId, member.userId, true);
+            const stored = row && snapshotOf(row);
+            const incoming = normalizeMember(mergeMember(stored, member), guildId);
             if (!row) return (yield* store.insertMembers(guildId, [incoming], now)) > 0 ? ("created" as const) : ("unchanged" as const);
             if (row.dateLeft !== null) {
               yield* store.updateMembers(guildId, [incoming], true, now);
               return "rejoined" as const;
             }
-            const diff = diffSnapshots([snapshotOf(row)], [incoming], { key: (m) => m.userId, fields: MEMBER_FIELDS });
+            const diff = diffSnapshots([stored!], [incoming], { key: (m) => m.userId, fields });
             if (diff.changed.length === 0) return "unchanged" as const;
             yield* store.updateMembers(guildId, [incoming], false, now);
             return "updated" as const;
