@@ -198,12 +198,13 @@ export function memberUpdateShape(shape: MemberUpdateShape): Required<MemberUpda
 /** Checks MemberChanges, defaults 0; throws 400 naming the field. */
 export function memberChanges(changes: MemberChanges): Required<MemberChanges> {
   const o = v.object(changes, "member changes");
-  v.onlyKeys(o, ["leave", "join", "update", "seed"], "member changes");
+  v.onlyKeys(o, ["leave", "join", "update", "seed", "silent"], "member changes");
   return {
     leave: v.int(o.leave, "leave", 0, 1_000_000, 0),
     join: v.int(o.join, "join", 0, 100_000, 0),
     update: v.int(o.update, "update", 0, 1_000_000, 0),
     seed: v.int(o.seed, "seed", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0),
+    silent: o.silent === undefined ? false : v.bool(o.silent, "silent"),
   };
 }
 

@@ -197,6 +197,11 @@ export interface MemberChanges {
   update?: number;
   /** Any integer; the same seed on the same guild state picks the same members and changes. Default 0. */
   seed?: number;
+  /**
+   * True: the changes happen without any gateway event, as while the bot was disconnected, so
+   * only a full member sync can see them. Default false.
+   */
+  silent?: boolean;
 }
 
 /** What {@link Emulator.applyMemberChanges} did: the affected user ids, in the order the events were sent. */

@@ -144,6 +144,19 @@ describe("applyMemberChanges", () => {
     }
   });
 
+  it("silent: the changes happen without a gateway event (only a full sync sees them)", async () => {
+    const gw = await membersSession();
+    const countBefore = emulator.guild(guild.guildId).memberCount;
+    const result = emulator.applyMemberChanges(guild.guildId, { leave: 3, join: 2, update: 2, seed: 123, silent: true });
+    expect(emulator.guild(guild.guildId).memberCount).toBe(countBefore - 3 + 2);
+    for (const id of result.left) expect((await rest(`/guilds/${guild.guildId}/members/${id}`)).status).toBe(404);
+    // A later, announced change is the first GUILD_MEMBER_* event the session gets.
+    const loud = emulator.applyMemberChanges(guild.guildId, { leave: 1, seed: 124 });
+    await gw.dispatch("GUILD_MEMBER_REMOVE", (d) => d.user.id === loud.left[0]);
+    expect(gw.frames.filter((f) => f.t?.startsWith("GUILD_MEMBER_")).map((f) => f.t)).toEqual(["GUILD_MEMBER_REMOVE"]);
+    await expect(new EmulatorControl(emulator.url).applyMemberChanges(guild.guildId, { silent: "yes" } as never)).rejects.toThrow(/silent/);
+  });
+
   it("same seed, same state: same ids and the same new names and roles", async () => {
     const a = await startEmulator();
     const b = await startEmulator();
