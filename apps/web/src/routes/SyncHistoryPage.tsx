@@ -173,7 +173,7 @@ function SyncSettingsCard({ isAdmin }: { isAdmin: boolean }) {
         </h2>
       </div>
       {settings.data ? (
-        <SettingsForm key={JSON.stringify(settings.data)} settings={settings.data} isAdmin={isAdmin} />
+        <SettingsForm settings={settings.data} isAdmin={isAdmin} />
       ) : settings.isError ? (
         <p className="error small" role="alert">
           Could not load the settings: {settings.error.message}
@@ -185,6 +185,7 @@ function SyncSettingsCard({ isAdmin }: { isAdmin: boolean }) {
   );
 }
 
+/** The form, initialised from the settings as first loaded (what an admin types is not overwritten by a refetch). */
 function SettingsForm({ settings, isAdmin }: { settings: SyncSettings; isAdmin: boolean }) {
   const queryClient = useQueryClient();
   const [intervalText, setIntervalText] = useState(settings.syncIntervalMinutes === null ? "" : String(settings.syncIntervalMinutes));
