@@ -7,7 +7,7 @@ import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
 import type { BotContext, MemberEvent } from "./context";
 import { type DeadLetter, type DeadLetterSummary, mergeDeadLetters } from "./deadLetter";
 import { onGuildCreate } from "./events/guildCreate";
-import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEvents";
+import { onGuildMemberAdd, onGuildMemberRemove, onGuildMemberUpdate } from "./events/guildMemberEvents";
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { type Failure, Forwarder, PresenceForwarder } from "./forwarder";
@@ -324,8 +324,9 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
         if (memberSync.onChunk(packet.d)) return;
         return onGuildMembersChunk(ctx, packet.d);
       case GatewayDispatchEvents.GuildMemberAdd:
+        return onGuildMemberAdd(ctx, packet.d);
       case GatewayDispatchEvents.GuildMemberUpdate:
-        return onGuildMemberUpsert(ctx, packet.d);
+        return onGuildMemberUpdate(ctx, packet.d);
       case GatewayDispatchEvents.GuildMemberRemove:
         return onGuildMemberRemove(ctx, packet.d);
       case GatewayDispatchEvents.RateLimited:

@@ -1,13 +1,16 @@
-import type { MemberSnapshot } from "@guildhall/api";
+import type { MemberUpdate } from "@guildhall/api";
 import type { GuildhallClient } from "@guildhall/api/client";
 import type { Client } from "discord.js";
 import type { Forwarder, PresenceForwarder } from "./forwarder";
 import type { BotLogger } from "./log";
 import type { MemberSyncRunner } from "./memberSync";
 
-/** A live member event on its way to the server. */
+/**
+ * A live member event on its way to the server. An upsert's member carries only the fields the
+ * gateway event carried (a GUILD_MEMBER_ADD: all of them; a GUILD_MEMBER_UPDATE: maybe fewer).
+ */
 export type MemberEvent =
-  | { readonly type: "upsert"; readonly guildId: string; readonly member: MemberSnapshot }
+  | { readonly type: "upsert"; readonly guildId: string; readonly member: MemberUpdate }
   | { readonly type: "remove"; readonly guildId: string; readonly userId: string };
 
 /** What every gateway event handler gets: the Discord client, the server client and the forwarder. */

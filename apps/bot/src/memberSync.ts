@@ -1,3 +1,4 @@
+import type { MemberSnapshot } from "@guildhall/api";
 import type { GuildhallClient } from "@guildhall/api/client";
 import { packMembers } from "@guildhall/api/pack";
 import { DiscordRestClient, describeDiscordError, isDiscordError } from "@guildhall/discord";
@@ -19,6 +20,26 @@ export interface MemberSyncRequest {
   /** Called as the run advances (at most every `progressEveryMs`) and when it ends. */
   readonly onProgress?: (run: SyncRunState) => void;
 }
+
+/**
+ * The members of a chunk or page as MemberSnapshots, all or nothing: throws an Error naming
+ * `where` and the member's index when one has no `user` with a valid id. Such a member cannot
+ * be skipped: the snapshot would then lack them, and completing it would mark them left, so
+ * the run must end incomplete instead (nobody marked left), with this reason.
+ */
+export const snapshotsOf = (members: ReadonlyArray<unknown>, where: string): MemberSnapshot[] => {
+  const snapshots: MemberSnapshot[] = new Array(members.length);
+  for (let i = 0; i < members.length; i++) {
+    const snapshot = toMemberSnapshot(members[i] as APIGuildMember);
+    if (!snapshot) {
+      throw new Error(
+        `${where}: member ${i} has no user with a valid id; the snapshot cannot be complete without it, so nobody was marked left`,
+      );
+    }
+    snapshots[i] = snapshot;
+  }
+  return snapshots;
+};
 
 /** Gives up on a gateway sync that received no chunk for this long (ms). */
 const CHUNK_TIMEOUT_MS = 20_000;
@@ -110,7 +131,9 @@ export class MemberSyncRunner {
    * GUILD_MEMBERS_CHUNK for one of this runner's nonces: returns false for any other chunk.
    * Called from the client's `raw` event, which discord.js emits before its own handler runs:
    * the runner takes the members out of the packet (`data.members` becomes empty), so
-   * discord.js builds no GuildMember or User for a sync chunk and caches nothing.
+   * discord.js builds no GuildMember or User for a sync chunk and caches nothing. A member
+   * without a valid `user` ends the run early (incomplete, nobody marked left), naming the
+   * chunk and the member's index: never skipped, which would mark that member left.
    */
   onChunk(data: GatewayGuildMembersChunkDispatchData): boolean {
     const sync = data.nonce ? this.active.get(data.nonce) : undefined;
@@ -120,7 +143,13 @@ export class MemberSyncRunner {
     sync.chunkCount = data.chunk_count;
     sync.received++;
     this.armTimer(sync);
-    const members = raw.flatMap((m) => toMemberSnapshot(m as APIGuildMember) ?? []);
+    let members: MemberSnapshot[];
+    try {
+      members = snapshotsOf(raw, `GUILD_MEMBERS_CHUNK ${data.chunk_index} (of ${data.chunk_count})`);
+    } catch (error) {
+      this.settle(sync, error as Error);
+      return true;
+    }
     sync.packing++;
     packMembers(members).then(
       (packed) => {
@@ -194,8 +223,9 @@ export class MemberSyncRunner {
 
   /**
    * List Guild Members through the Discord port (@guildhall/discord): pages of 1,000, each
-   * pushed to the server before the next is asked for. A page Discord refuses ends the run
-   * early (incomplete, nobody marked left) with the port's account of why.
+   * pushed to the server before the next is asked for. A page Discord refuses, or a page with
+   * a member lacking a valid `user` (see {@link snapshotsOf}), ends the run early (incomplete,
+   * nobody marked left) with the reason: the port's account, or the page and member index.
    */
   private async viaRest(runId: string, request: MemberSyncRequest): Promise<SyncRunState> {
     const pages = await this.discord()
@@ -204,10 +234,7 @@ export class MemberSyncRunner {
           runId,
           chunkIndex: index,
           chunkCount: null,
-          members: page.flatMap((m) => {
-            const snapshot = toMemberSnapshot(m);
-            return snapshot ? [snapshot] : [];
-          }),
+          members: snapshotsOf(page, `List Guild Members page ${index}`),
         });
         request.onProgress?.(result.run);
       })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { durationSeconds, HISTORY_LIMIT, syncCountsText, syncPercent, upsertRun } from "../src/lib/sync";
+import { durationSeconds, HISTORY_LIMIT, heldText, syncCountsText, syncPercent, syncStage, upsertRun } from "../src/lib/sync";
 import type { SyncRun } from "../src/lib/types";
 
 const run = (extra: Partial<SyncRun> = {}): SyncRun => ({
@@ -17,6 +17,10 @@ const run = (extra: Partial<SyncRun> = {}): SyncRun => ({
   rejoined: 0,
   unchanged: 0,
   markedLeft: 0,
+  pendingLeft: 0,
+  presentMembers: null,
+  decidedBy: null,
+  decidedAt: null,
   reason: null,
   startedAt: "2026-01-01T00:00:00.000Z",
   finishedAt: null,
@@ -80,6 +84,18 @@ describe("upsertRun", () => {
     expect(upsertRun(running, run({ chunkCount: 4, chunksReceived: 2 }))).toBe(running);
   });
 
+  it("a held run moves on to its decision, never back (the mass-leave guard)", () => {
+    const held = run({ status: "awaiting_confirmation", chunkCount: 4, chunksReceived: 4, pendingLeft: 39 });
+    const decided = run({ status: "completed", chunkCount: 4, chunksReceived: 4, markedLeft: 39, pendingLeft: 39 });
+    const fromRunning = upsertRun([run({ chunkCount: 4, chunksReceived: 3 })], held);
+    expect(fromRunning[0]?.status).toBe("awaiting_confirmation");
+    expect(upsertRun(fromRunning, decided)[0]?.status).toBe("completed");
+    const done = [decided];
+    expect(upsertRun(done, held)).toBe(done);
+    expect(upsertRun([held], run({ chunkCount: 4, chunksReceived: 4 }))[0]?.status).toBe("awaiting_confirmation");
+    expect([syncStage("running"), syncStage("awaiting_confirmation"), syncStage("discarded"), syncStage("failed")]).toEqual([0, 1, 2, 2]);
+  });
+
   it("keeps at most HISTORY_LIMIT runs", () => {
     const full = Array.from({ length: HISTORY_LIMIT }, (_, i) =>
       run({ id: `r${i}`, status: "completed", startedAt: new Date(Date.UTC(2025, 0, 1) - i * 60_000).toISOString() }),
@@ -88,5 +104,13 @@ describe("upsertRun", () => {
     expect(next).toHaveLength(HISTORY_LIMIT);
     expect(next[0]?.id).toBe("new");
     expect(next.at(-1)?.id).toBe(`r${HISTORY_LIMIT - 2}`);
+  });
+});
+
+describe("heldText", () => {
+  it("says how many of how many present members a held run would mark left", () => {
+    expect(heldText({ pendingLeft: 39, presentMembers: 39 })).toBe("would mark 39 members of 39 present left (100%)");
+    expect(heldText({ pendingLeft: 1_234, presentMembers: 9_999 })).toBe("would mark 1,234 members of 9,999 present left (12.3%)");
+    expect(heldText({ pendingLeft: 1, presentMembers: null })).toBe("would mark 1 member left");
   });
 });

@@ -18,7 +18,9 @@ import type {
   NotAdmin,
   NotStaff,
   SyncAlreadyRunning,
+  SyncNotAwaitingConfirmation,
   SyncNotRunning,
+  SyncRunNotFound,
   UserNotFound,
 } from "@guildhall/sync";
 import type { TRPCError } from "@trpc/server";
@@ -49,6 +51,8 @@ export type DomainError =
   | GuildNotFound
   | SyncAlreadyRunning
   | SyncNotRunning
+  | SyncRunNotFound
+  | SyncNotAwaitingConfirmation
   | ChunkMismatch
   | InvalidPackedChunk
   | DiscordIdTaken
@@ -96,6 +100,13 @@ export const ERRORS: Answers = {
     code: "CONFLICT",
     status: 409,
     message: () => "That member sync is not running (it finished, or never started).",
+  },
+  SyncRunNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such member sync of this guild." },
+  SyncNotAwaitingConfirmation: {
+    code: "CONFLICT",
+    status: 409,
+    message: (e) =>
+      `That member sync is not waiting for a confirmation (it is ${e.status}): an admin already decided it, or a later sync superseded it.`,
   },
   ChunkMismatch: { code: "BAD_REQUEST", status: 400, message: (e) => `Chunk does not fit the run: ${e.message}` },
   InvalidPackedChunk: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid chunk: ${e.message}` },

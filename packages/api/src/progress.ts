@@ -3,12 +3,14 @@
  * instance gives the same state of a run the same id and ids grow along the database's own
  * order (no per-process counter):
  *
- *   `<startedAt, epoch ms, 13 digits>.<0 running | 1 ended>.<chunks received, 10 digits>`
+ *   `<startedAt, epoch ms, 13 digits>.<stage: 0 running | 1 awaiting confirmation | 2 ended>.<chunks received, 10 digits>`
  *
  * - Runs of a guild are ordered by `startedAt` (Postgres `now()` at insert): a run can only
  *   start once the previous one has stopped running (one running run per guild, a unique index).
- * - Within a run, `chunksReceived` only grows while it runs (chunk rows are only added), and
- *   the ended state (completed, incomplete, failed) is written once and is final.
+ * - Within a run, `chunksReceived` only grows while it runs (chunk rows are only added); a run
+ *   then ends once (completed, incomplete, failed), or is held for an admin
+ *   (`awaiting_confirmation`) and later decided once (completed or discarded): the stage only
+ *   grows, and an ended state is final.
  *
  * The parts are zero-padded to fixed widths, so comparing two ids as strings compares the
  * states: a later state has a greater id.
@@ -18,12 +20,15 @@ import { Schema } from "effect";
 
 /** A `members.progress` event id, as {@link progressId} writes it (what tRPC's client sends back as `lastEventId`). */
 export const ProgressCursor = Schema.String.check(
-  Schema.isPattern(/^[0-9]{13}\.[01]\.[0-9]{10}$/, { message: "must be a members.progress event id" }),
+  Schema.isPattern(/^[0-9]{13}\.[0-2]\.[0-9]{10}$/, { message: "must be a members.progress event id" }),
 );
+
+/** How far a run's status is along its one way: 0 running, 1 held for an admin, 2 ended for good. */
+const stageOf = (status: SyncRun["status"]): 0 | 1 | 2 => (status === "running" ? 0 : status === "awaiting_confirmation" ? 1 : 2);
 
 /** The event id of `run` in its current state. */
 export const progressId = (run: Pick<SyncRun, "startedAt" | "status" | "chunksReceived">): string =>
-  `${String(Date.parse(run.startedAt)).padStart(13, "0")}.${run.status === "running" ? 0 : 1}.${String(run.chunksReceived).padStart(10, "0")}`;
+  `${String(Date.parse(run.startedAt)).padStart(13, "0")}.${stageOf(run.status)}.${String(run.chunksReceived).padStart(10, "0")}`;
 
 /**
  * Of `runs` (any order), the states a subscriber whose last event was `after` has not seen,

@@ -18,6 +18,10 @@ const run = (id: string, startedAt: string, status: SyncRun["status"], chunksRec
   rejoined: 0,
   unchanged: 0,
   markedLeft: 0,
+  pendingLeft: status === "awaiting_confirmation" ? 30 : 0,
+  presentMembers: null,
+  decidedBy: null,
+  decidedAt: null,
   reason: null,
   startedAt,
   finishedAt: status === "running" ? null : startedAt,
@@ -42,6 +46,11 @@ describe("progressId", () => {
     expect(new Set(ids).size).toBe(ids.length);
     // An ended run is past every running state of itself, whatever the chunk counts.
     expect(progressId(run("a", T1, "failed", 0)) > progressId(run("a", T1, "running", 999_999))).toBe(true);
+    // A held run (the mass-leave guard) is past its running states, and its decision past it.
+    const held = progressId(run("a", T1, "awaiting_confirmation", 10));
+    expect(held > progressId(run("a", T1, "running", 999_999))).toBe(true);
+    expect(progressId(run("a", T1, "completed", 10)) > held).toBe(true);
+    expect(progressId(run("a", T1, "discarded", 10)) > held).toBe(true);
   });
 
   it("is the same for the same state (so every server instance agrees) and is a valid cursor", () => {
@@ -49,7 +58,7 @@ describe("progressId", () => {
     expect(progressId(run("a", T1, "running", 7))).toBe(progressId(same));
     expect(progressId(run("a", T1, "running", 7))).toBe("1767268800000.0.0000000007");
     expect(Schema.is(ProgressCursor)(progressId(run("a", T1, "completed", 1_000_000)))).toBe(true);
-    for (const bad of ["", "42", "1767268800000.2.0000000007", "1767268800000.0.7", "x767268800000.0.0000000007"]) {
+    for (const bad of ["", "42", "1767268800000.3.0000000007", "1767268800000.0.7", "x767268800000.0.0000000007"]) {
       expect(Schema.is(ProgressCursor)(bad)).toBe(false);
     }
   });

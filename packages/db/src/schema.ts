@@ -280,7 +280,23 @@ export const guildMembershipHistory = pgTable(
 );
 
 export type SyncTrigger = "command" | "button" | "schedule" | "rest" | "api";
-export type SyncStatus = "running" | "completed" | "incomplete" | "failed";
+/**
+ * A run's status. `awaiting_confirmation`: the snapshot was complete, but it would mark more
+ * of the guild's present members left than the guild's mass-leave guard allows, so nobody is
+ * marked left until an admin confirms (then `completed`) or discards it (then `discarded`; a
+ * later sync of the guild also discards it).
+ */
+export type SyncStatus = "running" | "completed" | "incomplete" | "failed" | "awaiting_confirmation" | "discarded";
+
+/** Every {@link SyncStatus}. */
+export const SYNC_STATUSES = [
+  "running",
+  "completed",
+  "incomplete",
+  "failed",
+  "awaiting_confirmation",
+  "discarded",
+] as const satisfies ReadonlyArray<SyncStatus>;
 
 /**
  * One full member sync of a guild. At most one runs per guild at a time (partial unique
@@ -298,9 +314,7 @@ export const memberSyncRuns = pgTable(
     trigger: text({ enum: ["command", "button", "schedule", "rest", "api"] }).notNull(),
     source: text({ enum: ["gateway", "rest", "legacy"] }).notNull(),
     requestedBy: text(),
-    status: text({ enum: ["running", "completed", "incomplete", "failed"] })
-      .notNull()
-      .default("running"),
+    status: text({ enum: SYNC_STATUSES }).notNull().default("running"),
     nonce: text(),
     chunkCount: integer(),
     chunksReceived: integer().notNull().default(0),
@@ -310,6 +324,13 @@ export const memberSyncRuns = pgTable(
     rejoined: integer().notNull().default(0),
     unchanged: integer().notNull().default(0),
     markedLeft: integer().notNull().default(0),
+    /** Members the snapshot found gone but the mass-leave guard held back (the rows of member_sync_pending_leaves). */
+    pendingLeft: integer().notNull().default(0),
+    /** The guild's present members when the guard weighed the snapshot (null when it did not need to). */
+    presentMembers: integer(),
+    /** Who confirmed or discarded a held snapshot (an app user id), and when. */
+    decidedBy: text(),
+    decidedAt: timestamp({ withTimezone: true }),
     reason: text(),
     startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     heartbeatAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -346,12 +367,36 @@ export const memberSyncChunks = pgTable(
   (t) => [primaryKey({ columns: [t.runId, t.chunkIndex] })],
 );
 
-/** Per-guild member sync settings: the schedule, and a role (besides Manage Guild) allowed to run /sync_members. */
+/**
+ * The verdict a held snapshot (a run `awaiting_confirmation`) would apply: the members it found
+ * gone, kept so that an admin's confirmation marks exactly them left (the ones no live event
+ * has touched since), never a later guess. Deleted when the run is confirmed or discarded.
+ */
+export const memberSyncPendingLeaves = pgTable(
+  "member_sync_pending_leaves",
+  {
+    runId: text()
+      .notNull()
+      .references(() => memberSyncRuns.id, { onDelete: "cascade" }),
+    userId: text().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.userId] })],
+);
+
+/** The share of present members (percent) a completed snapshot may mark left without an admin's confirmation, unless a guild sets its own. */
+export const DEFAULT_LEAVE_GUARD_PERCENT = 10;
+
+/**
+ * Per-guild member sync settings: the schedule, a role (besides Manage Guild) allowed to run
+ * /sync_members, and the mass-leave guard (the share of present members, in percent, a
+ * completed snapshot may mark left before it waits for an admin's confirmation).
+ */
 export const guildSettings = pgTable("guild_settings", {
   guildId: text()
     .primaryKey()
     .references(() => guilds.id, { onDelete: "cascade" }),
   syncIntervalMinutes: integer(),
   syncAdminRoleId: text(),
+  leaveGuardPercent: integer().notNull().default(DEFAULT_LEAVE_GUARD_PERCENT),
   updatedAt: updatedAt(),
 });

@@ -13,6 +13,7 @@ const expectedTables = [
   "guild_settings",
   "guilds",
   "member_sync_chunks",
+  "member_sync_pending_leaves",
   "member_sync_runs",
   "organizations",
   "presence_samples",

@@ -16,6 +16,7 @@ import type {
   MemberInput,
   MemberPatch,
   MemberRecord,
+  MemberUpdateShape,
   PresenceInput,
   SeededGuild,
   SeedOptions,
@@ -199,6 +200,15 @@ export class EmulatorControl {
   /** PATCH /_emulator/guilds/:g/members/:u: nick/roles, dispatching GUILD_MEMBER_UPDATE; resolves to the updated member. */
   updateMember(guildId: string, userId: string, patch: MemberPatch): Promise<MemberRecord> {
     return this.call("PATCH", `/guilds/${EmulatorControl.seg(guildId)}/members/${EmulatorControl.seg(userId)}`, patch);
+  }
+
+  /**
+   * POST /_emulator/guilds/:g/members/:u/update-event `{omit?, set?}`: dispatches a GUILD_MEMBER_UPDATE
+   * shaped as a partial or faulty peer sends it, changing nothing stored (see Emulator.sendMemberUpdate).
+   * Resolves to the payload dispatched.
+   */
+  sendMemberUpdate(guildId: string, userId: string, shape: MemberUpdateShape): Promise<Record<string, unknown>> {
+    return this.call("POST", `/guilds/${EmulatorControl.seg(guildId)}/members/${EmulatorControl.seg(userId)}/update-event`, shape);
   }
 
   /** DELETE /_emulator/guilds/:g/members/:u: removes a member, dispatching GUILD_MEMBER_REMOVE. */

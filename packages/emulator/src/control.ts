@@ -15,6 +15,7 @@ import type {
   MemberChanges,
   MemberInput,
   MemberPatch,
+  MemberUpdateShape,
   PresenceInput,
   SeedOptions,
 } from "./types";
@@ -113,6 +114,12 @@ export function createControlHandler(
         emulator.updateMember(p.guild ?? "", p.user ?? "", body as MemberPatch);
         return { status: 200, body: emulator.member(p.guild ?? "", p.user ?? "") };
       },
+    },
+    {
+      // A GUILD_MEMBER_UPDATE as a partial or faulty peer sends it: {omit?: [keys], set?: {key: value}}.
+      method: "POST",
+      pattern: "/_emulator/guilds/:guild/members/:user/update-event",
+      handle: (p, body) => ({ status: 200, body: emulator.sendMemberUpdate(p.guild ?? "", p.user ?? "", body as MemberUpdateShape) }),
     },
     {
       method: "DELETE",

@@ -49,6 +49,7 @@ import type {
   MemberInput,
   MemberPatch,
   MemberRecord,
+  MemberUpdateShape,
   PresenceInput,
   SeededGuild,
   SeedOptions,
@@ -446,6 +447,12 @@ export class EmulatorServer implements Emulator {
   updateMember(guildId: string, userId: string, patch: MemberPatch): void {
     const guild = this.guildList.require(guildId);
     this.membership.update(guild, userId, inputs.memberPatch(guild, userId, patch));
+  }
+
+  /** See {@link Emulator.sendMemberUpdate}; follows https://discord.com/developers/docs/events/gateway-events#guild-member-update. */
+  sendMemberUpdate(guildId: string, userId: string, shape: MemberUpdateShape): Record<string, unknown> {
+    const guild = this.guildList.require(guildId);
+    return this.membership.sendUpdate(guild, userId, inputs.memberUpdateShape(shape));
   }
 
   /** See {@link Emulator.removeMember}; follows https://discord.com/developers/docs/events/gateway-events#guild-member-remove. */

@@ -31,6 +31,7 @@ export type {
   MemberInput,
   MemberPatch,
   MemberRecord,
+  MemberUpdateShape,
   PresenceInput,
   RecordedMessage,
   SeededGuild,

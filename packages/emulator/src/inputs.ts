@@ -23,6 +23,7 @@ import type {
   MemberInput,
   MemberPatch,
   MemberRecord,
+  MemberUpdateShape,
   PresenceInput,
   SeedOptions,
 } from "./types";
@@ -200,15 +201,28 @@ export function memberPatch(guild: GuildState, userId: string, patch: MemberPatc
   return clean;
 }
 
+/** Checks a MemberUpdateShape: `omit` an array of key names, `set` an object; neither may touch `guild_id`. Throws 400 naming the field. */
+export function memberUpdateShape(shape: MemberUpdateShape): Required<MemberUpdateShape> {
+  const o = v.object(shape ?? {}, "member update shape");
+  v.onlyKeys(o, ["omit", "set"], "member update shape");
+  const omit = o.omit === undefined ? [] : o.omit;
+  if (!Array.isArray(omit) || omit.length > 50) throw new EmulatorError(400, "omit must be an array of at most 50 key names");
+  const keys = omit.map((key, i) => v.str(key, `omit[${i}]`, 1, 64));
+  const set = o.set === undefined ? {} : v.object(o.set, "set");
+  if (keys.includes("guild_id") || "guild_id" in set) throw new EmulatorError(400, "guild_id cannot be omitted or set");
+  return { omit: keys, set };
+}
+
 /** Checks MemberChanges, defaults 0; throws 400 naming the field. */
 export function memberChanges(changes: MemberChanges): Required<MemberChanges> {
   const o = v.object(changes, "member changes");
-  v.onlyKeys(o, ["leave", "join", "update", "seed"], "member changes");
+  v.onlyKeys(o, ["leave", "join", "update", "seed", "silent"], "member changes");
   return {
     leave: v.int(o.leave, "leave", 0, 1_000_000, 0),
     join: v.int(o.join, "join", 0, 100_000, 0),
     update: v.int(o.update, "update", 0, 1_000_000, 0),
     seed: v.int(o.seed, "seed", Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 0),
+    silent: o.silent === undefined ? false : v.bool(o.silent, "silent"),
   };
 }
 

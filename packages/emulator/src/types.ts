@@ -182,6 +182,17 @@ export interface MemberPatch {
   roles?: string[];
 }
 
+/**
+ * Input for {@link Emulator.sendMemberUpdate}: how the GUILD_MEMBER_UPDATE payload departs from
+ * the member's full object. `omit`: top-level keys left out (e.g. `["nick", "joined_at"]`);
+ * `set`: top-level keys replaced by these JSON values (e.g. `{"premium_since": null}`, or a
+ * whole `user` object). `guild_id` cannot be omitted or replaced.
+ */
+export interface MemberUpdateShape {
+  omit?: string[];
+  set?: Record<string, unknown>;
+}
+
 /** Options for {@link Emulator.startChurn}. */
 export interface ChurnOptions {
   /** Presence updates per second (> 0, <= 10000). */
@@ -202,6 +213,11 @@ export interface MemberChanges {
   update?: number;
   /** Any integer; the same seed on the same guild state picks the same members and changes. Default 0. */
   seed?: number;
+  /**
+   * True: the changes happen without any gateway event, as while the bot was disconnected, so
+   * only a full member sync can see them. Default false.
+   */
+  silent?: boolean;
 }
 
 /** What {@link Emulator.applyMemberChanges} did: the affected user ids, in the order the events were sent. */
@@ -319,6 +335,14 @@ export interface Emulator extends IntegrationsApi {
   addMember(guildId: string, member?: MemberInput): MemberRecord;
   /** Changes nick/roles and dispatches GUILD_MEMBER_UPDATE (GUILD_MEMBERS sessions). Throws 404 / 400. */
   updateMember(guildId: string, userId: string, patch: MemberPatch): void;
+  /**
+   * Dispatches a GUILD_MEMBER_UPDATE for a member as a partial or faulty peer would send it,
+   * without changing the member: its full member object with `shape.omit` keys left out and
+   * `shape.set` keys replaced (see {@link MemberUpdateShape}). Discord documents several fields of
+   * this event as optional (https://discord.com/developers/docs/events/gateway-events#guild-member-update).
+   * Returns the payload dispatched. Throws 404 (guild, member), 400 naming the bad field.
+   */
+  sendMemberUpdate(guildId: string, userId: string, shape: MemberUpdateShape): Record<string, unknown>;
   /** Removes a member and dispatches GUILD_MEMBER_REMOVE (GUILD_MEMBERS sessions). Throws 404. */
   removeMember(guildId: string, userId: string): void;
   /**

@@ -144,6 +144,19 @@ describe("applyMemberChanges", () => {
     }
   });
 
+  it("silent: the changes happen without a gateway event (only a full sync sees them)", async () => {
+    const gw = await membersSession();
+    const countBefore = emulator.guild(guild.guildId).memberCount;
+    const result = emulator.applyMemberChanges(guild.guildId, { leave: 3, join: 2, update: 2, seed: 123, silent: true });
+    expect(emulator.guild(guild.guildId).memberCount).toBe(countBefore - 3 + 2);
+    for (const id of result.left) expect((await rest(`/guilds/${guild.guildId}/members/${id}`)).status).toBe(404);
+    // A later, announced change is the first GUILD_MEMBER_* event the session gets.
+    const loud = emulator.applyMemberChanges(guild.guildId, { leave: 1, seed: 124 });
+    await gw.dispatch("GUILD_MEMBER_REMOVE", (d) => d.user.id === loud.left[0]);
+    expect(gw.frames.filter((f) => f.t?.startsWith("GUILD_MEMBER_")).map((f) => f.t)).toEqual(["GUILD_MEMBER_REMOVE"]);
+    await expect(new EmulatorControl(emulator.url).applyMemberChanges(guild.guildId, { silent: "yes" } as never)).rejects.toThrow(/silent/);
+  });
+
   it("same seed, same state: same ids and the same new names and roles", async () => {
     const a = await startEmulator();
     const b = await startEmulator();
@@ -189,5 +202,43 @@ describe("applyMemberChanges", () => {
     }
     const small = emulator.seedGuild({ seed: 14, members: 10 });
     await expect(control.applyMemberChanges(small.guildId, { leave: 5, update: 3 })).rejects.toThrow(/leave \+ update must be at most 7/);
+  });
+});
+
+describe("sendMemberUpdate (a GUILD_MEMBER_UPDATE as a partial or faulty peer sends it)", () => {
+  it("dispatches the member's object with keys left out and replaced, changes nothing stored, and checks its input over HTTP", async () => {
+    const gw = await membersSession();
+    const control = new EmulatorControl(emulator.url);
+    const [member] = (await rest<APIGuildMember[]>(`/guilds/${guild.guildId}/members?limit=5&after=0`)).body.filter((m) => !m.user.bot);
+    const userId = member!.user.id;
+    const before = emulator.member(guild.guildId, userId);
+    const sent = await control.sendMemberUpdate(guild.guildId, userId, {
+      omit: ["nick", "joined_at"],
+      set: { premium_since: null, roles: [] },
+    });
+    const event = await gw.dispatch("GUILD_MEMBER_UPDATE", (d) => d.user.id === userId);
+    expect(event.d).toEqual(sent);
+    expect(event.d).not.toHaveProperty("nick");
+    expect(event.d).not.toHaveProperty("joined_at");
+    expect(event.d).toMatchObject({ guild_id: guild.guildId, premium_since: null, roles: [], user: { id: userId } });
+    expect(emulator.member(guild.guildId, userId)).toEqual(before);
+
+    const refusals: Array<[unknown, RegExp, number]> = [
+      [{ omit: "nick" }, /omit/, 400],
+      [{ omit: ["guild_id"] }, /guild_id/, 400],
+      [{ set: { guild_id: "1" } }, /guild_id/, 400],
+      [{ set: [] }, /set/, 400],
+      [{ other: 1 }, /other/, 400],
+    ];
+    for (const [body, message, status] of refusals) {
+      const err = await control.sendMemberUpdate(guild.guildId, userId, body as never).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(EmulatorControlError);
+      expect((err as EmulatorControlError).status).toBe(status);
+      expect((err as EmulatorControlError).message).toMatch(message);
+    }
+    await expect(control.sendMemberUpdate(guild.guildId, "123456789012345678", {})).rejects.toThrow(/Unknown Member/);
   });
 });

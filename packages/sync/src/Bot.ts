@@ -403,7 +403,10 @@ export class Bot extends Context.Service<
           executeRows<{ id: string; completed: boolean; running: boolean }>(
             db,
             sql`select g.id,
-                  exists (select 1 from member_sync_runs r where r.guild_id = g.id and r.status = 'completed') as completed,
+                  -- A complete snapshot the mass-leave guard held (or an admin discarded) counts: a first-sight
+                  -- sync must not supersede a held one before an admin has decided.
+                  exists (select 1 from member_sync_runs r where r.guild_id = g.id
+                          and r.status in ('completed', 'awaiting_confirmation', 'discarded')) as completed,
                   exists (select 1 from member_sync_runs r where r.guild_id = g.id and r.status = 'running') as running
                 from guilds g where g.id in (${sql.join(
                   unseen.map((id) => sql`${id}`),

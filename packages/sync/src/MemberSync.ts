@@ -3,7 +3,15 @@ import { diffSnapshots } from "@guildhall/diff";
 import { Cause, Clock, Context, Effect, Layer, Schema } from "effect";
 import { listenFeed } from "./Feed";
 import { type ChunkTotals, MemberSyncStore, type RunEnding, SYNC_CHANNEL, type SyncRun, snapshotOf } from "./MemberSyncStore";
-import { MEMBER_FIELDS, type MemberSnapshot, normalizeMember, type RoleSnapshot, storedRoleIds } from "./members";
+import {
+  type MemberSnapshot,
+  type MemberUpdate,
+  mergeMember,
+  normalizeMember,
+  presentFields,
+  type RoleSnapshot,
+  storedRoleIds,
+} from "./members";
 
 export { SYNC_CHANNEL, type SyncRun };
 
@@ -30,6 +38,30 @@ export class ChunkMismatch extends Schema.TaggedError<ChunkMismatch>()("ChunkMis
   runId: Schema.String,
   message: Schema.String,
 }) {}
+
+/** No run `runId` of the guild exists (an unknown id, or another guild's run). */
+export class SyncRunNotFound extends Schema.TaggedError<SyncRunNotFound>()("SyncRunNotFound", {
+  runId: Schema.String,
+}) {}
+
+/** The run is not waiting for an admin's confirmation: it was already confirmed or discarded, superseded by a later sync, or never held. */
+export class SyncNotAwaitingConfirmation extends Schema.TaggedError<SyncNotAwaitingConfirmation>()("SyncNotAwaitingConfirmation", {
+  runId: Schema.String,
+  status: Schema.String,
+}) {}
+
+/**
+ * The mass-leave guard's floor: a complete snapshot that would mark at most this many members
+ * left applies on its own, whatever share of the guild that is, so a small guild is never
+ * stuck waiting for a confirmation because three of its twenty members left.
+ */
+export const LEAVE_GUARD_FLOOR = 10;
+
+/** What the mass-leave guard holds to: the guild's share (percent of present members) and the floor (members). */
+export interface LeaveGuard {
+  readonly percent: number;
+  readonly floor: number;
+}
 
 /** The guild (snowflake) is not one Guildhall knows: no organization has linked it, so it cannot be synced. */
 export class GuildNotLinked extends Schema.TaggedError<GuildNotLinked>()("GuildNotLinked", {
@@ -101,8 +133,10 @@ export class MemberSync extends Context.Service<
   {
     /**
      * Starts a run for `guildId`. Ends the guild's stale runs (SYNC_STALE_MS without a chunk)
-     * first. Fails with `GuildNotLinked` for a guild Guildhall does not know,
-     * `SyncAlreadyRunning` when another run of the guild is in progress, `DatabaseError`.
+     * first, and discards a held snapshot (`awaiting_confirmation`) of the guild in the same
+     * transaction that creates the run: the new snapshot supersedes it. Fails with
+     * `GuildNotLinked` for a guild Guildhall does not know, `SyncAlreadyRunning` when another
+     * run of the guild is in progress, `DatabaseError`.
      */
     readonly start: (input: StartInput) => Effect.Effect<SyncRun, GuildNotLinked | SyncAlreadyRunning | DatabaseError>;
     /** Succeeds when Guildhall knows `guildId` (snowflake), a guild some organization linked; fails with GuildNotLinked otherwise. */
@@ -144,10 +178,40 @@ export class MemberSync extends Context.Service<
     /**
      * Ends a run: `completed` (members not in the snapshot marked left) when every chunk arrived,
      * else `incomplete` with the reason. `chunkCount` fixes the count for runs that did not know
-     * it while chunks arrived (REST paging). Returns the final run. Fails with SyncNotRunning,
-     * DatabaseError (then nothing changed).
+     * it while chunks arrived (REST paging). The mass-leave guard: a complete snapshot that
+     * would mark more than LEAVE_GUARD_FLOOR members left, and more than the guild's share of
+     * its present members (`leaveGuard`, default 10%), marks nobody left; it ends
+     * `awaiting_confirmation`, its verdict (who, `pendingLeft`) kept for `confirmLeaves` /
+     * `discardLeaves`. Returns the final run. Fails with SyncNotRunning, DatabaseError (then
+     * nothing changed).
      */
     readonly complete: (runId: string, chunkCount?: number) => Effect.Effect<SyncRun, SyncNotRunning | DatabaseError>;
+    /**
+     * An admin (`decidedBy`, an app user id) confirms the held snapshot of run `runId` of
+     * `guildId`: exactly the members of its verdict are marked left (with their history rows),
+     * except those a live event touched since the run began (the gateway knows better). The run
+     * becomes `completed` with `markedLeft`; all in one transaction. Fails with SyncRunNotFound,
+     * SyncNotAwaitingConfirmation (decided before, or superseded by a later sync), DatabaseError
+     * (then nothing changed).
+     */
+    readonly confirmLeaves: (
+      guildId: string,
+      runId: string,
+      decidedBy: string,
+    ) => Effect.Effect<SyncRun, SyncRunNotFound | SyncNotAwaitingConfirmation | DatabaseError>;
+    /**
+     * An admin (`decidedBy`) discards the held snapshot of run `runId` of `guildId`: nobody is
+     * marked left, the verdict is dropped, the run becomes `discarded`. Fails as `confirmLeaves`.
+     */
+    readonly discardLeaves: (
+      guildId: string,
+      runId: string,
+      decidedBy: string,
+    ) => Effect.Effect<SyncRun, SyncRunNotFound | SyncNotAwaitingConfirmation | DatabaseError>;
+    /** The guild's mass-leave guard: `{percent, floor}` (percent of present members; floor in members, LEAVE_GUARD_FLOOR). */
+    readonly leaveGuard: (guildId: string) => Effect.Effect<LeaveGuard, DatabaseError>;
+    /** Sets the guild's mass-leave guard share, `percent` (1 to 100; 100: never ask). */
+    readonly setLeaveGuard: (guildId: string, percent: number) => Effect.Effect<LeaveGuard, DatabaseError>;
     /** Ends a run as `incomplete` (or `failed`) with `reason`; nobody is marked left. Fails with SyncNotRunning, DatabaseError. */
     readonly abort: (
       runId: string,
@@ -166,8 +230,16 @@ export class MemberSync extends Context.Service<
      * twice counts once, the last), in one transaction.
      */
     readonly applyRoles: (guildId: string, roles: ReadonlyArray<RoleSnapshot>) => Effect.Effect<void, DatabaseError>;
-    /** GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE, applied at once (@everyone dropped from the roles). */
-    readonly upsertLive: (guildId: string, member: MemberSnapshot) => Effect.Effect<LiveOutcome, DatabaseError>;
+    /**
+     * GUILD_MEMBER_ADD / GUILD_MEMBER_UPDATE, applied at once
+     * (https://discord.com/developers/docs/events/gateway-events#guild-member-update). A merge:
+     * only the fields `member` carries change (a present null clears; an absent field keeps its
+     * stored value, see {@link MemberUpdate}), and only they are compared, so an event that
+     * carries nothing new is `unchanged`. A member never seen before is created with defaults
+     * for what the event left out; a member marked left comes back (`rejoined`). @everyone is
+     * dropped from the roles. Fails with DatabaseError (then nothing changed).
+     */
+    readonly upsertLive: (guildId: string, member: MemberUpdate) => Effect.Effect<LiveOutcome, DatabaseError>;
     /** GUILD_MEMBER_REMOVE, applied at once. */
     readonly removeLive: (guildId: string, userId: string) => Effect.Effect<LiveOutcome, DatabaseError>;
     /** A run by id, or null. */
@@ -230,20 +302,30 @@ export class MemberSync extends Context.Service<
         const now = yield* currentTime;
         yield* expire(input.guildId, now);
         yield* requireGuild(input.guildId);
-        const run = yield* store.createRun({
-          id: crypto.randomUUID(),
-          guildId: input.guildId,
-          trigger: input.trigger,
-          source: input.source,
-          requestedBy: input.requestedBy,
-          nonce: input.nonce ?? null,
-          now,
-        });
+        const { run, superseded } = yield* database.transaction(
+          "memberSync.start",
+          Effect.gen(function* () {
+            const created = yield* store.createRun({
+              id: crypto.randomUUID(),
+              guildId: input.guildId,
+              trigger: input.trigger,
+              source: input.source,
+              requestedBy: input.requestedBy,
+              nonce: input.nonce ?? null,
+              now,
+            });
+            if (!created) return { run: null, superseded: [] };
+            const reason = `superseded by a later sync (started ${now.toISOString()}) before an admin decided; nobody was marked left`;
+            return { run: created, superseded: yield* store.discardHeld(input.guildId, reason, now) };
+          }),
+        );
         if (!run) {
           const running = yield* store.runningRunOf(input.guildId);
           return yield* new SyncAlreadyRunning({ guildId: input.guildId, runId: running ?? "unknown" });
         }
         lastRun.set(run.id, { at: now.getTime(), run });
+        // Announcing a superseded run is best effort: a subscriber that misses it sees it in the history.
+        yield* Effect.forEach(superseded, (ended) => store.announce(ended).pipe(Effect.ignore));
         // The caller learns the run only if this succeeds: on failure, end it rather than leave it open.
         yield* store.announce(run).pipe(Effect.onError(() => endFailed(run.id, "failed: the run could not be announced")));
         return run;
@@ -365,10 +447,87 @@ export class MemberSync extends Context.Service<
                 reason: `snapshot incomplete: ${totals.chunks} of ${expected ?? "?"} chunks arrived; nobody was marked left`,
               } satisfies RunEnding;
             }
-            const markedLeft = yield* store.markAbsentLeft(run, now);
+            const absent = yield* store.absentMembers(run);
+            if (absent.tids === null) return { status: "completed", markedLeft: 0, chunkCount: expected } satisfies RunEnding;
+            if (absent.count > LEAVE_GUARD_FLOOR) {
+              const percent = yield* store.leaveGuardOf(run.guildId);
+              const present = yield* store.presentCount(run.guildId);
+              if (absent.count * 100 > percent * present) {
+                // Too many at once to be believed without a person: hold the verdict, mark nobody.
+                const held = yield* store.holdLeaves(run, absent.tids);
+                const share = ((held * 100) / Math.max(present, 1)).toFixed(1);
+                return {
+                  status: "awaiting_confirmation",
+                  chunkCount: expected,
+                  pendingLeft: held,
+                  presentMembers: present,
+                  reason:
+                    `this snapshot would mark ${held} of ${present} present members left (${share}%), more than this guild's ` +
+                    `mass-leave guard of ${percent}%: waiting for an admin to confirm or discard it; nobody was marked left yet`,
+                } satisfies RunEnding;
+              }
+            }
+            const markedLeft = yield* store.markLeftByTids(run, absent.tids, now);
             return { status: "completed", markedLeft, chunkCount: expected } satisfies RunEnding;
           }),
         );
+      });
+
+      /** Decides a held run of `guildId` in one transaction (locked), then announces it. */
+      const decide = (
+        guildId: string,
+        runId: string,
+        apply: (run: typeof schema.memberSyncRuns.$inferSelect, now: Date) => Effect.Effect<SyncRun, DatabaseError>,
+      ) =>
+        Effect.gen(function* () {
+          const now = yield* currentTime;
+          const decided = yield* database.transaction(
+            "memberSync.decide",
+            Effect.gen(function* () {
+              const locked = yield* store.lockRun(runId);
+              if (!locked || locked.guildId !== guildId) return yield* new SyncRunNotFound({ runId });
+              if (locked.status !== "awaiting_confirmation") {
+                return yield* new SyncNotAwaitingConfirmation({ runId, status: locked.status });
+              }
+              return yield* apply(locked, now);
+            }),
+          );
+          yield* store.announce(decided);
+          return decided;
+        });
+
+      const confirmLeaves = Effect.fn("MemberSync.confirmLeaves")(function* (guildId: string, runId: string, decidedBy: string) {
+        return yield* decide(guildId, runId, (run, now) =>
+          Effect.gen(function* () {
+            const markedLeft = yield* store.applyHeldLeaves(run, now);
+            const skipped = run.pendingLeft - markedLeft;
+            const reason =
+              `confirmed by an admin: ${markedLeft} members marked left` +
+              (skipped > 0
+                ? ` (${skipped} of the ${run.pendingLeft} held had changed or left since the snapshot, and were kept as they are)`
+                : "");
+            return yield* store.decideRun(run, { status: "completed", markedLeft, decidedBy, reason }, now);
+          }),
+        );
+      });
+
+      const discardLeaves = Effect.fn("MemberSync.discardLeaves")(function* (guildId: string, runId: string, decidedBy: string) {
+        return yield* decide(guildId, runId, (run, now) =>
+          store.decideRun(
+            run,
+            { status: "discarded", markedLeft: 0, decidedBy, reason: "discarded by an admin: nobody was marked left" },
+            now,
+          ),
+        );
+      });
+
+      const leaveGuard = Effect.fn("MemberSync.leaveGuard")(function* (guildId: string) {
+        return { percent: yield* store.leaveGuardOf(guildId), floor: LEAVE_GUARD_FLOOR } satisfies LeaveGuard;
+      });
+
+      const setLeaveGuard = Effect.fn("MemberSync.setLeaveGuard")(function* (guildId: string, percent: number) {
+        yield* store.setLeaveGuard(guildId, percent, yield* currentTime);
+        return { percent, floor: LEAVE_GUARD_FLOOR } satisfies LeaveGuard;
       });
 
       const abort = Effect.fn("MemberSync.abort")(function* (
@@ -390,19 +549,22 @@ export class MemberSync extends Context.Service<
         return yield* withRun(input, (run) => applyRoles(input.guildId, roles).pipe(Effect.as(run)));
       });
 
-      const upsertLive = Effect.fn("MemberSync.upsertLive")(function* (guildId: string, member: MemberSnapshot) {
+      const upsertLive = Effect.fn("MemberSync.upsertLive")(function* (guildId: string, member: MemberUpdate) {
         const now = yield* currentTime;
-        const incoming = normalizeMember(member, guildId);
+        const fields = presentFields(member);
         return yield* database.transaction(
           "memberSync.upsertLive",
           Effect.gen(function* () {
-            const row = yield* store.member(guildId, incoming.userId, true);
+            // Locked, so the fields the event leaves out are written back exactly as stored.
+            const row = yield* store.member(guildId, member.userId, true);
+            const stored = row && snapshotOf(row);
+            const incoming = normalizeMember(mergeMember(stored, member), guildId);
             if (!row) return (yield* store.insertMembers(guildId, [incoming], now)) > 0 ? ("created" as const) : ("unchanged" as const);
             if (row.dateLeft !== null) {
               yield* store.updateMembers(guildId, [incoming], true, now);
               return "rejoined" as const;
             }
-            const diff = diffSnapshots([snapshotOf(row)], [incoming], { key: (m) => m.userId, fields: MEMBER_FIELDS });
+            const diff = diffSnapshots([stored!], [incoming], { key: (m) => m.userId, fields });
             if (diff.changed.length === 0) return "unchanged" as const;
             yield* store.updateMembers(guildId, [incoming], false, now);
             return "updated" as const;
@@ -422,6 +584,10 @@ export class MemberSync extends Context.Service<
         begin,
         applyChunk,
         complete,
+        confirmLeaves,
+        discardLeaves,
+        leaveGuard,
+        setLeaveGuard,
         abort,
         expireStale,
         applyRoles,

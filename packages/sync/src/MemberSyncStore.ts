@@ -192,6 +192,17 @@ export interface SyncRun {
   readonly rejoined: number;
   readonly unchanged: number;
   readonly markedLeft: number;
+  /**
+   * Members a complete snapshot found gone but the mass-leave guard held back: while the run is
+   * `awaiting_confirmation`, how many an admin's confirmation would mark left; afterwards, how
+   * many the snapshot would have marked (`markedLeft` says how many a confirmation did).
+   */
+  readonly pendingLeft: number;
+  /** The guild's present members when the guard weighed the snapshot; null when it did not need to. */
+  readonly presentMembers: number | null;
+  /** The app user id of the admin who confirmed or discarded a held snapshot, and when (ISO-8601); null otherwise. */
+  readonly decidedBy: string | null;
+  readonly decidedAt: string | null;
   readonly reason: string | null;
   readonly startedAt: string;
   readonly finishedAt: string | null;
@@ -217,6 +228,10 @@ const toRun = (row: RunRow): SyncRun => ({
   rejoined: row.rejoined,
   unchanged: row.unchanged,
   markedLeft: row.markedLeft,
+  pendingLeft: row.pendingLeft,
+  presentMembers: row.presentMembers,
+  decidedBy: row.decidedBy,
+  decidedAt: row.decidedAt?.toISOString() ?? null,
   reason: row.reason,
   startedAt: row.startedAt.toISOString(),
   finishedAt: row.finishedAt?.toISOString() ?? null,
@@ -265,10 +280,28 @@ const at = (now: Date) => sql`${now.toISOString()}::timestamptz`;
 
 /** The fields of a run that ending it writes (besides the counts). */
 export interface RunEnding {
-  readonly status: "completed" | "incomplete" | "failed";
+  readonly status: "completed" | "incomplete" | "failed" | "awaiting_confirmation";
   readonly reason?: string | null;
   readonly chunkCount?: number | null;
   readonly markedLeft?: number;
+  readonly pendingLeft?: number;
+  readonly presentMembers?: number | null;
+}
+
+/** The present members a complete snapshot did not carry (and no live event touched since the run began). */
+export interface AbsentMembers {
+  /** How many. */
+  readonly count: number;
+  /** Their tuple ids as a Postgres `tid[]` literal, for the statement that follows in the same transaction; null when none. */
+  readonly tids: string | null;
+}
+
+/** How a held snapshot was decided: `completed` (confirmed: its members marked left) or `discarded` (nobody marked left). */
+export interface RunDecision {
+  readonly status: "completed" | "discarded";
+  readonly markedLeft: number;
+  readonly decidedBy: string | null;
+  readonly reason: string;
 }
 
 /** The NOTIFY channel sync progress travels on. */
@@ -329,11 +362,34 @@ export class MemberSyncStore extends Context.Service<
     /** The run's sums over its chunks. */
     readonly chunkTotals: (runId: string) => Effect.Effect<ChunkTotals, DatabaseError>;
     /**
-     * Marks left every present member of the run's guild that no chunk of the run carried and
-     * no live event touched since the run started; records their ended stays. Returns how many.
-     * Run it in a transaction (it sets planner options for that transaction).
+     * Finds every present member of the run's guild that no chunk of the run carried and no
+     * live event touched since the run started. Run it in a transaction (it sets planner
+     * options for that transaction), and pass its `tids` only to statements of that transaction.
      */
-    readonly markAbsentLeft: (run: RunRow, now: Date) => Effect.Effect<number, DatabaseError>;
+    readonly absentMembers: (run: RunRow) => Effect.Effect<AbsentMembers, DatabaseError>;
+    /** Marks the members `absentMembers` found (`tids`) left at `now`, unless a live event touched them since; records their ended stays. Returns how many. */
+    readonly markLeftByTids: (run: RunRow, tids: string, now: Date) => Effect.Effect<number, DatabaseError>;
+    /** Keeps the members `absentMembers` found (`tids`) as the run's pending verdict (member_sync_pending_leaves). Returns how many. */
+    readonly holdLeaves: (run: RunRow, tids: string) => Effect.Effect<number, DatabaseError>;
+    /** How many members of the guild are present (not marked left). */
+    readonly presentCount: (guildId: string) => Effect.Effect<number, DatabaseError>;
+    /**
+     * Marks left the run's pending members (its held verdict) that are still present and that no
+     * live event touched since the run began; records their ended stays; drops the verdict.
+     * Returns how many were marked. Run it in a transaction, the run locked.
+     */
+    readonly applyHeldLeaves: (run: RunRow, now: Date) => Effect.Effect<number, DatabaseError>;
+    /** Writes how a held run was decided (`decidedAt` = `now`) and drops its verdict. Returns the run. */
+    readonly decideRun: (run: RunRow, decision: RunDecision, now: Date) => Effect.Effect<SyncRun, DatabaseError>;
+    /**
+     * Ends every held run of the guild (`awaiting_confirmation`) as `discarded` with `reason`,
+     * nobody marked left, and drops their verdicts: a later sync supersedes them. Returns them.
+     */
+    readonly discardHeld: (guildId: string, reason: string, now: Date) => Effect.Effect<ReadonlyArray<SyncRun>, DatabaseError>;
+    /** The guild's mass-leave guard: the share of present members (percent) a snapshot may mark left unconfirmed. */
+    readonly leaveGuardOf: (guildId: string) => Effect.Effect<number, DatabaseError>;
+    /** Sets the guild's mass-leave guard (percent) at `now`, creating its settings row when it has none. */
+    readonly setLeaveGuard: (guildId: string, percent: number, now: Date) => Effect.Effect<void, DatabaseError>;
     /** Ends the run with `ending`, the totals and `finishedAt`; deletes its chunks. Returns the ended run. */
     readonly endRun: (run: RunRow, totals: ChunkTotals, ending: RunEnding, finishedAt: Date) => Effect.Effect<SyncRun, DatabaseError>;
     /** NOTIFY {@link SYNC_CHANNEL} with the run (every server instance hears it). */
@@ -358,7 +414,13 @@ export class MemberSyncStore extends Context.Service<
   /** Builds the store over the Database service (tests wrap it to inject failures). */
   static readonly make: Effect.Effect<MemberSyncStore["Service"], never, Database> = Effect.gen(function* () {
     const { use } = yield* Database;
-    const { memberSyncRuns: runs, memberSyncChunks: chunks, guildMembers: members, guilds } = schema;
+    const {
+      memberSyncRuns: runs,
+      memberSyncChunks: chunks,
+      memberSyncPendingLeaves: pendingLeaves,
+      guildMembers: members,
+      guilds,
+    } = schema;
 
     const run = Effect.fn("MemberSyncStore.run")(function* (runId: string) {
       const rows = yield* use("memberSync.run", (db) => db.select().from(runs).where(eq(runs.id, runId)));
@@ -564,7 +626,7 @@ export class MemberSyncStore extends Context.Service<
 
       chunkTotals: chunkTotalsOf,
 
-      markAbsentLeft: Effect.fn("MemberSyncStore.markAbsentLeft")(function* (locked: RunRow, now: Date) {
+      absentMembers: Effect.fn("MemberSyncStore.absentMembers")(function* (locked: RunRow) {
         const startedAt = at(locked.startedAt);
         // Present members the snapshot did not carry have left, unless a live event touched
         // them after the run began (they joined while the chunks were being produced): a hash
@@ -575,17 +637,17 @@ export class MemberSyncStore extends Context.Service<
         // members would take minutes. A data-modifying statement cannot run in parallel, so the
         // update that follows takes the ids.
         // (Both drivers: embedded PGlite plans the same way, only without parallel workers.)
-        yield* use("memberSync.markAbsentLeft.plan", (db) =>
+        yield* use("memberSync.absent.plan", (db) =>
           db.execute(
             sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '256MB', true),
                          set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
                          set_config('min_parallel_table_scan_size', '0', true)`,
           ),
         );
-        const [absent] = yield* use("memberSync.markAbsentLeft.find", (db) =>
-          executeRows<{ tids: string | null }>(
+        const [absent] = yield* use("memberSync.absent", (db) =>
+          executeRows<{ tids: string | null; n: number }>(
             db,
-            sql`select array_agg(m.ctid)::text as tids from guild_members m
+            sql`select array_agg(m.ctid)::text as tids, count(*)::int as n from guild_members m
                   where m.guild_id = ${locked.guildId} and m.date_left is null
                     and m.date_modified < ${startedAt}
                     and not exists (
@@ -594,7 +656,10 @@ export class MemberSyncStore extends Context.Service<
                     )`,
           ),
         );
-        if (!absent?.tids) return 0;
+        return { count: Number(absent?.n ?? 0), tids: absent?.tids ?? null } satisfies AbsentMembers;
+      }),
+
+      markLeftByTids: Effect.fn("MemberSyncStore.markLeftByTids")(function* (locked: RunRow, tids: string, now: Date) {
         // The rows are updated by their tuple ids (a TID scan, whatever the statistics say);
         // a row a live event changed meanwhile has moved and is skipped, as it should be.
         const [left] = yield* use("memberSync.markAbsentLeft", (db) =>
@@ -602,9 +667,9 @@ export class MemberSyncStore extends Context.Service<
             db,
             sql`with gone as (
                     update guild_members m set date_left = ${at(now)}, date_modified = ${at(now)}
-                    where m.ctid = any(${absent.tids}::text::tid[])
+                    where m.ctid = any(${tids}::text::tid[])
                       and m.guild_id = ${locked.guildId} and m.date_left is null
-                      and m.date_modified < ${startedAt}
+                      and m.date_modified < ${at(locked.startedAt)}
                     returning m.guild_id, m.user_id, m.joined_at, m.stay_started_at
                   ),
                   stays as (
@@ -615,6 +680,110 @@ export class MemberSyncStore extends Context.Service<
           ),
         );
         return Number(left?.n ?? 0);
+      }),
+
+      holdLeaves: Effect.fn("MemberSyncStore.holdLeaves")(function* (locked: RunRow, tids: string) {
+        const [held] = yield* use("memberSync.holdLeaves", (db) =>
+          executeRows<{ n: number }>(
+            db,
+            sql`with held as (
+                    insert into member_sync_pending_leaves (run_id, user_id)
+                    select ${locked.id}, m.user_id from guild_members m
+                    where m.ctid = any(${tids}::text::tid[])
+                      and m.guild_id = ${locked.guildId} and m.date_left is null
+                      and m.date_modified < ${at(locked.startedAt)}
+                    on conflict do nothing
+                    returning 1
+                  )
+                  select count(*)::int as n from held`,
+          ),
+        );
+        return Number(held?.n ?? 0);
+      }),
+
+      presentCount: Effect.fn("MemberSyncStore.presentCount")(function* (guildId: string) {
+        const [row] = yield* use("memberSync.presentCount", (db) =>
+          executeRows<{ n: number }>(
+            db,
+            sql`select count(*)::int as n from guild_members where guild_id = ${guildId} and date_left is null`,
+          ),
+        );
+        return Number(row?.n ?? 0);
+      }),
+
+      applyHeldLeaves: Effect.fn("MemberSyncStore.applyHeldLeaves")(function* (locked: RunRow, now: Date) {
+        // Exactly the held verdict: a member a live event touched after the run began (a join,
+        // a nickname, a removal) is what the gateway says now, and is left as it is.
+        const [left] = yield* use("memberSync.applyHeldLeaves", (db) =>
+          executeRows<{ n: number }>(
+            db,
+            sql`with gone as (
+                    update guild_members m set date_left = ${at(now)}, date_modified = ${at(now)}
+                    from member_sync_pending_leaves p
+                    where p.run_id = ${locked.id} and m.guild_id = ${locked.guildId} and m.user_id = p.user_id
+                      and m.date_left is null and m.date_modified < ${at(locked.startedAt)}
+                    returning m.guild_id, m.user_id, m.joined_at, m.stay_started_at
+                  ),
+                  stays as (
+                    insert into guild_membership_history (guild_id, user_id, joined_at, first_seen_at, left_at)
+                    select guild_id, user_id, joined_at, stay_started_at, ${at(now)} from gone
+                  )
+                  select count(*)::int as n from gone`,
+          ),
+        );
+        return Number(left?.n ?? 0);
+      }),
+
+      decideRun: Effect.fn("MemberSyncStore.decideRun")(function* (locked: RunRow, decision: RunDecision, now: Date) {
+        yield* use("memberSync.decide.pending", (db) => db.delete(pendingLeaves).where(eq(pendingLeaves.runId, locked.id)));
+        const [decided] = yield* use("memberSync.decide", (db) =>
+          db
+            .update(runs)
+            .set({ ...decision, decidedAt: now })
+            .where(eq(runs.id, locked.id))
+            .returning(),
+        );
+        return toRun(decided!);
+      }),
+
+      discardHeld: Effect.fn("MemberSyncStore.discardHeld")(function* (guildId: string, reason: string, now: Date) {
+        const discarded = yield* use("memberSync.discardHeld", (db) =>
+          db
+            .update(runs)
+            .set({ status: "discarded", reason, decidedAt: now })
+            .where(and(eq(runs.guildId, guildId), eq(runs.status, "awaiting_confirmation")))
+            .returning(),
+        );
+        if (discarded.length > 0) {
+          yield* use("memberSync.discardHeld.pending", (db) =>
+            db.delete(pendingLeaves).where(
+              inArray(
+                pendingLeaves.runId,
+                discarded.map((row) => row.id),
+              ),
+            ),
+          );
+        }
+        return discarded.map(toRun);
+      }),
+
+      leaveGuardOf: Effect.fn("MemberSyncStore.leaveGuardOf")(function* (guildId: string) {
+        const rows = yield* use("memberSync.leaveGuard", (db) =>
+          db
+            .select({ percent: schema.guildSettings.leaveGuardPercent })
+            .from(schema.guildSettings)
+            .where(eq(schema.guildSettings.guildId, guildId)),
+        );
+        return rows[0]?.percent ?? schema.DEFAULT_LEAVE_GUARD_PERCENT;
+      }),
+
+      setLeaveGuard: Effect.fn("MemberSyncStore.setLeaveGuard")(function* (guildId: string, percent: number, now: Date) {
+        yield* use("memberSync.setLeaveGuard", (db) =>
+          db
+            .insert(schema.guildSettings)
+            .values({ guildId, leaveGuardPercent: percent, updatedAt: now })
+            .onConflictDoUpdate({ target: schema.guildSettings.guildId, set: { leaveGuardPercent: percent, updatedAt: now } }),
+        );
       }),
 
       endRun: Effect.fn("MemberSyncStore.endRun")(function* (locked: RunRow, totals: ChunkTotals, ending: RunEnding, finishedAt: Date) {

@@ -9,7 +9,7 @@
  * packed wire format (@guildhall/api/pack) load it without the server side
  * (`@guildhall/sync/members`).
  */
-import { Schema } from "effect";
+import { Schema, Struct } from "effect";
 import { Snowflake } from "./model";
 import { Int32, IsoInstant, pgText } from "./storable";
 
@@ -39,6 +39,51 @@ export const MEMBER_SNAPSHOT_FIELDS = Object.keys(MemberSnapshot.fields) as Read
 
 /** The fields a sync compares (every MemberSnapshot field but the key); a member whose fields all match is "unchanged". */
 export const MEMBER_FIELDS = MEMBER_SNAPSHOT_FIELDS.filter((field): field is Exclude<keyof MemberSnapshot, "userId"> => field !== "userId");
+
+/**
+ * A live member event's member: the user id, and only the fields the event carried. A field
+ * that is absent means "unchanged" (never null); a field present as null means "cleared".
+ * GUILD_MEMBER_UPDATE documents several fields as optional
+ * (https://discord.com/developers/docs/events/gateway-events#guild-member-update: `nick`,
+ * `premium_since`, `pending`, `communication_disabled_until`, ...), and faulty peers omit
+ * others (`joined_at`, `avatar`); a GUILD_MEMBER_ADD carries them all (a full MemberSnapshot is
+ * a MemberUpdate with every field present). Each field, when present, is checked and cleaned
+ * exactly as in {@link MemberSnapshot}.
+ */
+export const MemberUpdate = MemberSnapshot.mapFields(Struct.mapOmit(["userId"], Schema.optionalKey));
+export type MemberUpdate = typeof MemberUpdate.Type;
+
+/** The value a field of a member Guildhall has never seen takes when the event that introduces them leaves it out. */
+const DEFAULTS: { readonly [K in (typeof MEMBER_FIELDS)[number]]: (userId: string) => MemberSnapshot[K] } = {
+  username: (userId) => userId,
+  globalName: () => null,
+  nick: () => null,
+  avatar: () => null,
+  roleIds: () => [],
+  joinedAt: () => null,
+  isBot: () => false,
+  pending: () => false,
+  premiumSince: () => null,
+  communicationDisabledUntil: () => null,
+};
+
+/** The fields of `update` that are present (its user id excluded), in MEMBER_FIELDS order. */
+export const presentFields = (update: MemberUpdate): ReadonlyArray<(typeof MEMBER_FIELDS)[number]> =>
+  MEMBER_FIELDS.filter((field) => Object.hasOwn(update, field) && update[field] !== undefined);
+
+/**
+ * `update` applied to `stored`: the fields `update` carries replace the stored ones (a present
+ * null clears), every other field keeps its stored value. With no stored member, absent fields
+ * take their defaults (no nick, no roles, not a bot...; the username falls back to the user id).
+ */
+export const mergeMember = (stored: MemberSnapshot | null, update: MemberUpdate): MemberSnapshot => {
+  const merged: Record<string, unknown> = { userId: update.userId };
+  for (const field of MEMBER_FIELDS) {
+    const value = update[field];
+    merged[field] = value !== undefined ? value : stored ? stored[field] : DEFAULTS[field](update.userId);
+  }
+  return merged as MemberSnapshot;
+};
 
 /**
  * The member's role ids as Guildhall stores them: sorted, each once, without `guildId` (the

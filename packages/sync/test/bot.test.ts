@@ -182,6 +182,19 @@ layer(services(true), { timeout: 60_000 })("the bot's health and commands", (it)
       // Handed to the bot and running: still nothing new.
       yield* bot.nextCommands(50);
       expect(yield* bot.firstSight([fresh])).toEqual([]);
+
+      // A guild whose first full snapshot the mass-leave guard held (its members came from live
+      // events) is not "never synced": a first-sight sync would supersede it before an admin decided.
+      const held = "600000000000000012";
+      yield* directory.ensureGuild("org", { id: held, name: "Held", icon: null });
+      for (let n = 0; n < 20; n++) {
+        yield* sync.upsertLive(held, { userId: String(610_000_000_000_000_000n + BigInt(n)), username: `live${n}` });
+      }
+      yield* TestClock.adjust("1 second"); // the run starts after the live events (members touched since a run began stay)
+      const heldRun = yield* sync.start({ guildId: held, trigger: "api", source: "gateway", requestedBy: null });
+      yield* sync.applyChunk({ runId: heldRun.id, chunkIndex: 0, chunkCount: 1, members: [] });
+      expect(yield* sync.complete(heldRun.id)).toMatchObject({ status: "awaiting_confirmation", pendingLeft: 20 });
+      expect(yield* bot.firstSight([held])).toEqual([]);
     }),
   );
 });

@@ -7,6 +7,7 @@ import {
   Comparison,
   Directory,
   MEMBER_COLUMNS,
+  MEMBER_FIELDS,
   MEMBER_SNAPSHOT_FIELDS,
   type MemberSnapshot,
   MemberSync,
@@ -307,6 +308,49 @@ layer(StoreServices, { excludeTestServices: true })("the member columns", (it) =
       expect(chunk).toMatchObject({ created: 0, updated: 0, rejoined: 0, unchanged: 4 });
       yield* sync.abort(run.id, "done");
       for (const member of members) expect(yield* sync.upsertLive(GUILD, member)).toBe("unchanged");
+    }),
+  );
+
+  it.effect("a live update is a merge: only the fields it carries change, a present null clears, an absent field stays", () =>
+    Effect.gen(function* () {
+      yield* linkGuild;
+      const sync = yield* MemberSync;
+      const base = sentinel(20, 0);
+      const other = sentinel(20, 1);
+      expect(yield* sync.upsertLive(GUILD, base)).toBe("created");
+      let current: MemberSnapshot = base;
+      for (const field of MEMBER_FIELDS) {
+        // Only `field` (from the other variant): every other stored field must stay as it was.
+        expect(yield* sync.upsertLive(GUILD, { userId: base.userId, [field]: other[field] })).toBe("updated");
+        current = { ...current, [field]: other[field] };
+        expect((yield* stored([base.userId]))[0]).toEqual(current);
+      }
+      // Carrying only values already stored: unchanged, though the fields it leaves out differ from `base`.
+      expect(yield* sync.upsertLive(GUILD, { userId: base.userId, nick: other.nick, roleIds: other.roleIds })).toBe("unchanged");
+      expect(yield* sync.upsertLive(GUILD, { userId: base.userId })).toBe("unchanged");
+      // A present null clears; nothing else moves.
+      expect(yield* sync.upsertLive(GUILD, { userId: base.userId, nick: null, joinedAt: null })).toBe("updated");
+      expect((yield* stored([base.userId]))[0]).toEqual({ ...current, nick: null, joinedAt: null });
+      // A member never seen, from a partial event: what it left out takes the defaults.
+      const stranger = sentinel(21, 0).userId;
+      expect(yield* sync.upsertLive(GUILD, { userId: stranger, roleIds: ["500000000000000012"] })).toBe("created");
+      expect((yield* stored([stranger]))[0]).toEqual({
+        userId: stranger,
+        username: stranger,
+        globalName: null,
+        nick: null,
+        avatar: null,
+        roleIds: ["500000000000000012"],
+        joinedAt: null,
+        isBot: false,
+        pending: false,
+        premiumSince: null,
+        communicationDisabledUntil: null,
+      });
+      // A member marked left who shows up in a partial update comes back with what was stored.
+      yield* sync.removeLive(GUILD, base.userId);
+      expect(yield* sync.upsertLive(GUILD, { userId: base.userId, nick: "Back" })).toBe("rejoined");
+      expect((yield* stored([base.userId]))[0]).toEqual({ ...current, nick: "Back", joinedAt: null });
     }),
   );
 

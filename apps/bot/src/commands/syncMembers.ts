@@ -34,6 +34,12 @@ const describeRun = (run: SyncRunState): string => {
       `Created ${run.created}, updated ${run.updated}, rejoined ${run.rejoined}, marked left ${run.markedLeft}, unchanged ${run.unchanged}.`
     );
   }
+  if (run.status === "awaiting_confirmation") {
+    return (
+      `Member sync done${seconds}, but it would mark ${run.pendingLeft} of ${run.presentMembers ?? "?"} members left: ` +
+      "more than this guild allows at once, so nobody was marked left yet. An admin can confirm or discard it in Guildhall (Members → Sync history)."
+    );
+  }
   return `Member sync ${run.status}${seconds}: ${run.reason ?? "no reason given"}. Nobody was marked left.`;
 };
 

@@ -2,7 +2,7 @@
 import { SYNC_STATUS_LABEL } from "../lib/sync";
 import type { SyncStatus } from "../lib/types";
 
-/** Status badge of one sync run; `data-status` (running | completed | incomplete | failed) is a stable test hook. */
+/** Status badge of one sync run; `data-status` (running | completed | incomplete | failed | awaiting_confirmation | discarded) is a stable test hook. */
 export function SyncOutcomeBadge({ status }: { status: SyncStatus }) {
   return (
     <span className={`badge badge-sync-${status}`} data-testid="sync-outcome" data-status={status}>

@@ -1,9 +1,9 @@
 /** The member sync panel: "Sync now", the live progress bar of a running sync, and the last run's outcome. */
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { useEffect, useState } from "react";
 import { SYNC_INPUT } from "../lib/queries";
-import { durationSeconds, SYNC_SOURCE_LABEL, SYNC_TRIGGER_LABEL, syncCountsText, syncPercent } from "../lib/sync";
+import { durationSeconds, heldText, SYNC_SOURCE_LABEL, SYNC_TRIGGER_LABEL, syncCountsText, syncPercent, upsertRun } from "../lib/sync";
 import { relativeTime, useNow } from "../lib/time";
 import { trpc } from "../lib/trpc";
 import type { SyncRun } from "../lib/types";
@@ -15,14 +15,16 @@ const PICKUP_WARN_MS = 30_000;
 
 /**
  * The sync panel, live from `members.progress`. Test hooks: `data-testid="sync-progress"` with
- * `data-status` (the newest run's status: running | completed | incomplete | failed, or "none"
- * before the first sync), `data-chunks` (chunks received), `data-chunk-count` (the run's chunk
- * count, "" while unknown), `data-requested="true"` between a "Sync now" click and the run it
- * started, and `data-loading` ("true" until the last run is known); the button is
- * `data-testid="sync-now"`. `showHistoryLink` adds a link to
+ * `data-status` (the newest run's status: running | completed | incomplete | failed |
+ * awaiting_confirmation | discarded, or "none" before the first sync), `data-chunks` (chunks
+ * received), `data-chunk-count` (the run's chunk count, "" while unknown), `data-requested="true"`
+ * between a "Sync now" click and the run it started, and `data-loading` ("true" until the last
+ * run is known); the button is `data-testid="sync-now"`. A run held by the mass-leave guard
+ * shows what it would do, and (for admins, `isAdmin`) the buttons that decide it:
+ * `data-testid="sync-confirm"` and `"sync-discard"`. `showHistoryLink` adds a link to
  * /members/history.
  */
-export function SyncPanel({ showHistoryLink = false }: { showHistoryLink?: boolean }) {
+export function SyncPanel({ showHistoryLink = false, isAdmin = false }: { showHistoryLink?: boolean; isAdmin?: boolean }) {
   const { run, loading, live } = useSyncProgress();
   const now = useNow(1_000);
   // The newest run's id when "Sync now" was pressed: until another run shows up, we are waiting for the bot.
@@ -122,6 +124,8 @@ export function SyncPanel({ showHistoryLink = false }: { showHistoryLink?: boole
           <p className="muted small">No member sync has run yet. Press “Sync now” to read the guild’s members.</p>
         ) : run.status === "running" ? (
           <RunningSync run={run} now={now} />
+        ) : run.status === "awaiting_confirmation" ? (
+          <HeldSync run={run} now={now} isAdmin={isAdmin} />
         ) : (
           <EndedSync run={run} now={now} />
         )}
@@ -160,6 +164,71 @@ function RunningSync({ run, now }: { run: SyncRun; now: number }) {
   );
 }
 
+/**
+ * A complete sync the mass-leave guard held: what it would do, and for admins the two
+ * decisions (`members.confirmSync`, `members.discardSync`). The answer is folded into the
+ * cached history at once; `members.progress` brings the same state to every other page.
+ */
+function HeldSync({ run, now, isAdmin }: { run: SyncRun; now: number; isAdmin: boolean }) {
+  const queryClient = useQueryClient();
+  const [error, setError] = useState<string | null>(null);
+  const settle = {
+    onSuccess: (decided: SyncRun) => {
+      setError(null);
+      queryClient.setQueryData(trpc.members.history.queryKey(SYNC_INPUT), (runs) => runs && [...upsertRun(runs, decided)]);
+      void queryClient.invalidateQueries(trpc.members.comparison.pathFilter(), { cancelRefetch: false });
+      void queryClient.invalidateQueries(trpc.members.history.queryFilter(SYNC_INPUT), { cancelRefetch: false });
+    },
+    onError: (e: { message: string }) => setError(e.message),
+  };
+  const confirm = useMutation(trpc.members.confirmSync.mutationOptions(settle));
+  const discard = useMutation(trpc.members.discardSync.mutationOptions(settle));
+  const busy = confirm.isPending || discard.isPending;
+  const when = run.finishedAt ?? run.startedAt;
+  return (
+    <div className="sync-held">
+      <p className="small" data-testid="sync-outcome-text">
+        The sync that completed{" "}
+        <time dateTime={when} title={new Date(when).toLocaleString()}>
+          {relativeTime(when, now)}
+        </time>{" "}
+        <span className="strong" data-testid="sync-held-text">
+          {heldText(run)}
+        </span>
+        : more than this guild allows at once, so nobody was marked left.{" "}
+        {isAdmin ? "Confirm it if they really left; discard it if the snapshot was wrong." : "An admin must confirm or discard it."}
+      </p>
+      {isAdmin ? (
+        <div className="sync-held-actions">
+          <button
+            type="button"
+            className="button danger"
+            data-testid="sync-confirm"
+            disabled={busy}
+            onClick={() => confirm.mutate({ ...SYNC_INPUT, runId: run.id })}
+          >
+            {confirm.isPending ? "Marking…" : `Mark ${run.pendingLeft.toLocaleString("en")} left`}
+          </button>
+          <button
+            type="button"
+            className="button"
+            data-testid="sync-discard"
+            disabled={busy}
+            onClick={() => discard.mutate({ ...SYNC_INPUT, runId: run.id })}
+          >
+            {discard.isPending ? "Discarding…" : "Discard"}
+          </button>
+        </div>
+      ) : null}
+      {error ? (
+        <p className="error small" role="alert" data-testid="sync-decision-error">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 function EndedSync({ run, now }: { run: SyncRun; now: number }) {
   const when = run.finishedAt ?? run.startedAt;
   const ago = (
@@ -172,6 +241,10 @@ function EndedSync({ run, now }: { run: SyncRun; now: number }) {
       {run.status === "completed" ? (
         <p className="small" data-testid="sync-outcome-text">
           Last sync completed {ago} in {durationSeconds(run.durationMs)} s: <span className="strong">{syncCountsText(run)}</span>.
+        </p>
+      ) : run.status === "discarded" ? (
+        <p className="small" data-testid="sync-outcome-text">
+          Last sync was discarded {ago}: <span className="strong">{run.reason ?? "no reason given"}</span>.
         </p>
       ) : run.status === "incomplete" ? (
         <p className="small" data-testid="sync-outcome-text">

@@ -11,7 +11,28 @@ export const SYNC_STATUS_LABEL: Record<SyncStatus, string> = {
   completed: "Completed",
   incomplete: "Incomplete",
   failed: "Failed",
+  awaiting_confirmation: "Awaiting confirmation",
+  discarded: "Discarded",
 };
+
+/**
+ * How far a status is along a run's one way: 0 running, 1 held for an admin (the mass-leave
+ * guard), 2 ended for good. A state is never replaced by one of a lower stage.
+ */
+export function syncStage(status: SyncStatus): 0 | 1 | 2 {
+  return status === "running" ? 0 : status === "awaiting_confirmation" ? 1 : 2;
+}
+
+/**
+ * What a held run would do, as text: "would mark 39 of 39 present members left (100%)". The
+ * share is of the members present when the guard weighed it, rounded down to one decimal.
+ */
+export function heldText(run: Pick<SyncRun, "pendingLeft" | "presentMembers">): string {
+  const members = `${run.pendingLeft.toLocaleString("en")} ${run.pendingLeft === 1 ? "member" : "members"}`;
+  if (!run.presentMembers) return `would mark ${members} left`;
+  const share = Math.floor((run.pendingLeft * 1000) / run.presentMembers) / 10;
+  return `would mark ${members} of ${run.presentMembers.toLocaleString("en")} present left (${share}%)`;
+}
 
 /** What started a run: the bot's slash command, the SPA's "Sync now", the bot's schedule, the legacy REST endpoint, an API call. */
 export const SYNC_TRIGGER_LABEL: Record<SyncTrigger, string> = {
@@ -70,7 +91,8 @@ export const HISTORY_LIMIT = 50;
 
 /**
  * `runs` (newest first) with `run` in it: replaced in place when its id is there (unless the
- * cached copy is further along, which a late, out-of-order event must not undo), else added
+ * cached copy is further along, by stage or by chunks, which a late, out-of-order event must
+ * not undo), else added
  * at the top. Capped at {@link HISTORY_LIMIT}. The same array when nothing changed.
  */
 export function upsertRun(runs: ReadonlyArray<SyncRun>, run: SyncRun): ReadonlyArray<SyncRun> {
@@ -79,7 +101,7 @@ export function upsertRun(runs: ReadonlyArray<SyncRun>, run: SyncRun): ReadonlyA
     return [run, ...runs].sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt)).slice(0, HISTORY_LIMIT);
   }
   const cached = runs[index] as SyncRun;
-  if (cached.status !== "running" && run.status === "running") return runs;
+  if (syncStage(run.status) < syncStage(cached.status)) return runs;
   if (cached.status === "running" && run.status === "running" && run.chunksReceived < cached.chunksReceived) return runs;
   const next = [...runs];
   next[index] = run;

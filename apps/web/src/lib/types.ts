@@ -40,7 +40,9 @@ export type GuildRole = ComparisonPage["roles"][number];
 export type UserMatch = inferOutput<typeof trpc.members.searchUsers>[number];
 /** One member sync run (what `members.history` lists and `members.progress` sends). */
 export type SyncRun = inferOutput<typeof trpc.members.history>[number];
-/** A sync run's status: `running`, `completed`, `incomplete` or `failed`. */
+/** A sync run's status: `running`, `completed`, `incomplete`, `failed`, `awaiting_confirmation` (held by the mass-leave guard) or `discarded`. */
 export type SyncStatus = SyncRun["status"];
 /** What started a sync run: `command`, `button`, `schedule`, `rest` or `api`. */
 export type SyncTrigger = SyncRun["trigger"];
+/** `members.settings`: `{syncIntervalMinutes, syncAdminRoleId, leaveGuardPercent, leaveGuardFloor}`. */
+export type SyncSettings = inferOutput<typeof trpc.members.settings>;

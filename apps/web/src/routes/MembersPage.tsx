@@ -126,7 +126,7 @@ function Comparison({ isAdmin }: { isAdmin: boolean }) {
           </p>
         </div>
       </div>
-      <SyncPanel showHistoryLink />
+      <SyncPanel showHistoryLink isAdmin={isAdmin} />
       <CategoryCards counts={data.counts} active={category} />
       <section
         className="card roster members"

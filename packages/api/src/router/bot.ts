@@ -5,6 +5,7 @@ import {
   Directory,
   MemberSnapshot,
   MemberSync,
+  MemberUpdate,
   Presences,
   PresenceUpdate,
   pgText,
@@ -46,7 +47,8 @@ const MAX_CHUNKS = 1_000_000;
 
 /** A GUILD_MEMBER_ADD / UPDATE (`upsert`) or REMOVE (`remove`) event as the bot forwards it (also re-applied from a dead letter). */
 export const MemberEvent = Schema.Union([
-  Schema.Struct({ type: Schema.Literal("upsert"), guildId: Snowflake, member: MemberSnapshot }),
+  // A GUILD_MEMBER_ADD carries every field; a GUILD_MEMBER_UPDATE only some (absent: unchanged).
+  Schema.Struct({ type: Schema.Literal("upsert"), guildId: Snowflake, member: MemberUpdate }),
   Schema.Struct({ type: Schema.Literal("remove"), guildId: Snowflake, userId: Snowflake }),
 ]);
 export type MemberEvent = typeof MemberEvent.Type;
@@ -238,8 +240,11 @@ export const botRouter = {
   /**
    * Bot only. GUILD_MEMBER_ADD / UPDATE (`upsert`) and REMOVE (`remove`) events
    * (https://discord.com/developers/docs/events/gateway-events#guild-member-add), 1 to 1,000,
-   * applied in the order given; members are cleaned and checked by the MemberSnapshot schema,
-   * and @everyone is dropped from their roles. Returns each one's outcome (created, updated,
+   * applied in the order given. An upsert's member is a MemberUpdate: its user id and the fields
+   * the event carried, each cleaned and checked as in MemberSnapshot; a field left out keeps its
+   * stored value, a field given as null is cleared (GUILD_MEMBER_UPDATE documents several
+   * fields as optional: https://discord.com/developers/docs/events/gateway-events#guild-member-update).
+   * @everyone is dropped from the roles. Returns each one's outcome (created, updated,
    * rejoined, left, unchanged). Errors: UNAUTHORIZED, BAD_REQUEST (names the field).
    */
   memberEvents: botProcedure

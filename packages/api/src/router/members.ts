@@ -32,6 +32,9 @@ const SearchUsersInput = Schema.Struct({
   limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: SEARCH_USERS_MAX_LIMIT }))),
 });
 
+/** A held sync to confirm or discard: its run id (a UUID, as `history` and `progress` give it). */
+const DecisionInput = Schema.Struct({ guildId: Schema.optional(Snowflake), runId: Schema.String.check(Schema.isUUID()) });
+
 /** How many of the newest runs a reconnecting `members.progress` client is brought up to date on (what `history` lists). */
 const PROGRESS_BACKFILL_RUNS = 50;
 const ComparisonInput = Schema.Struct({ ...ComparisonQuery.fields, guildId: Schema.optional(Snowflake) });
@@ -200,21 +203,30 @@ export const membersRouter = {
     ),
   ),
 
-  /** The guild's member sync settings: `{syncIntervalMinutes (null: no schedule), syncAdminRoleId}`. */
+  /**
+   * The guild's member sync settings: `{syncIntervalMinutes (null: no schedule), syncAdminRoleId,
+   * leaveGuardPercent, leaveGuardFloor}`: a complete sync that would mark more than
+   * `leaveGuardFloor` members and more than `leaveGuardPercent`% of the present members left
+   * waits for an admin's confirmation (`confirmSync` / `discardSync`). Errors as `comparison`.
+   */
   settings: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
     run(
       ctx,
       Effect.gen(function* () {
         const directory = yield* Directory;
         const guild = yield* directory.guildFor(ctx.staff.organizationId, input.guildId);
-        return yield* directory.settingsOf(guild.id);
+        const settings = yield* directory.settingsOf(guild.id);
+        const guard = yield* (yield* MemberSync).leaveGuard(guild.id);
+        return { ...settings, leaveGuardPercent: guard.percent, leaveGuardFloor: guard.floor };
       }),
     ),
   ),
 
   /**
-   * Admin. Sets the schedule (`syncIntervalMinutes` 15 to 10,080, or null for none) and the
-   * role (besides Manage Guild) allowed to run /sync_members. Errors: FORBIDDEN, BAD_REQUEST.
+   * Admin. Sets the schedule (`syncIntervalMinutes` 15 to 10,080, or null for none), the role
+   * (besides Manage Guild) allowed to run /sync_members, and, when given, the mass-leave guard
+   * (`leaveGuardPercent`, 0 to 100 percent of present members; 100 never asks; left out:
+   * unchanged). Returns the settings as `settings` does. Errors: FORBIDDEN, BAD_REQUEST.
    */
   updateSettings: adminProcedure
     .input(
@@ -223,6 +235,7 @@ export const membersRouter = {
           guildId: Schema.optional(Snowflake),
           syncIntervalMinutes: Schema.NullOr(Schema.Int.check(Schema.isBetween({ minimum: 15, maximum: 10_080 }))),
           syncAdminRoleId: Schema.NullOr(Snowflake),
+          leaveGuardPercent: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 100 }))),
         }),
       ),
     )
@@ -231,15 +244,58 @@ export const membersRouter = {
         ctx,
         Effect.gen(function* () {
           const directory = yield* Directory;
+          const sync = yield* MemberSync;
           const guild = yield* directory.guildFor(ctx.staff.organizationId, input.guildId);
           yield* directory.updateSettings(guild.id, {
             syncIntervalMinutes: input.syncIntervalMinutes,
             syncAdminRoleId: input.syncAdminRoleId,
           });
-          return { guildId: guild.id, syncIntervalMinutes: input.syncIntervalMinutes, syncAdminRoleId: input.syncAdminRoleId };
+          const guard =
+            input.leaveGuardPercent === undefined
+              ? yield* sync.leaveGuard(guild.id)
+              : yield* sync.setLeaveGuard(guild.id, input.leaveGuardPercent);
+          return {
+            guildId: guild.id,
+            syncIntervalMinutes: input.syncIntervalMinutes,
+            syncAdminRoleId: input.syncAdminRoleId,
+            leaveGuardPercent: guard.percent,
+            leaveGuardFloor: guard.floor,
+          };
         }),
       ),
     ),
+
+  /**
+   * Admin. Confirms the held sync `runId` (a run `awaiting_confirmation`: its complete snapshot
+   * would mark more members left than the guild's mass-leave guard allows): exactly the members
+   * of its verdict are marked left, with history rows, except those a live member event touched
+   * since the sync began. Returns the run, now `completed`. Errors: NOT_FOUND (no such run of
+   * the guild), CONFLICT (not awaiting confirmation: decided, or superseded by a later sync),
+   * FORBIDDEN, BAD_REQUEST.
+   */
+  confirmSync: adminProcedure.input(Schema.toStandardSchemaV1(DecisionInput)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* (yield* Directory).guildFor(ctx.staff.organizationId, input.guildId);
+        return yield* (yield* MemberSync).confirmLeaves(guild.id, input.runId, ctx.user.id);
+      }),
+    ),
+  ),
+
+  /**
+   * Admin. Discards the held sync `runId`: nobody is marked left, and the run becomes
+   * `discarded`. Returns the run. Errors as `confirmSync`.
+   */
+  discardSync: adminProcedure.input(Schema.toStandardSchemaV1(DecisionInput)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* (yield* Directory).guildFor(ctx.staff.organizationId, input.guildId);
+        return yield* (yield* MemberSync).discardLeaves(guild.id, input.runId, ctx.user.id);
+      }),
+    ),
+  ),
 
   /**
    * Admin. Links an app user (`userId`: 1 to 128 printable ASCII characters) to a Discord id
