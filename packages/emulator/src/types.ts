@@ -119,6 +119,14 @@ export interface SeededGuild {
   adminRoleId: string;
   /** User ids of the generated members seeded with the Admin role (see SeedOptions.admins), ascending. */
   admins: string[];
+  /** The bot's own managed role (tags.bot_id), its highest role unless tests give it others. */
+  botRoleId: string;
+  /** The managed "Server Booster" role (tags.premium_subscriber): held by every member with premium_since. */
+  boosterRoleId: string;
+  /** A managed integration role ("Twitch Subscriber", tags.integration_id), held by about 3% of generated members. */
+  integrationRoleId: string;
+  /** A managed linked role ("Verified", tags.guild_connections), held by about 8% of generated members. */
+  linkedRoleId: string;
   /** owner_id: the first generated member (the bot when there is none); has every permission. */
   ownerId: string;
   /** The seed and anchor used, so the generator can be re-run (see SeedOptions.now). */
