@@ -1,7 +1,8 @@
 /**
  * Discord's REST rate limits: per-route buckets keyed by route and major parameter (guild, channel,
  * webhook), the global limit per bot token, the `X-RateLimit-*` headers on every answer and the 429
- * answers with `Retry-After`, `X-RateLimit-Scope` and `{message, retry_after, global}`. Windows are
+ * answers with `Retry-After`, `X-RateLimit-Scope` and `{message, code: 0, retry_after, global}` (`code` as
+ * discord-api-spec requires it; Discord's docs call it optional). Windows are
  * fixed: a bucket's window opens with its first request and resets `windowMs` later, as Discord's member
  * role bucket is observed to behave. Every limit is configurable (benchmarks raise them), and each
  * bucket counts its requests and its 429s for tests and benchmarks.
@@ -81,7 +82,7 @@ export interface RateLimitReport {
 /** A 429 to send instead of handling the request. */
 export interface RateLimitedReply {
   status: 429;
-  body: { message: string; retry_after: number; global: boolean };
+  body: { message: string; code: number; retry_after: number; global: boolean };
   headers: Record<string, string>;
 }
 
@@ -188,7 +189,7 @@ export class RateLimiter {
           limited: true,
           reply: {
             status: 429,
-            body: { message: MESSAGE, retry_after: round3(retryAfter), global: true },
+            body: { message: MESSAGE, code: 0, retry_after: round3(retryAfter), global: true },
             headers: { "retry-after": String(Math.ceil(retryAfter)), "x-ratelimit-global": "true", "x-ratelimit-scope": "global" },
           },
         };
@@ -217,7 +218,7 @@ export class RateLimiter {
         limited: true,
         reply: {
           status: 429,
-          body: { message: MESSAGE, retry_after: round3(resetAfter), global: false },
+          body: { message: MESSAGE, code: 0, retry_after: round3(resetAfter), global: false },
           headers: { ...headers, "x-ratelimit-remaining": "0", "retry-after": String(Math.ceil(resetAfter)), "x-ratelimit-scope": "user" },
         },
       };
