@@ -40,7 +40,9 @@ export function checkCustomIds(errors: FormErrors, components: ReadonlyArray<Com
 
 /**
  * Components as Discord stores them: every component gets a numeric `id` (depth-first from 1 when the
- * request gave none) and select menus their default min_values / max_values of 1. Returns a copy.
+ * request gave none), select menus their default min_values / max_values of 1, containers, separators,
+ * thumbnails and files their defaults (accent_color null, spoiler false, spacing 1, divider true, ...).
+ * Returns a copy.
  * https://discord.com/developers/docs/components/reference#anatomy-of-a-component
  */
 export function normalizeComponents(components: ReadonlyArray<Component>): Component[] {
@@ -69,6 +71,26 @@ export function normalizeComponents(components: ReadonlyArray<Component>): Compo
     ) {
       c.min_values ??= 1;
       c.max_values ??= 1;
+    }
+    // Components V2 defaults Discord fills in its answers.
+    switch (c.type) {
+      case ComponentType.Container:
+        c.accent_color ??= null;
+        c.spoiler ??= false;
+        break;
+      case ComponentType.Separator:
+        c.spacing ??= 1;
+        c.divider ??= true;
+        break;
+      case ComponentType.Thumbnail:
+        c.description ??= null;
+        c.spoiler ??= false;
+        break;
+      case ComponentType.File:
+        c.spoiler ??= false;
+        c.name ??= null;
+        c.size ??= null;
+        break;
     }
   }
   return copy;
