@@ -62,7 +62,7 @@ export interface BucketCount {
   major: string;
   limit: number;
   windowMs: number;
-  /** Requests that reached the bucket, 429s included. */
+  /** Requests that reached the bucket (past the global limit), its own 429s included. */
   requests: number;
   /** Requests answered 429 by this bucket. */
   limited: number;
@@ -75,7 +75,7 @@ export interface RateLimitReport {
   global: { requests: number; limited: number };
   /** Every bucket that saw a request since the last reset. */
   buckets: BucketCount[];
-  /** Sums over the buckets. */
+  /** Every request and every 429 (a bucket's or the global limit's): "calls made" and "429s met". */
   totals: { requests: number; limited: number };
 }
 
@@ -175,9 +175,6 @@ export class RateLimiter {
   take(route: string, bucket: BucketName | undefined, major: string, global: boolean, now = Date.now()): RateLimitDecision {
     const name = bucket ?? route;
     const limits = bucket ? this.settings[bucket] : this.settings.default;
-    const counter = this.counter(name, major);
-    counter.requests += 1;
-
     if (global && this.settings.global) {
       this.global.requests += 1;
       const g = this.settings.global;
@@ -197,6 +194,9 @@ export class RateLimiter {
       this.globalWindow.used += 1;
     }
 
+    // Only what passed the global limit reaches the route's bucket.
+    const counter = this.counter(name, major);
+    counter.requests += 1;
     const key = `${name}\u0000${major}`;
     let w = this.windows.get(key);
     if (!w || w.resetAt <= now) {
@@ -238,7 +238,13 @@ export class RateLimiter {
       requests += c.requests;
       limited += c.limited;
     }
-    return { settings: this.current, global: { ...this.global }, buckets, totals: { requests, limited } };
+    // A request the global limit refused reached no bucket but is a call made and a 429 met all the same.
+    return {
+      settings: this.current,
+      global: { ...this.global },
+      buckets,
+      totals: { requests: requests + this.global.limited, limited: limited + this.global.limited },
+    };
   }
 
   private counter(name: string, major: string): Counter {

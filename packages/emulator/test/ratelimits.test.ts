@@ -166,6 +166,9 @@ describe("the global limit", () => {
     // Without the bot token (GET /gateway needs none) the global limit does not apply.
     expect((await call(e, "GET", "/gateway", { token: null })).status).toBe(200);
     expect(e.rateLimits().global).toEqual({ requests: 6, limited: 1 });
+    // The refused request reached no route bucket, but counts as a call made and a 429 met.
+    expect(bucketOf(e, "GET /guilds/:guild_id/members", g.guildId)).toBeUndefined();
+    expect(e.rateLimits().totals).toEqual({ requests: 7, limited: 1 });
   });
 });
 
