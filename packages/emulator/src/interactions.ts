@@ -130,7 +130,8 @@ export class InteractionHub {
     const member = guild.member(state.userId);
     const { guild_id: _g, permission_overwrites: _p, ...channelFields } = channel as GuildChannel & { permission_overwrites?: unknown };
     return {
-      app_permissions: String(ALL_PERMISSIONS),
+      // The bot's own guild permissions (ADMINISTRATOR: all of them), as Discord computes them for the app.
+      app_permissions: guild.permissions(guild.botUserId) ?? "0",
       application_id: this.ctx.applicationId,
       attachment_size_limit: ATTACHMENT_SIZE_LIMIT,
       authorizing_integration_owners: { "0": guild.id },

@@ -4,7 +4,7 @@ import type { Server } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Interaction, RoleSelectMenuInteraction, StringSelectMenuInteraction } from "discord.js";
-import { Client, Events, GatewayIntentBits as I, MessageFlags } from "discord.js";
+import { Client, Events, GatewayIntentBits as I, MessageFlags, PermissionFlagsBits } from "discord.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Emulator, SeededGuild } from "../src/index";
 import { EmulatorControl, EmulatorControlError, startEmulator } from "../src/index";
@@ -193,6 +193,8 @@ describe("choosing in a select", () => {
     expect(interaction.customId).toBe("rolemenu:pick");
     expect(interaction.values).toEqual(picked);
     expect(interaction.message.id).toBe(message.id);
+    // The seeded bot holds ADMINISTRATOR: the app has every permission, MANAGE_ROLES included.
+    expect(interaction.appPermissions.has("ManageRoles")).toBe(true);
     const member = await interaction.guild!.members.fetch(interaction.user.id);
     await member.roles.add(interaction.values, "Role menu");
     await interaction.reply({ content: "Roles updated", flags: MessageFlags.Ephemeral });
@@ -223,6 +225,19 @@ describe("choosing in a select", () => {
     const record = await emulator.waitForInteraction(id, (r) => r.acknowledged !== null);
     expect(record.acknowledged?.type).toBe(6);
     expect(record.original?.id).toBe(message.id);
+
+    // app_permissions are the bot's own: without MANAGE_ROLES on its role the app sees it lacks it.
+    emulator.editRole(guild.guildId, guild.botRoleId, { permissions: String(PermissionFlagsBits.ManageNicknames) });
+    try {
+      const again = await next<RoleSelectMenuInteraction>(
+        emulator.clickSelect(guild.guildId, picker, message.id, "rolemenu:any", [menuRoles[1]!]),
+      );
+      expect(again.appPermissions.has("ManageRoles")).toBe(false);
+      expect(again.appPermissions.has("ManageNicknames")).toBe(true);
+      await again.deferUpdate();
+    } finally {
+      emulator.editRole(guild.guildId, guild.botRoleId, { permissions: String(PermissionFlagsBits.Administrator) });
+    }
   });
 
   it("refuses choices the select does not offer, too many or too few, and ids that are not selects (400 naming the field)", async () => {
