@@ -24,8 +24,6 @@ export interface RoleRoutesContext {
   readonly audit: AuditLog;
 }
 
-const EDITABLE = ["name", "permissions", "color", "colors", "hoist", "mentionable", "icon", "unicode_emoji"] as const;
-
 /** Checks a Create / Modify Guild Role body; throws 400 / 50035 naming the field. */
 function roleBody(raw: unknown): RoleFields {
   const errors = new FormErrors();
@@ -58,8 +56,7 @@ function roleBody(raw: unknown): RoleFields {
       else out[key] = o[key];
     }
   }
-  for (const key of Object.keys(o))
-    if (!(EDITABLE as ReadonlyArray<string>).includes(key)) errors.add([key], "UNKNOWN_FIELD", "Not a field of a role.");
+  // colors, icon and unicode_emoji are taken and not kept; unknown fields are ignored, as Discord ignores them.
   errors.throwIfAny();
   return out;
 }
