@@ -3,7 +3,12 @@
  * the emulator themselves (e2e tests, benchmarks, the demo launcher).
  */
 
+import type { APIRole } from "discord-api-types/v10";
+import type { RoleInput, RolePosition } from "./admintypes";
+import type { AuditEntry, AuditFilter } from "./audit";
 import type { EndpointVerdict, OAuth2Info, WebhookInput, WebhookRecord } from "./integrationtypes";
+import type { InviteRecord } from "./invites";
+import type { RateLimitOptions, RateLimitReport, RateLimitSettings } from "./ratelimits";
 import type {
   ApplicationCommand,
   ChurnOptions,
@@ -268,6 +273,77 @@ export class EmulatorControl {
         customId,
       })
     ).interactionId;
+  }
+
+  /**
+   * POST /_emulator/guilds/:g/interactions `{userId, messageId, customId, values}`: chooses `values` in a select
+   * menu as a member (see Emulator.clickSelect); resolves to the interaction id. 400 naming `userId`,
+   * `messageId`, `customId` or `values`.
+   */
+  async clickSelect(guildId: string, userId: string, messageId: string, customId: string, values: string[]): Promise<string> {
+    return (
+      await this.call<{ interactionId: string }>("POST", `/guilds/${EmulatorControl.seg(guildId)}/interactions`, {
+        userId,
+        messageId,
+        customId,
+        values,
+      })
+    ).interactionId;
+  }
+
+  /** GET /_emulator/guilds/:g/roles: the guild's roles from @everyone (position 0) to the top. 404 unknown guild. */
+  roles(guildId: string): Promise<APIRole[]> {
+    return this.call("GET", `/guilds/${EmulatorControl.seg(guildId)}/roles`);
+  }
+
+  /** POST /_emulator/guilds/:g/roles: creates a role (GUILD_ROLE_CREATE); see Emulator.createRole. 404 guild, 400 naming the field. */
+  createRole(guildId: string, input: RoleInput): Promise<APIRole> {
+    return this.call("POST", `/guilds/${EmulatorControl.seg(guildId)}/roles`, input);
+  }
+
+  /** PATCH /_emulator/guilds/:g/roles/:r: changes or moves a role (GUILD_ROLE_UPDATE). 404 guild or role, 400 naming the field. */
+  editRole(guildId: string, roleId: string, patch: RoleInput): Promise<APIRole> {
+    return this.call("PATCH", `/guilds/${EmulatorControl.seg(guildId)}/roles/${EmulatorControl.seg(roleId)}`, patch);
+  }
+
+  /** DELETE /_emulator/guilds/:g/roles/:r: deletes a role; it leaves every member (GUILD_ROLE_DELETE). 404 guild or role, 400 @everyone. */
+  async deleteRole(guildId: string, roleId: string): Promise<void> {
+    await this.call("DELETE", `/guilds/${EmulatorControl.seg(guildId)}/roles/${EmulatorControl.seg(roleId)}`);
+  }
+
+  /** PATCH /_emulator/guilds/:g/roles `[{id, position}]`: moves roles; resolves to the roles bottom to top. 404, 400. */
+  setRolePositions(guildId: string, positions: RolePosition[]): Promise<APIRole[]> {
+    return this.call("PATCH", `/guilds/${EmulatorControl.seg(guildId)}/roles`, positions);
+  }
+
+  /** GET /_emulator/guilds/:g/audit-log[?actionType&targetId&userId]: what the bot changed, oldest first, with its reasons. 404 guild. */
+  auditLog(guildId: string, filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    const query = new URLSearchParams();
+    if (filter.actionType !== undefined) query.set("actionType", String(filter.actionType));
+    if (filter.targetId !== undefined) query.set("targetId", filter.targetId);
+    if (filter.userId !== undefined) query.set("userId", filter.userId);
+    const qs = query.toString();
+    return this.call("GET", `/guilds/${EmulatorControl.seg(guildId)}/audit-log${qs ? `?${qs}` : ""}`);
+  }
+
+  /** GET /_emulator/guilds/:g/invites: every invite the bot made in the guild (code, url, settings, expired). 404 guild. */
+  invites(guildId: string): Promise<InviteRecord[]> {
+    return this.call("GET", `/guilds/${EmulatorControl.seg(guildId)}/invites`);
+  }
+
+  /** GET /_emulator/rate-limits: the limits in force and every bucket's requests and 429s since the last reset. */
+  rateLimits(): Promise<RateLimitReport> {
+    return this.call("GET", "/rate-limits");
+  }
+
+  /** PUT /_emulator/rate-limits: changes limits (anything left out stays); resolves to the limits now in force. 400 naming the field. */
+  setRateLimits(options: RateLimitOptions): Promise<RateLimitSettings> {
+    return this.call("PUT", "/rate-limits", options);
+  }
+
+  /** POST /_emulator/rate-limits/reset: zeroes the counters and windows. */
+  async resetRateLimits(): Promise<void> {
+    await this.call("POST", "/rate-limits/reset");
   }
 
   /** GET /_emulator/interactions/:id: what happened to an interaction so far. 404 unknown id. */

@@ -4,6 +4,7 @@
  * {@link EmulatorControl} is the typed client.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { adminControlRoutes } from "./admincontrol";
 import type { EmulatorServer } from "./emulator";
 import { EmulatorError } from "./errors";
 import { BodyError, matchPath, readJson, sendEmpty, sendJson } from "./http";
@@ -61,6 +62,7 @@ export function createControlHandler(
       }),
     },
     ...integrationControlRoutes(emulator),
+    ...adminControlRoutes(emulator),
     { method: "GET", pattern: "/_emulator/guilds", handle: () => ({ status: 200, body: emulator.guilds() }) },
     {
       method: "POST",
@@ -146,12 +148,23 @@ export function createControlHandler(
     },
     {
       // {userId, command, options?, channelId?, ignoreCommandPermissions?, omitMemberPermissions?} uses a slash command;
-      // {userId, messageId, customId} clicks a button.
+      // {userId, messageId, customId} clicks a button; {userId, messageId, customId, values} chooses in a select.
       method: "POST",
       pattern: "/_emulator/guilds/:guild/interactions",
       handle: (p, body) => {
         const o = object(body, "body");
         const guildId = p.guild ?? "";
+        if (o.values !== undefined) {
+          onlyKeys(o, ["userId", "messageId", "customId", "values"], "body");
+          const interactionId = emulator.clickSelect(
+            guildId,
+            o.userId as string,
+            str(o.messageId, "messageId", 1, 20),
+            str(o.customId, "customId", 1, 100),
+            o.values as string[],
+          );
+          return { status: 201, body: { interactionId } };
+        }
         if (o.customId !== undefined || o.messageId !== undefined) {
           onlyKeys(o, ["userId", "messageId", "customId"], "body");
           const interactionId = emulator.clickButton(

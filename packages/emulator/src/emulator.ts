@@ -7,14 +7,19 @@
 import type { IncomingMessage, Server } from "node:http";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { APIRole } from "discord-api-types/v10";
 import { GatewayDispatchEvents } from "discord-api-types/v10";
+import type { RoleInput, RolePosition } from "./admintypes";
 import { Application, defaultClientSecret, IdentifyBudget } from "./application";
+import type { AuditEntry, AuditFilter } from "./audit";
+import { AuditLog } from "./audit";
 import { createAuthorizeHandler } from "./authorize";
 import { serveCdn } from "./cdn";
 import { PresenceChurn } from "./churn";
 import { CommandStore } from "./commands";
 import { createControlHandler } from "./control";
 import { InteractionEndpoint } from "./delivery";
+import { DiscordHttpError } from "./discorderrors";
 import { EmulatorError } from "./errors";
 import { Gateway } from "./gateway";
 import type { GuildDispatch } from "./guilds";
@@ -24,17 +29,25 @@ import * as inputs from "./inputs";
 import { Installs } from "./installs";
 import type { EndpointVerdict, OAuth2Info, WebhookInput, WebhookRecord } from "./integrationtypes";
 import { InteractionHub } from "./interactions";
+import type { InviteRecord } from "./invites";
+import { Invites } from "./invites";
 import { Membership } from "./members";
 import { MessageStore } from "./messages";
 import { OAuth2 } from "./oauth2";
 import { guildObject } from "./payloads";
 import { pollUntil } from "./poll";
 import { Presences } from "./presences";
+import type { RateLimitOptions, RateLimitReport, RateLimitSettings } from "./ratelimits";
+import { RateLimiter, rateLimitSettings } from "./ratelimits";
 import { createRestHandler } from "./rest";
 import { applicationRoutes } from "./rest/applications";
+import { inviteRoutes } from "./rest/invites";
+import { memberRoutes } from "./rest/members";
 import { oauth2Routes } from "./rest/oauth2";
+import { roleRoutes } from "./rest/roles";
 import { userRoutes } from "./rest/users";
 import { webhookRoutes } from "./rest/webhooks";
+import { GuildRoles, roleInput, rolePositions, rolesInOrder } from "./roles";
 import type {
   ApplicationCommand,
   ChurnOptions,
@@ -83,6 +96,10 @@ export class EmulatorServer implements Emulator {
   private readonly oauth: OAuth2;
   private readonly webhookStore: Webhooks;
   private readonly endpoint: InteractionEndpoint;
+  private readonly rateLimiter: RateLimiter;
+  private readonly audit = new AuditLog();
+  private readonly roleStore: GuildRoles;
+  private readonly inviteStore: Invites;
   private port = 0;
 
   constructor(options: EmulatorOptions = {}) {
@@ -121,6 +138,9 @@ export class EmulatorServer implements Emulator {
     this.presences = new Presences(dispatch);
     this.churn = new PresenceChurn(this.presences);
     this.membership = new Membership(dispatch, this.log);
+    this.roleStore = new GuildRoles(dispatch, this.log);
+    this.inviteStore = new Invites({ dispatch, botUser: () => this.app.publicBotUser(), log: this.log });
+    this.rateLimiter = new RateLimiter(rateLimitSettings(options.rateLimits));
     this.commandStore = new CommandStore(this.applicationId);
     this.messages = new MessageStore({
       applicationId: this.applicationId,
@@ -214,7 +234,16 @@ export class EmulatorServer implements Emulator {
       extraUser: (id) => this.app.user(id),
       application: () => this.applicationObject(),
       sessionStartLimit: () => this.identifies.sessionStartLimit(),
+      rateLimiter: this.rateLimiter,
       routes: [
+        ...memberRoutes({ guild: (id) => guilds.joined(id), membership: this.membership, audit: this.audit }),
+        ...roleRoutes({ guild: (id) => guilds.joined(id), roles: this.roleStore, audit: this.audit }),
+        ...inviteRoutes({
+          guild: (id) => guilds.joined(id),
+          guilds: () => guilds.joinedValues(),
+          invites: this.inviteStore,
+          audit: this.audit,
+        }),
         ...userRoutes({
           token: this.token,
           oauth: this.oauth,
@@ -488,6 +517,74 @@ export class EmulatorServer implements Emulator {
     return this.hub.clickButton(guildId, userId, messageId, customId);
   }
 
+  /** See {@link Emulator.clickSelect}. */
+  clickSelect(guildId: string, userId: string, messageId: string, customId: string, values: string[]): string {
+    return this.hub.clickSelect(guildId, userId, messageId, customId, values);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Guild administration: roles, the audit log, invites, rate limits (admintypes.ts)
+
+  /** See {@link Emulator.roles}. */
+  roles(guildId: string): APIRole[] {
+    return rolesInOrder(this.guildList.require(guildId)).map((r) => structuredClone(r));
+  }
+
+  /** See {@link Emulator.createRole}; follows https://discord.com/developers/docs/resources/guild#create-guild-role. */
+  createRole(guildId: string, input: RoleInput): APIRole {
+    const guild = this.guildList.require(guildId);
+    const fields = roleInput(input);
+    return structuredClone(asControlError(() => this.roleStore.create(guild, fields)));
+  }
+
+  /** See {@link Emulator.editRole}; follows https://discord.com/developers/docs/resources/guild#modify-guild-role. */
+  editRole(guildId: string, roleId: string, patch: RoleInput): APIRole {
+    const guild = this.guildList.require(guildId);
+    const fields = roleInput(patch, "role patch");
+    return structuredClone(asControlError(() => this.roleStore.edit(guild, roleId, fields)));
+  }
+
+  /** See {@link Emulator.deleteRole}; follows https://discord.com/developers/docs/resources/guild#delete-guild-role. */
+  deleteRole(guildId: string, roleId: string): void {
+    const guild = this.guildList.require(guildId);
+    asControlError(() => this.roleStore.delete(guild, roleId));
+  }
+
+  /** See {@link Emulator.setRolePositions}; follows https://discord.com/developers/docs/resources/guild#modify-guild-role-positions. */
+  setRolePositions(guildId: string, positions: RolePosition[]): APIRole[] {
+    const guild = this.guildList.require(guildId);
+    const moves = rolePositions(positions);
+    return asControlError(() => this.roleStore.move(guild, moves)).map((r) => structuredClone(r));
+  }
+
+  /** See {@link Emulator.auditLog}. */
+  auditLog(guildId: string, filter: AuditFilter = {}): AuditEntry[] {
+    const guild = this.guildList.require(guildId);
+    const f = v.object(filter, "filter");
+    v.onlyKeys(f, ["actionType", "targetId", "userId"], "filter");
+    return this.audit.list(guild.id, filter).map((e) => structuredClone(e));
+  }
+
+  /** See {@link Emulator.invites}. */
+  invites(guildId: string): InviteRecord[] {
+    return this.inviteStore.records(this.guildList.require(guildId).id);
+  }
+
+  /** See {@link Emulator.rateLimits}. */
+  rateLimits(): RateLimitReport {
+    return this.rateLimiter.report();
+  }
+
+  /** See {@link Emulator.setRateLimits}. */
+  setRateLimits(options: RateLimitOptions): RateLimitSettings {
+    return this.rateLimiter.configure(options);
+  }
+
+  /** See {@link Emulator.resetRateLimits}. */
+  resetRateLimits(): void {
+    this.rateLimiter.reset();
+  }
+
   /** See {@link Emulator.interaction}. */
   interaction(interactionId: string): InteractionRecord {
     return { ...this.hub.record(interactionId), delivery: this.endpoint.outcome(interactionId) ?? { via: "gateway" } };
@@ -522,6 +619,16 @@ export class EmulatorServer implements Emulator {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
+  }
+}
+
+/** Runs a change the control API asked for; Discord's errors (10011 Unknown Role, 30005, 50028) become EmulatorErrors with their status. */
+function asControlError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DiscordHttpError) throw new EmulatorError(err.status === 404 ? 404 : 400, `${err.message} (${err.code})`);
+    throw err;
   }
 }
 

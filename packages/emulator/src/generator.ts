@@ -36,6 +36,12 @@ export interface GuildSpec {
   readonly staffRoleId: string;
   /** The "Admin" role (MANAGE_GUILD). */
   readonly adminRoleId: string;
+  /** The managed "Server Booster" role (tags.premium_subscriber): every member with premium_since holds it. */
+  readonly boosterRoleId: string;
+  /** A managed integration role (tags.integration_id), held by about 3% of generated members. */
+  readonly integrationRoleId: string;
+  /** A managed linked role (tags.guild_connections), held by about 8% of generated members. */
+  readonly linkedRoleId: string;
   /** Generated indices holding the Admin role: the first `admins` members that are not bots, ascending. */
   readonly adminIndices: ReadonlyArray<number>;
   /** seedHash(seed), cached: every per-member hash starts from it. */
@@ -64,6 +70,11 @@ export function guildObjectId(guildId: string, k: number): string {
 
 /** guildObjectId slot of the Admin role (0..6 ordinary roles, 7 Staff, 8 the bot's role, 10..14 channels). */
 const ADMIN_ROLE_SLOT = 20;
+/** guildObjectId slots of the managed roles every seeded guild has, and of the integration behind one of them. */
+export const MANAGED_ROLE_SLOTS = { booster: 21, integration: 22, linked: 23, integrationObject: 24 } as const;
+/** Share of generated members (per 1000) holding the integration role, and the linked role (hash stream 4). */
+const INTEGRATION_PER_MILLE = 30;
+const LINKED_PER_MILLE = 80;
 
 function userEpoch(seed: number): number {
   return Date.UTC(2015, 5, 1) + (seedHash(seed) % 180) * DAY_MS;
@@ -131,7 +142,8 @@ const HEX4 = Array.from({ length: 65_536 }, (_, i) => i.toString(16).padStart(4,
 /**
  * The draws of one generated member, as numbers only (word indices, kinds, avatar words, times):
  * {@link MemberGenerator.member} renders them as a record, {@link MemberGenerator.writeMemberJson} as JSON bytes.
- * `roleKey` encodes the roles: bits 0..6 the ordinary roles, bit 7 Staff, bit 8 Admin.
+ * `roleKey` encodes the roles: bits 0..6 the ordinary roles, bit 7 Staff, bit 8 Admin, bit 9 Server Booster,
+ * bit 10 the integration role, bit 11 the linked role.
  */
 interface Draws {
   index: number;
@@ -346,12 +358,24 @@ export class MemberGenerator {
   private readonly rng = new Rng(0);
   /** Scratch for {@link draw}: valid until the next draw. */
   private readonly draws: Draws = emptyDraws();
-  /** Role id lists, their JSON, and the JSON piece around them, by roleKey (at most 512 each, built on demand). */
+  /** Role id lists, their JSON, and the JSON piece around them, by roleKey (at most 4096 each, built on demand). */
   private readonly roleIds: Array<ReadonlyArray<string> | undefined> = [];
   private readonly roleJson: Array<string | undefined> = [];
   private readonly rolePieces: Array<Uint8Array | undefined> = [];
 
+  /** Seeded roles deleted since seeding (roles.ts): left out of every generated member's roles. */
+  private readonly dropped = new Set<string>();
+
   constructor(readonly spec: GuildSpec) {}
+
+  /** Leaves role `roleId` out of generated members' roles from now on (the role was deleted). */
+  dropRole(roleId: string): void {
+    if (this.dropped.has(roleId)) return;
+    this.dropped.add(roleId);
+    this.roleIds.length = 0;
+    this.roleJson.length = 0;
+    this.rolePieces.length = 0;
+  }
 
   /** True when generated member `index` is a bot (1% of non-staff members), from the first draw of its stream. */
   isBot(index: number): boolean {
@@ -410,11 +434,18 @@ export class MemberGenerator {
     if (isStaff) mask |= 1 << ROLE_SLOTS;
     const lastAdmin = spec.adminIndices[spec.adminIndices.length - 1];
     if (lastAdmin !== undefined && index <= lastAdmin && spec.adminIndices.includes(index)) mask |= 1 << (ROLE_SLOTS + 1);
-    out.roleKey = mask;
     const joinedMs = spec.now - Math.floor(rng.next() * 3 * YEAR_MS);
     out.joinedMs = joinedMs;
     out.premiumMs = rng.next() < 0.03 ? joinedMs + Math.floor(rng.next() * (spec.now - joinedMs)) : -1;
     out.pending = !bot && rng.next() < 0.02;
+    // Managed roles come from the premium draw and a separate hash stream, so the draws above stay as they were.
+    if (out.premiumMs >= 0) mask |= 1 << (ROLE_SLOTS + 2);
+    if (!bot) {
+      const h = hashIndex(spec.seedHash, index, 4);
+      if (h % 1000 < INTEGRATION_PER_MILLE) mask |= 1 << (ROLE_SLOTS + 3);
+      if ((h >>> 10) % 1000 < LINKED_PER_MILLE) mask |= 1 << (ROLE_SLOTS + 4);
+    }
+    out.roleKey = mask;
     return out;
   }
 
@@ -427,9 +458,12 @@ export class MemberGenerator {
       for (let k = 0; k < ROLE_SLOTS; k++) if (key & (1 << k)) list.push(spec.memberRoleIds[k] as string);
       if (key & (1 << ROLE_SLOTS)) list.push(spec.staffRoleId);
       if (key & (1 << (ROLE_SLOTS + 1))) list.push(spec.adminRoleId);
-      ids = Object.freeze(list);
+      if (key & (1 << (ROLE_SLOTS + 2))) list.push(spec.boosterRoleId);
+      if (key & (1 << (ROLE_SLOTS + 3))) list.push(spec.integrationRoleId);
+      if (key & (1 << (ROLE_SLOTS + 4))) list.push(spec.linkedRoleId);
+      ids = Object.freeze(this.dropped.size === 0 ? list : list.filter((id) => !this.dropped.has(id)));
       this.roleIds[key] = ids;
-      this.roleJson[key] = JSON.stringify(list);
+      this.roleJson[key] = JSON.stringify(ids);
     }
     return { ids, json: this.roleJson[key] as string };
   }
@@ -557,6 +591,9 @@ export function guildSpec(input: GuildSpecInput): GuildSpec {
     memberRoleIds: ROLE_NAMES.map((_, k) => guildObjectId(input.guildId, k)),
     staffRoleId: guildObjectId(input.guildId, ROLE_NAMES.length),
     adminRoleId: guildObjectId(input.guildId, ADMIN_ROLE_SLOT),
+    boosterRoleId: guildObjectId(input.guildId, MANAGED_ROLE_SLOTS.booster),
+    integrationRoleId: guildObjectId(input.guildId, MANAGED_ROLE_SLOTS.integration),
+    linkedRoleId: guildObjectId(input.guildId, MANAGED_ROLE_SLOTS.linked),
     adminIndices: [],
     seedHash: seedHash(input.seed),
     userEpochMs: userEpoch(input.seed),

@@ -10,7 +10,16 @@ import type { PresenceRecord } from "./activities";
 import { OFFLINE } from "./activities";
 import { EmulatorError } from "./errors";
 import type { GuildSpec } from "./generator";
-import { firstIndexAfter, guildObjectId, indexOfUserId, MemberGenerator, SEEDED_ROLE_NAMES, userIdAt, userIdStringAt } from "./generator";
+import {
+  firstIndexAfter,
+  guildObjectId,
+  indexOfUserId,
+  MANAGED_ROLE_SLOTS,
+  MemberGenerator,
+  SEEDED_ROLE_NAMES,
+  userIdAt,
+  userIdStringAt,
+} from "./generator";
 import type { JsonWriter } from "./jsonwriter";
 import { memberJson } from "./payloads";
 import { isSnowflake } from "./snowflake";
@@ -133,10 +142,23 @@ export class GuildState {
       }
       roles.push(r);
     });
-    const admin = role(this.spec.adminRoleId, "Admin", SEEDED_ROLE_NAMES.length + 1, 0xe74c3c, String(ADMIN_PERMISSIONS));
+    // Managed roles (https://discord.com/developers/docs/topics/permissions#role-object-role-tags-structure): no
+    // bot may grant or remove them; a PATCH of a member's roles must carry them unchanged.
+    let position = SEEDED_ROLE_NAMES.length + 1;
+    const booster = role(this.spec.boosterRoleId, "Server Booster", position++, 0xf47fff, "0");
+    booster.managed = true;
+    booster.tags = { premium_subscriber: null };
+    const integration = role(this.spec.integrationRoleId, "Twitch Subscriber", position++, 0x9146ff, "0");
+    integration.managed = true;
+    integration.tags = { integration_id: guildObjectId(this.id, MANAGED_ROLE_SLOTS.integrationObject) };
+    const linked = role(this.spec.linkedRoleId, "Verified", position++, 0x2ecc71, "0");
+    linked.managed = true;
+    linked.tags = { guild_connections: null };
+    roles.push(booster, integration, linked);
+    const admin = role(this.spec.adminRoleId, "Admin", position++, 0xe74c3c, String(ADMIN_PERMISSIONS));
     admin.hoist = true;
     roles.push(admin);
-    const botRole = role(this.botRoleId, bot.username, SEEDED_ROLE_NAMES.length + 2, 0, String(P.Administrator));
+    const botRole = role(this.botRoleId, bot.username, position, 0, String(P.Administrator));
     botRole.managed = true;
     botRole.tags = { bot_id: bot.userId };
     roles.push(botRole);
@@ -542,6 +564,16 @@ export class GuildState {
     const merged = { ...this.patches.get(userId), ...patch };
     this.patches.set(userId, merged);
     return this.member(userId) as MemberRecord;
+  }
+
+  /**
+   * Takes a deleted role off every member: generated members (their seeded role lists), patched members
+   * and added ones. Returns nothing; the caller removes the role itself from {@link roles}.
+   */
+  dropRoleFromMembers(roleId: string): void {
+    this.generator.dropRole(roleId);
+    for (const patch of this.patches.values()) if (patch.roles?.includes(roleId)) patch.roles = patch.roles.filter((r) => r !== roleId);
+    for (const record of this.added) if (record.roles.includes(roleId)) record.roles = record.roles.filter((r) => r !== roleId);
   }
 
   /** Removes a member; returns the removed record. Throws 404 for a non-member. */

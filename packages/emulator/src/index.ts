@@ -3,6 +3,22 @@
  * that the real discord.js and @discordjs/rest connect to. See DESIGN.md, "The emulator".
  */
 
+export type {
+  AdminApi,
+  AuditChange,
+  AuditEntry,
+  AuditFilter,
+  BucketCount,
+  InviteRecord,
+  RateLimitOptions,
+  RateLimitReport,
+  RateLimitSettings,
+  RateLimitWindow,
+  RoleInput,
+  RolePosition,
+  RoleTagsInput,
+} from "./admintypes";
+export { AuditAction } from "./audit";
 export type { EmulatorInfo } from "./client";
 export { EmulatorControl, EmulatorControlError } from "./client";
 export { startEmulator } from "./emulator";
@@ -16,6 +32,7 @@ export type {
   WebhookInput,
   WebhookRecord,
 } from "./integrationtypes";
+export { DEFAULT_RATE_LIMITS } from "./ratelimits";
 export type {
   ApplicationCommand,
   ChurnOptions,

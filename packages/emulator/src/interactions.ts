@@ -1,5 +1,5 @@
 /**
- * Interactions: slash command invocations and button clicks sent as INTERACTION_CREATE, the
+ * Interactions: slash command invocations, button clicks and select menu choices sent as INTERACTION_CREATE, the
  * interaction callback (`POST /interactions/{id}/{token}/callback`) and the webhook follow-up routes
  * (`/webhooks/{application.id}/{token}...`), recorded for tests. The messages they make live in
  * the MessageStore (messages.ts).
@@ -18,7 +18,7 @@ import {
   ApplicationCommandOptionType as OptionType,
 } from "discord-api-types/v10";
 import type { CommandStore, StoredCommand } from "./commands";
-import { findButton } from "./components";
+import { findButton, findSelect } from "./components";
 import { DiscordHttpError, FormErrors } from "./discorderrors";
 import { EmulatorError } from "./errors";
 import type { GuildChannel, GuildState } from "./guild";
@@ -63,6 +63,8 @@ interface InteractionState {
   commandType: number | null;
   options: Record<string, CommandOptionValue> | null;
   customId: string | null;
+  /** What was chosen in a select menu (clickSelect); null for commands and buttons. */
+  values: string[] | null;
   /** The message a clicked component is on. */
   componentMessageId: string | null;
   ack: { type: number; at: number } | null;
@@ -134,7 +136,8 @@ export class InteractionHub {
     const member = guild.member(state.userId);
     const { guild_id: _g, permission_overwrites: _p, ...channelFields } = channel as GuildChannel & { permission_overwrites?: unknown };
     return {
-      app_permissions: String(ALL_PERMISSIONS),
+      // The bot's own guild permissions (ADMINISTRATOR: all of them), as Discord computes them for the app.
+      app_permissions: guild.permissions(guild.botUserId) ?? "0",
       application_id: this.ctx.applicationId,
       attachment_size_limit: ATTACHMENT_SIZE_LIMIT,
       authorizing_integration_owners: { "0": guild.id },
@@ -171,6 +174,7 @@ export class InteractionHub {
       commandType: null,
       options: null,
       customId: null,
+      values: null,
       componentMessageId: null,
       ack: null,
       originalId: null,
@@ -361,17 +365,7 @@ export class InteractionHub {
   clickButton(guildId: string, userId: string, messageId: string, customId: string): string {
     const guild = this.requireGuild(guildId);
     const member = this.requireMember(guild, userId);
-    const message = typeof messageId === "string" ? this.messages.get(messageId) : undefined;
-    if (!message || message.deleted || message.guildId !== guild.id)
-      throw new EmulatorError(400, `messageId ${JSON.stringify(messageId)} is not a message of guild ${guild.id} the emulator knows`);
-    if (message.flags & MessageFlags.Ephemeral && message.interaction?.userId !== member.userId) {
-      throw new EmulatorError(
-        400,
-        `messageId ${message.id} is ephemeral: only ${message.interaction?.userId ?? "its recipient"} can see it`,
-      );
-    }
-    if (message.flags & MessageFlags.Loading)
-      throw new EmulatorError(400, `messageId ${message.id} is still loading (a deferred response not edited yet)`);
+    const message = this.componentMessage(guild, member.userId, messageId);
     const button = typeof customId === "string" ? findButton(message.components, customId) : undefined;
     if (!button) throw new EmulatorError(400, `customId ${JSON.stringify(customId)} is not a button on message ${message.id}`);
     if (button.disabled === true) throw new EmulatorError(400, `customId ${customId} is a disabled button`);
@@ -389,6 +383,108 @@ export class InteractionHub {
     this.ctx.log(`interaction ${state.id}: button ${customId} on ${message.id} by ${member.userId}`);
     this.ctx.dispatch(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
     return state.id;
+  }
+
+  /** A message of `guild` a member can use components on; throws EmulatorError 400 naming `messageId`. */
+  private componentMessage(guild: GuildState, userId: string, messageId: string): StoredMessage {
+    const message = typeof messageId === "string" ? this.messages.get(messageId) : undefined;
+    if (!message || message.deleted || message.guildId !== guild.id)
+      throw new EmulatorError(400, `messageId ${JSON.stringify(messageId)} is not a message of guild ${guild.id} the emulator knows`);
+    if (message.flags & MessageFlags.Ephemeral && message.interaction?.userId !== userId) {
+      throw new EmulatorError(
+        400,
+        `messageId ${message.id} is ephemeral: only ${message.interaction?.userId ?? "its recipient"} can see it`,
+      );
+    }
+    if (message.flags & MessageFlags.Loading)
+      throw new EmulatorError(400, `messageId ${message.id} is still loading (a deferred response not edited yet)`);
+    return message;
+  }
+
+  /**
+   * Chooses `values` in the select menu `customId` on message `messageId` as a member: dispatches
+   * INTERACTION_CREATE (type 3 MESSAGE_COMPONENT, `data: {custom_id, component_type, id, values}`, plus
+   * `data.resolved` with the roles, users and members, or channels chosen in an auto-populated select;
+   * `message`) or POSTs it to the interactions endpoint, and returns the interaction id. `values` are
+   * option values of a string select, role ids of a role select (any role but @everyone), member ids of a
+   * user select, either of a mentionable select, channel ids of a channel select; between the select's
+   * `min_values` and `max_values` (default 1 and 1), no repeats. Throws EmulatorError 404 (guild), 400
+   * naming `userId`, `messageId`, `customId` or `values`.
+   * https://discord.com/developers/docs/components/reference#string-select (and #role-select)
+   */
+  clickSelect(guildId: string, userId: string, messageId: string, customId: string, values: string[]): string {
+    const guild = this.requireGuild(guildId);
+    const member = this.requireMember(guild, userId);
+    const message = this.componentMessage(guild, member.userId, messageId);
+    const select = typeof customId === "string" ? findSelect(message.components, customId) : undefined;
+    if (!select) throw new EmulatorError(400, `customId ${JSON.stringify(customId)} is not a select menu on message ${message.id}`);
+    if (select.disabled === true) throw new EmulatorError(400, `customId ${customId} is a disabled select menu`);
+    if (!Array.isArray(values) || !values.every((v) => typeof v === "string"))
+      throw new EmulatorError(400, "values must be an array of strings (option values or ids)");
+    const min = typeof select.min_values === "number" ? select.min_values : 1;
+    const max = typeof select.max_values === "number" ? select.max_values : 1;
+    if (values.length < min || values.length > max)
+      throw new EmulatorError(400, `values must hold between ${min} and ${max} choices for select ${customId}, got ${values.length}`);
+    if (new Set(values).size !== values.length) throw new EmulatorError(400, "values must not repeat a choice");
+    const resolved = this.resolveChoices(guild, select, values);
+    const channel = this.channelFor(guild, message.channelId, "messageId's channel");
+    const permissions = guild.permissions(member.userId) as string;
+
+    const state = this.newState(InteractionType.MessageComponent, guild, channel.id, member.userId);
+    state.customId = customId;
+    state.componentMessageId = message.id;
+    state.values = [...values];
+    const data: Record<string, unknown> = { custom_id: customId, component_type: select.type, values: [...values] };
+    if (Number.isInteger(select.id)) data.id = select.id;
+    if (resolved) data.resolved = resolved;
+    const payload = { ...this.basePayload(state, guild, channel, permissions), data, message: this.messages.object(message) };
+    this.ctx.log(`interaction ${state.id}: select ${customId} = [${values.join(", ")}] on ${message.id} by ${member.userId}`);
+    this.ctx.dispatch(guild, GatewayDispatchEvents.InteractionCreate, payload, 0);
+    return state.id;
+  }
+
+  /** Checks the values of a select against what it offers; returns `data.resolved` for auto-populated selects. Throws 400 naming `values[i]`. */
+  private resolveChoices(guild: GuildState, select: Record<string, unknown>, values: string[]): Record<string, unknown> | undefined {
+    const fail = (i: number, why: string): never => {
+      throw new EmulatorError(400, `values[${i}] ${JSON.stringify(values[i])} ${why}`);
+    };
+    if (select.type === ComponentType.StringSelect) {
+      const offered = (Array.isArray(select.options) ? select.options : []).map((o) => (isPlainObject(o) ? o.value : undefined));
+      values.forEach((v, i) => {
+        if (!offered.includes(v)) fail(i, `is not an option value of select ${String(select.custom_id)}`);
+      });
+      return undefined;
+    }
+    const roles: Record<string, unknown> = {};
+    const users: Record<string, unknown> = {};
+    const members: Record<string, unknown> = {};
+    const channels: Record<string, unknown> = {};
+    const wantsRoles = select.type === ComponentType.RoleSelect || select.type === ComponentType.MentionableSelect;
+    const wantsUsers = select.type === ComponentType.UserSelect || select.type === ComponentType.MentionableSelect;
+    values.forEach((v, i) => {
+      const role = wantsRoles && v !== guild.id ? guild.role(v) : undefined;
+      const who = wantsUsers && isSnowflake(v) ? guild.member(v) : undefined;
+      if (role) roles[v] = role;
+      else if (who) {
+        users[v] = userObject(who);
+        const { user: _u, deaf: _d, mute: _m, ...partial } = memberObject(who);
+        members[v] = { ...partial, permissions: guild.permissions(v) };
+      } else if (select.type === ComponentType.ChannelSelect) {
+        const channel = guild.channels.find((c) => c.id === v);
+        const types = Array.isArray(select.channel_types) ? select.channel_types : null;
+        if (!channel || (types && !types.includes(channel.type))) fail(i, `is not a channel select ${String(select.custom_id)} offers`);
+        const c = channel as GuildChannel & { parent_id?: string | null };
+        channels[v] = { id: c.id, name: c.name, type: c.type, parent_id: c.parent_id ?? null, permissions: String(ALL_PERMISSIONS) };
+      } else fail(i, `is not a ${wantsRoles && wantsUsers ? "role or member" : wantsRoles ? "role" : "member"} of guild ${guild.id}`);
+    });
+    const out: Record<string, unknown> = {};
+    if (Object.keys(roles).length) out.roles = roles;
+    if (Object.keys(users).length) {
+      out.users = users;
+      out.members = members;
+    }
+    if (Object.keys(channels).length) out.channels = channels;
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -446,9 +542,9 @@ export class InteractionHub {
         state.originalId = state.componentMessageId;
         break;
       case InteractionResponseType.UpdateMessage: {
-        const fields = messageFields(body.data, true, files);
+        const target = state.componentMessageId ? this.messages.get(state.componentMessageId) : undefined;
+        const fields = messageFields(body.data, true, files, target?.flags ?? 0);
         state.originalId = state.componentMessageId;
-        const target = state.originalId ? this.messages.get(state.originalId) : undefined;
         if (!target || target.deleted) throw unknownMessage();
         message = this.messages.edit(guild, target, fields);
         break;
@@ -513,7 +609,7 @@ export class InteractionHub {
   editWebhookMessage(applicationId: string, token: string, messageId: string, raw: unknown, files: unknown[] = []): unknown {
     const state = this.byWebhook(applicationId, token);
     const message = this.webhookMessage(state, messageId);
-    const fields = messageFields(raw, true, files);
+    const fields = messageFields(raw, true, files, message.flags);
     if (message.id === state.originalId) state.deferredPending = false;
     return this.messages.object(this.messages.edit(this.requireGuild(state.guildId), message, fields));
   }
@@ -593,6 +689,7 @@ export class InteractionHub {
       command: s.command,
       options: s.options,
       custom_id: s.customId,
+      values: s.values,
       message_id: s.componentMessageId,
       created_at: s.createdAt,
       acknowledged: s.ack ? { ...s.ack } : null,

@@ -6,7 +6,7 @@
  */
 import type { APIUser } from "discord-api-types/v10";
 import { GatewayDispatchEvents, GatewayIntentBits, InteractionType, MessageFlags, MessageType } from "discord-api-types/v10";
-import { checkCustomIds, normalizeComponents } from "./components";
+import { checkCustomIds, checkLayout, normalizeComponents } from "./components";
 import { DiscordHttpError, FormErrors } from "./discorderrors";
 import { checkEmbeds, MAX_EMBEDS } from "./embeds";
 import type { GuildState } from "./guild";
@@ -80,10 +80,13 @@ export interface MessageFields {
 
 /**
  * Validates a message body (interaction callback data, follow-up, edit, channel message); `files` are
- * the uploaded files as attachment objects. With `edit`, null clears a field. Throws DiscordHttpError
+ * the uploaded files as attachment objects. With `edit`, null clears a field, and `priorFlags` are the
+ * flags of the message being edited (IS_COMPONENTS_V2 stays once set). A Components V2 message takes no
+ * `content` or `embeds` and lays its components out as components.ts checks. Throws DiscordHttpError
  * 400 / 50035 naming the field. https://discord.com/developers/docs/resources/message#create-message
+ * https://discord.com/developers/docs/components/reference
  */
-export function messageFields(raw: unknown, edit: boolean, files: unknown[] = []): MessageFields {
+export function messageFields(raw: unknown, edit: boolean, files: unknown[] = [], priorFlags = 0): MessageFields {
   const errors = new FormErrors();
   const out: MessageFields = {};
   if (raw === undefined || raw === null) return files.length ? { attachments: files } : out;
@@ -92,6 +95,18 @@ export function messageFields(raw: unknown, edit: boolean, files: unknown[] = []
     errors.throwIfAny();
   }
   const b = raw as Body;
+  const v2 = ((priorFlags | (Number.isInteger(b.flags) ? (b.flags as number) : 0)) & MessageFlags.IsComponentsV2) !== 0;
+  if (v2) {
+    for (const key of ["content", "embeds"] as const) {
+      const value = b[key];
+      if (value !== undefined && value !== null && value !== "" && !(Array.isArray(value) && value.length === 0))
+        errors.add(
+          [key],
+          "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+          `The '${key}' field cannot be used when using MessageFlags.IS_COMPONENTS_V2`,
+        );
+    }
+  }
   if (b.content !== undefined && b.content !== null) {
     if (typeof b.content !== "string") errors.add(["content"], "BASE_TYPE_STRING", "Must be a string.");
     else if (b.content.length > 2000) errors.add(["content"], "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.");
@@ -112,6 +127,7 @@ export function messageFields(raw: unknown, edit: boolean, files: unknown[] = []
       errors.add(["components"], "BASE_TYPE_ARRAY", "Must be an array of components.");
     else {
       checkCustomIds(errors, b.components as Body[]);
+      checkLayout(errors, b.components as Body[], v2);
       out.components = normalizeComponents(b.components as Body[]);
     }
   } else if (b.components === null && edit) out.components = [];
@@ -197,7 +213,9 @@ export class MessageStore {
     if (fields.embeds !== undefined) message.embeds = fields.embeds;
     if (fields.components !== undefined) message.components = fields.components;
     if (fields.attachments !== undefined) message.attachments = fields.attachments;
-    if (fields.flags !== undefined) message.flags = (message.flags & ~EDIT_FLAGS) | (fields.flags & EDIT_FLAGS);
+    // IS_COMPONENTS_V2 cannot be taken off a message once it is set.
+    if (fields.flags !== undefined)
+      message.flags = (message.flags & ~EDIT_FLAGS) | (fields.flags & EDIT_FLAGS) | (message.flags & MessageFlags.IsComponentsV2);
     const wasLoading = (message.flags & MessageFlags.Loading) !== 0;
     message.flags &= ~MessageFlags.Loading;
     if (!wasLoading) message.editedTimestamp = discordTimestamp(Date.now());
@@ -256,7 +274,7 @@ export class MessageStore {
   /** Edit Message as the bot (`PATCH /channels/{c}/messages/{m}`); throws 404 / 10008, 400 / 50035. */
   editInChannel(guild: GuildState, channelId: string, messageId: string, raw: unknown, files: unknown[] = []): unknown {
     const message = this.inChannel(channelId, messageId);
-    return this.object(this.edit(guild, message, messageFields(raw, true, files)));
+    return this.object(this.edit(guild, message, messageFields(raw, true, files, message.flags)));
   }
 
   /** Delete Message as the bot (`DELETE /channels/{c}/messages/{m}`); throws 404 / 10008. */

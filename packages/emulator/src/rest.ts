@@ -3,7 +3,6 @@
  * error bodies and X-RateLimit-* headers.
  * https://discord.com/developers/docs/reference#http-api
  */
-import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { APIUser, RESTGetAPIGatewayBotResult, RESTGetAPIGatewayResult } from "discord-api-types/v10";
 import { ChannelType, GatewayIntentBits, RESTJSONErrorCodes } from "discord-api-types/v10";
@@ -15,6 +14,7 @@ import { BodyError, InvalidJsonError, matchPath, readBody, readForm, sendEmpty, 
 import type { InteractionHub } from "./interactions";
 import { JsonWriter } from "./jsonwriter";
 import { guildObject, memberObject, userObject } from "./payloads";
+import { RateLimiter } from "./ratelimits";
 import type { Params, Query, Reply, Route } from "./rest/route";
 import { boolParam, error, intParam, invalidForm, missingAccess, unknownGuild, unknownMember, unknownUser } from "./rest/route";
 import { isSnowflake, newSnowflake } from "./snowflake";
@@ -41,40 +41,8 @@ export interface RestContext {
   readonly routes?: ReadonlyArray<Route>;
   /** A guild the emulator holds whether or not the bot is in it (`guild` only finds the bot's guilds). */
   knownGuild?(id: string): GuildState | undefined;
-}
-
-/** A per-route bucket: `limit` requests per `windowMs`, keyed by route and top-level resource. */
-class Buckets {
-  private readonly windows = new Map<string, { resetAt: number; used: number }>();
-
-  constructor(
-    private readonly limit = 50,
-    private readonly windowMs = 1_000,
-  ) {}
-
-  /** Counts one request and returns the X-RateLimit-* headers Discord would send. */
-  take(route: string, major: string): Record<string, string> {
-    const now = Date.now();
-    const key = `${route}:${major}`;
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      window = { resetAt: now + this.windowMs, used: 0 };
-      this.windows.set(key, window);
-      if (this.windows.size > 10_000) this.prune(now);
-    }
-    window.used += 1;
-    return {
-      "x-ratelimit-limit": String(this.limit),
-      "x-ratelimit-remaining": String(Math.max(0, this.limit - window.used)),
-      "x-ratelimit-reset": (window.resetAt / 1000).toFixed(3),
-      "x-ratelimit-reset-after": ((window.resetAt - now) / 1000).toFixed(3),
-      "x-ratelimit-bucket": createHash("sha1").update(route).digest("hex").slice(0, 32),
-    };
-  }
-
-  private prune(now: number): void {
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
-  }
+  /** The rate limits (ratelimits.ts); default: Discord's, private to this handler. */
+  readonly rateLimiter?: RateLimiter;
 }
 
 /** List Guild Members writes up to 1000 members per request into this buffer, then copies them out. */
@@ -87,7 +55,7 @@ const listWriter = new JsonWriter(1 << 20);
  * 400 / 50109 for a body that is not JSON.
  */
 export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res: ServerResponse, path: string, query: Query) => void {
-  const buckets = new Buckets();
+  const limiter = ctx.rateLimiter ?? new RateLimiter();
 
   const withGuild = (params: Params, fn: (guild: GuildState) => Reply): Reply => {
     const guildId = params.guild_id ?? "";
@@ -400,7 +368,15 @@ export function createRestHandler(ctx: RestContext): (req: IncomingMessage, res:
       params.channel_id ??
       params.interaction_id ??
       (params.webhook_id !== undefined ? `${params.webhook_id}/${params.webhook_token ?? ""}` : "");
-    const headers = buckets.take(`${route.method} ${route.pattern}`, major);
+    // The global limit counts bot-token requests, interaction callbacks excepted (Discord's rule).
+    const global = authorized(req) && !route.pattern.startsWith("/interactions/");
+    // A limited request is answered before its body is read (node discards the rest of it).
+    const decision = limiter.take(`${route.method} ${route.pattern}`, route.bucket, major, global);
+    if (decision.limited) {
+      sendJson(res, 429, decision.reply.body, decision.reply.headers);
+      return;
+    }
+    const headers = decision.headers;
     let reply: Reply;
     try {
       const hasBody = route.method === "POST" || route.method === "PUT" || route.method === "PATCH";

@@ -3,7 +3,9 @@
  * use discord-api-types v10; these describe the emulator's own inputs and outputs.
  */
 import type { APIApplicationCommand, APIMessage } from "discord-api-types/v10";
+import type { AdminApi } from "./admintypes";
 import type { IntegrationsApi, InteractionDelivery } from "./integrationtypes";
+import type { RateLimitOptions } from "./ratelimits";
 
 /** Options for {@link startEmulator}. */
 export interface EmulatorOptions {
@@ -47,6 +49,12 @@ export interface EmulatorOptions {
   oauth2CodeTtlMs?: number;
   /** How long an OAuth2 access token works, in ms; default 604800000 (`expires_in` 604800 s). */
   oauth2TokenTtlMs?: number;
+  /**
+   * REST rate limits (ratelimits.ts): the global limit (default 50 per 1000 ms; null: off), member role
+   * PUT/DELETE (default 10 per 10000 ms per guild), PATCH member (default 10 per 10000 ms per guild) and
+   * every other route (default 50 per 1000 ms per route and major parameter). Benchmarks raise them.
+   */
+  rateLimits?: RateLimitOptions;
   /** Optional logger, one line per call. The token is never logged. */
   log?: (line: string) => void;
   /**
@@ -119,6 +127,14 @@ export interface SeededGuild {
   adminRoleId: string;
   /** User ids of the generated members seeded with the Admin role (see SeedOptions.admins), ascending. */
   admins: string[];
+  /** The bot's own managed role (tags.bot_id), its highest role unless tests give it others. */
+  botRoleId: string;
+  /** The managed "Server Booster" role (tags.premium_subscriber): held by every member with premium_since. */
+  boosterRoleId: string;
+  /** A managed integration role ("Twitch Subscriber", tags.integration_id), held by about 3% of generated members. */
+  integrationRoleId: string;
+  /** A managed linked role ("Verified", tags.guild_connections), held by about 8% of generated members. */
+  linkedRoleId: string;
   /** owner_id: the first generated member (the bot when there is none); has every permission. */
   ownerId: string;
   /** The seed and anchor used, so the generator can be re-run (see SeedOptions.now). */
@@ -270,8 +286,10 @@ export interface InteractionRecord {
   command: string | null;
   /** The option values given to {@link Emulator.invokeCommand}; null for a button. */
   options: Record<string, CommandOptionValue> | null;
-  /** The clicked button's custom_id; null for a command. */
+  /** The clicked button's or chosen select's custom_id; null for a command. */
   custom_id: string | null;
+  /** What was chosen in a select menu (option values, or role / user / channel ids); null for commands and buttons. */
+  values?: string[] | null;
   /** The message the clicked button is on; null for a command. */
   message_id: string | null;
   created_at: number;
@@ -305,7 +323,7 @@ export interface SessionInfo {
  * A running emulator. Every method is synchronous and dispatches its gateway events before returning
  * (the interactions endpoint checks of {@link IntegrationsApi} resolve once the endpoint answered).
  */
-export interface Emulator extends IntegrationsApi {
+export interface Emulator extends IntegrationsApi, AdminApi {
   /** http://127.0.0.1:PORT */
   readonly url: string;
   /** http://127.0.0.1:PORT/api, the `api` option of discord.js / @discordjs/rest. */
@@ -380,6 +398,15 @@ export interface Emulator extends IntegrationsApi {
    * Throws 404 (guild), 400 naming `userId`, `messageId` or `customId`.
    */
   clickButton(guildId: string, userId: string, messageId: string, customId: string): string;
+  /**
+   * Chooses `values` in the select menu `customId` (string, role, user, mentionable or channel select) on a
+   * message the bot sent, as a member: sends INTERACTION_CREATE (type 3 MESSAGE_COMPONENT, `data: {custom_id,
+   * component_type, values, resolved?}`), or POSTs it to the interactions endpoint when one is set, and
+   * returns the interaction id. Throws 404 (guild), 400 naming `userId`, `messageId`, `customId` or `values`
+   * (not offered, too few or too many for min_values / max_values).
+   * https://discord.com/developers/docs/components/reference#string-select
+   */
+  clickSelect(guildId: string, userId: string, messageId: string, customId: string, values: string[]): string;
   /** What happened to an interaction so far (acknowledgement, response message, follow-ups). Throws 404. */
   interaction(interactionId: string): InteractionRecord;
   /**

@@ -213,3 +213,24 @@ export const RATE_LIMIT_HEADERS = [
 
 /** Resolves after `ms`. */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * A copy of a Discord error body whose inner `_errors[].code` strings ("BASE_TYPE_REQUIRED", ...) are 0:
+ * the spec types them as integers while Discord sends strings
+ * (https://discord.com/developers/docs/reference#error-messages), so 50035 bodies are validated this way.
+ */
+export function withNumericInnerCodes(body: unknown): unknown {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== "object" || node === null) return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      out[key] =
+        key === "_errors" && Array.isArray(value)
+          ? value.map((e: Record<string, unknown>) => ({ ...e, code: typeof e.code === "string" ? 0 : e.code }))
+          : walk(value);
+    }
+    return out;
+  };
+  return walk(body);
+}

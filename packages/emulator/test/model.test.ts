@@ -93,7 +93,7 @@ describe("generator", () => {
     expect(members.slice(0, 10).every((m) => m.roles.includes(spec.staffRoleId) && !m.bot)).toBe(true);
     expect(members.slice(10).some((m) => m.roles.includes(spec.staffRoleId))).toBe(false);
     for (const m of members) {
-      const ordinary = m.roles.filter((r) => r !== spec.staffRoleId && r !== spec.adminRoleId);
+      const ordinary = m.roles.filter((r) => spec.memberRoleIds.includes(r));
       expect(ordinary.length).toBeGreaterThanOrEqual(1);
       expect(ordinary.length).toBeLessThanOrEqual(3);
       expect(m.avatar === null || /^[0-9a-f]{32}$/.test(m.avatar)).toBe(true);
@@ -105,6 +105,15 @@ describe("generator", () => {
     expect(members.filter((m) => m.nick !== null).length).toBeGreaterThan(100);
     expect(members.filter((m) => m.avatar === null).length).toBeGreaterThan(100);
     expect(members.filter((m) => m.premiumSince !== null).length).toBeGreaterThan(10);
+    // Managed roles: exactly the boosters hold Server Booster; some hold the integration and the linked role, no bot does.
+    for (const m of members) expect(m.roles.includes(spec.boosterRoleId)).toBe(m.premiumSince !== null);
+    const integration = members.filter((m) => m.roles.includes(spec.integrationRoleId));
+    const linked = members.filter((m) => m.roles.includes(spec.linkedRoleId));
+    expect(integration.length).toBeGreaterThan(members.length * 0.015);
+    expect(integration.length).toBeLessThan(members.length * 0.05);
+    expect(linked.length).toBeGreaterThan(members.length * 0.05);
+    expect(linked.length).toBeLessThan(members.length * 0.12);
+    expect([...integration, ...linked].some((m) => m.bot)).toBe(false);
     const online = members.filter((_, i) => generator.initiallyOnline(i)).length / members.length;
     expect(online).toBeGreaterThan(0.25);
     expect(online).toBeLessThan(0.35);

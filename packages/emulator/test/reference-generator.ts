@@ -1,7 +1,8 @@
 /**
  * The straightforward member generator the emulator shipped first (Rng object, Date formatting,
  * BigInt snowflakes), kept as the reference the optimised src/generator.ts must reproduce exactly.
- * Admins (SeedOptions.admins) were added later: they get the Admin role after the Staff role.
+ * Admins (SeedOptions.admins) were added later: they get the Admin role after the Staff role; the managed
+ * roles (Server Booster for premium members, an integration role and a linked role) later still, after Admin.
  */
 import type { GuildSpec } from "../src/generator";
 import { hash3, Rng, seedHash } from "../src/random";
@@ -84,6 +85,13 @@ export function referenceMember(spec: GuildSpec, index: number): MemberRecord {
   const joinedMs = spec.now - Math.floor(rng.next() * 3 * YEAR_MS);
   const premiumSince = rng.next() < 0.03 ? ts(joinedMs + Math.floor(rng.next() * (spec.now - joinedMs))) : null;
   const pending = !bot && rng.next() < 0.02;
+  // Managed roles: boosters hold Server Booster; the integration and linked roles come from hash stream 4.
+  if (premiumSince !== null) roles.push(spec.boosterRoleId);
+  if (!bot) {
+    const h = hash3(spec.seed, index, 4);
+    if (h % 1000 < 30) roles.push(spec.integrationRoleId);
+    if ((h >>> 10) % 1000 < 80) roles.push(spec.linkedRoleId);
+  }
   return {
     userId: referenceUserId(spec, index).toString(),
     username,

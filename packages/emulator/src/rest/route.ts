@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { RESTJSONErrorCodes } from "discord-api-types/v10";
 import { DiscordHttpError } from "../discorderrors";
+import type { BucketName } from "../ratelimits";
 
 /** Query string of a request. */
 export type Query = URLSearchParams;
@@ -47,6 +48,11 @@ export interface Route {
   auth: boolean;
   /** The body is `application/x-www-form-urlencoded` (the OAuth2 token routes), not JSON. */
   form?: boolean;
+  /**
+   * The named rate-limit bucket the route shares (ratelimits.ts), e.g. "memberRoles" for both role PUT and
+   * DELETE; without one the route has a bucket of its own with the default limits.
+   */
+  bucket?: BucketName;
   handle(request: RestRequest): Reply | Promise<Reply>;
 }
 
