@@ -101,8 +101,8 @@ const collectChecks = (checks: AST.Checks | undefined): { constraint: Constraint
       if (c.exclusiveMaximum === true) constraint.exclusiveMaximum = true;
       if (c.number === "integer") constraint.integer = true;
       if (Array.isArray(c.patterns)) {
-        for (const p of c.patterns as Array<{ source: string; flags: string }>)
-          (constraint.patterns ??= []).push(new RegExp(p.source, p.flags));
+        const patterns = (c.patterns as Array<{ source: string; flags: string }>).map((p) => new RegExp(p.source, p.flags));
+        constraint.patterns = [...(constraint.patterns ?? []), ...patterns];
       }
     }
     if (check._tag === "Filter") filters.push(check as Filter);
@@ -225,7 +225,13 @@ const deriveNumber = (ast: AST.AST, path: string, ctx: Ctx): Derived => {
     const small = fc.integer({ min: Math.ceil(Math.max(min, -1_000)), max: Math.floor(Math.min(max, 1e13)) });
     base = min <= max ? fc.oneof({ arbitrary: small, weight: 2 }, { arbitrary: doubles, weight: 1 }) : doubles;
   }
-  const valid = satisfying([base, fc.integer({ min: -1_000, max: 1_000 })], ok);
+  // Known number shapes for custom filters: small counts, epoch ms and epoch s of the years around now.
+  const shapes = [
+    fc.integer({ min: -1_000, max: 1_000 }),
+    fc.integer({ min: 1_420_070_400_000, max: 2_100_000_000_000 }),
+    fc.integer({ min: 1_420_070_400, max: 2_100_000_000 }),
+  ];
+  const valid = satisfying([base, ...shapes], ok);
   if (!valid) throw new DerivationError("Number", path, `no generated number satisfies its checks (${describeFilters(filters)})`);
   return leaf(ctx, valid, hostileNumberPick({ min: constraint.minimum, max: constraint.maximum }));
 };

@@ -45,6 +45,7 @@ export const HOSTILE_TEXT: ReadonlyArray<string> = [
   "💩".repeat(64),
   "'; drop table users; --",
   "%_\\",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template injection probe, meant literally.
   "${7*7}{{7*7}}",
   "__proto__",
   "constructor",
@@ -135,8 +136,9 @@ export const HOSTILE_NUMBERS: ReadonlyArray<number> = [
   Number.MAX_SAFE_INTEGER,
   Number.MAX_SAFE_INTEGER + 2,
   -Number.MAX_SAFE_INTEGER - 2,
-  9_223_372_036_854_775_807,
-  18_446_744_073_709_551_616,
+  // 2^63 - 1 and 2^64, as the doubles a JSON parser makes of them.
+  2 ** 63,
+  2 ** 64,
   1e308,
   -1e308,
   Number.MIN_VALUE,

@@ -10,12 +10,12 @@ const MAX_ITEMS = 12;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is this pattern's purpose.
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const escape = (text: string) => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+const escaped = (text: string) => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 const render = (value: unknown, depth: number): string => {
   if (typeof value === "string") {
     const cut = value.length > MAX_STRING ? `${value.slice(0, MAX_STRING)}…` : value;
-    return `"${escape(cut).replace(/"/g, '\\"')}"${value.length > MAX_STRING ? `(${value.length} chars)` : ""}`;
+    return `"${escaped(cut).replace(/"/g, '\\"')}"${value.length > MAX_STRING ? `(${value.length} chars)` : ""}`;
   }
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
   if (value === undefined) return "undefined";

@@ -9,24 +9,12 @@
  * type, an input schema with a node the derivation does not know) fails its test, naming why.
  */
 import { appRouter } from "@guildhall/api";
-import {
-  DerivationError,
-  EscapedErrors,
-  heldNow,
-  inputOf,
-  leaks,
-  openState,
-  Pools,
-  PROCEDURE_TYPES,
-  type ProcedureEntry,
-  proceduresOf,
-  show,
-} from "@guildhall/fuzz";
-import { MemberSync } from "@guildhall/sync";
+import { DerivationError, inputOf, Pools, PROCEDURE_TYPES, type ProcedureEntry, proceduresOf, show } from "@guildhall/fuzz";
 import { Schema, type SchemaAST } from "effect";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GUILD_ID } from "../helpers";
+import { checkAfter as checkCase, EscapedErrors, type OpenState, openState } from "./checks";
 import { type FuzzTarget, ROLES, type Role, startFuzzTarget } from "./target";
 import { type Answer, callHttp, callSse, callWs, type Transport } from "./transport";
 
@@ -154,39 +142,11 @@ export const walkRouter = (options: { what: string; counts: CaseCounts; postgres
   }, 60_000);
 
   /** The checks after one case; returns the problems found (empty: all is well). */
-  const checkAfter = async (before: Awaited<ReturnType<typeof openState>>, answer: Answer): Promise<Array<string>> => {
+  const checkAfter = async (before: OpenState, answer: Answer): Promise<Array<string>> => {
     const problems: Array<string> = [];
     if (answer.broken) problems.push(`the exchange broke: ${answer.broken}`);
     if (isServerError(answer)) problems.push(`answered a 5xx: ${describeAnswer(answer)}`);
-    const after = await openState(target.invariants);
-    const leaked = leaks(before, after, answer.text);
-    problems.push(...leaked);
-    // Clean up what leaked, so later cases start from a usable state (the leak is reported).
-    for (const id of after.runs) {
-      if (!before.runs.has(id) && !answer.text.includes(id)) {
-        await target.server.runtime.runPromise(MemberSync.use((sync) => sync.abort(id, "fuzz cleanup: left running by a failed case")));
-      }
-    }
-    // Locks, server jobs and transactions may be open for a moment: wait (bounded) for them to close.
-    const held = await vi
-      .waitFor(
-        async () => {
-          const now = await heldNow(target.invariants);
-          if (now.length > 0) throw new Error(now.join("; "));
-        },
-        { timeout: 5_000, interval: 20 },
-      )
-      .then(
-        () => null,
-        (error: Error) => error.message,
-      );
-    if (held) problems.push(`still held after 5 s: ${held}`);
-    const health = await fetch(`${target.server.url}/healthz`, { signal: AbortSignal.timeout(10_000) }).then(
-      (r) => r.status,
-      (e: Error) => e.message,
-    );
-    if (health !== 200) problems.push(`/healthz answered ${health}`);
-    problems.push(...escaped.take());
+    problems.push(...(await checkCase(target, before, answer.text, escaped)));
     return problems;
   };
 
