@@ -11,6 +11,7 @@ import { onGuildMemberRemove, onGuildMemberUpsert } from "./events/guildMemberEv
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { type Failure, Forwarder, PresenceForwarder } from "./forwarder";
+import { guardChunkMembers, guardDispatch } from "./gatewayGuard";
 import { EarlyPingShardingStrategy } from "./gatewayPing";
 import { makeBotLogger } from "./log";
 import { MemberSyncRunner } from "./memberSync";
@@ -262,6 +263,9 @@ export const startBot = async (options: BotOptions): Promise<RunningBot> => {
         return memberSync.onRateLimited(packet.d);
     }
   });
+  // A dispatch without the types Discord documents is dropped before the handler above or discord.js reads it.
+  client.prependListener(Events.Raw, guardDispatch(log));
+  client.on(Events.Raw, guardChunkMembers(log));
 
   const heartbeat = async () => {
     for (const shard of client.ws.shards.values()) {
