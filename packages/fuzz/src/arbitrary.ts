@@ -17,10 +17,12 @@
  * UUIDs, ISO instants and dates, digits, words, the known-value pools) and keeping those it
  * accepts; when none fits, the derivation fails naming the filter's message.
  */
+
+import { isSnowflake } from "@guildhall/discord/snowflake";
 import { SchemaAST as AST, Schema } from "effect";
 import fc from "fast-check";
 import { EXTRA_KEYS, type HostilePick, hostileAny, hostileAnyPick, hostileNumberPick, hostileOf, hostileStringPick } from "./hostile";
-import type { Pools } from "./pools";
+import { fieldKey, type Pools } from "./pools";
 
 /** A schema node the derivation does not know, or a check no known value satisfies. */
 export class DerivationError extends Error {
@@ -139,8 +141,12 @@ const passRate = (arb: fc.Arbitrary<unknown>, ok: (value: unknown) => boolean, s
 };
 
 /** Keeps the candidate arbitraries that `ok` accepts often enough, filtered by `ok`; null when none does. */
-const satisfying = (candidates: ReadonlyArray<fc.Arbitrary<unknown>>, ok: (value: unknown) => boolean): fc.Arbitrary<unknown> | null => {
-  const kept = candidates.filter((arb) => passRate(arb, ok) >= 0.25);
+const satisfying = (
+  candidates: ReadonlyArray<fc.Arbitrary<unknown> | fc.WeightedArbitrary<unknown>>,
+  ok: (value: unknown) => boolean,
+): fc.Arbitrary<unknown> | null => {
+  const weighted = candidates.map((c) => ("arbitrary" in c ? c : { arbitrary: c, weight: 1 }));
+  const kept = weighted.filter((c) => passRate(c.arbitrary, ok) >= 0.25);
   if (kept.length === 0) return null;
   return fc.oneof(...kept).filter(ok);
 };
@@ -160,18 +166,50 @@ const instantArb = fc
     fc.constantFrom(date.toISOString(), date.toISOString().replace(".000Z", "Z"), `${date.toISOString().slice(0, 19)}+02:00`),
   );
 
-/** Known value shapes tried against a string's checks, besides its own patterns. */
-const stringShapes = (ctx: Ctx, constraint: Constraint): Array<fc.Arbitrary<unknown>> => {
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The field a path ends in, for the pools (`updates.[].guildId` -> `guildId`, `roleIds.[]` ->
+ * `roleIds`); an `id` takes its object's name (`user.id` -> `userid`), as `Pools.harvest` does.
+ */
+const fieldOf = (path: string): string => {
+  const segments = path
+    .split(".")
+    .filter((s) => s !== "[]" && s !== "(root)" && !/^\d+$/.test(s))
+    .map((s) => s.replace(/<\d+>$/, ""));
+  const last = segments.at(-1) ?? "";
+  const parent = segments.at(-2);
+  return last === "id" && parent !== undefined ? `${fieldKey(parent)}id` : last;
+};
+
+/**
+ * Known value shapes tried against a string's checks, besides its own patterns. Ids come mostly
+ * from the pools: first those seen in a field of the same name (a `guildId` gets guild ids), then
+ * any of their kind, then random ones.
+ */
+const stringShapes = (ctx: Ctx, constraint: Constraint, field: string): Array<fc.Arbitrary<unknown> | fc.WeightedArbitrary<unknown>> => {
   const min = constraint.minLength ?? 0;
   const max = Math.min(constraint.maxLength ?? 64, Math.max(min, 64));
-  const fromPool = (kind: "snowflakes" | "uuids" | "ids", fallback: fc.Arbitrary<string>) =>
-    ctx.pools ? fc.tuple(fc.nat(), fallback).map(([i, other]) => ctx.pools?.pick(kind, i) ?? other) : fallback;
+  const pools = ctx.pools;
+  const known = (kind: "snowflakes" | "uuids" | "ids", accept: (value: string) => boolean, random: fc.Arbitrary<string>) =>
+    pools
+      ? fc.oneof(
+          {
+            arbitrary: fc.tuple(fc.nat(), random).map(([i, other]) => pools.pickFor(field, accept, i) ?? pools.pick(kind, i) ?? other),
+            weight: 3,
+          },
+          { arbitrary: fc.tuple(fc.nat(), random).map(([i, other]) => pools.pick(kind, i) ?? other), weight: 2 },
+          { arbitrary: random, weight: 1 },
+        )
+      : random;
+  const text = fc.string({ unit: "grapheme-ascii", minLength: Math.max(1, min), maxLength: Math.max(1, Math.min(max, 32)) });
   return [
     fc.string({ unit: "grapheme", minLength: min, maxLength: max }),
     fc.string({ unit: "grapheme-ascii", minLength: min, maxLength: max }),
-    fc.oneof({ arbitrary: fromPool("snowflakes", snowflakeArb), weight: 3 }, { arbitrary: snowflakeArb, weight: 1 }),
-    fc.oneof({ arbitrary: fromPool("uuids", fc.uuid()), weight: 3 }, { arbitrary: fc.uuid(), weight: 1 }),
-    fromPool("ids", fc.string({ unit: "grapheme-ascii", minLength: Math.max(1, min), maxLength: Math.max(1, Math.min(max, 32)) })),
+    // Known ids weigh more: they reach past "not found".
+    { arbitrary: known("snowflakes", (value) => isSnowflake(value), snowflakeArb), weight: 4 },
+    { arbitrary: known("uuids", (value) => UUID_SHAPE.test(value), fc.uuid()), weight: 4 },
+    { arbitrary: known("ids", (value) => !isSnowflake(value) && !UUID_SHAPE.test(value), text), weight: 2 },
     instantArb,
     instantArb.map((iso) => iso.slice(0, 10)),
     fc.stringMatching(/^[0-9]{1,12}$/),
@@ -190,8 +228,11 @@ const leaf = (ctx: Ctx, valid: fc.Arbitrary<unknown>, hostile: HostilePick): Der
 const deriveString = (ast: AST.AST, path: string, ctx: Ctx): Derived => {
   const { constraint, filters } = collectChecks(ast.checks);
   const ok = passesAll(filters, ast);
-  const candidates: Array<fc.Arbitrary<unknown>> = (constraint.patterns ?? []).map((pattern) => fc.stringMatching(pattern));
-  candidates.push(...stringShapes(ctx, constraint));
+  const candidates: Array<fc.Arbitrary<unknown> | fc.WeightedArbitrary<unknown>> = (constraint.patterns ?? []).map((pattern) => ({
+    arbitrary: fc.stringMatching(pattern),
+    weight: 2,
+  }));
+  candidates.push(...stringShapes(ctx, constraint, fieldOf(path)));
   const valid = satisfying(candidates, ok);
   if (!valid) throw new DerivationError("String", path, `no known value shape satisfies its checks (${describeFilters(filters)})`);
   return leaf(ctx, valid, hostileStringPick);

@@ -28,6 +28,6 @@ export {
   WRONG_TYPES,
 } from "./hostile";
 export { EscapedErrors, heldNow, type InvariantOptions, leaks, type OpenState, openState, type Sql } from "./invariants";
-export { type PoolKind, Pools } from "./pools";
+export { fieldKey, type PoolKind, Pools } from "./pools";
 export { PROCEDURE_TYPES, type ProcedureEntry, type ProcedureType, proceduresOf, type RouterLike } from "./procedures";
 export { show } from "./show";

@@ -140,6 +140,30 @@ describe("Pools", () => {
   });
 });
 
+describe("Pools by field", () => {
+  it("remembers which field an id was seen in (an `id` takes its object's name), and derived fields of that name draw from it", () => {
+    const pools = new Pools();
+    pools.harvest({ guild: { id: "800000000000000001", name: "G" }, members: [{ userId: "810000000000000001" }] });
+    pools.remember("roleId", "830000000000000001");
+    expect(pools.pickFor("guild_id", () => true, 0)).toBe("800000000000000001");
+    expect(pools.pickFor("userIds", () => true, 0)).toBe("810000000000000001");
+    const derived = derive(
+      Schema.Struct({ guildId: Snowflake, roleIds: Schema.Array(Snowflake), user: Schema.Struct({ id: Snowflake }) }).ast,
+      {
+        pools,
+      },
+    );
+    const samples = fc.sample(derived.valid, { numRuns: 200, seed: 5 }) as Array<{
+      guildId: string;
+      roleIds: Array<string>;
+      user: { id: string };
+    }>;
+    expect(samples.filter((s) => s.guildId === "800000000000000001").length).toBeGreaterThan(80);
+    expect(samples.flatMap((s) => s.roleIds).filter((id) => id === "830000000000000001").length).toBeGreaterThan(80);
+    expect(samples.filter((s) => s.user.id === "810000000000000001").length).toBeGreaterThan(60);
+  });
+});
+
 describe("leaks", () => {
   it("names what was opened and not handed to the caller, and accepts what the answer carries", () => {
     const before = { runs: new Set(["r0"]), botJobs: new Set<string>() };

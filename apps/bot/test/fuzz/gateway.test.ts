@@ -97,12 +97,12 @@ describe("gateway payloads under fuzz (emulator -> real bot -> real server)", ()
     const sqlOf: InvariantOptions["sql"] = (text) =>
       server.runtime.runPromise(Database.use((database) => database.use("fuzz.invariants", (db) => executeRows(db, sql.raw(text)))));
     invariants = { sql: sqlOf, botQueues: ["bot.members-sync", "bot.presence-resync"], kind: "pglite" };
-    for (const id of [guild.guildId, guild.staffRoleId, ...guild.roles.map((r) => r.id), ...guild.staff.map((s) => s.userId)])
-      pools.add("snowflakes", id);
+    pools.remember("guildId", guild.guildId);
+    pools.remember("roleId", guild.staffRoleId, ...guild.roles.map((r) => r.id));
+    pools.remember("userId", ...guild.staff.map((s) => s.userId));
     // A first full sync, so members exist on the server (and the harvest has their ids).
     const first = await bot.memberSync.run({ guildId: guild.guildId, trigger: "api", requestedBy: null });
     expect(first.status).toBe("completed");
-    pools.add("snowflakes", guild.guildId);
   }, 180_000);
 
   afterAll(async () => {

@@ -8,6 +8,8 @@
  * interactions endpoint of issue #9 goes there, e.g.
  * `restEndpoint({ name: "interactions", path: "/api/interactions", body: Interaction, headers: { "X-Signature-Ed25519": ..., "X-Signature-Timestamp": ... }, good: ... })`.
  */
+
+import { appRouter } from "@guildhall/api";
 import { type Derived, derive, HOSTILE_TEXT, hostileStringPick, inputOf, NUMERIC_TEXT, SNOWFLAKE_EDGES } from "@guildhall/fuzz";
 import type { SchemaAST } from "effect";
 import fc from "fast-check";
@@ -135,6 +137,16 @@ const legacyMembers = (count: number) =>
     }),
   );
 
+/** The input schema of a procedure of appRouter (what `.input()` was given: it keeps its AST). */
+const procedureInput = (path: string): { readonly ast: SchemaAST.AST } => {
+  const procedure = (appRouter._def.procedures as unknown as Record<string, { _def: { inputs: ReadonlyArray<{ ast: SchemaAST.AST }> } }>)[
+    path
+  ];
+  const input = procedure?._def.inputs[0];
+  if (!input) throw new Error(`no procedure ${path} with an input in appRouter`);
+  return input;
+};
+
 /** The REST entry points the harness walks. */
 export const REST_ENDPOINTS: ReadonlyArray<RestEndpoint> = [
   restEndpoint({
@@ -153,6 +165,23 @@ export const REST_ENDPOINTS: ReadonlyArray<RestEndpoint> = [
       path: "/api/dbot/sync_guild_members",
       headers: [["X-API-Key", target.server.botKey], ["X-Guild-Id", GUILD_ID], ...json],
       body: legacyMembers(3),
+    }),
+  }),
+  // tRPC's own HTTP endpoint, below the procedure: raw bodies (not JSON, invalid UTF-8, megabytes), headers, methods.
+  restEndpoint({
+    name: "tRPC over HTTP, raw requests (POST /trpc/bot.memberEvents)",
+    path: "/trpc/bot.memberEvents",
+    body: procedureInput("bot.memberEvents"),
+    headers: {
+      "X-Guildhall-Bot-Key": (target) => fc.constant(target.server.botKey),
+      "Content-Type": () => fc.constantFrom("application/json", "text/plain", "multipart/form-data; boundary=x"),
+    },
+    tooLarge: [Buffer.concat([Buffer.from('{"events":['), Buffer.alloc(6 * 1024 * 1024, 0x20), Buffer.from("]}")])],
+    good: (target) => ({
+      method: "POST",
+      path: "/trpc/bot.memberEvents",
+      headers: [["X-Guildhall-Bot-Key", target.server.botKey], ...json],
+      body: Buffer.from(JSON.stringify({ events: [{ type: "remove", guildId: GUILD_ID, userId: "849999999999999999" }] })),
     }),
   }),
 ];

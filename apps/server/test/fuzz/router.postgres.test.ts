@@ -7,6 +7,6 @@ import { walkRouter } from "./walk";
 
 walkRouter({
   what: "router on Postgres",
-  counts: { http: 5, ws: 3, sse: 3 },
+  counts: { http: 10, ws: 4, sse: 4 },
   postgresUrl: process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
 });

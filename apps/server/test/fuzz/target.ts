@@ -60,7 +60,7 @@ const member = (userId: string, username: string): MemberSnapshot => ({
  * here and dropped by `close`), signs in the staff member and the admin, and seeds members, a
  * role and a completed member sync through the bot's own procedures.
  */
-export const startFuzzTarget = async (options: { postgresUrl?: string } = {}): Promise<FuzzTarget> => {
+export const startFuzzTarget = async (options: { postgresUrl?: string | undefined; pools?: Pools } = {}): Promise<FuzzTarget> => {
   let dropDatabase = async () => {};
   let databaseUrl: string | undefined;
   if (options.postgresUrl) {
@@ -109,10 +109,10 @@ export const startFuzzTarget = async (options: { postgresUrl?: string } = {}): P
 
   const query: InvariantOptions["sql"] = (text) =>
     server.runtime.runPromise(Database.use((database) => database.use("fuzz.invariants", (db) => executeRows(db, sql.raw(text)))));
-  const pools = new Pools({
-    snowflakes: [GUILD_ID, "830000000000000001", ...seedMembers().map((m) => m.userId)],
-    ids: [staffUser.id, adminId],
-  });
+  const pools = options.pools ?? new Pools();
+  pools.remember("guildId", GUILD_ID);
+  pools.remember("roleId", "830000000000000001");
+  pools.remember("userId", ...seedMembers().map((m) => m.userId), staffUser.id, adminId);
   return {
     server,
     kind: databaseUrl ? "postgres" : "pglite",

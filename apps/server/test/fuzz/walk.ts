@@ -45,7 +45,7 @@ const KNOWN_GOOD: Record<string, { path: string; role: Role; input: unknown }> =
   session: { path: "session.me", role: "staff", input: undefined },
 };
 
-/** Cases for a role the procedure refuses outright (see `isRefused`). */
+/** Cases for a role the procedure refuses outright (see `probe`). */
 const REFUSED_CASES = 4;
 /** FORBIDDEN answers that refuse the caller, not the input (errors.ts: NotStaff, NotAdmin). */
 const REFUSALS = [/not staff/i, /admin role/i];
@@ -91,8 +91,12 @@ export class Figures {
   readonly byCode = new Map<string, number>();
   readonly failures: Array<string> = [];
 
-  record(answer: Answer, valid: boolean): void {
+  /** Successful answers per procedure: a procedure with none was only ever refused (the figures name them). */
+  readonly successes = new Map<string, number>();
+
+  record(answer: Answer, valid: boolean, path?: string): void {
     this.cases++;
+    if (path !== undefined) this.successes.set(path, (this.successes.get(path) ?? 0) + (answer.code === null && !answer.broken ? 1 : 0));
     if (valid) this.validInputs++;
     const key = answer.broken ? "broken" : (answer.code ?? "OK");
     this.byCode.set(key, (this.byCode.get(key) ?? 0) + 1);
@@ -105,7 +109,8 @@ export class Figures {
       .join(", ");
     return (
       `fuzz ${what}: ${this.procedures} procedures covered, ${this.cases} cases (${this.validInputs} with valid input) ` +
-      `in ${((Date.now() - this.startedAt) / 1000).toFixed(1)} s; answers: ${codes}; ${this.failures.length} failing (procedure, role, transport)`
+      `in ${((Date.now() - this.startedAt) / 1000).toFixed(1)} s; answers: ${codes}; ${this.failures.length} failing (procedure, role, transport); ` +
+      `never answered OK: ${[...this.successes.entries()].flatMap(([path, n]) => (n === 0 ? [path] : [])).join(", ") || "none"}`
     );
   }
 }
@@ -131,8 +136,7 @@ export const walkRouter = (options: { what: string; counts: CaseCounts; postgres
 
   beforeAll(async () => {
     escaped = new EscapedErrors();
-    target = await startFuzzTarget({ postgresUrl: options.postgresUrl });
-    for (const kind of ["snowflakes", "uuids", "ids"] as const) for (const value of target.pools[kind]) pools.add(kind, value);
+    target = await startFuzzTarget({ postgresUrl: options.postgresUrl, pools });
   }, 120_000);
 
   afterAll(async () => {
@@ -153,7 +157,7 @@ export const walkRouter = (options: { what: string; counts: CaseCounts; postgres
   const runCase = async (entry: ProcedureEntry, role: Role, transport: Transport, input: unknown, valid: boolean) => {
     const before = await openState(target.invariants);
     const answer = await call(target, entry, role, transport, input);
-    figures.record(answer, valid);
+    figures.record(answer, valid, entry.path);
     if (LOG)
       console.log(
         `${entry.path} ${role} ${transport} ${valid ? "valid" : "invalid"} ${show(input).slice(0, 300)} -> ${describeAnswer(answer)}`,
@@ -166,26 +170,36 @@ export const walkRouter = (options: { what: string; counts: CaseCounts; postgres
     if (problems.length > 0) throw new CaseFailure(problems, answer);
   };
 
-  /** Runs `probes` (valid inputs) as cases; true when every answer refused the role itself. */
-  const isRefused = async (
+  /**
+   * Runs `probes` (valid inputs) as cases: `refused` when every answer refused the role itself;
+   * `failure` describes the first probe that failed a check (the property runs all the same).
+   */
+  const probe = async (
     entry: ProcedureEntry,
     role: Role,
     transport: Transport,
     probes: ReadonlyArray<unknown>,
     isValid: (input: unknown) => boolean,
-  ): Promise<boolean> => {
+  ): Promise<{ refused: boolean; failure: string | null }> => {
     let refused = true;
+    let failure: string | null = null;
     for (const input of probes) {
       const before = await openState(target.invariants);
       const answer = await call(target, entry, role, transport, input);
-      figures.record(answer, isValid(input));
+      figures.record(answer, isValid(input), entry.path);
       const problems = await checkAfter(before, answer);
-      if (problems.length > 0) throw new CaseFailure(problems, answer);
+      if (problems.length > 0 && failure === null) {
+        failure = [
+          `${entry.path} as ${role} over ${transport}: a valid probe input failed (seed ${SEED})`,
+          `  input: ${show(input)}`,
+          `  problems: ${problems.join("; ")}`,
+        ].join("\n");
+      }
       if (!(answer.code === "UNAUTHORIZED" || (answer.code === "FORBIDDEN" && REFUSALS.some((r) => r.test(answer.message ?? ""))))) {
         refused = false;
       }
     }
-    return refused;
+    return { refused, failure };
   };
 
   const knownGood = async (family: string): Promise<string | null> => {
@@ -223,15 +237,16 @@ export const walkRouter = (options: { what: string; counts: CaseCounts; postgres
               // A role refused before the input is read (no session, no bot key, not an admin) gets
               // a few cases, not all: no input can change that answer, and the time goes to the
               // roles that reach the procedure.
-              const refused = await isRefused(entry, role, transport, fc.sample(entry.input.valid, { numRuns: 2, seed: SEED }), isValid);
+              const probed = await probe(entry, role, transport, fc.sample(entry.input.valid, { numRuns: 2, seed: SEED }), isValid);
               const details = await fc.check(
                 fc.asyncProperty(inputOf(entry.input), (input) => runCase(entry, role, transport, input, isValid(input))),
-                { numRuns: refused ? Math.min(runs, REFUSED_CASES) : runs, seed: SEED, endOnFailure: false },
+                { numRuns: probed.refused ? Math.min(runs, REFUSED_CASES) : runs, seed: SEED, endOnFailure: false },
               );
               const failure = details.failed ? formatFailure(entry.path, role, transport, details) : null;
               if (failure) figures.failures.push(failure);
               const stale = await knownGood(entry.family);
-              const report = [failure, stale && `later good input: ${stale}`].filter(Boolean).join("\n");
+              if (probed.failure && !failure) figures.failures.push(probed.failure);
+              const report = [probed.failure, failure, stale && `later good input: ${stale}`].filter(Boolean).join("\n");
               if (report) throw new Error(report);
             });
           }
