@@ -12,6 +12,10 @@
  * A subscription is read for a bounded window: until it errs or stops, or until it has been quiet
  * for {@link QUIET_MS} since it started or since its last event. The window bounds what is
  * observed, it does not wait for anything to happen.
+ *
+ * Refusals that are not tRPC answers count as 4xx: a WebSocket closed with 1008 or 1009, a
+ * connection closed while a large body was still being sent (codes `WS_CLOSE_1009`,
+ * `CLOSED_ON_LARGE_BODY`). A crash hiding behind one is still caught: /healthz is asked after every case.
  */
 import { connect } from "node:net";
 import WebSocket from "ws";
@@ -70,15 +74,20 @@ export const callHttp = async (
 ): Promise<Answer> => {
   const target = `${url}/trpc/${path}${type === "query" ? inputQuery(input) : ""}`;
   let response: Response;
+  const sent = type === "mutation" && input !== undefined ? JSON.stringify(input) : undefined;
   try {
     response = await fetch(target, {
       method: type === "query" ? "GET" : "POST",
       headers: { ...credentials.headers, ...(type === "mutation" ? { "content-type": "application/json" } : {}) },
-      body: type === "mutation" && input !== undefined ? JSON.stringify(input) : undefined,
+      body: sent,
       signal: AbortSignal.timeout(ANSWER_TIMEOUT_MS),
     });
   } catch (error) {
-    return broken("http", `no answer: ${error instanceof Error ? error.message : String(error)}`);
+    const why =
+      error instanceof Error ? `${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ""}` : String(error);
+    // A server may refuse a body too large by closing the connection before reading it all (RFC 9110 15.5.14).
+    if ((sent?.length ?? 0) > LARGE_BODY && !/timeout|aborted/i.test(why)) return refused("http", "CLOSED_ON_LARGE_BODY", why);
+    return broken("http", `no answer: ${why}`);
   }
   const text = await response.text().catch(() => "");
   const body = parseJson(text) as { result?: { data?: unknown }; error?: ErrorShape } | undefined;
@@ -92,6 +101,20 @@ export const callHttp = async (
     broken: null,
   };
 };
+
+/** Bodies above this size (characters) may be refused by closing the connection. */
+const LARGE_BODY = 256 * 1024;
+
+/** A refusal without a tRPC answer (a connection closed on a large body, a WebSocket closed with 1008 or 1009): a 4xx. */
+const refused = (transport: Transport, code: string, message: string): Answer => ({
+  transport,
+  status: null,
+  code,
+  message,
+  data: undefined,
+  text: "",
+  broken: null,
+});
 
 const broken = (transport: Transport, why: string): Answer => ({
   transport,
@@ -207,7 +230,15 @@ export const callWs = (
     });
     ws.on("error", (error) => finish({ code: null, message: null, data: events, broken: `socket error: ${error.message}` }));
     ws.on("close", (code, reason) =>
-      finish({ code: null, message: null, data: events, broken: `closed by the server (${code} ${reason.toString()}) before answering` }),
+      // 1008 (policy violation) and 1009 (message too big) are the protocol's refusals, a 4xx (RFC 6455 7.4.1).
+      code === 1008 || code === 1009
+        ? finish({ code: `WS_CLOSE_${code}`, message: reason.toString(), data: events, broken: null })
+        : finish({
+            code: null,
+            message: null,
+            data: events,
+            broken: `closed by the server (${code} ${reason.toString()}) before answering`,
+          }),
     );
     ws.on("open", () => {
       if (credentials.connectionParams) ws.send(JSON.stringify({ method: "connectionParams", data: credentials.connectionParams }));
@@ -232,6 +263,19 @@ export const callWs = (
       quietAgain();
     });
   });
+
+/** A chunked transfer-encoded body, decoded (as far as it is well-formed). */
+const dechunk = (raw: string): string => {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const end = raw.indexOf("\r\n", at);
+    const size = end === -1 ? Number.NaN : Number.parseInt(raw.slice(at, end), 16);
+    if (!Number.isFinite(size) || size <= 0) return out;
+    out += raw.slice(end + 2, end + 2 + size);
+    at = end + 2 + size + 2;
+  }
+};
 
 /** One raw HTTP/1.1 exchange: the status, and the body as text. */
 export interface RawAnswer {
@@ -267,8 +311,10 @@ export const rawHttp = (
       const raw = Buffer.concat(chunks).toString("latin1");
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(raw)?.[1];
       const at = raw.indexOf("\r\n\r\n");
+      let body = at === -1 ? "" : raw.slice(at + 4);
+      if (/^transfer-encoding: *chunked/im.test(raw.slice(0, at))) body = dechunk(body);
       return status
-        ? { status: Number(status), body: at === -1 ? "" : Buffer.from(raw.slice(at + 4), "latin1").toString("utf8"), broken: null }
+        ? { status: Number(status), body: Buffer.from(body, "latin1").toString("utf8"), broken: null }
         : {
             status: null,
             body: raw.slice(0, 200),
@@ -278,9 +324,13 @@ export const rawHttp = (
     socket.on("data", (chunk) => chunks.push(chunk));
     socket.on("end", () => finish(parse()));
     socket.on("close", () => finish(parse()));
-    socket.on("error", (error) =>
-      chunks.length > 0 ? finish(parse()) : finish({ status: null, body: "", broken: `socket error: ${error.message}` }),
-    );
+    socket.on("error", (error) => {
+      if (chunks.length > 0) return finish(parse());
+      // The server may close on a body too large before answering (see `callHttp`).
+      if (request.body.length > LARGE_BODY)
+        return finish({ status: null, body: `closed while sending a large body: ${error.message}`, broken: null });
+      finish({ status: null, body: "", broken: `socket error: ${error.message}` });
+    });
     socket.on("connect", () => {
       const lines = [`${request.method} ${request.path} HTTP/1.1`, `Host: ${hostname}:${port}`, "Connection: close"];
       const hasLength = request.headers.some(([name]) => name.toLowerCase() === "content-length");
