@@ -12,6 +12,7 @@ import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { type Failure, Forwarder, PresenceForwarder } from "./forwarder";
 import { type FatalClose, fatalClose, fatalLogin, loginBackoff } from "./gatewayClose";
+import { guardChunkMembers, guardDispatch } from "./gatewayGuard";
 import { EarlyPingShardingStrategy } from "./gatewayPing";
 import { type BotLogger, makeBotLogger } from "./log";
 import { MemberSyncRunner } from "./memberSync";
@@ -333,6 +334,9 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
         return memberSync.onRateLimited(packet.d);
     }
   });
+  // A dispatch without the types Discord documents is dropped before the handler above or discord.js reads it.
+  client.prependListener(Events.Raw, guardDispatch(log));
+  client.on(Events.Raw, guardChunkMembers(log));
 
   // A close no reconnect fixes (gatewayClose.ts): set once, then reported by every heartbeat.
   let fatal: FatalClose | null = null;

@@ -33,7 +33,8 @@ const LegacyMember = Schema.Struct({
   joined_at: Schema.NullOr(IsoInstant),
   is_bot: Schema.Boolean,
 });
-const LegacyBody = Schema.Struct({ members: Schema.Array(LegacyMember) });
+/** The legacy endpoint's body (see the module comment); exported for the fuzz harness, which derives its inputs from it. */
+export const LegacyBody = Schema.Struct({ members: Schema.Array(LegacyMember) });
 
 const TOO_LARGE =
   `at most ${LEGACY_MAX_MEMBERS.toLocaleString("en")} members or ${LEGACY_MAX_BYTES / 1024 / 1024} MB per call. ` +

@@ -240,6 +240,19 @@ export class EmulatorControl {
     return this.call("POST", `/guilds/${EmulatorControl.seg(guildId)}/member-changes`, changes);
   }
 
+  /**
+   * POST /_emulator/guilds/:g/dispatch `{t, d}`: dispatches gateway event `t` with `d` exactly as given
+   * to the sessions of the guild's shard (see Emulator.dispatchRaw). Resolves to how many sessions got it.
+   * 404 unknown guild, 400 a bad `t`.
+   */
+  async dispatchRaw(guildId: string, type: string, data: unknown): Promise<number> {
+    const { sessions } = await this.call<{ sessions: number }>("POST", `/guilds/${EmulatorControl.seg(guildId)}/dispatch`, {
+      t: type,
+      d: data,
+    });
+    return sessions;
+  }
+
   /** GET /_emulator/commands[?guildId=]: the registered application commands (global without `guildId`). */
   commands(guildId?: string): Promise<ApplicationCommand[]> {
     return this.call("GET", guildId === undefined ? "/commands" : `/commands?guildId=${encodeURIComponent(guildId)}`);

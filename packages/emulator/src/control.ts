@@ -188,6 +188,16 @@ export function createControlHandler(
     },
     { method: "GET", pattern: "/_emulator/interactions/:id", handle: (p) => ({ status: 200, body: emulator.interaction(p.id ?? "") }) },
     {
+      // {t, d}: a raw gateway dispatch (see Emulator.dispatchRaw); answers {sessions}.
+      method: "POST",
+      pattern: "/_emulator/guilds/:guild/dispatch",
+      handle: (p, body) => {
+        const o = object(body, "body");
+        onlyKeys(o, ["t", "d"], "body");
+        return { status: 200, body: { sessions: emulator.dispatchRaw(p.guild ?? "", o.t as string, o.d) } };
+      },
+    },
+    {
       method: "GET",
       pattern: "/_emulator/commands",
       handle: (_p, _b, query) => ({ status: 200, body: emulator.commands(query.get("guildId") ?? undefined) }),

@@ -606,6 +606,12 @@ export class EmulatorServer implements Emulator {
     this.gateway.dropConnections(checked);
   }
 
+  /** See {@link Emulator.dispatchRaw}. */
+  dispatchRaw(guildId: string, type: string, data: unknown): number {
+    const guild = this.guildList.require(guildId);
+    return this.gateway.dispatchRaw(guild, inputs.dispatchType(type), data);
+  }
+
   /** See {@link Emulator.sessions}. */
   sessions(): ReadonlyArray<SessionInfo> {
     return this.gateway.sessions();

@@ -714,6 +714,22 @@ export class Gateway {
     }
   }
 
+  /**
+   * Dispatches event `t` with data `d` exactly as given (serialised once, nothing checked or
+   * filled in) to every session holding the guild's shard, whatever its intents: a faulty or
+   * hostile peer's payload, for tests. Returns how many sessions it was sent to.
+   */
+  dispatchRaw(guild: GuildState, t: string, d: unknown): number {
+    const json = JSON.stringify(d) ?? "null";
+    let sent = 0;
+    for (const session of this.sessionsById.values()) {
+      if (!session.subscribedTo(guild.id)) continue;
+      session.dispatch(t, json);
+      sent++;
+    }
+    return sent;
+  }
+
   /** Sends GUILD_CREATE for a guild the bot just joined to every GUILDS session of its shard. */
   announceGuild(guild: GuildState): void {
     for (const session of this.sessionsById.values()) {

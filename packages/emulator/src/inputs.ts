@@ -244,6 +244,14 @@ export function dropCode(code: unknown): number | undefined {
   return code as number | undefined;
 }
 
+/** Checks a raw dispatch's event name (e.g. `PRESENCE_UPDATE`): upper case letters, digits and `_`, at most 64; throws 400. */
+export function dispatchType(type: unknown): string {
+  if (typeof type !== "string" || !/^[A-Z][A-Z0-9_]{0,63}$/.test(type)) {
+    throw new EmulatorError(400, "t must be a gateway event name: upper case letters, digits and _, at most 64");
+  }
+  return type;
+}
+
 function validUsername(value: unknown): string {
   const name = v.str(value, "username", 2, 32);
   if (!/^[a-z0-9_.]+$/.test(name)) throw new EmulatorError(400, "username may only hold a-z, 0-9, _ and .");

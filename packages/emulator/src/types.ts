@@ -426,6 +426,15 @@ export interface Emulator extends IntegrationsApi, AdminApi {
   dropConnections(code?: number): void;
   /** Gateway sessions, connected or waiting to be resumed. */
   sessions(): ReadonlyArray<SessionInfo>;
+  /**
+   * Fault injection: dispatches gateway event `type` (e.g. `PRESENCE_UPDATE`; upper case, digits and
+   * `_`, at most 64) with `data` as the event's `d`, exactly as given, to every session holding the
+   * guild's shard (whatever its intents). Nothing is checked or stored: the guild's state does not
+   * change, so it can carry what Discord never sends (missing fields, wrong types, NUL, huge values).
+   * Returns how many sessions it went to (connected, or buffered for a session waiting to resume).
+   * Throws 404 (guild), 400 (`type`).
+   */
+  dispatchRaw(guildId: string, type: string, data: unknown): number;
   /** Stops churn, closes sockets and the HTTP server. */
   close(): Promise<void>;
 }

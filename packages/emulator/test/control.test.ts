@@ -125,4 +125,26 @@ describe("EmulatorControl", () => {
     expect((await gw.closed).code).toBe(4000);
     expect((await control.sessions())[0]?.connected).toBe(false);
   });
+
+  it("dispatches a raw event exactly as given to the guild's sessions, whatever their intents (dispatchRaw)", async () => {
+    const [g] = await control.guilds();
+    const guildId = g!.guildId;
+    // GUILDS only: a raw PRESENCE_UPDATE reaches it anyway.
+    const gw = await RawGateway.connect(emulator.gatewayUrl);
+    await gw.identify(emulator.token, I.Guilds);
+    await gw.dispatch("GUILD_CREATE");
+    const hostile = { user: { id: 42 }, guild_id: guildId, status: "evil\u0000", activities: "none", lone: "\ud800" };
+    // Every session of the shard: this one, and the one the previous test dropped (buffered for its RESUME).
+    const sessions = (await control.sessions()).length;
+    expect(await control.dispatchRaw(guildId, "PRESENCE_UPDATE", hostile)).toBe(sessions);
+    const frame = await gw.next((f) => f.op === 0 && f.t === "PRESENCE_UPDATE");
+    expect(frame.d).toEqual(hostile);
+    expect(emulator.dispatchRaw(guildId, "GUILD_MEMBER_UPDATE", null)).toBe(sessions);
+    expect((await gw.next((f) => f.op === 0 && f.t === "GUILD_MEMBER_UPDATE")).d).toBeNull();
+    // The guild's state is untouched: the event was only sent.
+    expect(await control.member(guildId, "42")).toBeUndefined();
+    await expectError(control.dispatchRaw(guildId, "presence update", {}), 400, /t must be a gateway event name/);
+    await expectError(control.dispatchRaw("1", "PRESENCE_UPDATE", {}), 404, /1/);
+    gw.close();
+  });
 });

@@ -1,0 +1,187 @@
+/**
+ * The REST entry points the fuzz harness walks besides the router, one entry each: its path and
+ * method, its body schema (inputs are derived from it, as for procedures), the headers it needs
+ * and their good values. Every header is also sent missing, empty, hostile, doubled and with
+ * bytes no HTTP client sends; every body also as raw bytes (not JSON, invalid UTF-8, too large).
+ *
+ * Adding an endpoint is one `restEndpoint({...})` line in {@link REST_ENDPOINTS}; the HTTP
+ * interactions endpoint of issue #9 goes there, e.g.
+ * `restEndpoint({ name: "interactions", path: "/api/interactions", body: Interaction, headers: { "X-Signature-Ed25519": ..., "X-Signature-Timestamp": ... }, good: ... })`.
+ */
+
+import { appRouter } from "@guildhall/api";
+import { type Derived, derive, HOSTILE_TEXT, hostileStringPick, inputOf, NUMERIC_TEXT, SNOWFLAKE_EDGES } from "@guildhall/fuzz";
+import type { SchemaAST } from "effect";
+import fc from "fast-check";
+import { LEGACY_MAX_BYTES, LEGACY_MAX_MEMBERS, LegacyBody } from "../../src/legacy";
+import { GUILD_ID } from "../helpers";
+import type { FuzzTarget } from "./target";
+
+/** One request as the harness sends it (see `rawHttp`). */
+export interface RestRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: ReadonlyArray<readonly [string, string]>;
+  readonly body: Buffer;
+}
+
+/** A REST endpoint to fuzz. */
+export interface RestEndpoint {
+  readonly name: string;
+  /** Requests: mostly well-formed, with hostile headers, methods and bodies mixed in. */
+  readonly requests: (target: FuzzTarget) => fc.Arbitrary<RestRequest>;
+  /** A request that must succeed (2xx) after the fuzz cases: later good input still works. */
+  readonly good: (target: FuzzTarget) => RestRequest;
+}
+
+/** A header's good values, given the target (the bot key, a linked guild id...). */
+type HeaderValues = (target: FuzzTarget) => fc.Arbitrary<string>;
+
+/** Text as the raw bytes of a header line: UTF-8 bytes spelled as latin1 characters (what `rawHttp` writes). */
+const asBytes = (text: string) => Buffer.from(text, "utf8").toString("latin1");
+
+/** Header values no client should send: empty, huge, control characters, invalid UTF-8, folded lines, the classic hostile strings. */
+const hostileHeader = (good: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+  fc.oneof(
+    fc.constantFrom("", " ", "x".repeat(20_000), "\u0000", "a\u0001b", "\xff\xfe", "\xc3\x28", " leading", "trailing ", "a,b"),
+    fc.constantFrom(...HOSTILE_TEXT, ...NUMERIC_TEXT, ...SNOWFLAKE_EDGES).map(asBytes),
+    fc.tuple(fc.nat(), good).map(([j, value]) => {
+      const hostile = hostileStringPick(j, value);
+      return typeof hostile === "string" ? asBytes(hostile.slice(0, 20_000)) : String(hostile);
+    }),
+  );
+
+/** Raw bodies: not JSON, JSON of the wrong shape, invalid UTF-8, a BOM, too large. */
+const rawBodies = (tooLarge: ReadonlyArray<Buffer>): fc.Arbitrary<Buffer> =>
+  fc.oneof(
+    fc
+      .constantFrom("", "{", "}", "null", "[]", "0", '"members"', '{"members":null}', '{"members":{}}', '{"members":[null]}', "\ufeff{}")
+      .map((t) => Buffer.from(t)),
+    fc.constant(Buffer.from([0xff, 0xfe, 0x7b, 0x7d])),
+    fc.constant(Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d])),
+    fc.constantFrom(...tooLarge),
+  );
+
+/**
+ * An endpoint from its path, body schema and headers. Requests are the good method, headers and
+ * a body derived from `body` (valid, one hostile slot, hostile leaves: see `inputOf`) most of
+ * the time; otherwise one thing goes wrong: a header missing, hostile or doubled, another
+ * method, a query string, or a raw body.
+ */
+export const restEndpoint = (spec: {
+  name: string;
+  method?: string;
+  path: string;
+  body: { readonly ast: SchemaAST.AST };
+  headers: Readonly<Record<string, HeaderValues>>;
+  /** Bodies too large for the endpoint, sent as they are (built once). */
+  tooLarge?: ReadonlyArray<Buffer>;
+  good: (target: FuzzTarget) => RestRequest;
+}): RestEndpoint => {
+  const method = spec.method ?? "POST";
+  let derived: Derived | undefined;
+  return {
+    name: spec.name,
+    good: spec.good,
+    requests: (target) => {
+      derived ??= derive(spec.body.ast, { pools: target.pools });
+      const names = Object.keys(spec.headers);
+      const goodHeaders = fc
+        .tuple(...names.map((name) => spec.headers[name]!(target)))
+        .map((values) => values.map((value, i) => [names[i]!, value] as const));
+      const headers = fc.oneof(
+        { arbitrary: goodHeaders, weight: 6 },
+        // One header missing, hostile, or sent twice.
+        {
+          arbitrary: fc.tuple(goodHeaders, fc.nat(), fc.constantFrom("missing", "hostile", "twice")).chain(([lines, i, how]) => {
+            const at = i % Math.max(1, lines.length);
+            const line = lines[at];
+            if (!line) return fc.constant(lines);
+            if (how === "missing") return fc.constant(lines.filter((_, k) => k !== at));
+            if (how === "twice") return spec.headers[line[0]]!(target).map((other) => [...lines, [line[0], other] as const]);
+            return hostileHeader(fc.constant(line[1])).map((value) => lines.map((l, k) => (k === at ? ([l[0], value] as const) : l)));
+          }),
+          weight: 3,
+        },
+      );
+      const body = fc.oneof(
+        { arbitrary: inputOf(derived).map((value) => Buffer.from(JSON.stringify(value) ?? "")), weight: 8 },
+        { arbitrary: rawBodies(spec.tooLarge ?? []), weight: 2 },
+      );
+      const methods = fc.oneof(
+        { arbitrary: fc.constant(method), weight: 12 },
+        { arbitrary: fc.constantFrom("GET", "PUT", "DELETE", "PATCH", "OPTIONS"), weight: 1 },
+      );
+      const paths = fc.oneof(
+        { arbitrary: fc.constant(spec.path), weight: 12 },
+        { arbitrary: fc.constantFrom(`${spec.path}?x=1`, `${spec.path}?members=%00`), weight: 1 },
+      );
+      return fc.record({ method: methods, path: paths, headers, body });
+    },
+  };
+};
+
+const json = [["Content-Type", "application/json"]] as const;
+
+/** A legacy body of `count` valid members (ids from 840000000000000000 up). */
+const legacyMembers = (count: number) =>
+  Buffer.from(
+    JSON.stringify({
+      members: Array.from({ length: count }, (_, i) => ({
+        id: String(840_000_000_000_000_000n + BigInt(i)),
+        username: `m${i}`,
+        roles: [],
+        joined_at: "2024-01-01T00:00:00Z",
+        is_bot: false,
+      })),
+    }),
+  );
+
+/** The input schema of a procedure of appRouter (what `.input()` was given: it keeps its AST). */
+const procedureInput = (path: string): { readonly ast: SchemaAST.AST } => {
+  const procedure = (appRouter._def.procedures as unknown as Record<string, { _def: { inputs: ReadonlyArray<{ ast: SchemaAST.AST }> } }>)[
+    path
+  ];
+  const input = procedure?._def.inputs[0];
+  if (!input) throw new Error(`no procedure ${path} with an input in appRouter`);
+  return input;
+};
+
+/** The REST entry points the harness walks. */
+export const REST_ENDPOINTS: ReadonlyArray<RestEndpoint> = [
+  restEndpoint({
+    name: "legacy member sync (POST /api/dbot/sync_guild_members)",
+    path: "/api/dbot/sync_guild_members",
+    body: LegacyBody,
+    headers: {
+      "X-API-Key": (target) => fc.constant(target.server.botKey),
+      "X-Guild-Id": (target) =>
+        fc.oneof({ arbitrary: fc.constant(GUILD_ID), weight: 4 }, { arbitrary: fc.constantFrom(...target.pools.snowflakes), weight: 1 }),
+      "Content-Type": () => fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain"),
+    },
+    tooLarge: [legacyMembers(LEGACY_MAX_MEMBERS + 1), Buffer.alloc(LEGACY_MAX_BYTES + 1, 0x20)],
+    good: (target) => ({
+      method: "POST",
+      path: "/api/dbot/sync_guild_members",
+      headers: [["X-API-Key", target.server.botKey], ["X-Guild-Id", GUILD_ID], ...json],
+      body: legacyMembers(3),
+    }),
+  }),
+  // tRPC's own HTTP endpoint, below the procedure: raw bodies (not JSON, invalid UTF-8, megabytes), headers, methods.
+  restEndpoint({
+    name: "tRPC over HTTP, raw requests (POST /trpc/bot.memberEvents)",
+    path: "/trpc/bot.memberEvents",
+    body: procedureInput("bot.memberEvents"),
+    headers: {
+      "X-Guildhall-Bot-Key": (target) => fc.constant(target.server.botKey),
+      "Content-Type": () => fc.constantFrom("application/json", "text/plain", "multipart/form-data; boundary=x"),
+    },
+    tooLarge: [Buffer.concat([Buffer.from('{"events":['), Buffer.alloc(6 * 1024 * 1024, 0x20), Buffer.from("]}")])],
+    good: (target) => ({
+      method: "POST",
+      path: "/trpc/bot.memberEvents",
+      headers: [["X-Guildhall-Bot-Key", target.server.botKey], ...json],
+      body: Buffer.from(JSON.stringify({ events: [{ type: "remove", guildId: GUILD_ID, userId: "849999999999999999" }] })),
+    }),
+  }),
+];
