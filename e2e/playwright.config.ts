@@ -49,6 +49,9 @@ export default defineConfig({
       GUILDHALL_DATA_DIR: "memory://",
       GUILDHALL_DEMO_CHURN: "0",
       GUILDHALL_BOT_KEY: BOT_KEY,
+      // Every test signs in afresh from one address: far more than the default 10 a minute.
+      // The limit itself is covered by apps/server/test/signInLimit.test.ts.
+      GUILDHALL_SIGN_IN_LIMIT: "1000",
     },
   },
 });

@@ -29,6 +29,9 @@ const Env = Schema.Struct({
   GUILDHALL_ADMIN_PASSWORD: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
   GUILDHALL_TRUSTED_PROXIES: Schema.optional(Schema.String),
   GUILDHALL_DEBUG_ERRORS: Schema.optional(Schema.Literals(["0", "1", "false", "true"])),
+  GUILDHALL_SIGN_IN_LIMIT: Schema.optional(
+    Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 })),
+  ),
 });
 
 /** The email of the first admin when GUILDHALL_ADMIN_EMAIL is unset. */
@@ -58,6 +61,11 @@ export interface ServerEnv {
   readonly trustedProxies: BlockList | null;
   /** tRPC error answers carry stack traces (GUILDHALL_DEBUG_ERRORS=1); default false. */
   readonly debugErrors: boolean;
+  /**
+   * Sign-in attempts allowed per client address per 60 s (GUILDHALL_SIGN_IN_LIMIT), or undefined
+   * for the default SIGN_IN_LIMIT of @guildhall/api (10 a minute).
+   */
+  readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -74,7 +82,8 @@ export class EnvError extends Error {
  * GUILDHALL_ADMIN_EMAIL (default admin@guildhall.local), GUILDHALL_ADMIN_PASSWORD (>= 8 chars),
  * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
  * server, comma or space separated: only their `X-Forwarded-For` is believed; default none),
- * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off).
+ * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
+ * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -110,5 +119,6 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     admin: { email: env.GUILDHALL_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL, password: env.GUILDHALL_ADMIN_PASSWORD },
     trustedProxies,
     debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
+    signInLimit: env.GUILDHALL_SIGN_IN_LIMIT === undefined ? undefined : { windowS: 60, max: env.GUILDHALL_SIGN_IN_LIMIT },
   };
 };

@@ -89,3 +89,16 @@ describe("readServerEnv: trusted proxies and debug errors", () => {
     expect(() => readServerEnv({ GUILDHALL_DEBUG_ERRORS: "yes please" })).toThrow(/GUILDHALL_DEBUG_ERRORS/);
   });
 });
+
+describe("readServerEnv: the sign-in limit", () => {
+  it("keeps the default unless GUILDHALL_SIGN_IN_LIMIT sets attempts per minute", () => {
+    expect(readServerEnv({}).signInLimit).toBeUndefined();
+    expect(readServerEnv({ GUILDHALL_SIGN_IN_LIMIT: "50" }).signInLimit).toEqual({ windowS: 60, max: 50 });
+  });
+
+  it("names a limit that is not a whole number from 1 to 100000", () => {
+    for (const bad of ["0", "ten", "2.5", "1000000"]) {
+      expect(() => readServerEnv({ GUILDHALL_SIGN_IN_LIMIT: bad })).toThrow(/GUILDHALL_SIGN_IN_LIMIT/);
+    }
+  });
+});

@@ -476,6 +476,12 @@ const make = (options: JobsOptions) =>
           operation === "complete" ? await boss.complete(queue, target) : await boss.fail(queue, target, { message: message ?? "failed" });
         return (result as { affected?: number }).affected === 1;
       }).pipe(Effect.tap(() => Effect.sync(poke)));
+    const complete = Effect.fn("Jobs.complete")(function* (queue: string, id: string, attempt: number) {
+      return yield* settle("complete", queue, id, attempt);
+    });
+    const fail = Effect.fn("Jobs.fail")(function* (queue: string, id: string, attempt: number, message: string) {
+      return yield* settle("fail", queue, id, attempt, message);
+    });
 
     const fetch = Effect.fn("Jobs.fetch")(function* <P, E>(queue: QueueSpec<string, P, E>, max: number) {
       const jobs = yield* call(`jobs.fetch ${queue.name}`, () =>
@@ -665,13 +671,13 @@ const make = (options: JobsOptions) =>
             }
           }),
         );
-      });
+      }).pipe(Effect.withSpan("Jobs.work", { attributes: { queue: queue.name } }));
 
     return Jobs.of({
       send,
       fetch,
-      complete: (queue, id, attempt) => settle("complete", queue, id, attempt),
-      fail: (queue, id, attempt, message) => settle("fail", queue, id, attempt, message),
+      complete,
+      fail,
       find: (id) => find(id).pipe(Effect.map((found) => found?.summary ?? null)),
       pending,
       queues,
