@@ -13,7 +13,7 @@ import { Pools, type ProcedureEntry, proceduresOf } from "@guildhall/fuzz";
 import { Directory, type MemberSnapshot } from "@guildhall/sync";
 import { sql } from "drizzle-orm";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_ORGANIZATION, ensureOrganizationAdmin, type RunningServer, seedDemoGuild } from "../src";
 import type { Credentials } from "./fuzz/target";
 import { type Answer, callHttp, callSse } from "./fuzz/transport";
@@ -56,6 +56,9 @@ describe("organizations, permissions and API tokens", () => {
   const markersOfB: Array<string> = [];
   let tokenOfB = "";
   let bRunId = "";
+  /** Every API token created here, and everything the process logged meanwhile. */
+  const tokensMade: Array<string> = [];
+  const logged: Array<string> = [];
 
   const fingerprintOfB = () =>
     server.runtime.runPromise(
@@ -76,6 +79,20 @@ describe("organizations, permissions and API tokens", () => {
     );
 
   beforeAll(async () => {
+    for (const method of ["log", "info", "warn", "error", "debug"] as const) {
+      const original = console[method].bind(console);
+      vi.spyOn(console, method).mockImplementation((...args: Array<unknown>) => {
+        logged.push(args.map(String).join(" "));
+        original(...args);
+      });
+    }
+    for (const stream of [process.stdout, process.stderr]) {
+      const original = stream.write.bind(stream) as (chunk: unknown, ...rest: Array<unknown>) => boolean;
+      vi.spyOn(stream, "write").mockImplementation(((chunk: unknown, ...rest: Array<unknown>) => {
+        logged.push(String(chunk));
+        return original(chunk, ...rest);
+      }) as never);
+    }
     server = await startTestServer();
     // Organization B: a guild with a staff member and members, its own admin, an API token.
     await seedDemoGuild(server, {
@@ -125,8 +142,10 @@ describe("organizations, permissions and API tokens", () => {
     adminB = createClient({ url: server.url, cookie: await signIn(server, ADMIN_B) });
     const created = await adminB.trpc.tokens.create.mutate({ name: "bravo sync", scope: "read_write" });
     tokenOfB = created.token;
+    tokensMade.push(created.token);
     const adminA = createClient({ url: server.url, cookie: await signIn(server, ADMIN) });
     const tokenOfA = (await adminA.trpc.tokens.create.mutate({ name: "alpha app", scope: "read_write" })).token;
+    tokensMade.push(tokenOfA);
     adminA.close();
     for (const [name, who] of [
       ["staff of A", STAFF_A],
@@ -154,11 +173,12 @@ describe("organizations, permissions and API tokens", () => {
       (await server.runtime.runPromise(Directory.use((d) => d.staffOf(DEFAULT_ORGANIZATION.id)))).map((s) => s.userId),
     );
     markersOfB.push(...bStaffId.filter((id) => !aStaff.has(id)));
-  });
+  }, 240_000);
   afterAll(async () => {
     bot?.close();
     adminB?.close();
     await server?.close();
+    vi.restoreAllMocks();
   });
 
   it("every procedure declares a permission the access check knows", () => {
@@ -205,7 +225,7 @@ describe("organizations, permissions and API tokens", () => {
         }
       }
       expect(failures).toEqual([]);
-    });
+    }, 300_000);
 
     it("working in A with B's ids: refused or answered with nothing of B's, and B's data unchanged", async () => {
       pools.remember("guildId", GUILD_B);
@@ -236,7 +256,7 @@ describe("organizations, permissions and API tokens", () => {
       expect(failures).toEqual([]);
       expect(calls).toBeGreaterThan(entries.length * 3);
       expect(await fingerprintOfB()).toEqual(before);
-    });
+    }, 300_000);
   });
 
   it("an admin of two organizations works in the one selected and sees each one's data only", async () => {
@@ -307,6 +327,7 @@ describe("organizations, permissions and API tokens", () => {
     it("a read token reads its organization, cannot write, cannot manage, cannot select another organization", async () => {
       const admin = createClient({ url: server.url, cookie: await signIn(server, ADMIN) });
       const { token } = await admin.trpc.tokens.create.mutate({ name: "dashboard", scope: "read" });
+      tokensMade.push(token);
       admin.close();
       const reader = createClient({ url: server.url, token });
       try {
@@ -346,6 +367,7 @@ describe("organizations, permissions and API tokens", () => {
       const admin = createClient({ url: server.url, cookie: await signIn(server, ADMIN) });
       const created = await admin.trpc.tokens.create.mutate({ name: "short-lived", scope: "read" });
       expect(created.token).toMatch(/^gh_[A-Za-z0-9_-]{43}$/);
+      tokensMade.push(created.token);
       const overWs = createClient({ url: server.url, token: created.token, allOverWebSocket: true });
       const overHttp = createClient({ url: server.url, token: created.token });
       try {
@@ -374,6 +396,14 @@ describe("organizations, permissions and API tokens", () => {
         overWs.close();
         overHttp.close();
       }
+    });
+
+    it("no API token appears in anything the server logged (walks and refusals included)", () => {
+      expect(tokensMade.length).toBeGreaterThanOrEqual(4);
+      expect(logged.length).toBeGreaterThan(0);
+      const all = logged.join("\n");
+      expect(tokensMade.filter((token) => all.includes(token))).toEqual([]);
+      expect(all).not.toMatch(/gh_[A-Za-z0-9_-]{43}/);
     });
 
     it("a made-up token, or one with a bad prefix, is UNAUTHORIZED", async () => {

@@ -88,8 +88,8 @@ export class Directory extends Context.Service<
     readonly unclaimedGuilds: () => Effect.Effect<ReadonlyArray<UnclaimedGuild>, DatabaseError>;
     /**
      * True when `organizationId` may see and change app user `userId`: the user is staff of it,
-     * or staff of no organization at all (a community member's account). False for another
-     * organization's staff, and for an unknown user.
+     * or staff of no organization at all (a community member's account; an unknown id too, for
+     * the caller to answer as it would). False for staff of other organizations only.
      */
     readonly userVisibleTo: (organizationId: string, userId: string) => Effect.Effect<boolean, DatabaseError>;
     /**
@@ -257,7 +257,6 @@ export class Directory extends Context.Service<
             .leftJoin(staff, eq(staff.userId, users.id))
             .where(eq(users.id, userId)),
         );
-        if (rows.length === 0) return false;
         return rows.every((r) => r.organizationId === null) || rows.some((r) => r.organizationId === organizationId);
       });
 
