@@ -8,7 +8,7 @@
  */
 import { startBot } from "@guildhall/bot";
 import { DEMO_GUILD, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, seedDemoGuild, startServer } from "@guildhall/server";
+import { ensureFirstAdmin, ensureOrganizationAdmin, seedDemoGuild, startServer } from "@guildhall/server";
 import { DEMO_ADMIN_PASSWORD, readLauncherEnv } from "./env";
 
 const env = readLauncherEnv();
@@ -19,6 +19,11 @@ const DEMO_CHURN_PER_SECOND = env.demoChurnPerSecond;
 
 const emulator = env.discord === null ? await startEmulator({ port: env.emulatorPort }) : null;
 const demo = emulator?.seedGuild({ ...DEMO_GUILD, name: "Guildhall Demo" }) ?? null;
+/** A second organization the demo admin also runs, with a small guild of its own: the organization switcher has two to show. */
+const SECOND_ORGANIZATION = { id: "riverside", name: "Riverside League", slug: "riverside" } as const;
+const second = emulator?.seedGuild({ seed: 2, members: 40, staff: 4, name: "Riverside League" }) ?? null;
+// A guild the bot is in that no organization installed Guildhall in: listed to admins as "not installed".
+emulator?.seedGuild({ seed: 3, members: 8, staff: 1, name: "Harbor Club" });
 
 const server = await startServer({
   ...serverEnv,
@@ -35,6 +40,15 @@ const server = await startServer({
           { discordId: null, name: "Robin Unlinked", handle: "robin.unlinked" },
           { discordId: null, name: "Sam Unlinked", handle: "sam.unlinked" },
         ],
+      });
+    }
+    if (second) {
+      await ensureOrganizationAdmin(services, SECOND_ORGANIZATION, DEMO_ADMIN);
+      await seedDemoGuild(services, {
+        organization: SECOND_ORGANIZATION,
+        guildId: second.guildId,
+        name: second.name,
+        staff: second.staff.map((s) => ({ discordId: s.userId, name: s.globalName ?? s.username, handle: `${s.username}.riverside` })),
       });
     }
   },

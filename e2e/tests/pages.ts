@@ -69,6 +69,15 @@ export const PAGES: ReadonlyArray<AppPage> = [
       await expect(page.getByTestId("queue-jobs")).toBeVisible();
     },
   },
+  {
+    name: "tokens",
+    path: "/tokens",
+    signedIn: true,
+    ready: async (page) => {
+      await expect(page.getByTestId("token-list")).toHaveAttribute("data-loading", "false");
+      await expect(page.getByTestId("guild-list")).toHaveAttribute("data-loading", "false");
+    },
+  },
 ];
 
 /** The widths every page is checked at: a laptop, and a phone (390 px: iPhone 12 to 15). */

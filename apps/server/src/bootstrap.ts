@@ -55,8 +55,17 @@ export const ensureConfiguredAdmin = async (
   return { email: result.email, created: result.created, generated: generated && result.created };
 };
 
-/** A guild to link to the default organization, with the members who are staff. */
+/** An organization to create: its id, name and slug (unique). */
+export interface OrganizationSeed {
+  readonly id: string;
+  readonly name: string;
+  readonly slug: string;
+}
+
+/** A guild to link to an organization (the default one unless `organization` says), with the members who are staff. */
 export interface DemoGuild {
+  /** The organization the guild is linked to, created if new. Default: {@link DEFAULT_ORGANIZATION}. */
+  readonly organization?: OrganizationSeed;
   readonly guildId: string;
   readonly name: string;
   /** Staff with Discord ids (linked) and, with `discordId: null`, staff who never linked. */
@@ -64,22 +73,40 @@ export interface DemoGuild {
 }
 
 /**
- * Links `guild` to the default organization and creates an app user + staff row for each of
- * its staff (emails `<handle>@demo.guildhall.invalid`, no password: they do not sign in).
+ * Links `guild` to its organization (the default one unless `guild.organization` names
+ * another, created if new) and creates an app user + staff row for each of its staff (emails
+ * `<handle>@demo.guildhall.invalid`, no password: they do not sign in). This seeding (and the
+ * install flow) is the only way a guild gets linked: the bot's heartbeat never links one.
  * Idempotent. Rejects on database errors, and with `DiscordIdTaken` when a new staff member's
  * Discord id already belongs to another user.
  */
 export const seedDemoGuild = async (services: { runtime: ApiRuntime }, guild: DemoGuild): Promise<void> => {
+  const organization = guild.organization ?? DEFAULT_ORGANIZATION;
   await services.runtime.runPromise(
     Effect.gen(function* () {
       const directory = yield* Directory;
-      yield* directory.ensureOrganization(DEFAULT_ORGANIZATION);
-      yield* directory.ensureGuild(DEFAULT_ORGANIZATION.id, { id: guild.guildId, name: guild.name, icon: null });
+      yield* directory.ensureOrganization(organization);
+      yield* directory.ensureGuild(organization.id, { id: guild.guildId, name: guild.name, icon: null });
       for (const member of guild.staff) {
         const email = `${member.handle.toLowerCase().replace(/[^a-z0-9._-]/g, "")}@demo.guildhall.invalid`;
         const id = yield* directory.ensureUser({ name: member.name, email, discordId: member.discordId });
-        yield* directory.ensureStaff(DEFAULT_ORGANIZATION.id, id, "staff", "Moderator");
+        yield* directory.ensureStaff(organization.id, id, "staff", "Moderator");
       }
     }),
   );
+};
+
+/**
+ * Makes the password user `admin` (created unless one with its email exists; an existing
+ * password is left unchanged) an admin of `organization`, creating the organization if new:
+ * how the demo admin comes to belong to a second organization. Idempotent. Rejects on database errors.
+ */
+export const ensureOrganizationAdmin = async (
+  services: { runtime: ApiRuntime; auth: Auth },
+  organization: OrganizationSeed,
+  admin: { email: string; password: string; name: string },
+): Promise<void> => {
+  await services.runtime.runPromise(Directory.use((d) => d.ensureOrganization(organization)));
+  const user = await ensurePasswordUser(services.auth, admin);
+  await services.runtime.runPromise(Directory.use((d) => d.ensureStaff(organization.id, user.id, "admin", "Administrator")));
 };

@@ -5,7 +5,9 @@ export {
   type DemoGuild,
   ensureConfiguredAdmin,
   ensureFirstAdmin,
+  ensureOrganizationAdmin,
   generatePassword,
+  type OrganizationSeed,
   seedDemoGuild,
 } from "./bootstrap";
 export { DEFAULT_ADMIN_EMAIL, EnvError, readServerEnv, type ServerEnv } from "./env";

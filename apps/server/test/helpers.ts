@@ -1,7 +1,7 @@
 import { createClient, type GuildhallClient, signIn as signInWithPassword } from "@guildhall/api";
 import type { PresenceUpdate } from "@guildhall/sync";
 import { TRPCClientError } from "@trpc/client";
-import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
+import { ensureFirstAdmin, type RunningServer, type ServerOptions, seedDemoGuild, startServer } from "../src";
 
 export const GUILD_ID = "800000000000000001";
 export const ADMIN = { email: "admin@test.invalid", password: "correct horse battery", name: "Test Admin" };
@@ -12,12 +12,13 @@ export const STAFF = [
 ];
 
 /** A server on a random port with an admin and a guild of three staff (two linked). */
-export const startTestServer = (options: { databaseUrl?: string } = {}): Promise<RunningServer> =>
+export const startTestServer = (options: { databaseUrl?: string; logLevel?: ServerOptions["logLevel"] } = {}): Promise<RunningServer> =>
   startServer({
     port: 0,
     host: "127.0.0.1",
     dataDir: "memory://",
     databaseUrl: options.databaseUrl,
+    logLevel: options.logLevel,
     botKey: "test-bot-key-0123456789abcdef",
     webDist: "/nonexistent",
     onReady: async (services) => {

@@ -10,6 +10,7 @@ import { authClient } from "./lib/auth";
 import { appConfigQuery } from "./lib/config";
 import { validateJobsSearch } from "./lib/jobs";
 import { comparisonInput, validateMembersSearch } from "./lib/members";
+import { rememberOrganization, selectedOrganization } from "./lib/organization";
 import { HISTORY_INPUT, MEMBERS_PAGE_SIZE, ROSTER_INPUT, SYNC_INPUT } from "./lib/queries";
 import { parseSearchParams, stringifySearchParams } from "./lib/search";
 import { isUnauthorized, queryClient, type RouterContext, trpc } from "./lib/trpc";
@@ -20,6 +21,7 @@ import { MembersPage } from "./routes/MembersPage";
 import { RosterPage } from "./routes/RosterPage";
 import { SignInPage } from "./routes/SignInPage";
 import { SyncHistoryPage } from "./routes/SyncHistoryPage";
+import { TokensPage } from "./routes/TokensPage";
 
 const rootRoute = createRootRouteWithContext<RouterContext>()({
   component: Outlet,
@@ -53,6 +55,12 @@ const signInRoute = createRoute({
 async function requireMe({ context }: { context: RouterContext }): Promise<{ me: Me }> {
   try {
     const me = await context.queryClient.ensureQueryData(context.trpc.session.me.queryOptions());
+    const selected = selectedOrganization();
+    if (selected !== null && !me.organizations.some((o) => o.organizationId === selected)) {
+      // A choice that no longer holds (removed from that organization): back to the default one.
+      rememberOrganization(null);
+      return { me: await context.queryClient.fetchQuery(context.trpc.session.me.queryOptions()) };
+    }
     return { me };
   } catch (error) {
     if (isUnauthorized(error)) throw redirect({ to: "/sign-in" });
@@ -133,7 +141,21 @@ const jobsRoute = createRoute({
   errorComponent: RouteError,
 });
 
-const routeTree = rootRoute.addChildren([indexRoute, signInRoute, rosterRoute, membersRoute, membersHistoryRoute, jobsRoute]);
+// Admins only get data; the page tells others why not.
+const tokensRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/tokens",
+  beforeLoad: requireMe,
+  loader: async ({ context }) => {
+    if (context.me.staff?.role !== "admin") return;
+    await context.queryClient.ensureQueryData(context.trpc.tokens.list.queryOptions());
+  },
+  component: TokensPage,
+  pendingComponent: RoutePending,
+  errorComponent: RouteError,
+});
+
+const routeTree = rootRoute.addChildren([indexRoute, signInRoute, rosterRoute, membersRoute, membersHistoryRoute, jobsRoute, tokensRoute]);
 
 /** The app's router; its context carries the one `queryClient` and the one `trpc` proxy. */
 export const router = createRouter({

@@ -1,6 +1,6 @@
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from "@trpc/client";
 import WebSocket from "ws";
-import { BOT_KEY_HEADER } from "./headers";
+import { BOT_KEY_HEADER, ORGANIZATION_HEADER } from "./headers";
 import type { AppRouter } from "./root";
 
 /** Options for {@link createClient}. */
@@ -11,6 +11,14 @@ export interface ClientOptions {
   readonly botKey?: string;
   /** A session cookie (`name=value`), for staff procedures from Node. */
   readonly cookie?: string;
+  /**
+   * An API token (`gh_...`, created on the SPA's API tokens page): sent as `Authorization:
+   * Bearer <token>` over HTTP and as the connectionParam `token` over WebSocket. The client
+   * then works in the token's organization with the token's scope.
+   */
+  readonly token?: string;
+  /** The organization to work in (its id), for a user who is staff of several; default: their oldest. */
+  readonly organization?: string;
   /** Send queries and mutations over the WebSocket too (one connection for everything). Default false. */
   readonly allOverWebSocket?: boolean;
   /** Called when the WebSocket opens or closes, e.g. to report reconnects. */
@@ -24,7 +32,8 @@ export interface GuildhallClient {
 }
 
 /**
- * A typed tRPC client for Node callers (the bot, benchmarks, other TypeScript services):
+ * A typed tRPC client for Node callers (the bot, benchmarks, other TypeScript services),
+ * authenticated by the bot key, a session cookie, or an API token (`createClient({ url, token })`):
  * subscriptions over WebSocket (`ws`, reconnecting with backoff and resuming tracked
  * subscriptions from their last id), everything else over HTTP batching unless
  * `allOverWebSocket`. Errors surface as `TRPCClientError` with the server's code.
@@ -34,6 +43,12 @@ export const createClient = (options: ClientOptions): GuildhallClient => {
   const headers: Record<string, string> = {};
   if (options.botKey) headers[BOT_KEY_HEADER] = options.botKey;
   if (options.cookie) headers.cookie = options.cookie;
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.organization) headers[ORGANIZATION_HEADER] = options.organization;
+  const connectionParams: Record<string, string> = {};
+  if (options.botKey) connectionParams.botKey = options.botKey;
+  if (options.token) connectionParams.token = options.token;
+  if (options.organization) connectionParams.organization = options.organization;
   // tRPC constructs the socket with only (url, protocols); this subclass adds our headers.
   class AuthenticatedWebSocket extends WebSocket {
     constructor(url: string | URL, protocols?: string | string[]) {
@@ -43,7 +58,7 @@ export const createClient = (options: ClientOptions): GuildhallClient => {
   const wsClient = createWSClient({
     url: httpUrl.replace(/^http/, "ws"),
     WebSocket: AuthenticatedWebSocket as unknown as typeof globalThis.WebSocket,
-    connectionParams: options.botKey ? { botKey: options.botKey } : undefined,
+    connectionParams: Object.keys(connectionParams).length > 0 ? connectionParams : undefined,
     retryDelayMs: (attempt) => Math.min(250 * 2 ** attempt, 5_000),
     keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
     onOpen: () => options.onConnectionChange?.("open"),

@@ -11,16 +11,20 @@
 import type { DatabaseError } from "@guildhall/db";
 import type { JobNotDiscardable, JobNotRetryable, UnknownJob } from "@guildhall/jobs";
 import type {
+  ApiTokenNotFound,
   ChunkMismatch,
   DiscordIdTaken,
   GuildNotFound,
   GuildNotLinked,
+  InvalidApiToken,
   NotAdmin,
+  NotInOrganization,
   NotStaff,
   SyncAlreadyRunning,
   SyncNotAwaitingConfirmation,
   SyncNotRunning,
   SyncRunNotFound,
+  TokenScopeTooNarrow,
   UserNotFound,
 } from "@guildhall/sync";
 import type { TRPCError } from "@trpc/server";
@@ -68,6 +72,10 @@ export type DomainError =
   | ForeignOrigin
   | UnsupportedMediaType
   | UnknownEndpoint
+  | NotInOrganization
+  | InvalidApiToken
+  | TokenScopeTooNarrow
+  | ApiTokenNotFound
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -140,6 +148,14 @@ export const ERRORS: Answers = {
     message: (e) => `Unsupported Content-Type ${e.contentType}: send ${e.allowed}.`,
   },
   UnknownEndpoint: { code: "NOT_FOUND", status: 404, message: (e) => `No such endpoint: ${e.method} ${e.path}.` },
+  NotInOrganization: {
+    code: "FORBIDDEN",
+    status: 403,
+    message: () => "You are not staff of the organization this request selected (x-guildhall-organization).",
+  },
+  InvalidApiToken: { code: "UNAUTHORIZED", status: 401, message: () => "The API token is unknown or revoked." },
+  TokenScopeTooNarrow: { code: "FORBIDDEN", status: 403, message: (e) => `This API token cannot do that: it needs ${e.needs}.` },
+  ApiTokenNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such API token in your organization." },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

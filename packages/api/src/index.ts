@@ -6,7 +6,16 @@
  */
 
 /** The shapes the bot sends, for clients that must not load the server side (type-only). */
-export type { MemberSnapshot, MemberUpdate, PresenceUpdate, RoleSnapshot, SyncRun } from "@guildhall/sync";
+export type {
+  ApiTokenInfo,
+  MemberSnapshot,
+  MemberUpdate,
+  PresenceUpdate,
+  RoleSnapshot,
+  StaffMembership,
+  SyncRun,
+  TokenScope,
+} from "@guildhall/sync";
 export { type Auth, type AuthOptions, CLIENT_ADDRESS_HEADER, createAuth, ensurePasswordUser, SIGN_IN_LIMIT } from "./auth";
 export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
 export { answerFor, type DomainError, ERRORS } from "./errors";
@@ -38,5 +47,9 @@ export {
   createCallerFactory,
   createContext,
   type InputIssue,
+  ORGANIZATION_HEADER,
+  PERMISSIONS,
+  type Permission,
+  type ProcedureMeta,
   type SessionUser,
 } from "./trpc";

@@ -1,17 +1,21 @@
 import { botRouter } from "./router/bot";
+import { guildsRouter } from "./router/guilds";
 import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
 import { rosterRouter } from "./router/roster";
 import { sessionRouter } from "./router/session";
+import { tokensRouter } from "./router/tokens";
 import { createTRPCRouter } from "./trpc";
 
 /** Every procedure Guildhall serves, under `/trpc` (HTTP and WebSocket). */
 export const appRouter = createTRPCRouter({
   bot: botRouter,
+  guilds: guildsRouter,
   jobs: jobsRouter,
   members: membersRouter,
   roster: rosterRouter,
   session: sessionRouter,
+  tokens: tokensRouter,
 });
 
 /** The router's type: what the SPA, the bot and other TypeScript apps import to get a typed client. */

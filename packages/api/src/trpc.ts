@@ -8,14 +8,26 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database, DatabaseError } from "@guildhall/db";
 import type { Jobs } from "@guildhall/jobs";
-import { type Bot, type Comparison, Directory, type MemberSync, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
+import {
+  ApiTokens,
+  type Bot,
+  type Comparison,
+  Directory,
+  type MemberSync,
+  NotInOrganization,
+  type Presences,
+  type Roster,
+  type StaffMembership,
+  type TokenIdentity,
+  TokenScopeTooNarrow,
+} from "@guildhall/sync";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
 import type { Auth } from "./auth";
 import { answerFor, BotKeyRequired, type DomainError, SignInRequired } from "./errors";
 
 /** The services procedures run against. */
-export type ApiServices = Database | Jobs | Presences | Directory | Roster | Bot | MemberSync | Comparison;
+export type ApiServices = Database | Jobs | Presences | Directory | Roster | Bot | MemberSync | Comparison | ApiTokens;
 
 /** The per-process runtime the server builds once. */
 export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;
@@ -47,11 +59,38 @@ export interface Context {
   readonly isBot: boolean;
   /** Error answers include `data.stack` (see `ContextDeps.debugErrors`). */
   readonly debugErrors: boolean;
+  /**
+   * The organization the caller selected (header `x-guildhall-organization`, or the WebSocket
+   * connectionParam `organization`), as sent; null when absent (the caller's oldest
+   * organization). Checked against the caller's memberships by every organization procedure.
+   */
+  readonly organizationId: string | null;
+  /**
+   * The API token presented (`Authorization: Bearer <token>`, or the connectionParam `token`),
+   * checked against the database at every call so that a revoked token is refused at once.
+   * Never logged, never returned.
+   */
+  readonly bearer: string | null;
 }
 
-import { BOT_KEY_HEADER } from "./headers";
+import { BOT_KEY_HEADER, ORGANIZATION_HEADER } from "./headers";
 
-export { BOT_KEY_HEADER };
+export { BOT_KEY_HEADER, ORGANIZATION_HEADER };
+
+/**
+ * What a procedure needs, declared by the builder it is made with (`meta.permission`):
+ * `public` (nothing), `signedIn` (a session), `bot` (the bot key), and, within the selected
+ * organization, `read` (staff, or any API token; a `read` token only for queries and
+ * subscriptions), `write` (an admin, or a `read_write` token) and `manage` (an admin; never a
+ * token: tokens, integrations, settings). The router walk test fails on a procedure without one.
+ */
+export const PERMISSIONS = ["public", "signedIn", "bot", "read", "write", "manage"] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Every procedure's meta: what it needs. */
+export interface ProcedureMeta {
+  readonly permission: Permission;
+}
 
 const digest = (value: string) => createHash("sha256").update(value).digest();
 
@@ -68,14 +107,23 @@ export const createContext = async (
   deps: ContextDeps,
   request: { headers: Headers; connectionParams?: Record<string, string | undefined> | null | undefined },
 ): Promise<Context> => {
-  const presentedKey = request.headers.get(BOT_KEY_HEADER) ?? request.connectionParams?.botKey ?? null;
+  const params = request.connectionParams ?? {};
+  const param = (name: string): string | null => {
+    const value: unknown = params[name];
+    return typeof value === "string" && value.length > 0 ? value : null;
+  };
+  const presentedKey = request.headers.get(BOT_KEY_HEADER) ?? param("botKey");
   const isBot = botKeyMatches(presentedKey, deps.botKey);
+  const authorization = request.headers.get("authorization");
+  const bearer = authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? param("token");
+  const organizationId = request.headers.get(ORGANIZATION_HEADER) || param("organization");
   let user: SessionUser | null = null;
-  if (!isBot) {
+  // A token caller is the token, whatever cookie comes along.
+  if (!isBot && bearer === null) {
     const session = await deps.auth.api.getSession({ headers: request.headers }).catch(() => null);
     if (session) user = { id: session.user.id, name: session.user.name, email: session.user.email };
   }
-  return { runtime: deps.runtime, user, isBot, debugErrors: deps.debugErrors === true };
+  return { runtime: deps.runtime, user, isBot, debugErrors: deps.debugErrors === true, organizationId, bearer };
 };
 
 /** One issue of a rejected input: the dotted path of the field, and what is wrong with it. */
@@ -92,19 +140,22 @@ const issuesOf = (cause: unknown): ReadonlyArray<InputIssue> | null => {
   }));
 };
 
-const t = initTRPC.context<Context>().create({
-  // tRPC adds `data.stack` when isDev (by default whenever NODE_ENV is not "production", so under
-  // `npm start`); the formatter below adds it only when the context asks (debugErrors).
-  isDev: false,
-  errorFormatter({ shape, error, ctx }) {
-    const data = ctx?.debugErrors === true && typeof error.stack === "string" ? { ...shape.data, stack: error.stack } : shape.data;
-    const issues = error.code === "BAD_REQUEST" ? issuesOf(error.cause) : null;
-    if (!issues || issues.length === 0) return { ...shape, data: { ...data, issues: null } };
-    // The message names the field(s), so a caller sees what to fix without digging.
-    const message = `Invalid input: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`;
-    return { ...shape, message, data: { ...data, issues } };
-  },
-});
+const t = initTRPC
+  .context<Context>()
+  .meta<ProcedureMeta>()
+  .create({
+    // tRPC adds `data.stack` when isDev (by default whenever NODE_ENV is not "production", so under
+    // `npm start`); the formatter below adds it only when the context asks (debugErrors).
+    isDev: false,
+    errorFormatter({ shape, error, ctx }) {
+      const data = ctx?.debugErrors === true && typeof error.stack === "string" ? { ...shape.data, stack: error.stack } : shape.data;
+      const issues = error.code === "BAD_REQUEST" ? issuesOf(error.cause) : null;
+      if (!issues || issues.length === 0) return { ...shape, data: { ...data, issues: null } };
+      // The message names the field(s), so a caller sees what to fix without digging.
+      const message = `Invalid input: ${issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ")}`;
+      return { ...shape, message, data: { ...data, issues } };
+    },
+  });
 
 export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -150,37 +201,82 @@ export const run = async <A, E extends DomainError>(
 };
 
 /** No session needed. */
-export const publicProcedure = t.procedure;
+export const publicProcedure = t.procedure.meta({ permission: "public" });
 
-/** Needs a signed-in user (UNAUTHORIZED otherwise). */
-export const protectedProcedure = t.procedure.use(({ ctx, next }) => {
+/** Needs a signed-in user (UNAUTHORIZED otherwise; an API token is not a user). */
+export const protectedProcedure = t.procedure.meta({ permission: "signedIn" }).use(({ ctx, next }) => {
   if (!ctx.user) throw toTRPCError(new SignInRequired());
   return next({ ctx: { ...ctx, user: ctx.user } });
 });
 
-/** Needs a signed-in staff member (UNAUTHORIZED without a session, FORBIDDEN for non-staff); adds `ctx.staff`. */
-export const staffProcedure = protectedProcedure.use(async ({ ctx, next }) => {
-  const staff: StaffMembership = await run(
-    ctx,
-    Directory.use((directory) => directory.membership(ctx.user.id)),
-  );
-  return next({ ctx: { ...ctx, staff } });
-});
+/** An organization id as the header may carry one: printable ASCII, at most 128 characters (anything else names no organization). */
+const ORGANIZATION_ID = /^[\x21-\x7e]{1,128}$/;
 
 /**
- * Needs a signed-in staff member with the `admin` role (`Directory.requireAdmin`): UNAUTHORIZED
- * without a session, FORBIDDEN for non-staff and for staff without the role; adds `ctx.staff`.
+ * The caller's standing in the selected organization, for a procedure needing `permission`
+ * (`read`, `write` or `manage`; see {@link Permission}). Sessions: staff for `read`, the admin
+ * role otherwise. API tokens: their own organization only; `read` tokens for queries and
+ * subscriptions of `read` procedures, `read_write` tokens for any `read` or `write` procedure,
+ * no token for `manage`. Fails: UNAUTHORIZED (no session, unknown or revoked token), FORBIDDEN
+ * (not staff, not of the selected organization, not admin, token scope too narrow).
  */
-export const adminProcedure = protectedProcedure.use(async ({ ctx, next }) => {
-  const staff: StaffMembership = await run(
-    ctx,
-    Directory.use((directory) => directory.requireAdmin(ctx.user.id)),
-  );
-  return next({ ctx: { ...ctx, staff } });
-});
+const organizationAccess = (permission: "read" | "write" | "manage") =>
+  t.middleware(async ({ ctx, type, next }) => {
+    const selected = ctx.organizationId;
+    if (selected !== null && !ORGANIZATION_ID.test(selected)) throw toTRPCError(new NotInOrganization({ organizationId: "(invalid)" }));
+    if (ctx.bearer !== null) {
+      const bearer = ctx.bearer;
+      const identity: TokenIdentity = await run(
+        ctx,
+        ApiTokens.use((tokens) => tokens.authenticate(bearer)),
+      );
+      if (selected !== null && selected !== identity.organizationId) throw toTRPCError(new NotInOrganization({ organizationId: selected }));
+      if (permission === "manage") throw toTRPCError(new TokenScopeTooNarrow({ needs: "a signed-in admin" }));
+      if ((permission === "write" || type === "mutation") && identity.scope !== "read_write")
+        throw toTRPCError(new TokenScopeTooNarrow({ needs: "the read_write scope" }));
+      const staff: StaffMembership = {
+        staffId: `token:${identity.tokenId}`,
+        organizationId: identity.organizationId,
+        organizationName: identity.organizationName,
+        role: "staff",
+      };
+      // A token acts for the admin who created it (what `requestedBy` and audit fields record).
+      const user: SessionUser = { id: identity.createdBy, name: `API token ${identity.name}`, email: "" };
+      return next({ ctx: { ...ctx, user, staff, token: identity as TokenIdentity | null } });
+    }
+    const user = ctx.user;
+    if (!user) throw toTRPCError(new SignInRequired());
+    const staff: StaffMembership = await run(
+      ctx,
+      Directory.use((directory) =>
+        permission === "read" ? directory.membership(user.id, selected) : directory.requireAdmin(user.id, selected),
+      ),
+    );
+    return next({ ctx: { ...ctx, user, staff, token: null as TokenIdentity | null } });
+  });
+
+/**
+ * Permission `read`: staff of the selected organization (UNAUTHORIZED without a session,
+ * FORBIDDEN for non-staff or another organization's staff), or an API token of it (mutations
+ * need `read_write`); adds `ctx.staff` (`organizationId`: the selected organization) and `ctx.token`.
+ */
+export const staffProcedure = t.procedure.meta({ permission: "read" }).use(organizationAccess("read"));
+
+/**
+ * Permission `write`: an admin of the selected organization, or a `read_write` API token of it:
+ * what another app may change (e.g. links, a group's members). Adds `ctx.staff` and `ctx.token`.
+ */
+export const writeProcedure = t.procedure.meta({ permission: "write" }).use(organizationAccess("write"));
+
+/**
+ * Permission `manage`: a signed-in admin of the selected organization (UNAUTHORIZED without a
+ * session, FORBIDDEN for non-staff, other organizations' staff, staff without the role, and
+ * every API token); adds `ctx.staff`.
+ */
+export const adminProcedure = t.procedure.meta({ permission: "manage" }).use(organizationAccess("manage"));
 
 /** Needs the bot key (UNAUTHORIZED otherwise). */
-export const botProcedure = t.procedure.use(({ ctx, next }) => {
+export const botProcedure = t.procedure.meta({ permission: "bot" }).use(({ ctx, next }) => {
   if (!ctx.isBot) throw toTRPCError(new BotKeyRequired());
   return next();
 });

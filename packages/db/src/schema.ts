@@ -400,3 +400,46 @@ export const guildSettings = pgTable("guild_settings", {
   leaveGuardPercent: integer().notNull().default(DEFAULT_LEAVE_GUARD_PERCENT),
   updatedAt: updatedAt(),
 });
+
+// ---------------------------------------------------------------- access: seen guilds, API tokens
+
+/**
+ * Guilds the bot reports being in (its heartbeat), whether or not an organization installed
+ * Guildhall there. A guild belongs to an organization only through `guilds` (an install, or the
+ * demo's seeding); one seen here without a `guilds` row is "not installed", for an admin to
+ * claim. `id` is the guild's snowflake.
+ */
+export const seenGuilds = pgTable("seen_guilds", {
+  id: text().primaryKey(),
+  name: text().notNull(),
+  icon: text(),
+  firstSeenAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  lastSeenAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * API tokens other apps call the API with (`Authorization: Bearer gh_...`). Only the SHA-256 of
+ * the token is kept (`hash`, hex); `prefix` (its first characters) lets people tell tokens
+ * apart. `scope` is `read` (staff queries and subscriptions) or `read_write` (also the write
+ * procedures); a token never manages tokens or integrations. `revokedAt` set: refused at once.
+ */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text().notNull(),
+    scope: text({ enum: ["read", "read_write"] }).notNull(),
+    prefix: text().notNull(),
+    hash: text().notNull(),
+    createdBy: text()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp({ withTimezone: true }),
+    revokedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_key").on(t.hash), index("api_tokens_org_idx").on(t.organizationId)],
+);

@@ -1,7 +1,7 @@
 import { Database, type DatabaseError, schema } from "@guildhall/db";
-import { and, asc, eq, ilike, isNotNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, exists, ilike, isNotNull, ne, notExists, or, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
-import { DiscordIdTaken, GuildNotFound, NotAdmin, NotStaff, UserNotFound } from "./errors";
+import { DiscordIdTaken, GuildNotFound, NotAdmin, NotInOrganization, NotStaff, UserNotFound } from "./errors";
 
 /** A user's staff membership: which organization, with which role. */
 export interface StaffMembership {
@@ -9,6 +9,15 @@ export interface StaffMembership {
   readonly organizationId: string;
   readonly organizationName: string;
   readonly role: "admin" | "staff";
+}
+
+/** A guild the bot is in that no organization installed Guildhall in (yet). `id` is its snowflake; times are ISO-8601. */
+export interface UnclaimedGuild {
+  readonly id: string;
+  readonly name: string;
+  readonly icon: string | null;
+  readonly firstSeenAt: string;
+  readonly lastSeenAt: string;
 }
 
 /** A guild linked to an organization. `id` is the guild's snowflake. */
@@ -49,10 +58,40 @@ const UNIQUE_VIOLATION = "23505";
 export class Directory extends Context.Service<
   Directory,
   {
-    /** The staff membership of `userId`; fails with `NotStaff` when the user is staff nowhere. */
-    readonly membership: (userId: string) => Effect.Effect<StaffMembership, NotStaff | DatabaseError>;
+    /**
+     * The staff membership of `userId` in `organizationId` (the organization the request
+     * selected), or, without it, in the user's oldest organization. Fails with `NotStaff` when
+     * the user is staff nowhere, `NotInOrganization` when not staff of `organizationId`.
+     */
+    readonly membership: (
+      userId: string,
+      organizationId?: string | null | undefined,
+    ) => Effect.Effect<StaffMembership, NotStaff | NotInOrganization | DatabaseError>;
     /** Like `membership`, but fails with `NotAdmin` unless the role is `admin`. */
-    readonly requireAdmin: (userId: string) => Effect.Effect<StaffMembership, NotStaff | NotAdmin | DatabaseError>;
+    readonly requireAdmin: (
+      userId: string,
+      organizationId?: string | null | undefined,
+    ) => Effect.Effect<StaffMembership, NotStaff | NotInOrganization | NotAdmin | DatabaseError>;
+    /** Every staff membership of `userId`, oldest organization first (empty when staff nowhere): what the organization switcher lists. */
+    readonly memberships: (userId: string) => Effect.Effect<ReadonlyArray<StaffMembership>, DatabaseError>;
+    /** The guilds linked to `organizationId`, oldest link first. */
+    readonly guildsOf: (organizationId: string) => Effect.Effect<ReadonlyArray<LinkedGuild>, DatabaseError>;
+    /**
+     * Records the guilds the bot reports being in (its heartbeat) as seen, and refreshes the name
+     * and icon of those already linked. Links nothing: a guild belongs to an organization only
+     * through an install (or the demo's seeding).
+     */
+    readonly noteSeenGuilds: (
+      guilds: ReadonlyArray<{ readonly id: string; readonly name: string; readonly icon: string | null }>,
+    ) => Effect.Effect<void, DatabaseError>;
+    /** Guilds the bot was seen in that no organization has linked, most recently seen first (at most 100). */
+    readonly unclaimedGuilds: () => Effect.Effect<ReadonlyArray<UnclaimedGuild>, DatabaseError>;
+    /**
+     * True when `organizationId` may see and change app user `userId`: the user is staff of it,
+     * or staff of no organization at all (a community member's account; an unknown id too, for
+     * the caller to answer as it would). False for staff of other organizations only.
+     */
+    readonly userVisibleTo: (organizationId: string, userId: string) => Effect.Effect<boolean, DatabaseError>;
     /**
      * The guild of `organizationId` to work on: `guildId` when given (it must belong to the
      * organization), else the organization's first guild. Fails with `GuildNotFound`.
@@ -115,9 +154,14 @@ export class Directory extends Context.Service<
      * emails that start with it, then the rest, each by name. `discordId` (a snowflake) is
      * null for users not linked to Discord. Every user of the install is searched: users
      * belong to no organization (the members comparison lists them all the same way).
-     * A blank query gives nothing.
+     * A blank query gives nothing. With `organizationId`, users who are staff only of other
+     * organizations are left out (see `userVisibleTo`).
      */
-    readonly searchUsers: (query: string, limit: number) => Effect.Effect<ReadonlyArray<UserMatch>, DatabaseError>;
+    readonly searchUsers: (
+      query: string,
+      limit: number,
+      organizationId?: string | undefined,
+    ) => Effect.Effect<ReadonlyArray<UserMatch>, DatabaseError>;
   }
 >()("@guildhall/sync/Directory") {
   static readonly layer = Layer.effect(
@@ -126,8 +170,8 @@ export class Directory extends Context.Service<
       const { use } = yield* Database;
       const { staff, organizations, guilds, users } = schema;
 
-      const membership = Effect.fn("Directory.membership")(function* (userId: string) {
-        const rows = yield* use("directory.membership", (db) =>
+      const membershipRows = (userId: string, organizationId: string | null) =>
+        use("directory.membership", (db) =>
           db
             .select({
               staffId: staff.id,
@@ -137,19 +181,83 @@ export class Directory extends Context.Service<
             })
             .from(staff)
             .innerJoin(organizations, eq(organizations.id, staff.organizationId))
-            .where(eq(staff.userId, userId))
-            .orderBy(asc(organizations.createdAt))
-            .limit(1),
+            .where(
+              organizationId === null ? eq(staff.userId, userId) : and(eq(staff.userId, userId), eq(staff.organizationId, organizationId)),
+            )
+            .orderBy(asc(organizations.createdAt), asc(organizations.id)),
         );
+
+      const membership = Effect.fn("Directory.membership")(function* (userId: string, organizationId?: string | null) {
+        const rows = yield* membershipRows(userId, organizationId ?? null);
         const row = rows[0];
-        if (!row) return yield* new NotStaff({ userId });
+        if (!row) return yield* organizationId ? new NotInOrganization({ organizationId }) : new NotStaff({ userId });
         return row;
       });
 
-      const requireAdmin = Effect.fn("Directory.requireAdmin")(function* (userId: string) {
-        const member = yield* membership(userId);
+      const memberships = Effect.fn("Directory.memberships")(function* (userId: string) {
+        return yield* membershipRows(userId, null);
+      });
+
+      const requireAdmin = Effect.fn("Directory.requireAdmin")(function* (userId: string, organizationId?: string | null) {
+        const member = yield* membership(userId, organizationId);
         if (member.role !== "admin") return yield* new NotAdmin({ userId });
         return member;
+      });
+
+      const guildsOf = Effect.fn("Directory.guildsOf")(function* (organizationId: string) {
+        return yield* use("directory.guildsOf", (db) =>
+          db
+            .select({ id: guilds.id, organizationId: guilds.organizationId, name: guilds.name, icon: guilds.icon })
+            .from(guilds)
+            .where(eq(guilds.organizationId, organizationId))
+            .orderBy(asc(guilds.createdAt), asc(guilds.id)),
+        );
+      });
+
+      const noteSeenGuilds = Effect.fn("Directory.noteSeenGuilds")(function* (
+        seen: ReadonlyArray<{ readonly id: string; readonly name: string; readonly icon: string | null }>,
+      ) {
+        if (seen.length === 0) return;
+        yield* use("directory.noteSeenGuilds", async (db) => {
+          const now = new Date();
+          for (const guild of seen) {
+            await db
+              .insert(schema.seenGuilds)
+              .values({ id: guild.id, name: guild.name, icon: guild.icon, firstSeenAt: now, lastSeenAt: now })
+              .onConflictDoUpdate({ target: schema.seenGuilds.id, set: { name: guild.name, icon: guild.icon, lastSeenAt: now } });
+            await db.update(guilds).set({ name: guild.name, icon: guild.icon, updatedAt: now }).where(eq(guilds.id, guild.id));
+          }
+        });
+      });
+
+      const unclaimedGuilds = Effect.fn("Directory.unclaimedGuilds")(function* () {
+        const { seenGuilds } = schema;
+        const rows = yield* use("directory.unclaimedGuilds", (db) =>
+          db
+            .select()
+            .from(seenGuilds)
+            .where(notExists(db.select({ id: guilds.id }).from(guilds).where(eq(guilds.id, seenGuilds.id))))
+            .orderBy(desc(seenGuilds.lastSeenAt), asc(seenGuilds.id))
+            .limit(100),
+        );
+        return rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          icon: r.icon,
+          firstSeenAt: r.firstSeenAt.toISOString(),
+          lastSeenAt: r.lastSeenAt.toISOString(),
+        }));
+      });
+
+      const userVisibleTo = Effect.fn("Directory.userVisibleTo")(function* (organizationId: string, userId: string) {
+        const rows = yield* use("directory.userVisibleTo", (db) =>
+          db
+            .select({ organizationId: staff.organizationId })
+            .from(users)
+            .leftJoin(staff, eq(staff.userId, users.id))
+            .where(eq(users.id, userId)),
+        );
+        return rows.every((r) => r.organizationId === null) || rows.some((r) => r.organizationId === organizationId);
       });
 
       const guildFor = Effect.fn("Directory.guildFor")(function* (organizationId: string, guildId?: string) {
@@ -314,7 +422,7 @@ export class Directory extends Context.Service<
         );
       });
 
-      const searchUsers = Effect.fn("Directory.searchUsers")(function* (query: string, limit: number) {
+      const searchUsers = Effect.fn("Directory.searchUsers")(function* (query: string, limit: number, organizationId?: string) {
         const text = query.trim();
         if (!text) return [];
         const contains = `%${likeLiteral(text)}%`;
@@ -323,7 +431,22 @@ export class Directory extends Context.Service<
           db
             .select({ id: users.id, name: users.name, email: users.email, discordId: users.discordId })
             .from(users)
-            .where(or(ilike(users.name, contains), ilike(users.email, contains)))
+            .where(
+              and(
+                or(ilike(users.name, contains), ilike(users.email, contains)),
+                organizationId === undefined
+                  ? undefined
+                  : or(
+                      notExists(db.select({ id: staff.id }).from(staff).where(eq(staff.userId, users.id))),
+                      exists(
+                        db
+                          .select({ id: staff.id })
+                          .from(staff)
+                          .where(and(eq(staff.userId, users.id), eq(staff.organizationId, organizationId))),
+                      ),
+                    ),
+              ),
+            )
             .orderBy(
               sql`case when lower(${users.email}) = lower(${text}) then 0
                        when ${users.name} ilike ${startsWith} or ${users.email} ilike ${startsWith} then 1
@@ -341,7 +464,12 @@ export class Directory extends Context.Service<
         settingsOf,
         updateSettings,
         membership,
+        memberships,
         requireAdmin,
+        guildsOf,
+        noteSeenGuilds,
+        unclaimedGuilds,
+        userVisibleTo,
         guildFor,
         staffOf,
         staffDiscordIdsOfGuild,

@@ -24,3 +24,21 @@ export class DiscordIdTaken extends Schema.TaggedError<DiscordIdTaken>()("Discor
 export class UserNotFound extends Schema.TaggedError<UserNotFound>()("UserNotFound", {
   userId: Schema.String,
 }) {}
+
+/** The user is not staff of the organization the request selected (`x-guildhall-organization`), or the token is not of it. */
+export class NotInOrganization extends Schema.TaggedError<NotInOrganization>()("NotInOrganization", {
+  organizationId: Schema.String,
+}) {}
+
+/** The API token presented is unknown or revoked (never carries the token). */
+export class InvalidApiToken extends Schema.TaggedError<InvalidApiToken>()("InvalidApiToken", {}) {}
+
+/** The API token's scope does not allow the procedure (`needs`: what it would take). */
+export class TokenScopeTooNarrow extends Schema.TaggedError<TokenScopeTooNarrow>()("TokenScopeTooNarrow", {
+  needs: Schema.String,
+}) {}
+
+/** No API token `tokenId` in the organization. */
+export class ApiTokenNotFound extends Schema.TaggedError<ApiTokenNotFound>()("ApiTokenNotFound", {
+  tokenId: Schema.String,
+}) {}

@@ -3,6 +3,7 @@
  * Presence (the live roster), the directory of organizations/staff/guilds, and the bot's
  * health and command queue (pg-boss jobs, @guildhall/jobs). No tRPC, React or discord.js here.
  */
+export * from "./ApiTokens";
 export * from "./Bot";
 export * from "./Comparison";
 export * from "./Directory";
@@ -17,6 +18,7 @@ export * from "./Roster";
 export * from "./storable";
 
 import { Layer } from "effect";
+import { ApiTokens } from "./ApiTokens";
 import { Comparison } from "./Comparison";
 import { Directory } from "./Directory";
 import { MemberSync } from "./MemberSync";
@@ -28,5 +30,5 @@ import { Roster } from "./Roster";
  * needs the `Jobs` service (@guildhall/jobs): provide `Bot.layer` beside it where jobs run.
  */
 export const SyncLayer = Roster.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer)),
+  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer, ApiTokens.layer)),
 );

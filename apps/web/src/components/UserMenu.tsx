@@ -1,15 +1,18 @@
 /** The signed-in user's menu in the top bar: who is signed in, in which organization, and "Sign out". */
 import { useEffect, useId, useRef, useState } from "react";
 import { authClient } from "../lib/auth";
+import { switchOrganization } from "../lib/organization";
 import type { Me } from "../lib/types";
 import { Avatar } from "./Avatar";
 
 /**
  * A disclosure button (avatar, and the user's name on wide screens) that opens a small panel
- * with the user's name, email, staff role and organization, and "Sign out". Escape closes it
+ * with the user's name, email, staff role and organization, the organization switcher (when
+ * the user is staff of several: choosing one reloads the app in it), and "Sign out". Escape closes it
  * and returns focus to the button; so does a click or focus outside. Signing out ends the
  * better-auth session, then reloads into /sign-in so no cached data or open WebSocket
- * outlives it. Test hooks: `user-menu` (the button, `aria-expanded`), `user-name`, `sign-out`.
+ * outlives it. Test hooks: `user-menu` (the button, `aria-expanded`), `user-name`, `sign-out`,
+ * `org-switcher`, `org-option-<organization id>`.
  */
 export function UserMenu({ me }: { me: Me }) {
   const [open, setOpen] = useState(false);
@@ -74,6 +77,31 @@ export function UserMenu({ me }: { me: Me }) {
           <p className="user-panel-org small muted">
             {me.staff.role === "admin" ? "Admin" : "Staff"} of {me.staff.organizationName}
           </p>
+        ) : null}
+        {me.organizations.length > 1 ? (
+          <nav className="org-switcher" aria-label="Organizations" data-testid="org-switcher">
+            <p className="small muted">Switch organization</p>
+            <ul>
+              {me.organizations.map((org) => {
+                const current = org.organizationId === me.staff?.organizationId;
+                return (
+                  <li key={org.organizationId}>
+                    <button
+                      type="button"
+                      className="button ghost block-small org-option"
+                      aria-current={current ? "true" : undefined}
+                      disabled={current}
+                      onClick={() => switchOrganization(org.organizationId)}
+                      data-testid={`org-option-${org.organizationId}`}
+                    >
+                      {org.organizationName}
+                      <span className="small muted"> · {org.role === "admin" ? "Admin" : "Staff"}</span>
+                    </button>
+                  </li>
+                );
+              })}
+            </ul>
+          </nav>
         ) : null}
         <button type="button" className="button block-small" onClick={() => void signOut()} disabled={signingOut} data-testid="sign-out">
           {signingOut ? "Signing out…" : "Sign out"}

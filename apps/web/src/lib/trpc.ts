@@ -3,13 +3,14 @@
  * `queryClient` and one `trpc` options proxy, passed to the router context").
  *
  * Queries and mutations go over HTTP (batched) to `/trpc`; subscriptions over one WebSocket to
- * the same path. Both authenticate with the same-origin better-auth session cookie, so there is
- * nothing to pass. No transformer: the API speaks plain JSON (dates are ISO-8601 strings).
+ * the same path. Both authenticate with the same-origin better-auth session cookie, and both
+ * name the organization chosen in the switcher (./organization.ts). No transformer: the API speaks plain JSON (dates are ISO-8601 strings).
  */
 import type { AppRouter } from "@guildhall/api";
 import { MutationCache, QueryCache, QueryClient } from "@tanstack/react-query";
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, TRPCClientError, wsLink } from "@trpc/client";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
+import { selectedOrganization } from "./organization";
 
 /** The tRPC error code of `error` (`"UNAUTHORIZED"`, `"FORBIDDEN"`, ...), or null when it is not a tRPC error. */
 export function errorCode(error: unknown): string | null {
@@ -68,6 +69,10 @@ export const wsClient = createWSClient({
   keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 5_000 },
   // A live dashboard should come back quickly: 0.5 s doubling, capped at 5 s (tRPC's default caps at 30 s).
   retryDelayMs: (attempt) => Math.min(500 * 2 ** attempt, 5_000),
+  connectionParams: () => {
+    const organization = selectedOrganization();
+    return organization ? { organization } : {};
+  },
 });
 
 /** The typed tRPC client: subscriptions over the WebSocket, everything else batched over HTTP. */
@@ -76,7 +81,13 @@ export const trpcClient = createTRPCClient<AppRouter>({
     splitLink({
       condition: (op) => op.type === "subscription",
       true: wsLink({ client: wsClient }),
-      false: httpBatchLink({ url: `${window.location.origin}/trpc` }),
+      false: httpBatchLink({
+        url: `${window.location.origin}/trpc`,
+        headers: () => {
+          const organization = selectedOrganization();
+          return organization ? { "x-guildhall-organization": organization } : {};
+        },
+      }),
     }),
   ],
 });

@@ -103,8 +103,9 @@ export const botRouter = {
 
   /**
    * Bot only. A shard's health report (BotHeartbeat of @guildhall/sync: status, ping in ms,
-   * guilds, last event and start times in epoch ms); guilds the bot is in are linked to the
-   * default organization when not yet linked, and a linked guild seen for the first time with no
+   * guilds, last event and start times in epoch ms); guilds the bot is in are recorded as seen
+   * (linked ones get their name and icon refreshed; an unlinked one is listed to admins as "not
+   * installed" by `guilds.list`, and is never linked here), and a linked guild seen for the first time with no
    * completed member sync gets one queued (first sight, once). The whole report is checked
    * first: a guild id that is no snowflake (`0`, at or above 2^64), a shard id not below
    * `shardCount`, a ping beyond int32 or a time out of range refuses it, and nothing of it is
@@ -117,8 +118,7 @@ export const botRouter = {
       Effect.gen(function* () {
         const bot = yield* Bot;
         const directory = yield* Directory;
-        const organization = yield* directory.defaultOrganization();
-        if (organization) for (const guild of input.guilds) yield* directory.ensureGuild(organization.id, guild);
+        yield* directory.noteSeenGuilds(input.guilds);
         yield* bot.report(input);
         yield* bot.firstSight(input.guilds.map((g) => g.id));
         return { ok: true as const };
@@ -362,7 +362,9 @@ export const botRouter = {
       ctx,
       Effect.gen(function* () {
         const bot = yield* Bot;
-        const shards = yield* bot.shards();
+        // The bot's shards serve every organization: show the caller only its own guilds' ids.
+        const own = new Set((yield* (yield* Directory).guildsOf(ctx.staff.organizationId)).map((g) => g.id));
+        const shards = (yield* bot.shards()).map((s) => ({ ...s, guildIds: s.guildIds.filter((id) => own.has(id)) }));
         const live = shards.filter((s) => s.fresh && s.connected);
         const lastEvents = shards.flatMap((s) => (s.lastEventAt ? [s.lastEventAt] : [])).sort();
         return {

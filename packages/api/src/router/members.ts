@@ -9,12 +9,13 @@ import {
   Snowflake,
   type SyncRun,
   UserId,
+  UserNotFound,
 } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
 import { ProgressCursor, progressAfter, progressId } from "../progress";
-import { adminProcedure, run, staffProcedure } from "../trpc";
+import { adminProcedure, run, staffProcedure, writeProcedure } from "../trpc";
 
 const GuildInput = Schema.Struct({ guildId: Schema.optional(Snowflake) });
 const ProgressInput = Schema.Struct({
@@ -199,7 +200,7 @@ export const membersRouter = {
   searchUsers: adminProcedure.input(Schema.toStandardSchemaV1(SearchUsersInput)).query(({ ctx, input }) =>
     run(
       ctx,
-      Directory.use((d) => d.searchUsers(input.query, input.limit ?? SEARCH_USERS_DEFAULT_LIMIT)),
+      Directory.use((d) => d.searchUsers(input.query, input.limit ?? SEARCH_USERS_DEFAULT_LIMIT, ctx.staff.organizationId)),
     ),
   ),
 
@@ -298,19 +299,25 @@ export const membersRouter = {
   ),
 
   /**
-   * Admin. Links an app user (`userId`: 1 to 128 printable ASCII characters) to a Discord id
-   * (snowflake), or unlinks with `discordId: null`. Errors: CONFLICT when another user already
-   * has that Discord id, NOT_FOUND for an unknown user, FORBIDDEN for non-admins, BAD_REQUEST
-   * (names the field: a `userId` with a NUL, a space or a control character is refused).
+   * Write (an admin, or a `read_write` API token). Links an app user (`userId`: 1 to 128
+   * printable ASCII characters) to a Discord id (snowflake), or unlinks with `discordId: null`.
+   * Only a user the organization may see: its own staff, or a user who is staff nowhere.
+   * Errors: CONFLICT when another user already has that Discord id, NOT_FOUND for an unknown
+   * user or another organization's staff, FORBIDDEN for non-admins, BAD_REQUEST (names the
+   * field: a `userId` with a NUL, a space or a control character is refused).
    */
-  setDiscordId: adminProcedure
+  setDiscordId: writeProcedure
     .input(Schema.toStandardSchemaV1(Schema.Struct({ userId: UserId, discordId: Schema.NullOr(Snowflake) })))
     .mutation(({ ctx, input }) =>
       run(
         ctx,
-        Directory.use((directory) => directory.setDiscordId(input.userId, input.discordId)).pipe(
-          Effect.as({ userId: input.userId, discordId: input.discordId }),
-        ),
+        Effect.gen(function* () {
+          const directory = yield* Directory;
+          if (!(yield* directory.userVisibleTo(ctx.staff.organizationId, input.userId)))
+            return yield* new UserNotFound({ userId: input.userId });
+          yield* directory.setDiscordId(input.userId, input.discordId);
+          return { userId: input.userId, discordId: input.discordId };
+        }),
       ),
     ),
 } satisfies TRPCRouterRecord;
