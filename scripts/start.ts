@@ -23,6 +23,7 @@ const demo = emulator?.seedGuild({ ...DEMO_GUILD, name: "Guildhall Demo" }) ?? n
 const server = await startServer({
   ...serverEnv,
   discordCdnUrl: emulator?.cdnUrl,
+  discord: emulator ? { token: emulator.token, api: emulator.apiUrl } : serverEnv.discord,
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {

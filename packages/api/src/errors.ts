@@ -9,14 +9,20 @@
  * secrets (those stay in the server log, at most).
  */
 import type { DatabaseError } from "@guildhall/db";
-import type { JobNotDiscardable, JobNotRetryable, UnknownJob } from "@guildhall/jobs";
+import type { JobNotDiscardable, JobNotRetryable, JobPayloadInvalid, UnknownJob } from "@guildhall/jobs";
 import type {
   ChunkMismatch,
   DiscordIdTaken,
+  DiscordUnavailable,
+  GroupNameTaken,
+  GroupNotFound,
   GuildNotFound,
   GuildNotLinked,
+  MappingExists,
+  MappingNotFound,
   NotAdmin,
   NotStaff,
+  ReconciliationRunNotFound,
   SyncAlreadyRunning,
   SyncNotAwaitingConfirmation,
   SyncNotRunning,
@@ -68,6 +74,13 @@ export type DomainError =
   | ForeignOrigin
   | UnsupportedMediaType
   | UnknownEndpoint
+  | GroupNotFound
+  | GroupNameTaken
+  | MappingNotFound
+  | MappingExists
+  | ReconciliationRunNotFound
+  | DiscordUnavailable
+  | JobPayloadInvalid
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -140,6 +153,17 @@ export const ERRORS: Answers = {
     message: (e) => `Unsupported Content-Type ${e.contentType}: send ${e.allowed}.`,
   },
   UnknownEndpoint: { code: "NOT_FOUND", status: 404, message: (e) => `No such endpoint: ${e.method} ${e.path}.` },
+  GroupNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such group in your organization." },
+  GroupNameTaken: { code: "CONFLICT", status: 409, message: (e) => `A group named "${e.name}" already exists.` },
+  MappingNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such role mapping in your organization." },
+  MappingExists: { code: "CONFLICT", status: 409, message: () => "That group is already mapped to that role." },
+  ReconciliationRunNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such reconciliation run." },
+  DiscordUnavailable: {
+    code: "SERVICE_UNAVAILABLE",
+    status: 503,
+    message: (e) => `Discord could not be asked for the guild's roles and the bot's member: ${e.message}`,
+  },
+  JobPayloadInvalid: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

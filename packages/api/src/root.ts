@@ -1,6 +1,8 @@
 import { botRouter } from "./router/bot";
+import { groupsRouter } from "./router/groups";
 import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
+import { rolesRouter } from "./router/roles";
 import { rosterRouter } from "./router/roster";
 import { sessionRouter } from "./router/session";
 import { createTRPCRouter } from "./trpc";
@@ -8,8 +10,10 @@ import { createTRPCRouter } from "./trpc";
 /** Every procedure Guildhall serves, under `/trpc` (HTTP and WebSocket). */
 export const appRouter = createTRPCRouter({
   bot: botRouter,
+  groups: groupsRouter,
   jobs: jobsRouter,
   members: membersRouter,
+  roles: rolesRouter,
   roster: rosterRouter,
   session: sessionRouter,
 });
