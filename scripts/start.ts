@@ -8,7 +8,7 @@
  */
 import { startBot } from "@guildhall/bot";
 import { DEMO_GUILD, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, seedDemoGuild, startServer } from "@guildhall/server";
+import { ensureFirstAdmin, seedDemoGuild, seedDemoRoles, startServer } from "@guildhall/server";
 import { DEMO_ADMIN_PASSWORD, readLauncherEnv } from "./env";
 
 const env = readLauncherEnv();
@@ -37,6 +37,17 @@ const server = await startServer({
           { discordId: null, name: "Sam Unlinked", handle: "sam.unlinked" },
         ],
       });
+      // Two groups mapped to two of the demo guild's roles, in preview: the Roles page opens on a real plan.
+      const roleId = (name: string) => demo.roles.find((r) => r.name === name)?.id;
+      const staffIds = demo.staff.map((s) => s.userId);
+      await seedDemoRoles(
+        services,
+        demo.guildId,
+        [
+          { name: "Event Hosts", roleId: roleId("Event Host"), discordIds: staffIds.filter((_, i) => i % 2 === 0) },
+          { name: "Veterans", roleId: roleId("Veteran"), discordIds: staffIds.filter((_, i) => i % 3 === 0) },
+        ].flatMap((g) => (g.roleId ? [{ ...g, roleId: g.roleId }] : [])),
+      );
     }
   },
 });
