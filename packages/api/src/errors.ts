@@ -158,9 +158,10 @@ export const ERRORS: Answers = {
   MappingNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such role mapping in your organization." },
   MappingExists: { code: "CONFLICT", status: 409, message: () => "That group is already mapped to that role." },
   ReconciliationRunNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such reconciliation run." },
+  // A 4xx: the server is fine; the plan needs Discord (the guild's roles, the bot's member) and could not read it.
   DiscordUnavailable: {
-    code: "SERVICE_UNAVAILABLE",
-    status: 503,
+    code: "PRECONDITION_FAILED",
+    status: 412,
     message: (e) => `Discord could not be asked for the guild's roles and the bot's member: ${e.message}`,
   },
   JobPayloadInvalid: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },

@@ -170,7 +170,7 @@ export const rolesRouter = {
    * Staff. The plan for the guild now (nothing changes): `{summary, members: [{userId, name, add,
    * remove, nick, call}], groups, blocked: [{kind, reason, sentence, ...}], roles,
    * previewOnlyMappings}` (lists cut at 500; the summary counts all). Reads the guild's roles
-   * and the bot's member from Discord. Errors: NOT_FOUND (guild), SERVICE_UNAVAILABLE (Discord).
+   * and the bot's member from Discord. Errors: NOT_FOUND (guild), PRECONDITION_FAILED (Discord could not be read).
    */
   preview: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
     run(
@@ -293,7 +293,7 @@ export const rolesRouter = {
   /**
    * Staff. The preflight: `{botUserId, manageRoles, manageNicknames, highestPosition,
    * highestRole, problems: [{mappingId, roleId, problem (managed, at-or-above-bot, deleted,
-   * everyone), sentence}]}`. Errors: NOT_FOUND (guild), SERVICE_UNAVAILABLE (Discord).
+   * everyone), sentence}]}`. Errors: NOT_FOUND (guild), PRECONDITION_FAILED (Discord could not be read).
    */
   preflight: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
     run(
