@@ -8,7 +8,7 @@
  */
 import { startBot } from "@guildhall/bot";
 import { DEMO_GUILD, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, ensureOrganizationAdmin, seedDemoGuild, startServer } from "@guildhall/server";
+import { ensureFirstAdmin, ensureOrganizationAdmin, seedDemoGuild, seedDemoRoles, startServer } from "@guildhall/server";
 import { DEMO_ADMIN_PASSWORD, readLauncherEnv } from "./env";
 
 const env = readLauncherEnv();
@@ -28,6 +28,7 @@ emulator?.seedGuild({ seed: 3, members: 8, staff: 1, name: "Harbor Club" });
 const server = await startServer({
   ...serverEnv,
   discordCdnUrl: emulator?.cdnUrl,
+  discord: emulator ? { token: emulator.token, api: emulator.apiUrl } : serverEnv.discord,
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {
@@ -41,6 +42,17 @@ const server = await startServer({
           { discordId: null, name: "Sam Unlinked", handle: "sam.unlinked" },
         ],
       });
+      // Two groups mapped to two of the demo guild's roles, in preview: the Roles page opens on a real plan.
+      const roleId = (name: string) => demo.roles.find((r) => r.name === name)?.id;
+      const staffIds = demo.staff.map((s) => s.userId);
+      await seedDemoRoles(
+        services,
+        demo.guildId,
+        [
+          { name: "Event Hosts", roleId: roleId("Event Host"), discordIds: staffIds.filter((_, i) => i % 2 === 0) },
+          { name: "Veterans", roleId: roleId("Veteran"), discordIds: staffIds.filter((_, i) => i % 3 === 0) },
+        ].flatMap((g) => (g.roleId ? [{ ...g, roleId: g.roleId }] : [])),
+      );
     }
     if (second) {
       await ensureOrganizationAdmin(services, SECOND_ORGANIZATION, DEMO_ADMIN);

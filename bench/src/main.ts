@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { runMemberSyncBench } from "./memberSync";
 import { presenceReport, runPresenceBench } from "./presence";
+import { runRolesBench } from "./roles";
 
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
@@ -38,6 +39,13 @@ if (wanted("sync")) {
   });
   console.log(`\n${report}\n`);
   results.sync = report;
+}
+
+if (wanted("roles")) {
+  // BENCH_ROLES_MEMBERS narrows the apply stage (default 20,000 members, 5% drift).
+  const result = await runRolesBench({ members: Number(process.env.BENCH_ROLES_MEMBERS ?? 20_000) });
+  console.log(`\n${result.report}\n`);
+  results.roles = result;
 }
 
 mkdirSync(new URL("../results", import.meta.url), { recursive: true });

@@ -61,6 +61,16 @@ export const PAGES: ReadonlyArray<AppPage> = [
     },
   },
   {
+    name: "roles",
+    path: "/roles",
+    signedIn: true,
+    ready: async (page) => {
+      await expect(page.getByTestId("roles-preview")).toHaveAttribute("data-loading", "false");
+      await expect(page.getByTestId("roles-preflight")).toHaveAttribute("data-loading", "false");
+      await expect(page.getByTestId("roles-audit")).toHaveAttribute("data-loading", "false");
+    },
+  },
+  {
     name: "jobs",
     path: "/jobs",
     signedIn: true,

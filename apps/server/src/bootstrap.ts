@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type ApiRuntime, type Auth, ensurePasswordUser, logTo } from "@guildhall/api";
-import { Directory } from "@guildhall/sync";
+import { Directory, Groups, Reconciler } from "@guildhall/sync";
 import { Effect } from "effect";
 
 /** The first admin's sign-in. `created` is false when the account already existed (password unchanged). */
@@ -109,4 +109,48 @@ export const ensureOrganizationAdmin = async (
   await services.runtime.runPromise(Directory.use((d) => d.ensureOrganization(organization)));
   const user = await ensurePasswordUser(services.auth, admin);
   await services.runtime.runPromise(Directory.use((d) => d.ensureStaff(organization.id, user.id, "admin", "Administrator")));
+};
+
+/** A demo group: its name, the role it maps to (a snowflake) and its members' Discord ids (users already linked). */
+export interface DemoRoleGroup {
+  readonly name: string;
+  readonly roleId: string;
+  readonly discordIds: ReadonlyArray<string>;
+}
+
+/**
+ * Seeds the demo's role reconciliation: each group with its linked users and a mapping to its
+ * role in `guildId` (app authority, preview-only), so a newcomer sees a real plan on the Roles
+ * page at once. Idempotent: a group that exists is left as it is. Rejects on database errors.
+ */
+export const seedDemoRoles = async (
+  services: { runtime: ApiRuntime },
+  guildId: string,
+  groups: ReadonlyArray<DemoRoleGroup>,
+): Promise<void> => {
+  await services.runtime.runPromise(
+    Effect.gen(function* () {
+      const directory = yield* Directory;
+      const groupService = yield* Groups;
+      const reconciler = yield* Reconciler;
+      const existing = new Set((yield* groupService.list(DEFAULT_ORGANIZATION.id)).map((g) => g.name));
+      const userIds = new Map((yield* directory.staffOf(DEFAULT_ORGANIZATION.id)).map((s) => [s.discordId, s.userId]));
+      for (const group of groups) {
+        if (existing.has(group.name)) continue;
+        const created = yield* groupService.create(DEFAULT_ORGANIZATION.id, { name: group.name });
+        const members = group.discordIds.flatMap((id) => {
+          const userId = userIds.get(id);
+          return userId ? [userId] : [];
+        });
+        yield* groupService.setMembers(DEFAULT_ORGANIZATION.id, created.id, members);
+        yield* reconciler.createMapping(DEFAULT_ORGANIZATION.id, {
+          guildId,
+          groupId: created.id,
+          roleId: group.roleId,
+          authority: "app",
+          onManualRemoval: "restore",
+        });
+      }
+    }),
+  );
 };

@@ -29,6 +29,8 @@ const Env = Schema.Struct({
   GUILDHALL_ADMIN_PASSWORD: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
   GUILDHALL_TRUSTED_PROXIES: Schema.optional(Schema.String),
   GUILDHALL_DEBUG_ERRORS: Schema.optional(Schema.Literals(["0", "1", "false", "true"])),
+  DISCORD_TOKEN: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  DISCORD_API_URL: Schema.optional(Schema.String.check(Schema.isPattern(/^https?:\/\//, { message: "must be an http(s) URL" }))),
   GUILDHALL_SIGN_IN_LIMIT: Schema.optional(
     Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 })),
   ),
@@ -66,6 +68,8 @@ export interface ServerEnv {
    * for the default SIGN_IN_LIMIT of @guildhall/api (10 a minute).
    */
   readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
+  /** The server's own Discord calls (role reconciliation): DISCORD_TOKEN (a secret) and DISCORD_API_URL (default Discord's); undefined without a token. */
+  readonly discord: { readonly token: string; readonly api: string | undefined } | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -83,7 +87,8 @@ export class EnvError extends Error {
  * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
  * server, comma or space separated: only their `X-Forwarded-For` is believed; default none),
  * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
- * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10).
+ * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10),
+ * DISCORD_TOKEN and DISCORD_API_URL (the server's own Discord calls: role reconciliation).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -120,5 +125,6 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     trustedProxies,
     debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
     signInLimit: env.GUILDHALL_SIGN_IN_LIMIT === undefined ? undefined : { windowS: 60, max: env.GUILDHALL_SIGN_IN_LIMIT },
+    discord: env.DISCORD_TOKEN === undefined ? undefined : { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL },
   };
 };

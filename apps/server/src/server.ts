@@ -51,6 +51,8 @@ export interface ServerOptions {
   readonly webDist?: string | undefined;
   /** Discord's CDN base for avatar URLs (the emulator's `/cdn` in demo mode); default Discord's. */
   readonly discordCdnUrl?: string | undefined;
+  /** How the server calls Discord (role reconciliation): the bot token and API base (the emulator's in demo mode). Absent: not configured. */
+  readonly discord?: { readonly token: string; readonly api?: string | undefined } | undefined;
   /** The least severe level the server logs (default Info). */
   readonly logLevel?: LogLevel.LogLevel | undefined;
   /**
@@ -179,7 +181,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
   const runtime = makeRuntime(
-    { url: options.databaseUrl, dataDir, firstSightSync: options.firstSightSync ?? true, jobs: options.jobs },
+    { url: options.databaseUrl, dataDir, firstSightSync: options.firstSightSync ?? true, jobs: options.jobs, discord: options.discord },
     { logLevel: options.logLevel },
   );
   const database = await runtime.runPromise(Database.use(Effect.succeed));

@@ -1,6 +1,6 @@
 /**
  * Code-based TanStack Router routes: `/sign-in`, `/roster`, `/members` (Discord members against
- * app accounts), `/members/history` (member sync runs), `/jobs` (background jobs, admins), and
+ * app accounts), `/members/history` (member sync runs), `/roles` (role reconciliation), `/jobs` (background jobs, admins), and
  * `/` (redirects to `/roster`).
  * Loaders fill the query cache with `queryClient.ensureQueryData(trpc.x.queryOptions(...))`,
  * so pages render from cache with no loading flash (STYLE.md, TanStack/router examples).
@@ -18,6 +18,7 @@ import type { Me } from "./lib/types";
 import { NotFoundPage, RouteError, RoutePending } from "./routes/fallbacks";
 import { JobsPage } from "./routes/JobsPage";
 import { MembersPage } from "./routes/MembersPage";
+import { RolesPage } from "./routes/RolesPage";
 import { RosterPage } from "./routes/RosterPage";
 import { SignInPage } from "./routes/SignInPage";
 import { SyncHistoryPage } from "./routes/SyncHistoryPage";
@@ -155,7 +156,33 @@ const tokensRoute = createRoute({
   errorComponent: RouteError,
 });
 
-const routeTree = rootRoute.addChildren([indexRoute, signInRoute, rosterRoute, membersRoute, membersHistoryRoute, jobsRoute, tokensRoute]);
+// Role reconciliation: groups, mappings, the plan's preview, apply with progress, audit log, suppressions, preflight.
+const rolesRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/roles",
+  beforeLoad: requireMe,
+  loader: async ({ context }) => {
+    if (!context.me.staff) return;
+    await Promise.all([
+      context.queryClient.ensureQueryData(context.trpc.groups.list.queryOptions()),
+      context.queryClient.ensureQueryData(context.trpc.roles.mappings.queryOptions({})),
+    ]);
+  },
+  component: RolesPage,
+  pendingComponent: RoutePending,
+  errorComponent: RouteError,
+});
+
+const routeTree = rootRoute.addChildren([
+  indexRoute,
+  signInRoute,
+  rosterRoute,
+  membersRoute,
+  membersHistoryRoute,
+  rolesRoute,
+  jobsRoute,
+  tokensRoute,
+]);
 
 /** The app's router; its context carries the one `queryClient` and the one `trpc` proxy. */
 export const router = createRouter({

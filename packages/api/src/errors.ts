@@ -9,17 +9,23 @@
  * secrets (those stay in the server log, at most).
  */
 import type { DatabaseError } from "@guildhall/db";
-import type { JobNotDiscardable, JobNotRetryable, UnknownJob } from "@guildhall/jobs";
+import type { JobNotDiscardable, JobNotRetryable, JobPayloadInvalid, UnknownJob } from "@guildhall/jobs";
 import type {
   ApiTokenNotFound,
   ChunkMismatch,
   DiscordIdTaken,
+  DiscordUnavailable,
+  GroupNameTaken,
+  GroupNotFound,
   GuildNotFound,
   GuildNotLinked,
   InvalidApiToken,
+  MappingExists,
+  MappingNotFound,
   NotAdmin,
   NotInOrganization,
   NotStaff,
+  ReconciliationRunNotFound,
   SyncAlreadyRunning,
   SyncNotAwaitingConfirmation,
   SyncNotRunning,
@@ -76,6 +82,13 @@ export type DomainError =
   | InvalidApiToken
   | TokenScopeTooNarrow
   | ApiTokenNotFound
+  | GroupNotFound
+  | GroupNameTaken
+  | MappingNotFound
+  | MappingExists
+  | ReconciliationRunNotFound
+  | DiscordUnavailable
+  | JobPayloadInvalid
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -156,6 +169,18 @@ export const ERRORS: Answers = {
   InvalidApiToken: { code: "UNAUTHORIZED", status: 401, message: () => "The API token is unknown or revoked." },
   TokenScopeTooNarrow: { code: "FORBIDDEN", status: 403, message: (e) => `This API token cannot do that: it needs ${e.needs}.` },
   ApiTokenNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such API token in your organization." },
+  GroupNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such group in your organization." },
+  GroupNameTaken: { code: "CONFLICT", status: 409, message: (e) => `A group named "${e.name}" already exists.` },
+  MappingNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such role mapping in your organization." },
+  MappingExists: { code: "CONFLICT", status: 409, message: () => "That group is already mapped to that role." },
+  ReconciliationRunNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such reconciliation run." },
+  // A 4xx: the server is fine; the plan needs Discord (the guild's roles, the bot's member) and could not read it.
+  DiscordUnavailable: {
+    code: "PRECONDITION_FAILED",
+    status: 412,
+    message: (e) => `Discord could not be asked for the guild's roles and the bot's member: ${e.message}`,
+  },
+  JobPayloadInvalid: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

@@ -1,7 +1,9 @@
 import { botRouter } from "./router/bot";
+import { groupsRouter } from "./router/groups";
 import { guildsRouter } from "./router/guilds";
 import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
+import { rolesRouter } from "./router/roles";
 import { rosterRouter } from "./router/roster";
 import { sessionRouter } from "./router/session";
 import { tokensRouter } from "./router/tokens";
@@ -11,8 +13,10 @@ import { createTRPCRouter } from "./trpc";
 export const appRouter = createTRPCRouter({
   bot: botRouter,
   guilds: guildsRouter,
+  groups: groupsRouter,
   jobs: jobsRouter,
   members: membersRouter,
+  roles: rolesRouter,
   roster: rosterRouter,
   session: sessionRouter,
   tokens: tokensRouter,

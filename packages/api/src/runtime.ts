@@ -1,7 +1,8 @@
 import { Database, type DatabaseConfig } from "@guildhall/db";
+import { DiscordPermanentError, DiscordRest, type DiscordRestConfig } from "@guildhall/discord";
 import { Jobs, type JobsOptions } from "@guildhall/jobs";
-import { Bot, FirstSightSync, SyncLayer } from "@guildhall/sync";
-import { Effect, Layer, Logger, type LogLevel, ManagedRuntime, References } from "effect";
+import { Bot, FirstSightSync, Reconciler, SyncLayer } from "@guildhall/sync";
+import { Effect, Layer, Logger, type LogLevel, ManagedRuntime, References, Stream } from "effect";
 import { DEFAULT_LOG_LEVEL } from "./logging";
 import type { ApiRuntime } from "./trpc";
 import { WORKERS } from "./workers";
@@ -36,7 +37,34 @@ export interface RuntimeConfig extends DatabaseConfig {
    * completed (default true). Benchmarks that time their own syncs turn it off.
    */
   readonly firstSightSync?: boolean;
+  /**
+   * How the server calls Discord (role reconciliation): the bot token and, for the emulator, its
+   * API base. Absent: every Discord call fails permanent with "Discord is not configured".
+   */
+  readonly discord?: DiscordRestConfig | undefined;
 }
+
+/** The Discord port of a server without a token: every call fails permanent, so runs record why instead of retrying. */
+const unconfiguredDiscord: Layer.Layer<DiscordRest> = Layer.succeed(DiscordRest)(
+  (() => {
+    const fail = () =>
+      Effect.fail(
+        new DiscordPermanentError({ status: 0, code: null, method: "-", route: "-", message: "Discord is not configured (DISCORD_TOKEN)" }),
+      );
+    return DiscordRest.of({
+      gatewayBot: fail,
+      me: fail,
+      guild: fail,
+      roles: fail,
+      member: fail,
+      memberPage: fail,
+      memberPages: () => Stream.fromEffect(fail()),
+      editMember: fail,
+      addMemberRole: fail,
+      removeMemberRole: fail,
+    });
+  })(),
+);
 
 /**
  * The one runtime a server process runs procedures and jobs on: the sync services and the Jobs
@@ -47,10 +75,10 @@ export interface RuntimeConfig extends DatabaseConfig {
  * be opened or migrated, or pg-boss cannot start.
  */
 export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {}): ApiRuntime => {
-  const { jobs, firstSightSync = true, ...database } = config;
-  const services = Bot.layer.pipe(
-    Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync)),
-    Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs))),
+  const { jobs, firstSightSync = true, discord, ...database } = config;
+  const discordLayer = discord ? DiscordRest.layer(discord) : unconfiguredDiscord;
+  const services = Layer.mergeAll(Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))), Reconciler.layer).pipe(
+    Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs), discordLayer)),
   );
   return ManagedRuntime.make(
     Jobs.workers(WORKERS).pipe(

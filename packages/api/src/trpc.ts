@@ -7,15 +7,18 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database, DatabaseError } from "@guildhall/db";
+import type { DiscordRest } from "@guildhall/discord";
 import type { Jobs } from "@guildhall/jobs";
 import {
   ApiTokens,
   type Bot,
   type Comparison,
   Directory,
+  type Groups,
   type MemberSync,
   NotInOrganization,
   type Presences,
+  type Reconciler,
   type Roster,
   type StaffMembership,
   type TokenIdentity,
@@ -27,7 +30,19 @@ import type { Auth } from "./auth";
 import { answerFor, BotKeyRequired, type DomainError, SignInRequired } from "./errors";
 
 /** The services procedures run against. */
-export type ApiServices = Database | Jobs | Presences | Directory | Roster | Bot | MemberSync | Comparison | ApiTokens;
+export type ApiServices =
+  | Database
+  | Jobs
+  | Presences
+  | Directory
+  | Roster
+  | Bot
+  | MemberSync
+  | Comparison
+  | Groups
+  | Reconciler
+  | DiscordRest
+  | ApiTokens;
 
 /** The per-process runtime the server builds once. */
 export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;

@@ -6,7 +6,7 @@
  * backoff and then dead-lettered (see @guildhall/jobs' `Jobs.work`).
  */
 import type { Handlers, QUEUES } from "@guildhall/jobs";
-import { Bot, MemberSync, Presences } from "@guildhall/sync";
+import { Bot, MemberSync, Presences, Reconciler } from "@guildhall/sync";
 import { Effect } from "effect";
 import { handleDeadLetter } from "./deadLetters";
 
@@ -14,7 +14,7 @@ import { handleDeadLetter } from "./deadLetters";
 export const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
 
 /** The services the handlers use. */
-export type WorkerServices = Bot | MemberSync | Presences;
+export type WorkerServices = Bot | MemberSync | Presences | Reconciler;
 
 /** The handlers, by queue name; run by `Jobs.workers` in the server's runtime (./runtime.ts). */
 export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
@@ -36,4 +36,16 @@ export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
     ),
   /** Each dead letter the bot reports: recorded as failed at first, re-applied on an admin's retry (./deadLetters.ts). */
   "bot.dead-letters": handleDeadLetter,
+  /**
+   * One role reconciliation run: resumes where it stopped (see `Reconciler.runApply`). A run whose
+   * id is unknown (deleted with its guild) is done; Discord's transient errors fail the attempt
+   * (retried with backoff); its permanent errors are recorded per member, never here.
+   */
+  "roles.apply": ({ runId }: { readonly runId: string }) =>
+    Reconciler.use((reconciler) => reconciler.runApply(runId)).pipe(
+      Effect.catchTag("ReconciliationRunNotFound", () => Effect.logWarning(`roles.apply: run ${runId} no longer exists`)),
+      Effect.tap((run) =>
+        run ? Effect.logInfo(`roles.apply: run ${runId} ${run.status}, ${run.done} done, ${run.failed} failed`) : Effect.void,
+      ),
+    ),
 };

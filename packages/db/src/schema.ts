@@ -443,3 +443,189 @@ export const apiTokens = pgTable(
   },
   (t) => [uniqueIndex("api_tokens_hash_key").on(t.hash), index("api_tokens_org_idx").on(t.organizationId)],
 );
+
+// ---------------------------------------------------------------- role reconciliation
+
+/** Who owns a mapping's truth (see @guildhall/roles `Authority`). */
+export const ROLE_AUTHORITIES = ["app", "discord", "both", "add_only"] as const;
+/** What a moderator's manual removal of an app-given role leads to (see @guildhall/roles `ManualRemovalPolicy`). */
+export const MANUAL_REMOVAL_POLICIES = ["restore", "remember"] as const;
+/** Who or what started a reconciliation or a change. */
+export const ROLE_ACTOR_KINDS = ["user", "schedule", "live", "external_app"] as const;
+/** A reconciliation run's status: `queued` (job sent), `running`, `completed`, `failed`. */
+export const RECONCILIATION_STATUSES = ["queued", "running", "completed", "failed"] as const;
+
+/** Per-organization role settings: the default authority of mappings that set none, and the nickname template (null: nicknames unmanaged). */
+export const roleSettings = pgTable("role_settings", {
+  organizationId: text()
+    .primaryKey()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  defaultAuthority: text({ enum: ROLE_AUTHORITIES }).notNull().default("app"),
+  nicknameTemplate: text(),
+  updatedAt: updatedAt(),
+});
+
+/** An app group (the app side of role mappings). `priority`: higher wins for the nickname's `{group}`. */
+export const groups = pgTable(
+  "groups",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text().notNull(),
+    priority: integer().notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("groups_org_name_key").on(t.organizationId, t.name)],
+);
+
+/** A user's membership of a group. `changedAt` is when it was added (the `both` authority's app-side timestamp). */
+export const groupMembers = pgTable(
+  "group_members",
+  {
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    groupId: text()
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    userId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    addedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user_idx").on(t.userId)],
+);
+
+/**
+ * A mapping group <-> Discord role in one guild. `authority` null: the organization's default.
+ * `previewOnly`: a new mapping is only previewed until an admin applies a plan with it once.
+ */
+export const roleMappings = pgTable(
+  "role_mappings",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    groupId: text()
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    roleId: text().notNull(),
+    authority: text({ enum: ROLE_AUTHORITIES }),
+    onManualRemoval: text({ enum: MANUAL_REMOVAL_POLICIES }).notNull().default("restore"),
+    previewOnly: boolean().notNull().default(true),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("role_mappings_group_role_key").on(t.guildId, t.groupId, t.roleId),
+    index("role_mappings_org_idx").on(t.organizationId),
+  ],
+);
+
+/** A remembered manual removal: the role stays off the member until an admin clears the entry. */
+export const roleSuppressions = pgTable(
+  "role_suppressions",
+  {
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    userId: text().notNull(),
+    roleId: text().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.guildId, t.userId, t.roleId] })],
+);
+
+/** One reconciliation (apply) of a guild: its status and counts, refreshed as it goes (the progress the SPA shows). */
+export const reconciliationRuns = pgTable(
+  "reconciliation_runs",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    status: text({ enum: RECONCILIATION_STATUSES }).notNull().default("queued"),
+    actorKind: text({ enum: ROLE_ACTOR_KINDS }).notNull(),
+    actorId: text(),
+    /** Members with changes (= calls to make). */
+    total: integer().notNull().default(0),
+    done: integer().notNull().default(0),
+    failed: integer().notNull().default(0),
+    blocked: integer().notNull().default(0),
+    reason: text(),
+    startedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index("reconciliation_runs_guild_idx").on(t.guildId, t.startedAt)],
+);
+
+/**
+ * The durable steps of a run, one per member with changes: `pending`, then `sent` (recorded
+ * just before the call), then `done` or `failed` (after it). A run that resumes after a crash
+ * re-reads a `sent` member from Discord before doing anything, so no change is made twice.
+ */
+export const reconciliationSteps = pgTable(
+  "reconciliation_steps",
+  {
+    runId: text()
+      .notNull()
+      .references(() => reconciliationRuns.id, { onDelete: "cascade" }),
+    userId: text().notNull(),
+    appUserId: text().notNull(),
+    seq: integer().notNull(),
+    state: text({ enum: ["pending", "sent", "done", "failed"] })
+      .notNull()
+      .default("pending"),
+    rolesBefore: text().array().notNull(),
+    rolesAfter: text().array().notNull(),
+    nickBefore: text(),
+    nickAfter: text(),
+    /** Whether the nickname changes (nickAfter null then means "clear it"). */
+    nickChanges: boolean().notNull().default(false),
+    add: text().array().notNull(),
+    remove: text().array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.userId] }), index("reconciliation_steps_run_idx").on(t.runId, t.state, t.seq)],
+);
+
+/**
+ * Guildhall's own audit log of role changes (append-only): one row per change made, failed or
+ * refused. `outcome`: `applied`, `failed` (Discord refused: `discordStatus`/`discordCode`) or
+ * `blocked` (the planner refused: `reason`).
+ */
+export const roleAuditLog = pgTable(
+  "role_audit_log",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    guildId: text().notNull(),
+    runId: text(),
+    actorKind: text({ enum: ROLE_ACTOR_KINDS }).notNull(),
+    actorId: text(),
+    userId: text().notNull(),
+    outcome: text({ enum: ["applied", "failed", "blocked"] }).notNull(),
+    rolesBefore: text().array().notNull(),
+    rolesAfter: text().array().notNull(),
+    nickBefore: text(),
+    nickAfter: text(),
+    reason: text().notNull(),
+    discordStatus: integer(),
+    discordCode: integer(),
+    discordMessage: text(),
+    at: createdAt(),
+  },
+  (t) => [index("role_audit_log_guild_idx").on(t.guildId, t.id), index("role_audit_log_run_idx").on(t.runId)],
+);

@@ -1,5 +1,6 @@
 import { REST } from "@discordjs/rest";
 import {
+  type RESTGetAPICurrentUserResult,
   type RESTGetAPIGatewayBotResult,
   type RESTGetAPIGuildMemberResult,
   type RESTGetAPIGuildMembersResult,
@@ -78,6 +79,8 @@ export class DiscordRest extends Context.Service<
   {
     /** `GET /gateway/bot`: the gateway URL, recommended shards, session start limit. https://discord.com/developers/docs/events/gateway#get-gateway-bot */
     readonly gatewayBot: () => Effect.Effect<RESTGetAPIGatewayBotResult, DiscordError>;
+    /** `GET /users/@me`: the bot's own user (its id is the bot's member id in every guild). https://discord.com/developers/docs/resources/user#get-current-user */
+    readonly me: () => Effect.Effect<RESTGetAPICurrentUserResult, DiscordError>;
     /** `GET /guilds/{guild}?with_counts=true`: the guild with approximate member and presence counts. https://discord.com/developers/docs/resources/guild#get-guild */
     readonly guild: (guildId: string) => Effect.Effect<RESTGetAPIGuildResult, DiscordError>;
     /** `GET /guilds/{guild}/roles`: every role of the guild, @everyone included. https://discord.com/developers/docs/resources/guild#get-guild-roles */
@@ -187,6 +190,10 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     return yield* call<RESTGetAPIGatewayBotResult>({ method: "GET", route: Routes.gatewayBot() });
   });
 
+  const me = Effect.fn("DiscordRest.me")(function* () {
+    return yield* call<RESTGetAPICurrentUserResult>({ method: "GET", route: Routes.user() });
+  });
+
   const guild = Effect.fn("DiscordRest.guild")(function* (guildId: string) {
     return yield* call<RESTGetAPIGuildResult>({
       method: "GET",
@@ -275,5 +282,5 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     });
   });
 
-  return DiscordRest.of({ gatewayBot, guild, roles, member, memberPage, memberPages, editMember, addMemberRole, removeMemberRole });
+  return DiscordRest.of({ gatewayBot, me, guild, roles, member, memberPage, memberPages, editMember, addMemberRole, removeMemberRole });
 };

@@ -177,6 +177,30 @@ export const BotDeadLetters = defineQueue({
   summarize: (p) => `${p.summary} (${p.code ?? "undelivered"})`,
 });
 
+/**
+ * Applies one role reconciliation run (`reconciliation_runs.id`): the Reconciler plans it once,
+ * records a step per member, and makes each member's one Discord call, recording it before and
+ * after, so a retry (after a crash, an expiry or a transient Discord error) resumes where it
+ * stopped and never makes a change twice. Discord's permanent errors are recorded per member and
+ * never fail the job.
+ */
+export const RolesApply = defineQueue({
+  name: "roles.apply",
+  title: "Role reconciliation runs",
+  consumer: "server",
+  payload: Schema.Struct({ runId: Schema.String.check(Schema.isUUID()) }),
+  policy: "standard",
+  retryLimit: 10,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 300,
+  // A 20,000-member guild at Discord's 1 call/s per bucket: about three hours in the worst case.
+  expireInSeconds: 4 * 60 * 60,
+  deleteAfterSeconds: 7 * DAY_S,
+  deadLetter: "roles.apply.dead",
+  summarize: (p) => `run ${p.runId}`,
+});
+
 /** Every queue, in the order the Jobs page lists them. */
 export const QUEUES = [
   MemberSyncScheduler,
@@ -185,6 +209,7 @@ export const QUEUES = [
   BotMembersSync,
   BotPresenceResync,
   BotDeadLetters,
+  RolesApply,
 ] as const;
 
 /** The names of every queue in {@link QUEUES}. */

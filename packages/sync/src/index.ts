@@ -14,6 +14,7 @@ export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
 export * from "./members";
 export * from "./model";
 export * from "./Presences";
+export * from "./Roles";
 export * from "./Roster";
 export * from "./storable";
 
@@ -23,12 +24,14 @@ import { Comparison } from "./Comparison";
 import { Directory } from "./Directory";
 import { MemberSync } from "./MemberSync";
 import { Presences } from "./Presences";
+import { Groups } from "./Roles";
 import { Roster } from "./Roster";
 
 /**
  * Every sync service but `Bot`, wired together; needs only the `Database` service. `Bot` also
- * needs the `Jobs` service (@guildhall/jobs): provide `Bot.layer` beside it where jobs run.
+ * needs the `Jobs` service (@guildhall/jobs): provide `Bot.layer` beside it where jobs run;
+ * `Reconciler` needs `Jobs` and the Discord port (`DiscordRest`) too.
  */
 export const SyncLayer = Roster.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer, ApiTokens.layer)),
+  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer, ApiTokens.layer, Groups.layer)),
 );

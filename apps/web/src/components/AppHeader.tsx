@@ -44,6 +44,9 @@ export function AppHeader({ me }: { me: Me }) {
             <Link to="/members/history" className="nav-link" activeOptions={{ exact: true }} data-testid="nav-sync-history">
               Sync history
             </Link>
+            <Link to="/roles" className="nav-link" activeOptions={{ exact: true }} data-testid="nav-roles">
+              Roles
+            </Link>
             {me.staff.role === "admin" ? (
               <Link to="/jobs" className="nav-link" activeOptions={{ includeSearch: false }} data-testid="nav-jobs">
                 Jobs

@@ -1,0 +1,1294 @@
+/**
+ * Role reconciliation around the pure planner (@guildhall/roles): app groups (`Groups`) and the
+ * service that loads the desired state (groups, linked users, mappings) and the actual state
+ * (the member mirror, the guild's roles and the bot), plans, previews, and applies a plan
+ * through the Discord port as a durable, resumable run with an append-only audit log
+ * (`Reconciler`).
+ */
+import { Database, type DatabaseError, schema } from "@guildhall/db";
+import { diffSnapshots } from "@guildhall/diff";
+import { type DiscordError, DiscordPermanentError, DiscordRest, describeDiscordError } from "@guildhall/discord";
+import { type JobPayloadInvalid, Jobs, RolesApply } from "@guildhall/jobs";
+import {
+  type ActualRole,
+  type Authority,
+  BLOCK_REASONS,
+  type BlockedItem,
+  type ManualRemovalPolicy,
+  PERMISSIONS,
+  type Plan,
+  type PlanInput,
+  planReconciliation,
+  suppressionsForManualRemoval,
+} from "@guildhall/roles";
+import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
+import { Context, Effect, Layer, Schema } from "effect";
+import { UserNotFound } from "./errors";
+
+// ------------------------------------------------------------------------------------ errors
+
+/** No group `groupId` in the caller's organization. */
+export class GroupNotFound extends Schema.TaggedError<GroupNotFound>()("GroupNotFound", { groupId: Schema.String }) {}
+
+/** The organization already has a group with that name. */
+export class GroupNameTaken extends Schema.TaggedError<GroupNameTaken>()("GroupNameTaken", { name: Schema.String }) {}
+
+/** No mapping `mappingId` in the caller's organization. */
+export class MappingNotFound extends Schema.TaggedError<MappingNotFound>()("MappingNotFound", { mappingId: Schema.String }) {}
+
+/** The group is already mapped to that role in that guild. */
+export class MappingExists extends Schema.TaggedError<MappingExists>()("MappingExists", {
+  groupId: Schema.String,
+  roleId: Schema.String,
+}) {}
+
+/** No reconciliation run `runId` of the caller's organization. */
+export class ReconciliationRunNotFound extends Schema.TaggedError<ReconciliationRunNotFound>()("ReconciliationRunNotFound", {
+  runId: Schema.String,
+}) {}
+
+/** Discord could not be asked for the guild's roles or the bot's member (the plan needs both); `message` says why (no token). */
+export class DiscordUnavailable extends Schema.TaggedError<DiscordUnavailable>()("DiscordUnavailable", {
+  message: Schema.String,
+  /** True when the same reads may succeed later (429, 5xx, network): a run then retries instead of failing. */
+  transient: Schema.Boolean,
+}) {}
+
+// ------------------------------------------------------------------------------------ shapes
+
+/** A group as lists show it. */
+export interface GroupSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly priority: number;
+  readonly memberCount: number;
+}
+
+/** A member of a group: the app user and the Discord id linked to it (null: not linked). */
+export interface GroupMemberEntry {
+  readonly userId: string;
+  readonly name: string;
+  readonly email: string;
+  readonly discordId: string | null;
+}
+
+/** A mapping as lists show it. `authority` null: the organization's default. */
+export interface MappingEntry {
+  readonly id: string;
+  readonly guildId: string;
+  readonly groupId: string;
+  readonly groupName: string;
+  readonly roleId: string;
+  readonly authority: Authority | null;
+  readonly onManualRemoval: ManualRemovalPolicy;
+  readonly previewOnly: boolean;
+  readonly createdAt: string;
+}
+
+/** Who or what started a run or a change. */
+export type ActorKind = (typeof schema.ROLE_ACTOR_KINDS)[number];
+
+/** A reconciliation run (ISO-8601 times). Progress: `done + failed` of `total`. */
+export interface ReconciliationRun {
+  readonly id: string;
+  readonly guildId: string;
+  readonly status: (typeof schema.RECONCILIATION_STATUSES)[number];
+  readonly actorKind: ActorKind;
+  readonly actorId: string | null;
+  readonly total: number;
+  readonly done: number;
+  readonly failed: number;
+  readonly blocked: number;
+  readonly reason: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** One audit log entry (ISO-8601 `at`). */
+export interface RoleAuditEntry {
+  readonly id: number;
+  readonly guildId: string;
+  readonly runId: string | null;
+  readonly actorKind: ActorKind;
+  readonly actorId: string | null;
+  readonly userId: string;
+  readonly outcome: "applied" | "failed" | "blocked";
+  readonly rolesBefore: ReadonlyArray<string>;
+  readonly rolesAfter: ReadonlyArray<string>;
+  readonly nickBefore: string | null;
+  readonly nickAfter: string | null;
+  readonly reason: string;
+  readonly discordStatus: number | null;
+  readonly discordCode: number | null;
+  readonly discordMessage: string | null;
+  readonly at: string;
+}
+
+/** Filters of the audit log; each given one must match. `beforeId`: page backwards (entries with a smaller id). */
+export interface AuditFilter {
+  readonly userId?: string | undefined;
+  readonly runId?: string | undefined;
+  readonly outcome?: "applied" | "failed" | "blocked" | undefined;
+  readonly actorKind?: ActorKind | undefined;
+  readonly beforeId?: number | undefined;
+  readonly limit?: number | undefined;
+}
+
+/** A guild role as the preview and preflight show it. */
+export interface RoleView {
+  readonly id: string;
+  readonly name: string;
+  readonly position: number;
+  readonly managed: boolean;
+}
+
+/** A blocked item with its sentence (see @guildhall/roles `BLOCK_REASONS`). */
+export type BlockedView = BlockedItem & { readonly sentence: string };
+
+/** The preview of a plan: who gains and loses what, group changes, what is blocked and why. Lists are cut at `PREVIEW_LIMIT`. */
+export interface PlanPreview {
+  readonly guildId: string;
+  readonly summary: Plan["summary"];
+  readonly members: ReadonlyArray<{
+    readonly userId: string;
+    readonly appUserId: string;
+    readonly name: string | null;
+    readonly add: ReadonlyArray<string>;
+    readonly remove: ReadonlyArray<string>;
+    readonly nick: { readonly before: string | null; readonly after: string | null } | null;
+    readonly call: "patch" | "add-role" | "remove-role" | "nick";
+  }>;
+  readonly groups: Plan["groups"];
+  readonly blocked: ReadonlyArray<BlockedView>;
+  readonly roles: ReadonlyArray<RoleView>;
+  /** Mappings still preview-only: applying includes them (and ends their preview). */
+  readonly previewOnlyMappings: number;
+}
+
+/** What the preflight found: the bot's permissions and highest role, and each mapping that cannot work. */
+export interface Preflight {
+  readonly guildId: string;
+  readonly botUserId: string;
+  readonly manageRoles: boolean;
+  readonly manageNicknames: boolean;
+  readonly highestPosition: number;
+  readonly highestRole: RoleView | null;
+  readonly problems: ReadonlyArray<{
+    readonly mappingId: string;
+    readonly roleId: string;
+    readonly problem: "managed" | "at-or-above-bot" | "deleted" | "everyone";
+    readonly sentence: string;
+  }>;
+}
+
+/** Most rows a preview lists per section (the summary counts them all). */
+export const PREVIEW_LIMIT = 500;
+/** Most audit entries one page (or a CSV export) holds. */
+export const AUDIT_EXPORT_LIMIT = 100_000;
+
+const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
+const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((x) => set.has(x));
+};
+
+// ------------------------------------------------------------------------------------ Groups
+
+/**
+ * App groups of an organization and their members (app user ids). Every method is scoped to
+ * `organizationId`; a group of another organization is `GroupNotFound`.
+ */
+export class Groups extends Context.Service<
+  Groups,
+  {
+    /** The organization's groups by name, with member counts. */
+    readonly list: (organizationId: string) => Effect.Effect<ReadonlyArray<GroupSummary>, DatabaseError>;
+    /** Creates a group (`name` 1-100 characters); `GroupNameTaken` when the name is used. */
+    readonly create: (
+      organizationId: string,
+      input: { readonly name: string; readonly priority?: number | undefined },
+    ) => Effect.Effect<GroupSummary, GroupNameTaken | DatabaseError>;
+    /** Renames a group (and sets its priority when given). `GroupNotFound`, `GroupNameTaken`. */
+    readonly rename: (
+      organizationId: string,
+      groupId: string,
+      input: { readonly name: string; readonly priority?: number | undefined },
+    ) => Effect.Effect<void, GroupNotFound | GroupNameTaken | DatabaseError>;
+    /** Deletes a group, its memberships and its mappings. `GroupNotFound`. */
+    readonly remove: (organizationId: string, groupId: string) => Effect.Effect<void, GroupNotFound | DatabaseError>;
+    /** The group's members with their linked Discord ids, by name. `GroupNotFound`. */
+    readonly members: (
+      organizationId: string,
+      groupId: string,
+    ) => Effect.Effect<ReadonlyArray<GroupMemberEntry>, GroupNotFound | DatabaseError>;
+    /** Adds app users (idempotent); `UserNotFound` names the first unknown id (nothing is added then). Returns how many were new. */
+    readonly addUsers: (
+      organizationId: string,
+      groupId: string,
+      userIds: ReadonlyArray<string>,
+    ) => Effect.Effect<number, GroupNotFound | UserNotFound | DatabaseError>;
+    /** Removes app users (absent ones are ignored). Returns how many were removed. */
+    readonly removeUsers: (
+      organizationId: string,
+      groupId: string,
+      userIds: ReadonlyArray<string>,
+    ) => Effect.Effect<number, GroupNotFound | DatabaseError>;
+    /**
+     * "These are the members now": the group's membership becomes exactly `userIds`, diffed
+     * against the current one with @guildhall/diff, in one transaction; returns the user ids
+     * added and removed. `UserNotFound` for an unknown id (nothing changes then).
+     */
+    readonly setMembers: (
+      organizationId: string,
+      groupId: string,
+      userIds: ReadonlyArray<string>,
+    ) => Effect.Effect<
+      { readonly added: ReadonlyArray<string>; readonly removed: ReadonlyArray<string> },
+      GroupNotFound | UserNotFound | DatabaseError
+    >;
+  }
+>()("@guildhall/sync/Groups") {
+  static readonly layer = Layer.effect(
+    Groups,
+    Effect.gen(function* () {
+      const { use, transaction } = yield* Database;
+      const { groups, groupMembers, users } = schema;
+
+      const find = Effect.fn("Groups.find")(function* (organizationId: string, groupId: string) {
+        const rows = yield* use("groups.find", (db) =>
+          db
+            .select({ id: groups.id })
+            .from(groups)
+            .where(and(eq(groups.id, groupId), eq(groups.organizationId, organizationId)))
+            .limit(1),
+        );
+        if (rows.length === 0) return yield* new GroupNotFound({ groupId });
+      });
+
+      const nameTaken =
+        (name: string) =>
+        (error: DatabaseError): Effect.Effect<never, DatabaseError | GroupNameTaken> =>
+          error.code === "23505" ? Effect.fail(new GroupNameTaken({ name })) : Effect.fail(error);
+
+      const list = Effect.fn("Groups.list")(function* (organizationId: string) {
+        return yield* use("groups.list", (db) =>
+          db
+            .select({
+              id: groups.id,
+              name: groups.name,
+              priority: groups.priority,
+              memberCount: sql<number>`(select count(*)::int from ${groupMembers} where ${groupMembers.groupId} = ${groups.id})`,
+            })
+            .from(groups)
+            .where(eq(groups.organizationId, organizationId))
+            .orderBy(asc(groups.name)),
+        );
+      });
+
+      const create = Effect.fn("Groups.create")(function* (
+        organizationId: string,
+        input: { readonly name: string; readonly priority?: number | undefined },
+      ) {
+        const id = crypto.randomUUID();
+        const priority = input.priority ?? 0;
+        yield* use("groups.create", (db) => db.insert(groups).values({ id, organizationId, name: input.name, priority })).pipe(
+          Effect.catchTag("DatabaseError", nameTaken(input.name)),
+        );
+        return { id, name: input.name, priority, memberCount: 0 };
+      });
+
+      const rename = Effect.fn("Groups.rename")(function* (
+        organizationId: string,
+        groupId: string,
+        input: { readonly name: string; readonly priority?: number | undefined },
+      ) {
+        yield* find(organizationId, groupId);
+        yield* use("groups.rename", (db) =>
+          db
+            .update(groups)
+            .set({ name: input.name, ...(input.priority === undefined ? {} : { priority: input.priority }) })
+            .where(eq(groups.id, groupId)),
+        ).pipe(Effect.catchTag("DatabaseError", nameTaken(input.name)));
+      });
+
+      const remove = Effect.fn("Groups.remove")(function* (organizationId: string, groupId: string) {
+        yield* find(organizationId, groupId);
+        yield* use("groups.remove", (db) => db.delete(groups).where(eq(groups.id, groupId)));
+      });
+
+      const members = Effect.fn("Groups.members")(function* (organizationId: string, groupId: string) {
+        yield* find(organizationId, groupId);
+        return yield* use("groups.members", (db) =>
+          db
+            .select({ userId: users.id, name: users.name, email: users.email, discordId: users.discordId })
+            .from(groupMembers)
+            .innerJoin(users, eq(users.id, groupMembers.userId))
+            .where(eq(groupMembers.groupId, groupId))
+            .orderBy(asc(users.name)),
+        );
+      });
+
+      const checkUsers = Effect.fn("Groups.checkUsers")(function* (userIds: ReadonlyArray<string>) {
+        if (userIds.length === 0) return;
+        const unique = [...new Set(userIds)];
+        const found = new Set<string>();
+        for (let i = 0; i < unique.length; i += 5_000) {
+          const rows = yield* use("groups.checkUsers", (db) =>
+            db
+              .select({ id: users.id })
+              .from(users)
+              .where(inArray(users.id, unique.slice(i, i + 5_000))),
+          );
+          for (const row of rows) found.add(row.id);
+        }
+        const missing = unique.find((id) => !found.has(id));
+        if (missing !== undefined) return yield* new UserNotFound({ userId: missing });
+      });
+
+      const insertMembers = (organizationId: string, groupId: string, userIds: ReadonlyArray<string>) =>
+        Effect.gen(function* () {
+          let added = 0;
+          for (let i = 0; i < userIds.length; i += 5_000) {
+            const rows = yield* use("groups.addUsers", (db) =>
+              db
+                .insert(groupMembers)
+                .values(userIds.slice(i, i + 5_000).map((userId) => ({ organizationId, groupId, userId })))
+                .onConflictDoNothing()
+                .returning({ userId: groupMembers.userId }),
+            );
+            added += rows.length;
+          }
+          return added;
+        });
+
+      const deleteMembers = (groupId: string, userIds: ReadonlyArray<string>) =>
+        Effect.gen(function* () {
+          let removed = 0;
+          for (let i = 0; i < userIds.length; i += 5_000) {
+            const rows = yield* use("groups.removeUsers", (db) =>
+              db
+                .delete(groupMembers)
+                .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.userId, userIds.slice(i, i + 5_000))))
+                .returning({ userId: groupMembers.userId }),
+            );
+            removed += rows.length;
+          }
+          return removed;
+        });
+
+      const addUsers = Effect.fn("Groups.addUsers")(function* (organizationId: string, groupId: string, userIds: ReadonlyArray<string>) {
+        yield* find(organizationId, groupId);
+        yield* checkUsers(userIds);
+        return yield* insertMembers(organizationId, groupId, [...new Set(userIds)]);
+      });
+
+      const removeUsers = Effect.fn("Groups.removeUsers")(function* (
+        organizationId: string,
+        groupId: string,
+        userIds: ReadonlyArray<string>,
+      ) {
+        yield* find(organizationId, groupId);
+        return yield* deleteMembers(groupId, [...new Set(userIds)]);
+      });
+
+      const setMembers = Effect.fn("Groups.setMembers")(function* (
+        organizationId: string,
+        groupId: string,
+        userIds: ReadonlyArray<string>,
+      ) {
+        yield* find(organizationId, groupId);
+        const wanted = [...new Set(userIds)];
+        yield* checkUsers(wanted);
+        return yield* transaction(
+          "groups.setMembers",
+          Effect.gen(function* () {
+            const current = yield* use("groups.current", (db) =>
+              db.select({ userId: groupMembers.userId }).from(groupMembers).where(eq(groupMembers.groupId, groupId)),
+            );
+            const diff = diffSnapshots(
+              current,
+              wanted.map((userId) => ({ userId })),
+              { key: (m) => m.userId },
+            );
+            const added = diff.added.map((m) => m.userId);
+            const removed = diff.removed.map((m) => m.userId);
+            yield* insertMembers(organizationId, groupId, added);
+            yield* deleteMembers(groupId, removed);
+            return { added, removed };
+          }),
+        );
+      });
+
+      return Groups.of({ list, create, rename, remove, members, addUsers, removeUsers, setMembers });
+    }),
+  );
+}
+
+// ------------------------------------------------------------------------------------ Reconciler
+
+/** The fields of a mapping callers set. `authority` null: the organization's default. */
+export interface MappingInput {
+  readonly guildId: string;
+  readonly groupId: string;
+  readonly roleId: string;
+  readonly authority: Authority | null;
+  readonly onManualRemoval: ManualRemovalPolicy;
+}
+
+type RunRow = typeof schema.reconciliationRuns.$inferSelect;
+type StepRow = typeof schema.reconciliationSteps.$inferSelect;
+
+const runOf = (row: RunRow): ReconciliationRun => ({
+  id: row.id,
+  guildId: row.guildId,
+  status: row.status,
+  actorKind: row.actorKind,
+  actorId: row.actorId,
+  total: row.total,
+  done: row.done,
+  failed: row.failed,
+  blocked: row.blocked,
+  reason: row.reason,
+  startedAt: iso(row.startedAt)!,
+  finishedAt: iso(row.finishedAt),
+});
+
+/** The `X-Audit-Log-Reason` of one member's change: who asked, which run, what changes (cut to 512 by the port). */
+export const changeReason = (run: Pick<RunRow, "id" | "actorKind" | "actorId">, step: Pick<StepRow, "add" | "remove" | "nickChanges">) => {
+  const parts = [...step.add.map((r) => `+${r}`), ...step.remove.map((r) => `-${r}`), ...(step.nickChanges ? ["nick"] : [])];
+  return `Guildhall role sync, run ${run.id} (${run.actorKind}${run.actorId ? ` ${run.actorId}` : ""}): ${parts.join(" ")}`;
+};
+
+/** How many members one run works on at once per Discord bucket (role PUT/DELETE, member PATCH). One each keeps to each bucket's pace without 429s. */
+const LANES = 1;
+
+/**
+ * Role reconciliation of an organization's guilds: settings, mappings, preview, apply (as a
+ * pg-boss job, `roles.apply`), runs, the audit log and suppressions, and the preflight.
+ *
+ * The actual state comes from the member mirror (guild_members, no Discord reads per member)
+ * and, per plan, three reads of Discord: the guild (owner), its roles (positions, managed,
+ * permissions) and the bot's own member (its roles: highest position and permissions).
+ */
+export class Reconciler extends Context.Service<
+  Reconciler,
+  {
+    /** The organization's default authority and nickname template (defaults: `app`, none). */
+    readonly settings: (
+      organizationId: string,
+    ) => Effect.Effect<{ defaultAuthority: Authority; nicknameTemplate: string | null }, DatabaseError>;
+    /** Sets the organization's default authority and nickname template. */
+    readonly updateSettings: (
+      organizationId: string,
+      settings: { readonly defaultAuthority: Authority; readonly nicknameTemplate: string | null },
+    ) => Effect.Effect<void, DatabaseError>;
+    /** The mappings of `guildId`, by group name. */
+    readonly mappings: (organizationId: string, guildId: string) => Effect.Effect<ReadonlyArray<MappingEntry>, DatabaseError>;
+    /** Creates a mapping (preview-only until its first apply). `GroupNotFound`, `MappingExists`. */
+    readonly createMapping: (
+      organizationId: string,
+      input: MappingInput,
+    ) => Effect.Effect<MappingEntry, GroupNotFound | MappingExists | DatabaseError>;
+    /** Changes a mapping's authority and manual-removal policy. `MappingNotFound`. */
+    readonly updateMapping: (
+      organizationId: string,
+      mappingId: string,
+      input: { readonly authority: Authority | null; readonly onManualRemoval: ManualRemovalPolicy },
+    ) => Effect.Effect<void, MappingNotFound | DatabaseError>;
+    /** Deletes a mapping (its role is then never touched again). `MappingNotFound`. */
+    readonly deleteMapping: (organizationId: string, mappingId: string) => Effect.Effect<void, MappingNotFound | DatabaseError>;
+    /** Loads the planner's input for the guild. `includePreviewOnly` false leaves out mappings still in preview. */
+    readonly loadInput: (
+      organizationId: string,
+      guildId: string,
+      options?: { readonly includePreviewOnly?: boolean },
+    ) => Effect.Effect<{ readonly input: PlanInput; readonly roles: ReadonlyArray<ActualRole> }, DiscordUnavailable | DatabaseError>;
+    /** The plan for the guild now, as the SPA previews it (every mapping, preview-only ones included). */
+    readonly preview: (organizationId: string, guildId: string) => Effect.Effect<PlanPreview, DiscordUnavailable | DatabaseError>;
+    /**
+     * Starts applying the guild's plan: a run (status `queued`) and a `roles.apply` job; ends the
+     * preview of every preview-only mapping (they take part). Returns the run; its progress shows
+     * on `runs`/`run`.
+     */
+    readonly startApply: (
+      organizationId: string,
+      guildId: string,
+      actor: { readonly kind: ActorKind; readonly id: string | null },
+    ) => Effect.Effect<ReconciliationRun, JobPayloadInvalid | DatabaseError>;
+    /**
+     * The `roles.apply` job: plans (once per run, recorded as steps in one transaction with the
+     * refusals' audit entries), then makes each member's one call through the Discord port with
+     * `X-Audit-Log-Reason`, recording the step as `sent` before and `done`/`failed` after (with
+     * its audit entry and the mirror's new roles). Resuming after a crash: a `sent` step is first
+     * re-read from Discord (GET member) and only called again when its change is not there, so
+     * no change is made twice. Discord's permanent errors (Unknown Member, Missing Permissions)
+     * are recorded once on the step and in the audit log and never retried; transient ones fail
+     * the job, which pg-boss retries with backoff. A finished run is left alone.
+     */
+    readonly runApply: (
+      runId: string,
+    ) => Effect.Effect<ReconciliationRun, ReconciliationRunNotFound | DiscordUnavailable | DiscordError | DatabaseError>;
+    /** The guild's newest runs (at most `limit`, default 20), newest first. */
+    readonly runs: (
+      organizationId: string,
+      guildId: string,
+      limit?: number,
+    ) => Effect.Effect<ReadonlyArray<ReconciliationRun>, DatabaseError>;
+    /** One run. `ReconciliationRunNotFound`. */
+    readonly run: (organizationId: string, runId: string) => Effect.Effect<ReconciliationRun, ReconciliationRunNotFound | DatabaseError>;
+    /** Audit entries of the guild matching `filter`, newest first (at most `limit`, default 100, max {@link AUDIT_EXPORT_LIMIT}). */
+    readonly audit: (
+      organizationId: string,
+      guildId: string,
+      filter: AuditFilter,
+    ) => Effect.Effect<ReadonlyArray<RoleAuditEntry>, DatabaseError>;
+    /** The guild's remembered manual removals (user id, role id, ISO time). */
+    readonly suppressions: (
+      organizationId: string,
+      guildId: string,
+    ) => Effect.Effect<ReadonlyArray<{ userId: string; roleId: string; createdAt: string }>, DatabaseError>;
+    /** Clears one suppression (the role may be given again on the next plan); true when there was one. */
+    readonly clearSuppression: (
+      organizationId: string,
+      guildId: string,
+      userId: string,
+      roleId: string,
+    ) => Effect.Effect<boolean, DatabaseError>;
+    /**
+     * A member's roles changed on Discord by someone other than Guildhall (a moderator): records a
+     * suppression for each removed role whose mapping remembers removals (`onManualRemoval:
+     * remember`). Returns the suppressions written. Roles and ids are snowflakes.
+     */
+    readonly noteManualChange: (
+      guildId: string,
+      userId: string,
+      before: ReadonlyArray<string>,
+      after: ReadonlyArray<string>,
+    ) => Effect.Effect<ReadonlyArray<{ userId: string; roleId: string }>, DatabaseError>;
+    /** The preflight: the bot's permissions and highest role, and each mapping that cannot work (managed, at or above the bot, deleted, @everyone). */
+    readonly preflight: (organizationId: string, guildId: string) => Effect.Effect<Preflight, DiscordUnavailable | DatabaseError>;
+  }
+>()("@guildhall/sync/Reconciler") {
+  /** Needs the Database, the Jobs service (to send `roles.apply`) and the Discord port. */
+  static readonly layer = Layer.effect(
+    Reconciler,
+    Effect.gen(function* () {
+      const { use, transaction } = yield* Database;
+      const discord = yield* DiscordRest;
+      const jobs = yield* Jobs;
+      const {
+        roleSettings,
+        groups,
+        groupMembers,
+        roleMappings,
+        roleSuppressions,
+        reconciliationRuns,
+        reconciliationSteps,
+        roleAuditLog,
+        users,
+        guildMembers,
+      } = schema;
+
+      const settings = Effect.fn("Reconciler.settings")(function* (organizationId: string) {
+        const rows = yield* use("roles.settings", (db) =>
+          db.select().from(roleSettings).where(eq(roleSettings.organizationId, organizationId)).limit(1),
+        );
+        const row = rows[0];
+        return { defaultAuthority: (row?.defaultAuthority ?? "app") as Authority, nicknameTemplate: row?.nicknameTemplate ?? null };
+      });
+
+      const updateSettings = Effect.fn("Reconciler.updateSettings")(function* (
+        organizationId: string,
+        value: { readonly defaultAuthority: Authority; readonly nicknameTemplate: string | null },
+      ) {
+        yield* use("roles.updateSettings", (db) =>
+          db
+            .insert(roleSettings)
+            .values({ organizationId, ...value })
+            .onConflictDoUpdate({ target: roleSettings.organizationId, set: { ...value, updatedAt: new Date() } }),
+        );
+      });
+
+      const mappings = Effect.fn("Reconciler.mappings")(function* (organizationId: string, guildId: string) {
+        const rows = yield* use("roles.mappings", (db) =>
+          db
+            .select({
+              id: roleMappings.id,
+              guildId: roleMappings.guildId,
+              groupId: roleMappings.groupId,
+              groupName: groups.name,
+              roleId: roleMappings.roleId,
+              authority: roleMappings.authority,
+              onManualRemoval: roleMappings.onManualRemoval,
+              previewOnly: roleMappings.previewOnly,
+              createdAt: roleMappings.createdAt,
+            })
+            .from(roleMappings)
+            .innerJoin(groups, eq(groups.id, roleMappings.groupId))
+            .where(and(eq(roleMappings.organizationId, organizationId), eq(roleMappings.guildId, guildId)))
+            .orderBy(asc(groups.name), asc(roleMappings.createdAt)),
+        );
+        return rows.map((r) => ({ ...r, createdAt: iso(r.createdAt)! }));
+      });
+
+      const createMapping = Effect.fn("Reconciler.createMapping")(function* (organizationId: string, input: MappingInput) {
+        const group = yield* use("roles.mappingGroup", (db) =>
+          db
+            .select({ name: groups.name })
+            .from(groups)
+            .where(and(eq(groups.id, input.groupId), eq(groups.organizationId, organizationId)))
+            .limit(1),
+        );
+        if (!group[0]) return yield* new GroupNotFound({ groupId: input.groupId });
+        const id = crypto.randomUUID();
+        const createdAt = new Date();
+        yield* use("roles.createMapping", (db) =>
+          db.insert(roleMappings).values({ id, organizationId, ...input, previewOnly: true, createdAt }),
+        ).pipe(
+          Effect.catchTag(
+            "DatabaseError",
+            (error): Effect.Effect<never, DatabaseError | MappingExists> =>
+              error.code === "23505"
+                ? Effect.fail(new MappingExists({ groupId: input.groupId, roleId: input.roleId }))
+                : Effect.fail(error),
+          ),
+        );
+        return { id, ...input, groupName: group[0].name, previewOnly: true, createdAt: createdAt.toISOString() };
+      });
+
+      const updateMapping = Effect.fn("Reconciler.updateMapping")(function* (
+        organizationId: string,
+        mappingId: string,
+        input: { readonly authority: Authority | null; readonly onManualRemoval: ManualRemovalPolicy },
+      ) {
+        const rows = yield* use("roles.updateMapping", (db) =>
+          db
+            .update(roleMappings)
+            .set(input)
+            .where(and(eq(roleMappings.id, mappingId), eq(roleMappings.organizationId, organizationId)))
+            .returning({ id: roleMappings.id }),
+        );
+        if (rows.length === 0) return yield* new MappingNotFound({ mappingId });
+      });
+
+      const deleteMapping = Effect.fn("Reconciler.deleteMapping")(function* (organizationId: string, mappingId: string) {
+        const rows = yield* use("roles.deleteMapping", (db) =>
+          db
+            .delete(roleMappings)
+            .where(and(eq(roleMappings.id, mappingId), eq(roleMappings.organizationId, organizationId)))
+            .returning({ id: roleMappings.id }),
+        );
+        if (rows.length === 0) return yield* new MappingNotFound({ mappingId });
+      });
+
+      const unavailable = (error: DiscordError) =>
+        new DiscordUnavailable({ message: describeDiscordError(error), transient: !(error instanceof DiscordPermanentError) });
+
+      /** The guild's owner and roles and the bot's state, from Discord (three reads). */
+      const discordState = Effect.fn("Reconciler.discordState")(function* (guildId: string) {
+        const [guild, roles, me] = yield* Effect.all([discord.guild(guildId), discord.roles(guildId), discord.me()], {
+          concurrency: 3,
+        }).pipe(Effect.mapError(unavailable));
+        const botMember = yield* discord.member(guildId, me.id).pipe(Effect.mapError(unavailable));
+        const actualRoles: ActualRole[] = roles.map((r) => ({ id: r.id, position: r.position, managed: r.managed, name: r.name }));
+        const held = new Set([...botMember.roles, guildId]);
+        let permissions = 0n;
+        let highestPosition = 0;
+        let highestRole: RoleView | null = null;
+        for (const role of roles) {
+          if (!held.has(role.id)) continue;
+          permissions |= BigInt(role.permissions);
+          if (role.id !== guildId && role.position >= highestPosition) {
+            highestPosition = role.position;
+            highestRole = { id: role.id, name: role.name, position: role.position, managed: role.managed };
+          }
+        }
+        if (guild.owner_id === me.id) permissions |= PERMISSIONS.ADMINISTRATOR;
+        return { ownerId: guild.owner_id, roles: actualRoles, botUserId: me.id, bot: { highestPosition, permissions }, highestRole };
+      });
+
+      const loadInput = Effect.fn("Reconciler.loadInput")(function* (
+        organizationId: string,
+        guildId: string,
+        options: { readonly includePreviewOnly?: boolean } = {},
+      ) {
+        const includePreviewOnly = options.includePreviewOnly ?? true;
+        const state = yield* discordState(guildId);
+        const [config, groupRows, memberRows, mappingRows, userRows, mirror, suppressed] = yield* Effect.all(
+          [
+            settings(organizationId),
+            use("roles.loadGroups", (db) =>
+              db
+                .select({ id: groups.id, name: groups.name, priority: groups.priority })
+                .from(groups)
+                .where(eq(groups.organizationId, organizationId)),
+            ),
+            use("roles.loadGroupMembers", (db) =>
+              db
+                .select({ groupId: groupMembers.groupId, userId: groupMembers.userId })
+                .from(groupMembers)
+                .where(eq(groupMembers.organizationId, organizationId)),
+            ),
+            use("roles.loadMappings", (db) =>
+              db
+                .select()
+                .from(roleMappings)
+                .where(and(eq(roleMappings.organizationId, organizationId), eq(roleMappings.guildId, guildId))),
+            ),
+            use("roles.loadUsers", (db) =>
+              db
+                .select({ id: users.id, name: users.name, discordId: users.discordId })
+                .from(users)
+                .where(isNotNull(users.discordId))
+                .orderBy(asc(users.id)),
+            ),
+            use("roles.loadMirror", (db) =>
+              db
+                .select({
+                  userId: guildMembers.userId,
+                  roleIds: guildMembers.roleIds,
+                  nick: guildMembers.nick,
+                  globalName: guildMembers.globalName,
+                  username: guildMembers.username,
+                  dateLeft: guildMembers.dateLeft,
+                })
+                .from(guildMembers)
+                .innerJoin(users, eq(users.discordId, guildMembers.userId))
+                .where(eq(guildMembers.guildId, guildId)),
+            ),
+            use("roles.loadSuppressions", (db) =>
+              db
+                .select({ roleId: roleSuppressions.roleId, userId: roleSuppressions.userId })
+                .from(roleSuppressions)
+                .where(eq(roleSuppressions.guildId, guildId)),
+            ),
+          ],
+          { concurrency: "unbounded" },
+        );
+        const byGroup = new Map<string, string[]>();
+        for (const m of memberRows) {
+          const list = byGroup.get(m.groupId);
+          if (list) list.push(m.userId);
+          else byGroup.set(m.groupId, [m.userId]);
+        }
+        const input: PlanInput = {
+          desired: {
+            groups: groupRows.map((g) => ({ id: g.id, name: g.name, priority: g.priority, userIds: byGroup.get(g.id) ?? [] })),
+            users: userRows,
+            mappings: mappingRows
+              .filter((m) => includePreviewOnly || !m.previewOnly)
+              .map((m) => ({ id: m.id, groupId: m.groupId, roleId: m.roleId, authority: m.authority, onManualRemoval: m.onManualRemoval })),
+            defaultAuthority: config.defaultAuthority,
+            nicknameTemplate: config.nicknameTemplate,
+          },
+          actual: {
+            guildId,
+            ownerId: state.ownerId,
+            members: mirror.map((m) => ({
+              userId: m.userId,
+              roleIds: m.roleIds,
+              nick: m.nick,
+              globalName: m.globalName,
+              username: m.username,
+              inGuild: m.dateLeft === null,
+            })),
+            roles: state.roles,
+            bot: state.bot,
+            suppressions: suppressed,
+            flagged: [],
+          },
+        };
+        return { input, roles: state.roles };
+      });
+
+      const preview = Effect.fn("Reconciler.preview")(function* (organizationId: string, guildId: string) {
+        const { input, roles } = yield* loadInput(organizationId, guildId, { includePreviewOnly: true });
+        const plan = planReconciliation(input);
+        const names = new Map(input.desired.users.map((u) => [u.id, u.name ?? null]));
+        const previewOnly = yield* use("roles.previewOnlyCount", (db) =>
+          db
+            .select({ n: sql<number>`count(*)::int` })
+            .from(roleMappings)
+            .where(
+              and(eq(roleMappings.organizationId, organizationId), eq(roleMappings.guildId, guildId), eq(roleMappings.previewOnly, true)),
+            ),
+        );
+        return {
+          guildId,
+          summary: plan.summary,
+          members: plan.members.slice(0, PREVIEW_LIMIT).map((m) => ({
+            userId: m.userId,
+            appUserId: m.appUserId,
+            name: names.get(m.appUserId) ?? null,
+            add: m.add,
+            remove: m.remove,
+            nick: m.nick,
+            call: m.action.kind,
+          })),
+          groups: plan.groups,
+          blocked: plan.blocked.slice(0, PREVIEW_LIMIT).map((b) => ({ ...b, sentence: BLOCK_REASONS[b.reason] })),
+          roles: [...roles]
+            .sort((a, b) => b.position - a.position)
+            .map((r) => ({ id: r.id, name: r.name ?? r.id, position: r.position, managed: r.managed })),
+          previewOnlyMappings: previewOnly[0]?.n ?? 0,
+        } satisfies PlanPreview;
+      });
+
+      const startApply = Effect.fn("Reconciler.startApply")(function* (
+        organizationId: string,
+        guildId: string,
+        actor: { readonly kind: ActorKind; readonly id: string | null },
+      ) {
+        const id = crypto.randomUUID();
+        const rows = yield* transaction(
+          "roles.startApply",
+          Effect.gen(function* () {
+            yield* use("roles.endPreview", (db) =>
+              db
+                .update(roleMappings)
+                .set({ previewOnly: false })
+                .where(and(eq(roleMappings.organizationId, organizationId), eq(roleMappings.guildId, guildId))),
+            );
+            return yield* use("roles.insertRun", (db) =>
+              db.insert(reconciliationRuns).values({ id, organizationId, guildId, actorKind: actor.kind, actorId: actor.id }).returning(),
+            );
+          }),
+        );
+        yield* jobs.send(RolesApply, { runId: id }, { singletonKey: id });
+        return runOf(rows[0]!);
+      });
+
+      const loadRun = Effect.fn("Reconciler.loadRun")(function* (runId: string) {
+        const rows = yield* use("roles.loadRun", (db) =>
+          db.select().from(reconciliationRuns).where(eq(reconciliationRuns.id, runId)).limit(1),
+        );
+        if (!rows[0]) return yield* new ReconciliationRunNotFound({ runId });
+        return rows[0];
+      });
+
+      type AuditInsert = typeof roleAuditLog.$inferInsert;
+
+      /** Plans the run and records its steps and refusals, in one transaction (so a crash leaves either nothing or all of it). */
+      const planRun = Effect.fn("Reconciler.planRun")(function* (run: RunRow) {
+        const { input } = yield* loadInput(run.organizationId, run.guildId, { includePreviewOnly: true });
+        const plan = planReconciliation(input);
+        const refusals: AuditInsert[] = plan.blocked.flatMap((b): AuditInsert[] =>
+          b.kind === "role" || b.kind === "nick"
+            ? [
+                {
+                  organizationId: run.organizationId,
+                  guildId: run.guildId,
+                  runId: run.id,
+                  actorKind: run.actorKind,
+                  actorId: run.actorId,
+                  userId: b.userId,
+                  outcome: "blocked",
+                  rolesBefore: [],
+                  rolesAfter: b.kind === "role" ? [`${b.op === "add" ? "+" : "-"}${b.roleId}`] : [],
+                  nickBefore: null,
+                  nickAfter: b.kind === "nick" ? b.nick : null,
+                  reason: BLOCK_REASONS[b.reason],
+                },
+              ]
+            : [],
+        );
+        const steps = plan.members.map((m, seq) => ({
+          runId: run.id,
+          userId: m.userId,
+          appUserId: m.appUserId,
+          seq,
+          rolesBefore: [...m.before],
+          rolesAfter: [...m.roles],
+          nickBefore: m.nick?.before ?? null,
+          nickAfter: m.nick?.after ?? null,
+          nickChanges: m.nick !== null,
+          add: [...m.add],
+          remove: [...m.remove],
+        }));
+        yield* transaction(
+          "roles.planRun",
+          Effect.gen(function* () {
+            for (let i = 0; i < steps.length; i += 2_000) {
+              const chunk = steps.slice(i, i + 2_000);
+              yield* use("roles.insertSteps", (db) => db.insert(reconciliationSteps).values(chunk));
+            }
+            for (let i = 0; i < refusals.length; i += 2_000) {
+              const chunk = refusals.slice(i, i + 2_000);
+              yield* use("roles.insertRefusals", (db) => db.insert(roleAuditLog).values(chunk));
+            }
+            // Groups that follow Discord (discord / both authority): their memberships change here, with the plan.
+            for (const g of plan.groups) {
+              if (g.add.length > 0)
+                yield* use("roles.groupAdd", (db) =>
+                  db
+                    .insert(groupMembers)
+                    .values(g.add.map((userId) => ({ organizationId: run.organizationId, groupId: g.groupId, userId })))
+                    .onConflictDoNothing(),
+                );
+              if (g.remove.length > 0)
+                yield* use("roles.groupRemove", (db) =>
+                  db.delete(groupMembers).where(and(eq(groupMembers.groupId, g.groupId), inArray(groupMembers.userId, [...g.remove]))),
+                );
+            }
+            yield* use("roles.runStarted", (db) =>
+              db
+                .update(reconciliationRuns)
+                .set({ status: "running", total: steps.length, blocked: plan.blocked.length })
+                .where(and(eq(reconciliationRuns.id, run.id), eq(reconciliationRuns.status, "queued"))),
+            );
+          }),
+        );
+      });
+
+      /** Records a step's outcome with its audit entry (and, when applied, the mirror's new roles) in one transaction. */
+      const settle = (run: RunRow, step: StepRow, outcome: { ok: true } | { ok: false; error: DiscordPermanentError }) =>
+        transaction(
+          "roles.settleStep",
+          Effect.gen(function* () {
+            const changed = yield* use("roles.stepSettled", (db) =>
+              db
+                .update(reconciliationSteps)
+                .set({ state: outcome.ok ? "done" : "failed" })
+                .where(
+                  and(
+                    eq(reconciliationSteps.runId, run.id),
+                    eq(reconciliationSteps.userId, step.userId),
+                    inArray(reconciliationSteps.state, ["pending", "sent"]),
+                  ),
+                )
+                .returning({ userId: reconciliationSteps.userId }),
+            );
+            if (changed.length === 0) return;
+            yield* use("roles.stepAudit", (db) =>
+              db.insert(roleAuditLog).values({
+                organizationId: run.organizationId,
+                guildId: run.guildId,
+                runId: run.id,
+                actorKind: run.actorKind,
+                actorId: run.actorId,
+                userId: step.userId,
+                outcome: outcome.ok ? "applied" : "failed",
+                rolesBefore: step.rolesBefore,
+                rolesAfter: step.rolesAfter,
+                nickBefore: step.nickBefore,
+                nickAfter: step.nickChanges ? step.nickAfter : step.nickBefore,
+                reason: changeReason(run, step),
+                discordStatus: outcome.ok ? 200 : outcome.error.status,
+                discordCode: outcome.ok ? null : outcome.error.code,
+                discordMessage: outcome.ok ? null : outcome.error.message,
+              }),
+            );
+            if (outcome.ok) {
+              yield* use("roles.mirrorUpdate", (db) =>
+                db
+                  .update(guildMembers)
+                  .set({
+                    roleIds: step.rolesAfter,
+                    ...(step.nickChanges ? { nick: step.nickAfter } : {}),
+                    dateModified: new Date(),
+                  })
+                  .where(and(eq(guildMembers.guildId, run.guildId), eq(guildMembers.userId, step.userId))),
+              );
+            } else if (outcome.error.code === 10007) {
+              yield* use("roles.mirrorLeft", (db) =>
+                db
+                  .update(guildMembers)
+                  .set({ dateLeft: new Date() })
+                  .where(
+                    and(eq(guildMembers.guildId, run.guildId), eq(guildMembers.userId, step.userId), sql`${guildMembers.dateLeft} is null`),
+                  ),
+              );
+            }
+            yield* use("roles.runProgress", (db) =>
+              db
+                .update(reconciliationRuns)
+                .set(outcome.ok ? { done: sql`${reconciliationRuns.done} + 1` } : { failed: sql`${reconciliationRuns.failed} + 1` })
+                .where(eq(reconciliationRuns.id, run.id)),
+            );
+          }),
+        );
+
+      /** Makes one member's call: a single PUT/DELETE for one role change, else one PATCH with the full role list (and nick). */
+      const callFor = (run: RunRow, step: StepRow) => {
+        const reason = changeReason(run, step);
+        const changes = step.add.length + step.remove.length + (step.nickChanges ? 1 : 0);
+        if (changes === 1 && step.add.length === 1) return discord.addMemberRole(run.guildId, step.userId, step.add[0]!, { reason });
+        if (changes === 1 && step.remove.length === 1)
+          return discord.removeMemberRole(run.guildId, step.userId, step.remove[0]!, { reason });
+        const body =
+          step.add.length + step.remove.length === 0
+            ? { nick: step.nickAfter }
+            : { roles: step.rolesAfter, ...(step.nickChanges ? { nick: step.nickAfter } : {}) };
+        return Effect.asVoid(discord.editMember(run.guildId, step.userId, body, { reason }));
+      };
+
+      /** Whether Discord already shows the step's change (after a crash between the call and its record). */
+      const alreadyApplied = (run: RunRow, step: StepRow) =>
+        discord
+          .member(run.guildId, step.userId)
+          .pipe(
+            Effect.map(
+              (member) => sameSet(member.roles, step.rolesAfter) && (!step.nickChanges || (member.nick ?? null) === step.nickAfter),
+            ),
+          );
+
+      const applyStep = Effect.fn("Reconciler.applyStep")(function* (run: RunRow, step: StepRow) {
+        if (step.state === "sent") {
+          const seen = yield* Effect.result(alreadyApplied(run, step));
+          if (seen._tag === "Success" && seen.success) return yield* settle(run, step, { ok: true });
+          if (seen._tag === "Failure") {
+            if (seen.failure instanceof DiscordPermanentError) return yield* settle(run, step, { ok: false, error: seen.failure });
+            return yield* Effect.fail(seen.failure);
+          }
+        } else {
+          yield* use("roles.stepSent", (db) =>
+            db
+              .update(reconciliationSteps)
+              .set({ state: "sent" })
+              .where(and(eq(reconciliationSteps.runId, run.id), eq(reconciliationSteps.userId, step.userId))),
+          );
+        }
+        const result = yield* Effect.result(callFor(run, step));
+        if (result._tag === "Success") return yield* settle(run, step, { ok: true });
+        if (result.failure instanceof DiscordPermanentError) return yield* settle(run, step, { ok: false, error: result.failure });
+        return yield* Effect.fail(result.failure);
+      });
+
+      const runApply = Effect.fn("Reconciler.runApply")(function* (runId: string) {
+        let run = yield* loadRun(runId);
+        if (run.status === "completed" || run.status === "failed") return runOf(run);
+        if (run.status === "queued") {
+          // A permanent refusal of the plan's reads (no access to the guild, no token) ends the run with its reason; a transient one is retried.
+          const planned = yield* Effect.result(planRun(run));
+          if (planned._tag === "Failure") {
+            const error = planned.failure;
+            if (error._tag !== "DiscordUnavailable" || error.transient) return yield* Effect.fail(error);
+            yield* use("roles.runFailed", (db) =>
+              db
+                .update(reconciliationRuns)
+                .set({ status: "failed", reason: error.message, finishedAt: new Date() })
+                .where(eq(reconciliationRuns.id, runId)),
+            );
+            return runOf(yield* loadRun(runId));
+          }
+          run = yield* loadRun(runId);
+        }
+        const steps = yield* use("roles.openSteps", (db) =>
+          db
+            .select()
+            .from(reconciliationSteps)
+            .where(and(eq(reconciliationSteps.runId, runId), inArray(reconciliationSteps.state, ["pending", "sent"])))
+            .orderBy(asc(reconciliationSteps.seq)),
+        );
+        // Two lanes, one per Discord bucket (member roles PUT/DELETE; member PATCH), so neither waits on the other.
+        const isSingleRole = (s: StepRow) => s.add.length + s.remove.length + (s.nickChanges ? 1 : 0) === 1 && !s.nickChanges;
+        const lanes = [steps.filter(isSingleRole), steps.filter((s) => !isSingleRole(s))];
+        const current = run;
+        yield* Effect.forEach(
+          lanes,
+          (lane) => Effect.forEach(lane, (step) => applyStep(current, step), { concurrency: LANES, discard: true }),
+          {
+            concurrency: 2,
+            discard: true,
+          },
+        );
+        yield* use("roles.runCompleted", (db) =>
+          db
+            .update(reconciliationRuns)
+            .set({ status: "completed", finishedAt: new Date() })
+            .where(and(eq(reconciliationRuns.id, runId), eq(reconciliationRuns.status, "running"))),
+        );
+        return runOf(yield* loadRun(runId));
+      });
+
+      const runs = Effect.fn("Reconciler.runs")(function* (organizationId: string, guildId: string, limit = 20) {
+        const rows = yield* use("roles.runs", (db) =>
+          db
+            .select()
+            .from(reconciliationRuns)
+            .where(and(eq(reconciliationRuns.organizationId, organizationId), eq(reconciliationRuns.guildId, guildId)))
+            .orderBy(desc(reconciliationRuns.startedAt))
+            .limit(limit),
+        );
+        return rows.map(runOf);
+      });
+
+      const runById = Effect.fn("Reconciler.run")(function* (organizationId: string, runId: string) {
+        const row = yield* loadRun(runId);
+        if (row.organizationId !== organizationId) return yield* new ReconciliationRunNotFound({ runId });
+        return runOf(row);
+      });
+
+      const audit = Effect.fn("Reconciler.audit")(function* (organizationId: string, guildId: string, filter: AuditFilter) {
+        const limit = Math.min(filter.limit ?? 100, AUDIT_EXPORT_LIMIT);
+        const rows = yield* use("roles.audit", (db) =>
+          db
+            .select()
+            .from(roleAuditLog)
+            .where(
+              and(
+                eq(roleAuditLog.organizationId, organizationId),
+                eq(roleAuditLog.guildId, guildId),
+                filter.userId ? eq(roleAuditLog.userId, filter.userId) : undefined,
+                filter.runId ? eq(roleAuditLog.runId, filter.runId) : undefined,
+                filter.outcome ? eq(roleAuditLog.outcome, filter.outcome) : undefined,
+                filter.actorKind ? eq(roleAuditLog.actorKind, filter.actorKind) : undefined,
+                filter.beforeId !== undefined ? lt(roleAuditLog.id, filter.beforeId) : undefined,
+              ),
+            )
+            .orderBy(desc(roleAuditLog.id))
+            .limit(limit),
+        );
+        return rows.map((r) => ({
+          id: r.id,
+          guildId: r.guildId,
+          runId: r.runId,
+          actorKind: r.actorKind,
+          actorId: r.actorId,
+          userId: r.userId,
+          outcome: r.outcome,
+          rolesBefore: r.rolesBefore,
+          rolesAfter: r.rolesAfter,
+          nickBefore: r.nickBefore,
+          nickAfter: r.nickAfter,
+          reason: r.reason,
+          discordStatus: r.discordStatus,
+          discordCode: r.discordCode,
+          discordMessage: r.discordMessage,
+          at: iso(r.at)!,
+        }));
+      });
+
+      const suppressions = Effect.fn("Reconciler.suppressions")(function* (organizationId: string, guildId: string) {
+        const rows = yield* use("roles.suppressions", (db) =>
+          db
+            .select()
+            .from(roleSuppressions)
+            .where(and(eq(roleSuppressions.organizationId, organizationId), eq(roleSuppressions.guildId, guildId)))
+            .orderBy(desc(roleSuppressions.createdAt)),
+        );
+        return rows.map((r) => ({ userId: r.userId, roleId: r.roleId, createdAt: iso(r.createdAt)! }));
+      });
+
+      const clearSuppression = Effect.fn("Reconciler.clearSuppression")(function* (
+        organizationId: string,
+        guildId: string,
+        userId: string,
+        roleId: string,
+      ) {
+        const rows = yield* use("roles.clearSuppression", (db) =>
+          db
+            .delete(roleSuppressions)
+            .where(
+              and(
+                eq(roleSuppressions.organizationId, organizationId),
+                eq(roleSuppressions.guildId, guildId),
+                eq(roleSuppressions.userId, userId),
+                eq(roleSuppressions.roleId, roleId),
+              ),
+            )
+            .returning({ userId: roleSuppressions.userId }),
+        );
+        return rows.length > 0;
+      });
+
+      const noteManualChange = Effect.fn("Reconciler.noteManualChange")(function* (
+        guildId: string,
+        userId: string,
+        before: ReadonlyArray<string>,
+        after: ReadonlyArray<string>,
+      ) {
+        const rows = yield* use("roles.manualMappings", (db) =>
+          db
+            .select({
+              id: roleMappings.id,
+              organizationId: roleMappings.organizationId,
+              groupId: roleMappings.groupId,
+              roleId: roleMappings.roleId,
+              authority: roleMappings.authority,
+              onManualRemoval: roleMappings.onManualRemoval,
+              defaultAuthority: roleSettings.defaultAuthority,
+            })
+            .from(roleMappings)
+            .leftJoin(roleSettings, eq(roleSettings.organizationId, roleMappings.organizationId))
+            .where(eq(roleMappings.guildId, guildId)),
+        );
+        const organizationId = rows[0]?.organizationId;
+        if (organizationId === undefined) return [];
+        const found = suppressionsForManualRemoval(
+          { mappings: rows, defaultAuthority: (rows[0]?.defaultAuthority ?? "app") as Authority },
+          userId,
+          before,
+          after,
+        );
+        if (found.length > 0)
+          yield* use("roles.insertSuppressions", (db) =>
+            db
+              .insert(roleSuppressions)
+              .values(found.map((s) => ({ organizationId, guildId, userId: s.userId, roleId: s.roleId })))
+              .onConflictDoNothing(),
+          );
+        return found.map((s) => ({ userId: s.userId, roleId: s.roleId }));
+      });
+
+      const preflight = Effect.fn("Reconciler.preflight")(function* (organizationId: string, guildId: string) {
+        const state = yield* discordState(guildId);
+        const list = yield* mappings(organizationId, guildId);
+        const byId = new Map(state.roles.map((r) => [r.id, r]));
+        const problems: Array<Preflight["problems"][number]> = [];
+        for (const m of list) {
+          const role = byId.get(m.roleId);
+          const problem =
+            m.roleId === guildId
+              ? ("everyone" as const)
+              : role === undefined
+                ? ("deleted" as const)
+                : role.managed
+                  ? ("managed" as const)
+                  : role.position >= state.bot.highestPosition
+                    ? ("at-or-above-bot" as const)
+                    : null;
+          if (problem === null) continue;
+          const sentence = {
+            everyone: BLOCK_REASONS["role-everyone"],
+            deleted: BLOCK_REASONS["role-deleted"],
+            managed: BLOCK_REASONS["role-managed"],
+            "at-or-above-bot": BLOCK_REASONS["role-above-bot"],
+          }[problem];
+          problems.push({ mappingId: m.id, roleId: m.roleId, problem, sentence });
+        }
+        const has = (bit: bigint) => (state.bot.permissions & PERMISSIONS.ADMINISTRATOR) !== 0n || (state.bot.permissions & bit) === bit;
+        return {
+          guildId,
+          botUserId: state.botUserId,
+          manageRoles: has(PERMISSIONS.MANAGE_ROLES),
+          manageNicknames: has(PERMISSIONS.MANAGE_NICKNAMES),
+          highestPosition: state.bot.highestPosition,
+          highestRole: state.highestRole,
+          problems,
+        } satisfies Preflight;
+      });
+
+      return Reconciler.of({
+        settings,
+        updateSettings,
+        mappings,
+        createMapping,
+        updateMapping,
+        deleteMapping,
+        loadInput,
+        preview,
+        startApply,
+        runApply,
+        runs,
+        run: runById,
+        audit,
+        suppressions,
+        clearSuppression,
+        noteManualChange,
+        preflight,
+      });
+    }),
+  );
+}
