@@ -32,6 +32,8 @@ const Env = Schema.Struct({
   GUILDHALL_SIGN_IN_LIMIT: Schema.optional(
     Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 })),
   ),
+  DISCORD_CLIENT_ID: Schema.optional(Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,19}$/, { message: "must be a snowflake" }))),
+  DISCORD_CLIENT_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
 });
 
 /** The email of the first admin when GUILDHALL_ADMIN_EMAIL is unset. */
@@ -66,6 +68,10 @@ export interface ServerEnv {
    * for the default SIGN_IN_LIMIT of @guildhall/api (10 a minute).
    */
   readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
+  /** The Discord application's id (DISCORD_CLIENT_ID, a snowflake), for Sign in with Discord and the bot install. */
+  readonly discordClientId: string | undefined;
+  /** The Discord application's OAuth2 client secret (DISCORD_CLIENT_SECRET). A secret: never printed. */
+  readonly discordClientSecret: string | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -83,7 +89,9 @@ export class EnvError extends Error {
  * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
  * server, comma or space separated: only their `X-Forwarded-For` is believed; default none),
  * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
- * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10).
+ * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10),
+ * DISCORD_CLIENT_ID (a snowflake) and DISCORD_CLIENT_SECRET (Discord's OAuth2 application; Sign in
+ * with Discord is offered when both are set).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -120,5 +128,7 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     trustedProxies,
     debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
     signInLimit: env.GUILDHALL_SIGN_IN_LIMIT === undefined ? undefined : { windowS: 60, max: env.GUILDHALL_SIGN_IN_LIMIT },
+    discordClientId: env.DISCORD_CLIENT_ID,
+    discordClientSecret: env.DISCORD_CLIENT_SECRET,
   };
 };

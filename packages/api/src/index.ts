@@ -7,7 +7,18 @@
 
 /** The shapes the bot sends, for clients that must not load the server side (type-only). */
 export type { MemberSnapshot, MemberUpdate, PresenceUpdate, RoleSnapshot, SyncRun } from "@guildhall/sync";
-export { type Auth, type AuthOptions, CLIENT_ADDRESS_HEADER, createAuth, ensurePasswordUser, SIGN_IN_LIMIT } from "./auth";
+export {
+  type Auth,
+  type AuthOptions,
+  CLIENT_ADDRESS_HEADER,
+  createAuth,
+  DISCORD_OAUTH_URLS,
+  DISCORD_PROVIDER_ID,
+  type DiscordSignIn,
+  discordOnlyEmail,
+  ensurePasswordUser,
+  SIGN_IN_LIMIT,
+} from "./auth";
 export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
 export { answerFor, type DomainError, ERRORS } from "./errors";
 export { type Followed, follow } from "./follow";
