@@ -145,7 +145,11 @@ export const createAuth = (db: Db, options: AuthOptions) => {
     user: { additionalFields: { discordId: { type: "string", required: false, input: false } } },
     session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
     // Linking is by Discord id (see getUserInfo below), never by an address Discord reports.
-    account: { accountLinking: { enabled: true, trustedProviders: [DISCORD_PROVIDER_ID], requireLocalEmailVerified: false } },
+    // Discord's tokens are never used after sign-in; kept encrypted (better-auth, under the secret) all the same.
+    account: {
+      encryptOAuthTokens: true,
+      accountLinking: { enabled: true, trustedProviders: [DISCORD_PROVIDER_ID], requireLocalEmailVerified: false },
+    },
     databaseHooks: {
       account: {
         create: {
