@@ -177,6 +177,12 @@ describe("Sign in with Discord through the emulator", () => {
     expect(linked.rows.map((row) => [row.discordId, row.user?.id])).toContainEqual([discordUserId, answer.user.id]);
   });
 
+  it("tells the SPA that Discord sign-in is offered, and nothing of the application's secret", async () => {
+    const text = await (await fetch(`${server.url}/api/config`)).text();
+    expect(JSON.parse(text)).toMatchObject({ discordSignIn: true });
+    expect(text).not.toContain(emulator.clientSecret);
+  });
+
   it("keeps accounts without Discord: the admin still signs in with the password", async () => {
     const cookie = await signIn(server);
     const answer = await createClient({ url: server.url, cookie }).trpc.session.me.query();
@@ -242,6 +248,19 @@ describe("Sign in with Discord through the emulator", () => {
       expect(secret.length).toBeGreaterThan(8);
       expect(text).not.toContain(secret);
     }
+  });
+
+  it("follows users.discordId: once an admin moves a Discord id to another user, Discord signs in as that user", async () => {
+    const discordUserId = emulator.addMember(guild.guildId, { username: "mover", globalName: "Mover" }).userId;
+    const first = await dance(server, emulator, discordUserId);
+    const created = await me(server, first.jar);
+    expect(created.user.email).toBe(discordOnlyEmail(discordUserId));
+    const admin = createClient({ url: server.url, cookie: await signIn(server) });
+    const adminId = (await admin.trpc.session.me.query()).user.id;
+    await admin.trpc.members.setDiscordId.mutate({ userId: created.user.id, discordId: null });
+    await admin.trpc.members.setDiscordId.mutate({ userId: adminId, discordId: discordUserId });
+    const second = await dance(server, emulator, discordUserId);
+    expect((await me(server, second.jar)).user.id).toBe(adminId);
   });
 });
 
@@ -311,5 +330,6 @@ describe("Discord sign-in protections", () => {
       body: JSON.stringify({ provider: "discord", callbackURL: "/roster" }),
     });
     expect(answer.status).toBe(404);
+    expect(await (await fetch(`${server.url}/api/config`)).json()).toMatchObject({ discordSignIn: false });
   });
 });

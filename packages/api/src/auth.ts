@@ -79,9 +79,10 @@ type DiscordProfile = {
   readonly emailVerified: boolean;
 };
 
-/** The part of better-auth's adapter used to find the user linked to a Discord id. */
+/** The part of better-auth's adapter used to find the user linked to a Discord id, and to drop stale Discord accounts. */
 interface UserLookup {
   findOne<T>(query: { model: string; where: Array<{ field: string; value: string }> }): Promise<T | null>;
+  deleteMany(query: { model: string; where: Array<{ field: string; value: string; operator?: "ne" }> }): Promise<number>;
 }
 
 /**
@@ -199,9 +200,19 @@ export const createAuth = (db: Db, options: AuthOptions) => {
                   // The app user linked to this Discord id, if any: better-auth then links (or
                   // finds) the Discord account on that user by its address.
                   const { adapter }: { adapter: UserLookup } = await auth.$context;
-                  const linked = await adapter.findOne<{ email: string }>({
+                  const linked = await adapter.findOne<{ id: string; email: string }>({
                     model: "user",
                     where: [{ field: "discordId", value: id }],
+                  });
+                  // users.discordId decides: a Discord account left on another user (an admin
+                  // linked this Discord id elsewhere, or unlinked it) signs in as nobody else.
+                  await adapter.deleteMany({
+                    model: "account",
+                    where: [
+                      { field: "providerId", value: DISCORD_PROVIDER_ID },
+                      { field: "accountId", value: id },
+                      ...(linked ? [{ field: "userId", operator: "ne" as const, value: linked.id }] : []),
+                    ],
                   });
                   return { id, name: global_name || username, email: linked?.email ?? discordOnlyEmail(id), emailVerified: true };
                 },
