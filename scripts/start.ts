@@ -29,6 +29,15 @@ const server = await startServer({
   ...serverEnv,
   discordCdnUrl: emulator?.cdnUrl,
   discord: emulator ? { token: emulator.token, api: emulator.apiUrl } : serverEnv.discord,
+  // Sign in with Discord against the emulator's own OAuth2 application (its authorize page lets
+  // you pick who signs in: a demo staff member, linked by Discord id, or a member with no account).
+  ...(emulator
+    ? {
+        discordClientId: emulator.applicationId,
+        discordClientSecret: emulator.clientSecret,
+        discordOAuth: { authorizeUrl: emulator.oauth2().authorizeUrl, apiUrl: `${emulator.apiUrl}/v10` },
+      }
+    : {}),
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {
@@ -91,6 +100,8 @@ if (emulator && demo && DEMO_CHURN_PER_SECOND > 0) {
 }
 
 const publicUrl = serverEnv.publicUrl ?? `http://localhost:${server.port}`;
+// The emulator's application accepts Guildhall's Discord sign-in callback.
+emulator?.setRedirectUris([...new Set([...emulator.oauth2().redirectUris, `${publicUrl}/api/auth/callback/discord`])]);
 console.log(
   [
     "",

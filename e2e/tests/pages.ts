@@ -28,7 +28,16 @@ const members = (category: string) => async (page: Page) => {
 };
 
 export const PAGES: ReadonlyArray<AppPage> = [
-  { name: "sign-in", path: "/sign-in", signedIn: false, ready: visible("sign-in-form") },
+  {
+    name: "sign-in",
+    path: "/sign-in",
+    signedIn: false,
+    // The stack e2e starts offers Sign in with Discord (the emulator's application): checked with its button.
+    ready: async (page) => {
+      await expect(page.getByTestId("sign-in-form")).toBeVisible();
+      await expect(page.getByTestId("sign-in-discord")).toBeVisible();
+    },
+  },
   {
     name: "roster",
     path: "/roster",

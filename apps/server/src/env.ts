@@ -34,6 +34,8 @@ const Env = Schema.Struct({
   GUILDHALL_SIGN_IN_LIMIT: Schema.optional(
     Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 })),
   ),
+  DISCORD_CLIENT_ID: Schema.optional(Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,19}$/, { message: "must be a snowflake" }))),
+  DISCORD_CLIENT_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
 });
 
 /** The email of the first admin when GUILDHALL_ADMIN_EMAIL is unset. */
@@ -70,6 +72,10 @@ export interface ServerEnv {
   readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
   /** The server's own Discord calls (role reconciliation): DISCORD_TOKEN (a secret) and DISCORD_API_URL (default Discord's); undefined without a token. */
   readonly discord: { readonly token: string; readonly api: string | undefined } | undefined;
+  /** The Discord application's id (DISCORD_CLIENT_ID, a snowflake), for Sign in with Discord and the bot install. */
+  readonly discordClientId: string | undefined;
+  /** The Discord application's OAuth2 client secret (DISCORD_CLIENT_SECRET). A secret: never printed. */
+  readonly discordClientSecret: string | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -89,6 +95,8 @@ export class EnvError extends Error {
  * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
  * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10),
  * DISCORD_TOKEN and DISCORD_API_URL (the server's own Discord calls: role reconciliation).
+ * DISCORD_CLIENT_ID (a snowflake) and DISCORD_CLIENT_SECRET (Discord's OAuth2 application; Sign in
+ * with Discord is offered when both are set).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -126,5 +134,7 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
     signInLimit: env.GUILDHALL_SIGN_IN_LIMIT === undefined ? undefined : { windowS: 60, max: env.GUILDHALL_SIGN_IN_LIMIT },
     discord: env.DISCORD_TOKEN === undefined ? undefined : { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL },
+    discordClientId: env.DISCORD_CLIENT_ID,
+    discordClientSecret: env.DISCORD_CLIENT_SECRET,
   };
 };

@@ -101,6 +101,20 @@ export const trustedOrigins = (publicUrl: string, port: number): ReadonlyArray<s
  */
 export const checkOrigin = (req: IncomingMessage, allowed: ReadonlyArray<string>): ForeignOrigin | null => {
   if (req.headers.cookie === undefined || hasExplicitCredentials(req)) return null;
+  return checkNamedOrigin(req, allowed);
+};
+
+/**
+ * The Origin check of a sign-in (`POST /api/auth/sign-in/*`, email or Discord): like
+ * {@link checkOrigin}, but with or without a cookie, since a sign-in is what makes the cookie (a
+ * foreign page must not sign a visitor in, nor start a Discord sign-in in their browser).
+ * A request naming no origin at all (curl, the Node client) passes.
+ */
+export const checkSignInOrigin = (req: IncomingMessage, allowed: ReadonlyArray<string>): ForeignOrigin | null =>
+  checkNamedOrigin(req, allowed);
+
+/** The origin a browser names (Origin, else Sec-Fetch-Site, else Referer) against `allowed`; null when it names none. */
+const checkNamedOrigin = (req: IncomingMessage, allowed: ReadonlyArray<string>): ForeignOrigin | null => {
   const origin = req.headers.origin;
   if (typeof origin === "string") return allowed.includes(origin) ? null : new ForeignOrigin({ origin });
   const site = req.headers["sec-fetch-site"];

@@ -16,6 +16,7 @@ import {
   type ContextDeps,
   createAuth,
   createContext,
+  DISCORD_OAUTH_URLS,
   type DomainError,
   logTo,
   MethodNotAllowed,
@@ -32,7 +33,16 @@ import { sql } from "drizzle-orm";
 import { Effect, type LogLevel } from "effect";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
-import { BODY_LIMITS, checkOrigin, checkTrpcContentType, clientAddress, readBody, tooLarge, trustedOrigins } from "./http";
+import {
+  BODY_LIMITS,
+  checkOrigin,
+  checkSignInOrigin,
+  checkTrpcContentType,
+  clientAddress,
+  readBody,
+  tooLarge,
+  trustedOrigins,
+} from "./http";
 import { handleLegacyMemberSync } from "./legacy";
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
@@ -71,6 +81,15 @@ export interface ServerOptions {
   readonly debugErrors?: boolean | undefined;
   /** Sign-in attempts allowed per client address; default SIGN_IN_LIMIT of @guildhall/api (10 a minute). */
   readonly signInLimit?: { readonly windowS: number; readonly max: number } | undefined;
+  /** The Discord application's id (DISCORD_CLIENT_ID). With the secret: Sign in with Discord. */
+  readonly discordClientId?: string | undefined;
+  /** The Discord application's client secret (DISCORD_CLIENT_SECRET). Never logged. */
+  readonly discordClientSecret?: string | undefined;
+  /**
+   * Where Discord's OAuth2 is for sign-in: the authorize page and the versioned REST base
+   * (`/oauth2/token`, `/users/@me`). Default discord.com; the emulator's in tests and the demo.
+   */
+  readonly discordOAuth?: { readonly authorizeUrl: string; readonly apiUrl: string } | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -84,6 +103,9 @@ export interface RunningServer {
   readonly auth: Auth;
   readonly close: () => Promise<void>;
 }
+
+/** better-auth's log levels as Effect's. */
+const LOG_LEVELS = { debug: "Debug", info: "Info", warn: "Warn", error: "Error" } as const;
 
 const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
@@ -206,6 +228,18 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     baseURL: publicUrl,
     trustedOrigins: origins,
     signInLimit: options.signInLimit,
+    // better-auth's lines in the server's log, as one logfmt line each (message only).
+    log: (level, message) => void logTo(runtime, LOG_LEVELS[level], `auth: ${message}`),
+    // Secure cookies whenever browsers reach Guildhall over https.
+    secureCookies: publicUrl.startsWith("https://"),
+    discord:
+      options.discordClientId && options.discordClientSecret
+        ? {
+            clientId: options.discordClientId,
+            clientSecret: options.discordClientSecret,
+            ...(options.discordOAuth ?? DISCORD_OAUTH_URLS),
+          }
+        : undefined,
   });
   await options.onReady?.({ runtime, auth });
 
@@ -244,7 +278,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   };
 
   /**
-   * better-auth, with the body read here within BODY_LIMITS.auth, the client's address in
+   * better-auth, behind the server's Origin checks (a cookie-carrying change from a foreign page,
+   * and any sign-in from one, Discord's included: 403), with the body read here within BODY_LIMITS.auth, the client's address in
    * CLIENT_ADDRESS_HEADER (the rate limiter's key; a client's own value is dropped), and
    * `Retry-After` added to its 429 (it sends only `X-Retry-After`).
    */
@@ -252,6 +287,9 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     const method = req.method ?? "GET";
     let body: Buffer | undefined;
     if (method !== "GET" && method !== "HEAD") {
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      const refused = checkOrigin(req, origins) ?? (path.startsWith("/api/auth/sign-in/") ? checkSignInOrigin(req, origins) : null);
+      if (refused) return refuse(res, refused, { close: true });
       const read = await readBody(req, BODY_LIMITS.auth);
       if (read === "too-large") return refuse(res, tooLarge(BODY_LIMITS.auth, "The auth endpoints"), { close: true });
       body = read;
@@ -291,7 +329,11 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path === "/api/config") {
       if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
       // Public, non-secret settings the SPA needs before anything else.
-      return json(res, 200, { discordCdnUrl: options.discordCdnUrl ?? "https://cdn.discordapp.com" });
+      return json(res, 200, {
+        discordCdnUrl: options.discordCdnUrl ?? "https://cdn.discordapp.com",
+        // The sign-in page shows "Sign in with Discord" only when the server offers it.
+        discordSignIn: Boolean(options.discordClientId && options.discordClientSecret),
+      });
     }
     if (path === "/healthz") {
       if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });

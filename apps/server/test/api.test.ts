@@ -48,7 +48,7 @@ describe("server", () => {
 
   it("serves the public config the SPA needs, and nothing secret", async () => {
     const config = await (await fetch(`${server.url}/api/config`)).json();
-    expect(config).toEqual({ discordCdnUrl: "https://cdn.discordapp.com" });
+    expect(config).toEqual({ discordCdnUrl: "https://cdn.discordapp.com", discordSignIn: false });
   });
 
   it("refuses every procedure without a session: UNAUTHORIZED", async () => {

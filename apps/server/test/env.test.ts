@@ -102,3 +102,19 @@ describe("readServerEnv: the sign-in limit", () => {
     }
   });
 });
+
+describe("readServerEnv: the Discord application", () => {
+  it("reads DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET, both absent by default", () => {
+    expect(readServerEnv({})).toMatchObject({ discordClientId: undefined, discordClientSecret: undefined });
+    expect(readServerEnv({ DISCORD_CLIENT_ID: "1173955490611335169", DISCORD_CLIENT_SECRET: "s3cr3t-value" })).toMatchObject({
+      discordClientId: "1173955490611335169",
+      discordClientSecret: "s3cr3t-value",
+    });
+  });
+
+  it("names a client id that is not a snowflake, without echoing the secret beside it", () => {
+    const attempt = () => readServerEnv({ DISCORD_CLIENT_ID: "my-app", DISCORD_CLIENT_SECRET: "s3cr3t-value" });
+    expect(attempt).toThrow(/DISCORD_CLIENT_ID/);
+    expect(attempt).not.toThrow(/s3cr3t-value/);
+  });
+});

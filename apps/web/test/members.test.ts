@@ -247,20 +247,27 @@ describe("fetchAppConfig", () => {
   it("reads the CDN base from /api/config", async () => {
     const fetchMock = vi.fn(async () => new Response(JSON.stringify({ discordCdnUrl: "http://127.0.0.1:3201/cdn/" }), { status: 200 }));
     vi.stubGlobal("fetch", fetchMock);
-    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "http://127.0.0.1:3201/cdn" });
+    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "http://127.0.0.1:3201/cdn", discordSignIn: false });
     expect(fetchMock).toHaveBeenCalledWith("/api/config", expect.anything());
+  });
+
+  it("reads whether Sign in with Discord is offered (only a literal true turns it on)", async () => {
+    vi.stubGlobal("fetch", async () => new Response(JSON.stringify({ discordSignIn: true }), { status: 200 }));
+    await expect(fetchAppConfig()).resolves.toMatchObject({ discordSignIn: true });
+    vi.stubGlobal("fetch", async () => new Response(JSON.stringify({ discordSignIn: "yes" }), { status: 200 }));
+    await expect(fetchAppConfig()).resolves.toMatchObject({ discordSignIn: false });
   });
 
   it("falls back to Discord's CDN when the endpoint is missing, broken or unreachable", async () => {
     vi.stubGlobal("fetch", async () => new Response("Not found", { status: 404 }));
-    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com" });
+    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com", discordSignIn: false });
     vi.stubGlobal("fetch", async () => new Response("{}", { status: 200 }));
-    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com" });
+    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com", discordSignIn: false });
     vi.stubGlobal("fetch", async () => new Response(JSON.stringify({ discordCdnUrl: "javascript:alert(1)" }), { status: 200 }));
-    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com" });
+    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com", discordSignIn: false });
     vi.stubGlobal("fetch", async () => {
       throw new TypeError("Failed to fetch");
     });
-    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com" });
+    await expect(fetchAppConfig()).resolves.toEqual({ discordCdnUrl: "https://cdn.discordapp.com", discordSignIn: false });
   });
 });

@@ -16,7 +16,18 @@ export type {
   SyncRun,
   TokenScope,
 } from "@guildhall/sync";
-export { type Auth, type AuthOptions, CLIENT_ADDRESS_HEADER, createAuth, ensurePasswordUser, SIGN_IN_LIMIT } from "./auth";
+export {
+  type Auth,
+  type AuthOptions,
+  CLIENT_ADDRESS_HEADER,
+  createAuth,
+  DISCORD_OAUTH_URLS,
+  DISCORD_PROVIDER_ID,
+  type DiscordSignIn,
+  discordOnlyEmail,
+  ensurePasswordUser,
+  SIGN_IN_LIMIT,
+} from "./auth";
 export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
 export { answerFor, type DomainError, ERRORS } from "./errors";
 export { type Followed, follow } from "./follow";

@@ -21,6 +21,9 @@ export interface UsersContext {
   readonly owner: APIUser;
 }
 
+/** How many staff, and how many other members, of each guild the sign-in picker offers. */
+const SUGGESTED_PER_KIND = 3;
+
 /** Looks users up across guilds. */
 export class Users {
   constructor(private readonly ctx: UsersContext) {}
@@ -67,11 +70,20 @@ export class Users {
 
   /**
    * Users worth offering on the sign-in picker: the application owner, then each guild's owner and
-   * seeded admins, at most `limit`, without repeats.
+   * seeded admins, then a few of its staff (the demo links them to app accounts by Discord id) and
+   * a few members who are not staff (no app account: Sign in with Discord creates one), at most
+   * `limit`, without repeats.
    */
   suggestions(limit = 50): OAuthUser[] {
     const ids: string[] = [this.ctx.owner.id];
-    for (const guild of this.ctx.guilds()) ids.push(guild.ownerId, ...guild.admins().filter((id) => guild.hasMember(id)));
+    for (const guild of this.ctx.guilds()) {
+      ids.push(guild.ownerId, ...guild.admins().filter((id) => guild.hasMember(id)));
+      const staff = guild.staff().map((s) => s.userId);
+      ids.push(...staff.slice(0, SUGGESTED_PER_KIND));
+      const taken = new Set([guild.ownerId, ...guild.admins(), ...staff]);
+      const others = guild.list(0n, 50).filter((m) => !m.bot && !taken.has(m.userId));
+      ids.push(...others.slice(0, SUGGESTED_PER_KIND).map((m) => m.userId));
+    }
     const out: OAuthUser[] = [];
     for (const id of new Set(ids)) {
       const user = this.find(id);
