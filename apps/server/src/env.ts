@@ -94,7 +94,7 @@ export class EnvError extends Error {
  * server, comma or space separated: only their `X-Forwarded-For` is believed; default none),
  * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
  * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10),
- * DISCORD_TOKEN and DISCORD_API_URL (the server's own Discord calls: role reconciliation).
+ * DISCORD_TOKEN and DISCORD_API_URL (the server's own Discord calls: role reconciliation),
  * DISCORD_CLIENT_ID (a snowflake) and DISCORD_CLIENT_SECRET (Discord's OAuth2 application; Sign in
  * with Discord is offered when both are set).
  * Throws `EnvError`, naming each bad variable without echoing its value.
