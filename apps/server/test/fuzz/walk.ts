@@ -41,10 +41,12 @@ const KNOWN_GOOD: Record<string, { path: string; role: Role; input: unknown }> =
   bot: { path: "bot.guildSettings", role: "bot", input: { guildId: GUILD_ID } },
   groups: { path: "groups.list", role: "staff", input: undefined },
   roles: { path: "roles.settings", role: "staff", input: undefined },
+  guilds: { path: "guilds.list", role: "admin", input: undefined },
   jobs: { path: "jobs.queues", role: "admin", input: undefined },
   members: { path: "members.comparison", role: "staff", input: { category: "linked" } },
   roster: { path: "roster.list", role: "staff", input: {} },
   session: { path: "session.me", role: "staff", input: undefined },
+  tokens: { path: "tokens.list", role: "admin", input: undefined },
 };
 
 /** Cases for a role the procedure refuses outright (see `probe`). */
