@@ -9,12 +9,13 @@
  * secrets (those stay in the server log, at most).
  */
 import type { DatabaseError } from "@guildhall/db";
-import type { JobNotDiscardable, JobNotRetryable, UnknownJob } from "@guildhall/jobs";
+import type { JobNotDiscardable, JobNotRetryable, JobPayloadInvalid, UnknownJob } from "@guildhall/jobs";
 import type {
   ChunkMismatch,
   DiscordIdTaken,
   GuildNotFound,
   GuildNotLinked,
+  InvalidWebhookUrl,
   NotAdmin,
   NotStaff,
   SyncAlreadyRunning,
@@ -22,6 +23,8 @@ import type {
   SyncNotRunning,
   SyncRunNotFound,
   UserNotFound,
+  WebhookAlreadyAdded,
+  WebhookNotFound,
 } from "@guildhall/sync";
 import type { TRPCError } from "@trpc/server";
 import { Schema } from "effect";
@@ -68,6 +71,10 @@ export type DomainError =
   | ForeignOrigin
   | UnsupportedMediaType
   | UnknownEndpoint
+  | InvalidWebhookUrl
+  | WebhookNotFound
+  | WebhookAlreadyAdded
+  | JobPayloadInvalid
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -140,6 +147,10 @@ export const ERRORS: Answers = {
     message: (e) => `Unsupported Content-Type ${e.contentType}: send ${e.allowed}.`,
   },
   UnknownEndpoint: { code: "NOT_FOUND", status: 404, message: (e) => `No such endpoint: ${e.method} ${e.path}.` },
+  InvalidWebhookUrl: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid input: ${e.message}` },
+  WebhookNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such webhook in your organization." },
+  WebhookAlreadyAdded: { code: "CONFLICT", status: 409, message: () => "This Discord webhook is already added." },
+  JobPayloadInvalid: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

@@ -1,10 +1,18 @@
+import { randomBytes } from "node:crypto";
 import { Database, type DatabaseConfig } from "@guildhall/db";
+import { DiscordRest } from "@guildhall/discord";
 import { Jobs, type JobsOptions } from "@guildhall/jobs";
-import { Bot, FirstSightSync, SyncLayer } from "@guildhall/sync";
+import { Bot, DomainEvents, FirstSightSync, keyIdOf, SecretBox, type SecretKey, SyncLayer, Webhooks } from "@guildhall/sync";
 import { Effect, Layer, Logger, type LogLevel, ManagedRuntime, References } from "effect";
 import { DEFAULT_LOG_LEVEL } from "./logging";
 import type { ApiRuntime } from "./trpc";
 import { WORKERS } from "./workers";
+
+/** A fresh random key for {@link SecretBox}. */
+const randomSecretKey = (): SecretKey => {
+  const key = randomBytes(32);
+  return { id: keyIdOf(key), key };
+};
 
 /** How a server process logs. */
 export interface LoggingOptions {
@@ -36,7 +44,36 @@ export interface RuntimeConfig extends DatabaseConfig {
    * completed (default true). Benchmarks that time their own syncs turn it off.
    */
   readonly firstSightSync?: boolean;
+  /**
+   * Where Discord's REST API is (the emulator's `http://127.0.0.1:PORT/api` in tests and the
+   * demo; default Discord's) and the bot token (webhook deliveries need none). Webhook URLs
+   * under this API base are accepted besides discord.com's.
+   */
+  readonly discord?: { readonly api?: string | undefined; readonly token?: string | undefined };
+  /** The keys that seal webhook tokens at rest; the first seals. Default: one random key (tokens then live as long as the process). */
+  readonly secretKeys?: ReadonlyArray<SecretKey>;
 }
+
+/**
+ * Queues the webhook deliveries of every batch of domain events this instance hears of (every
+ * instance hears every batch: the deliveries' `singletonKey` keeps one job each), for as long as
+ * the runtime lives. The `webhooks.sweep` schedule catches what a stopped instance left.
+ */
+const webhookDispatch = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const log = yield* DomainEvents;
+    const webhooks = yield* Webhooks;
+    const runFork = Effect.runForkWith(yield* Effect.context<never>());
+    const unsubscribe = log.subscribe((events) => {
+      runFork(
+        webhooks
+          .enqueuePending({ eventIds: events.map((e) => e.id) })
+          .pipe(Effect.catch((error) => Effect.logWarning(`webhooks: queueing deliveries failed (${error._tag}); the sweep retries`))),
+      );
+    });
+    yield* Effect.addFinalizer(() => Effect.sync(unsubscribe));
+  }),
+);
 
 /**
  * The one runtime a server process runs procedures and jobs on: the sync services and the Jobs
@@ -47,13 +84,17 @@ export interface RuntimeConfig extends DatabaseConfig {
  * be opened or migrated, or pg-boss cannot start.
  */
 export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {}): ApiRuntime => {
-  const { jobs, firstSightSync = true, ...database } = config;
-  const services = Bot.layer.pipe(
-    Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync)),
-    Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs))),
+  const { jobs, firstSightSync = true, discord, secretKeys, ...database } = config;
+  const keys = secretKeys && secretKeys.length > 0 ? secretKeys : [randomSecretKey()];
+  const base = Layer.mergeAll(SyncLayer, Jobs.layer(jobs));
+  const webhooks = Webhooks.layer({ apiBase: discord?.api }).pipe(
+    Layer.provide(Layer.mergeAll(DiscordRest.layer({ token: discord?.token ?? "", api: discord?.api }), SecretBox.layer(keys))),
+  );
+  const services = Layer.mergeAll(Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))), webhooks).pipe(
+    Layer.provideMerge(base),
   );
   return ManagedRuntime.make(
-    Jobs.workers(WORKERS).pipe(
+    Layer.mergeAll(Jobs.workers(WORKERS), webhookDispatch).pipe(
       Layer.provideMerge(services),
       Layer.provideMerge(Database.layer(database)),
       Layer.provideMerge(loggingLayer(logging)),

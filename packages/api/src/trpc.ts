@@ -8,14 +8,24 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database, DatabaseError } from "@guildhall/db";
 import type { Jobs } from "@guildhall/jobs";
-import { type Bot, type Comparison, Directory, type MemberSync, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
+import {
+  type Bot,
+  type Comparison,
+  Directory,
+  type DomainEvents,
+  type MemberSync,
+  type Presences,
+  type Roster,
+  type StaffMembership,
+  type Webhooks,
+} from "@guildhall/sync";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
 import type { Auth } from "./auth";
 import { answerFor, BotKeyRequired, type DomainError, SignInRequired } from "./errors";
 
 /** The services procedures run against. */
-export type ApiServices = Database | Jobs | Presences | Directory | Roster | Bot | MemberSync | Comparison;
+export type ApiServices = Database | Jobs | Presences | Directory | Roster | Bot | MemberSync | Comparison | DomainEvents | Webhooks;
 
 /** The per-process runtime the server builds once. */
 export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;

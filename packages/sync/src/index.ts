@@ -6,7 +6,9 @@
 export * from "./Bot";
 export * from "./Comparison";
 export * from "./Directory";
+export * from "./DomainEvents";
 export * from "./errors";
+export * from "./eventKinds";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
 export * from "./MemberSync";
 export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
@@ -14,11 +16,15 @@ export * from "./members";
 export * from "./model";
 export * from "./Presences";
 export * from "./Roster";
+export * from "./SecretBox";
 export * from "./storable";
+export * from "./Webhooks";
+export * from "./webhookEmbeds";
 
 import { Layer } from "effect";
 import { Comparison } from "./Comparison";
 import { Directory } from "./Directory";
+import { DomainEvents } from "./DomainEvents";
 import { MemberSync } from "./MemberSync";
 import { Presences } from "./Presences";
 import { Roster } from "./Roster";
@@ -28,5 +34,5 @@ import { Roster } from "./Roster";
  * needs the `Jobs` service (@guildhall/jobs): provide `Bot.layer` beside it where jobs run.
  */
 export const SyncLayer = Roster.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer)),
+  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer, DomainEvents.layer)),
 );

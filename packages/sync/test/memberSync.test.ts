@@ -6,6 +6,7 @@ import { TestClock } from "effect/testing";
 import {
   Comparison,
   Directory,
+  DomainEvents,
   MEMBER_COLUMNS,
   MEMBER_FIELDS,
   MEMBER_SNAPSHOT_FIELDS,
@@ -382,9 +383,10 @@ const RolesFail = Layer.effect(
     MemberSyncStore.of({ ...store, replaceRoles: () => Effect.fail(new DatabaseError({ operation: "test.roles", message: "injected" })) }),
   ),
 );
-const FailingServices = Layer.mergeAll(Directory.layer, MemberSync.layerOnStore.pipe(Layer.provideMerge(RolesFail))).pipe(
-  Layer.provideMerge(Database.layer({ dataDir: "memory://" })),
-);
+const FailingServices = Layer.mergeAll(
+  Directory.layer,
+  MemberSync.layerOnStore.pipe(Layer.provideMerge(RolesFail), Layer.provide(DomainEvents.layer)),
+).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 
 layer(FailingServices, { excludeTestServices: true })("no run is left open by a failure of its own", (it) => {
   it.effect("begin ends its run when storing the roles fails, and the next sync can start", () =>
