@@ -8,7 +8,7 @@
  */
 import { startBot } from "@guildhall/bot";
 import { DEMO_GUILD, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, seedDemoGuild, startServer } from "@guildhall/server";
+import { ensureFirstAdmin, seedDemoGuild, seedDemoWebhook, startServer } from "@guildhall/server";
 import { DEMO_ADMIN_PASSWORD, readLauncherEnv } from "./env";
 
 const env = readLauncherEnv();
@@ -23,6 +23,7 @@ const demo = emulator?.seedGuild({ ...DEMO_GUILD, name: "Guildhall Demo" }) ?? n
 const server = await startServer({
   ...serverEnv,
   discordCdnUrl: emulator?.cdnUrl,
+  discordApiUrl: emulator?.apiUrl,
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {
@@ -36,6 +37,15 @@ const server = await startServer({
           { discordId: null, name: "Sam Unlinked", handle: "sam.unlinked" },
         ],
       });
+      // A channel webhook on the emulator, so the Notifications page shows deliveries.
+      const channels = (await (
+        await fetch(`${emulator!.apiUrl}/v10/guilds/${demo.guildId}/channels`, { headers: { authorization: `Bot ${emulator!.token}` } })
+      ).json()) as Array<{ id: string; type: number }>;
+      const channel = channels.find((c) => c.type === 0);
+      if (channel) {
+        const hook = emulator!.createWebhook(demo.guildId, { channelId: channel.id, name: "Guildhall" });
+        if (hook.webhook.url) await seedDemoWebhook(services, hook.webhook.url);
+      }
     }
   },
 });

@@ -69,6 +69,15 @@ export const PAGES: ReadonlyArray<AppPage> = [
       await expect(page.getByTestId("queue-jobs")).toBeVisible();
     },
   },
+  {
+    name: "notifications",
+    path: "/notifications",
+    signedIn: true,
+    ready: async (page) => {
+      await expect(page.getByTestId("webhooks")).toHaveAttribute("data-loading", "false");
+      await expect(page.getByTestId("deliveries")).toHaveAttribute("data-loading", "false");
+    },
+  },
 ];
 
 /** The widths every page is checked at: a laptop, and a phone (390 px: iPhone 12 to 15). */

@@ -2,11 +2,13 @@
 export {
   type AdminCredentials,
   DEFAULT_ORGANIZATION,
+  DEMO_WEBHOOK_NAME,
   type DemoGuild,
   ensureConfiguredAdmin,
   ensureFirstAdmin,
   generatePassword,
   seedDemoGuild,
+  seedDemoWebhook,
 } from "./bootstrap";
 export { DEFAULT_ADMIN_EMAIL, EnvError, readServerEnv, type ServerEnv } from "./env";
 export { type RunningServer, type ServerOptions, startServer } from "./server";
