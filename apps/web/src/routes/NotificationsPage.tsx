@@ -149,7 +149,7 @@ function WebhookRow({ webhook, kinds }: { webhook: Webhook; kinds: ReadonlyArray
         <div>{webhook.webhookId}</div>
         <div className="muted">{webhook.channelId ? `channel ${webhook.channelId}` : "channel known after the first message"}</div>
       </td>
-      <td>
+      <td className="kinds-cell">
         {editing ? (
           <fieldset className="kinds">
             <legend className="sr-only">Event kinds {webhook.name} receives</legend>
