@@ -8,7 +8,7 @@
  */
 import { startBot } from "@guildhall/bot";
 import { DEMO_GUILD, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, ensureOrganizationAdmin, seedDemoGuild, seedDemoRoles, startServer } from "@guildhall/server";
+import { ensureFirstAdmin, ensureOrganizationAdmin, seedDemoGuild, seedDemoRoles, seedDemoWebhook, startServer } from "@guildhall/server";
 import { DEMO_ADMIN_PASSWORD, readLauncherEnv } from "./env";
 
 const env = readLauncherEnv();
@@ -38,6 +38,7 @@ const server = await startServer({
         discordOAuth: { authorizeUrl: emulator.oauth2().authorizeUrl, apiUrl: `${emulator.apiUrl}/v10` },
       }
     : {}),
+  discordApiUrl: emulator?.apiUrl,
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {
@@ -62,6 +63,15 @@ const server = await startServer({
           { name: "Veterans", roleId: roleId("Veteran"), discordIds: staffIds.filter((_, i) => i % 3 === 0) },
         ].flatMap((g) => (g.roleId ? [{ ...g, roleId: g.roleId }] : [])),
       );
+      // A channel webhook on the emulator, so the Notifications page shows deliveries.
+      const channels = (await (
+        await fetch(`${emulator!.apiUrl}/v10/guilds/${demo.guildId}/channels`, { headers: { authorization: `Bot ${emulator!.token}` } })
+      ).json()) as Array<{ id: string; type: number }>;
+      const channel = channels.find((c) => c.type === 0);
+      if (channel) {
+        const hook = emulator!.createWebhook(demo.guildId, { channelId: channel.id, name: "Guildhall" });
+        if (hook.webhook.url) await seedDemoWebhook(services, hook.webhook.url);
+      }
     }
     if (second) {
       await ensureOrganizationAdmin(services, SECOND_ORGANIZATION, DEMO_ADMIN);

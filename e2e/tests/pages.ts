@@ -97,6 +97,15 @@ export const PAGES: ReadonlyArray<AppPage> = [
       await expect(page.getByTestId("guild-list")).toHaveAttribute("data-loading", "false");
     },
   },
+  {
+    name: "notifications",
+    path: "/notifications",
+    signedIn: true,
+    ready: async (page) => {
+      await expect(page.getByTestId("webhooks")).toHaveAttribute("data-loading", "false");
+      await expect(page.getByTestId("deliveries")).toHaveAttribute("data-loading", "false");
+    },
+  },
 ];
 
 /** The widths every page is checked at: a laptop, and a phone (390 px: iPhone 12 to 15). */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type ApiRuntime, type Auth, ensurePasswordUser, logTo } from "@guildhall/api";
-import { Directory, Groups, Reconciler } from "@guildhall/sync";
+import { Directory, DOMAIN_EVENT_KINDS, Groups, Reconciler, Webhooks } from "@guildhall/sync";
 import { Effect } from "effect";
 
 /** The first admin's sign-in. `created` is false when the account already existed (password unchanged). */
@@ -151,6 +151,34 @@ export const seedDemoRoles = async (
           onManualRemoval: "restore",
         });
       }
+    }),
+  );
+};
+
+/** The name of the webhook `npm start` seeds on the emulator. */
+export const DEMO_WEBHOOK_NAME = "Demo notices";
+
+/**
+ * Gives the default organization one channel webhook named {@link DEMO_WEBHOOK_NAME} at `url`
+ * (the emulator's, made afresh at each `npm start`: the one kept from the last run points at a
+ * webhook that no longer exists, so it is replaced) receiving every domain event kind, so
+ * deliveries show on the Notifications page. Rejects on database errors and with
+ * InvalidWebhookUrl for a URL the server does not accept.
+ */
+export const seedDemoWebhook = async (services: { runtime: ApiRuntime }, url: string): Promise<void> => {
+  await services.runtime.runPromise(
+    Effect.gen(function* () {
+      const webhooks = yield* Webhooks;
+      for (const old of yield* webhooks.list(DEFAULT_ORGANIZATION.id)) {
+        if (old.name === DEMO_WEBHOOK_NAME) yield* webhooks.remove(DEFAULT_ORGANIZATION.id, old.id);
+      }
+      yield* webhooks.create({
+        organizationId: DEFAULT_ORGANIZATION.id,
+        name: DEMO_WEBHOOK_NAME,
+        url,
+        kinds: DOMAIN_EVENT_KINDS,
+        createdBy: null,
+      });
     }),
   );
 };

@@ -4,6 +4,7 @@
  */
 import type { BlockList } from "node:net";
 import { DEFAULT_LOG_LEVEL, LogLevelSetting } from "@guildhall/api/logging";
+import { parseSecretKey } from "@guildhall/sync";
 import { Cause, type LogLevel, Option, Schema } from "effect";
 import { InvalidProxyList, parseTrustedProxies } from "./http";
 
@@ -21,6 +22,11 @@ const Env = Schema.Struct({
   GUILDHALL_PUBLIC_URL: Schema.optional(Schema.String.check(Schema.isPattern(/^https?:\/\//, { message: "must be an http(s) URL" }))),
   GUILDHALL_BOT_KEY: Schema.optional(Schema.String.check(Schema.isMinLength(24))),
   GUILDHALL_SESSION_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(32))),
+  GUILDHALL_ENCRYPTION_KEY: Schema.optional(
+    Schema.String.check(
+      Schema.makeFilter((value: string) => parseSecretKey(value) !== null, { message: "must be 64 hex digits or base64 of 32 bytes" }),
+    ),
+  ),
   GUILDHALL_WEB_DIST: Schema.optional(Schema.String),
   GUILDHALL_LOG_LEVEL: Schema.optional(LogLevelSetting),
   GUILDHALL_ADMIN_EMAIL: Schema.optional(
@@ -50,6 +56,8 @@ export interface ServerEnv {
   readonly publicUrl: string | undefined;
   readonly botKey: string | undefined;
   readonly sessionSecret: string | undefined;
+  /** Seals webhook tokens at rest (GUILDHALL_ENCRYPTION_KEY); generated and kept in the data dir when absent. A secret: never printed. */
+  readonly encryptionKey: string | undefined;
   readonly webDist: string | undefined;
   /** The least severe level logged (GUILDHALL_LOG_LEVEL, default Info). */
   readonly logLevel: LogLevel.LogLevel;
@@ -87,7 +95,8 @@ export class EnvError extends Error {
  * Reads and validates the server's variables from `source` (default `process.env`):
  * PORT (default 3000), HOST (default 127.0.0.1), DATABASE_URL (absent: embedded PGlite),
  * GUILDHALL_DATA_DIR (default `.guildhall`), GUILDHALL_PUBLIC_URL, GUILDHALL_BOT_KEY (>= 24
- * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_WEB_DIST, GUILDHALL_LOG_LEVEL
+ * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_ENCRYPTION_KEY (64 hex digits or base64 of
+ * 32 bytes: seals webhook tokens), GUILDHALL_WEB_DIST, GUILDHALL_LOG_LEVEL
  * (trace, debug, info, warn, error, fatal or none, any case; default info),
  * GUILDHALL_ADMIN_EMAIL (default admin@guildhall.local), GUILDHALL_ADMIN_PASSWORD (>= 8 chars),
  * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
@@ -127,6 +136,7 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     publicUrl: env.GUILDHALL_PUBLIC_URL,
     botKey: env.GUILDHALL_BOT_KEY,
     sessionSecret: env.GUILDHALL_SESSION_SECRET,
+    encryptionKey: env.GUILDHALL_ENCRYPTION_KEY,
     webDist: env.GUILDHALL_WEB_DIST,
     logLevel: env.GUILDHALL_LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
     admin: { email: env.GUILDHALL_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL, password: env.GUILDHALL_ADMIN_PASSWORD },

@@ -2,6 +2,7 @@
 export {
   type AdminCredentials,
   DEFAULT_ORGANIZATION,
+  DEMO_WEBHOOK_NAME,
   type DemoGuild,
   type DemoRoleGroup,
   ensureConfiguredAdmin,
@@ -11,6 +12,7 @@ export {
   type OrganizationSeed,
   seedDemoGuild,
   seedDemoRoles,
+  seedDemoWebhook,
 } from "./bootstrap";
 export { DEFAULT_ADMIN_EMAIL, EnvError, readServerEnv, type ServerEnv } from "./env";
 export { type RunningServer, type ServerOptions, startServer } from "./server";

@@ -26,6 +26,7 @@ import {
   UnknownEndpoint,
 } from "@guildhall/api";
 import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
+import { parseSecretKey, type SecretKey } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -59,6 +60,16 @@ export interface ServerOptions {
   readonly sessionSecret?: string | undefined;
   /** The built SPA (apps/web/dist); not served when missing. */
   readonly webDist?: string | undefined;
+  /**
+   * Discord's REST API base (the emulator's `http://127.0.0.1:PORT/api` in the demo and tests;
+   * default Discord's): webhook deliveries go there, and webhook URLs under it are accepted.
+   */
+  readonly discordApiUrl?: string | undefined;
+  /**
+   * The key that seals webhook tokens at rest (GUILDHALL_ENCRYPTION_KEY: 64 hex digits or
+   * base64 of 32 bytes). Generated and kept in the data dir when absent.
+   */
+  readonly encryptionKey?: string | undefined;
   /** Discord's CDN base for avatar URLs (the emulator's `/cdn` in demo mode); default Discord's. */
   readonly discordCdnUrl?: string | undefined;
   /** How the server calls Discord (role reconciliation): the bot token and API base (the emulator's in demo mode). Absent: not configured. */
@@ -114,23 +125,45 @@ const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url))
  * `<dataDir>/secrets.json` (mode 0600) so sessions and the bot key survive restarts.
  * The data dir is made private first (keepPrivate).
  */
-const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string } => {
+const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string; encryptionKey: string } => {
   const generate = () => randomBytes(32).toString("base64url");
   if (options.dataDir === "memory://") {
-    return { botKey: options.botKey ?? generate(), sessionSecret: options.sessionSecret ?? generate() };
+    return {
+      botKey: options.botKey ?? generate(),
+      sessionSecret: options.sessionSecret ?? generate(),
+      encryptionKey: options.encryptionKey ?? generate(),
+    };
   }
   keepPrivate(options.dataDir);
   const file = join(options.dataDir, "secrets.json");
-  let stored: { botKey?: string; sessionSecret?: string } = {};
+  let stored: { botKey?: string; sessionSecret?: string; encryptionKey?: string } = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as typeof stored;
   const secrets = {
     botKey: options.botKey ?? stored.botKey ?? generate(),
     sessionSecret: options.sessionSecret ?? stored.sessionSecret ?? generate(),
+    // An operator's key is not written to disk; a generated one is kept so sealed tokens survive restarts.
+    encryptionKey: options.encryptionKey ?? stored.encryptionKey ?? generate(),
   };
-  if (secrets.botKey !== stored.botKey || secrets.sessionSecret !== stored.sessionSecret) {
-    writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  const toStore = {
+    botKey: secrets.botKey,
+    sessionSecret: secrets.sessionSecret,
+    encryptionKey: stored.encryptionKey ?? (options.encryptionKey ? undefined : secrets.encryptionKey),
+  };
+  if (
+    toStore.botKey !== stored.botKey ||
+    toStore.sessionSecret !== stored.sessionSecret ||
+    toStore.encryptionKey !== stored.encryptionKey
+  ) {
+    writeFileSync(file, JSON.stringify(toStore), { mode: 0o600 });
   }
   return secrets;
+};
+
+/** The sealing key from its text (see `ServerOptions.encryptionKey`); throws naming the setting when it is not 32 bytes. */
+const secretKeysOf = (text: string): ReadonlyArray<SecretKey> => {
+  const key = parseSecretKey(text);
+  if (!key) throw new Error("GUILDHALL_ENCRYPTION_KEY must be 64 hex digits or base64 of 32 bytes");
+  return [key];
 };
 
 const headersOf = (req: IncomingMessage): Headers => {
@@ -203,7 +236,15 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
   const runtime = makeRuntime(
-    { url: options.databaseUrl, dataDir, firstSightSync: options.firstSightSync ?? true, jobs: options.jobs, discord: options.discord },
+    {
+      url: options.databaseUrl,
+      dataDir,
+      firstSightSync: options.firstSightSync ?? true,
+      jobs: options.jobs,
+      discord: options.discord,
+      webhookApi: options.discordApiUrl,
+      secretKeys: secretKeysOf(secrets.encryptionKey),
+    },
     { logLevel: options.logLevel },
   );
   const database = await runtime.runPromise(Database.use(Effect.succeed));

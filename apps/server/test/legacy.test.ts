@@ -6,7 +6,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Database, DatabaseError } from "@guildhall/db";
-import { Directory, MemberSync, MemberSyncStore } from "@guildhall/sync";
+import { Directory, DomainEvents, MemberSync, MemberSyncStore } from "@guildhall/sync";
 import { Effect, Layer, ManagedRuntime } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleLegacyMemberSync } from "../src/legacy";
@@ -24,7 +24,7 @@ const ChunksFail = Layer.effect(
 
 describe("legacy endpoint when the database fails mid-run", () => {
   const runtime = ManagedRuntime.make(
-    Layer.mergeAll(Directory.layer, MemberSync.layerOnStore.pipe(Layer.provide(ChunksFail))).pipe(
+    Layer.mergeAll(Directory.layer, MemberSync.layerOnStore.pipe(Layer.provide(ChunksFail), Layer.provide(DomainEvents.layer))).pipe(
       Layer.provideMerge(Database.layer({ dataDir: "memory://" })),
     ),
   );

@@ -1,6 +1,7 @@
 /**
  * Code-based TanStack Router routes: `/sign-in`, `/roster`, `/members` (Discord members against
- * app accounts), `/members/history` (member sync runs), `/roles` (role reconciliation), `/jobs` (background jobs, admins), and
+ * app accounts), `/members/history` (member sync runs), `/roles` (role reconciliation), `/jobs` (background jobs, admins),
+ * `/notifications` (channel webhooks and their deliveries, admins), `/tokens` (API tokens, admins), and
  * `/` (redirects to `/roster`).
  * Loaders fill the query cache with `queryClient.ensureQueryData(trpc.x.queryOptions(...))`,
  * so pages render from cache with no loading flash (STYLE.md, TanStack/router examples).
@@ -18,6 +19,7 @@ import type { Me } from "./lib/types";
 import { NotFoundPage, RouteError, RoutePending } from "./routes/fallbacks";
 import { JobsPage } from "./routes/JobsPage";
 import { MembersPage } from "./routes/MembersPage";
+import { DELIVERIES_INPUT, NotificationsPage } from "./routes/NotificationsPage";
 import { RolesPage } from "./routes/RolesPage";
 import { RosterPage } from "./routes/RosterPage";
 import { SignInPage } from "./routes/SignInPage";
@@ -173,6 +175,24 @@ const rolesRoute = createRoute({
   errorComponent: RouteError,
 });
 
+// Admins only, like Jobs: the page tells others why there is nothing for them.
+const notificationsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/notifications",
+  beforeLoad: requireMe,
+  loader: async ({ context }) => {
+    if (context.me.staff?.role !== "admin") return;
+    await Promise.all([
+      context.queryClient.ensureQueryData(context.trpc.notifications.kinds.queryOptions()),
+      context.queryClient.ensureQueryData(context.trpc.notifications.webhooks.queryOptions()),
+      context.queryClient.ensureQueryData(context.trpc.notifications.deliveries.queryOptions(DELIVERIES_INPUT)),
+    ]);
+  },
+  component: NotificationsPage,
+  pendingComponent: RoutePending,
+  errorComponent: RouteError,
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   signInRoute,
@@ -181,6 +201,7 @@ const routeTree = rootRoute.addChildren([
   membersHistoryRoute,
   rolesRoute,
   jobsRoute,
+  notificationsRoute,
   tokensRoute,
 ]);
 

@@ -20,6 +20,7 @@ import type {
   GuildNotFound,
   GuildNotLinked,
   InvalidApiToken,
+  InvalidWebhookUrl,
   MappingExists,
   MappingNotFound,
   NotAdmin,
@@ -32,6 +33,8 @@ import type {
   SyncRunNotFound,
   TokenScopeTooNarrow,
   UserNotFound,
+  WebhookAlreadyAdded,
+  WebhookNotFound,
 } from "@guildhall/sync";
 import type { TRPCError } from "@trpc/server";
 import { Schema } from "effect";
@@ -88,6 +91,9 @@ export type DomainError =
   | MappingExists
   | ReconciliationRunNotFound
   | DiscordUnavailable
+  | InvalidWebhookUrl
+  | WebhookNotFound
+  | WebhookAlreadyAdded
   | JobPayloadInvalid
   | DatabaseError;
 
@@ -180,6 +186,9 @@ export const ERRORS: Answers = {
     status: 412,
     message: (e) => `Discord could not be asked for the guild's roles and the bot's member: ${e.message}`,
   },
+  InvalidWebhookUrl: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid input: ${e.message}` },
+  WebhookNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such webhook in your organization." },
+  WebhookAlreadyAdded: { code: "CONFLICT", status: 409, message: () => "This Discord webhook is already added." },
   JobPayloadInvalid: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };

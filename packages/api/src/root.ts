@@ -1,8 +1,10 @@
 import { botRouter } from "./router/bot";
+import { eventsRouter } from "./router/events";
 import { groupsRouter } from "./router/groups";
 import { guildsRouter } from "./router/guilds";
 import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
+import { notificationsRouter } from "./router/notifications";
 import { rolesRouter } from "./router/roles";
 import { rosterRouter } from "./router/roster";
 import { sessionRouter } from "./router/session";
@@ -12,11 +14,13 @@ import { createTRPCRouter } from "./trpc";
 /** Every procedure Guildhall serves, under `/trpc` (HTTP and WebSocket). */
 export const appRouter = createTRPCRouter({
   bot: botRouter,
-  guilds: guildsRouter,
   groups: groupsRouter,
+  guilds: guildsRouter,
   jobs: jobsRouter,
   members: membersRouter,
+  notifications: notificationsRouter,
   roles: rolesRouter,
+  events: eventsRouter,
   roster: rosterRouter,
   session: sessionRouter,
   tokens: tokensRouter,

@@ -1,11 +1,18 @@
+import { randomBytes } from "node:crypto";
 import { Database, type DatabaseConfig } from "@guildhall/db";
 import { DiscordPermanentError, DiscordRest, type DiscordRestConfig } from "@guildhall/discord";
 import { Jobs, type JobsOptions } from "@guildhall/jobs";
-import { Bot, FirstSightSync, Reconciler, SyncLayer } from "@guildhall/sync";
+import { Bot, DomainEvents, FirstSightSync, keyIdOf, Reconciler, SecretBox, type SecretKey, SyncLayer, Webhooks } from "@guildhall/sync";
 import { Effect, Layer, Logger, type LogLevel, ManagedRuntime, References, Stream } from "effect";
 import { DEFAULT_LOG_LEVEL } from "./logging";
 import type { ApiRuntime } from "./trpc";
 import { WORKERS } from "./workers";
+
+/** A fresh random key for {@link SecretBox}. */
+const randomSecretKey = (): SecretKey => {
+  const key = randomBytes(32);
+  return { id: keyIdOf(key), key };
+};
 
 /** How a server process logs. */
 export interface LoggingOptions {
@@ -39,9 +46,17 @@ export interface RuntimeConfig extends DatabaseConfig {
   readonly firstSightSync?: boolean;
   /**
    * How the server calls Discord (role reconciliation): the bot token and, for the emulator, its
-   * API base. Absent: every Discord call fails permanent with "Discord is not configured".
+   * API base. Absent: every such call fails permanent with "Discord is not configured".
    */
   readonly discord?: DiscordRestConfig | undefined;
+  /**
+   * Where Discord's REST API is for webhook deliveries, which need no token (the emulator's
+   * `http://127.0.0.1:PORT/api` in tests and the demo; default `discord.api`, else Discord's).
+   * Webhook URLs under this API base are accepted besides discord.com's.
+   */
+  readonly webhookApi?: string | undefined;
+  /** The keys that seal webhook tokens at rest; the first seals. Default: one random key (tokens then live as long as the process). */
+  readonly secretKeys?: ReadonlyArray<SecretKey>;
 }
 
 /** The Discord port of a server without a token: every call fails permanent, so runs record why instead of retrying. */
@@ -62,8 +77,30 @@ const unconfiguredDiscord: Layer.Layer<DiscordRest> = Layer.succeed(DiscordRest)
       editMember: fail,
       addMemberRole: fail,
       removeMemberRole: fail,
+      executeWebhook: fail,
     });
   })(),
+);
+
+/**
+ * Queues the webhook deliveries of every batch of domain events this instance hears of (every
+ * instance hears every batch: the deliveries' `singletonKey` keeps one job each), for as long as
+ * the runtime lives. The `webhooks.sweep` schedule catches what a stopped instance left.
+ */
+const webhookDispatch = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const log = yield* DomainEvents;
+    const webhooks = yield* Webhooks;
+    const runFork = Effect.runForkWith(yield* Effect.context<never>());
+    const unsubscribe = log.subscribe((events) => {
+      runFork(
+        webhooks
+          .enqueuePending({ eventIds: events.map((e) => e.id) })
+          .pipe(Effect.catch((error) => Effect.logWarning(`webhooks: queueing deliveries failed (${error._tag}); the sweep retries`))),
+      );
+    });
+    yield* Effect.addFinalizer(() => Effect.sync(unsubscribe));
+  }),
 );
 
 /**
@@ -75,13 +112,20 @@ const unconfiguredDiscord: Layer.Layer<DiscordRest> = Layer.succeed(DiscordRest)
  * be opened or migrated, or pg-boss cannot start.
  */
 export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {}): ApiRuntime => {
-  const { jobs, firstSightSync = true, discord, ...database } = config;
+  const { jobs, firstSightSync = true, discord, webhookApi, secretKeys, ...database } = config;
   const discordLayer = discord ? DiscordRest.layer(discord) : unconfiguredDiscord;
-  const services = Layer.mergeAll(Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))), Reconciler.layer).pipe(
-    Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs), discordLayer)),
+  const keys = secretKeys && secretKeys.length > 0 ? secretKeys : [randomSecretKey()];
+  const hookApi = webhookApi ?? discord?.api;
+  const webhooks = Webhooks.layer({ apiBase: hookApi }).pipe(
+    Layer.provide(Layer.mergeAll(DiscordRest.layer({ token: discord?.token ?? "", api: hookApi }), SecretBox.layer(keys))),
   );
+  const services = Layer.mergeAll(
+    Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))),
+    Reconciler.layer,
+    webhooks,
+  ).pipe(Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs), discordLayer)));
   return ManagedRuntime.make(
-    Jobs.workers(WORKERS).pipe(
+    Layer.mergeAll(Jobs.workers(WORKERS), webhookDispatch).pipe(
       Layer.provideMerge(services),
       Layer.provideMerge(Database.layer(database)),
       Layer.provideMerge(loggingLayer(logging)),

@@ -14,6 +14,7 @@ import {
   type Bot,
   type Comparison,
   Directory,
+  type DomainEvents,
   type Groups,
   type MemberSync,
   NotInOrganization,
@@ -23,6 +24,7 @@ import {
   type StaffMembership,
   type TokenIdentity,
   TokenScopeTooNarrow,
+  type Webhooks,
 } from "@guildhall/sync";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
@@ -42,7 +44,9 @@ export type ApiServices =
   | Groups
   | Reconciler
   | DiscordRest
-  | ApiTokens;
+  | ApiTokens
+  | DomainEvents
+  | Webhooks;
 
 /** The per-process runtime the server builds once. */
 export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;

@@ -5,8 +5,8 @@
  * server's one runtime: success completes the job, a failure is retried with the queue's
  * backoff and then dead-lettered (see @guildhall/jobs' `Jobs.work`).
  */
-import type { Handlers, QUEUES } from "@guildhall/jobs";
-import { Bot, MemberSync, Presences, Reconciler } from "@guildhall/sync";
+import type { Handlers, PayloadOf, QUEUES, WebhookDeliver } from "@guildhall/jobs";
+import { Bot, MemberSync, Presences, Reconciler, Webhooks } from "@guildhall/sync";
 import { Effect } from "effect";
 import { handleDeadLetter } from "./deadLetters";
 
@@ -14,7 +14,7 @@ import { handleDeadLetter } from "./deadLetters";
 export const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
 
 /** The services the handlers use. */
-export type WorkerServices = Bot | MemberSync | Presences | Reconciler;
+export type WorkerServices = Bot | MemberSync | Presences | Reconciler | Webhooks;
 
 /** The handlers, by queue name; run by `Jobs.workers` in the server's runtime (./runtime.ts). */
 export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
@@ -47,5 +47,12 @@ export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
       Effect.tap((run) =>
         run ? Effect.logInfo(`roles.apply: run ${runId} ${run.status}, ${run.done} done, ${run.failed} failed`) : Effect.void,
       ),
+    ),
+  /** A webhook's pending deliveries, oldest first, through the Discord port. */
+  "webhooks.deliver": (payload: PayloadOf<typeof WebhookDeliver>) => Webhooks.use((webhooks) => webhooks.drain(payload.webhookId)),
+  /** Every minute: queue the deliveries still pending 30 s after they were created (their server stopped before queueing them). */
+  "webhooks.sweep": () =>
+    Webhooks.use((webhooks) => webhooks.enqueuePending({ olderThanMs: 30_000 })).pipe(
+      Effect.tap((n) => (n > 0 ? Effect.logInfo(`webhooks: queued ${n} pending delivery(ies)`) : Effect.void)),
     ),
 };

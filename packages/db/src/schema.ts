@@ -629,3 +629,92 @@ export const roleAuditLog = pgTable(
   },
   (t) => [index("role_audit_log_guild_idx").on(t.guildId, t.id), index("role_audit_log_run_idx").on(t.runId)],
 );
+
+// ---------------------------------------------------------------- domain events and webhooks
+
+/**
+ * The append-only log of domain events (member joined/left, sync finished/failed,
+ * reconciliation applied, event created/canceled): one row per event, written in the same
+ * transaction as the change that causes it, never updated or deleted by the app. `id` orders
+ * the log; within an organization ids commit in order (writers hold a per-organization
+ * advisory lock from the insert to the commit), so a subscriber resuming after id N misses
+ * nothing. `payload` follows the kind's schema (@guildhall/sync's eventKinds.ts).
+ */
+export const domainEvents = pgTable(
+  "domain_events",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    guildId: text(),
+    kind: text().notNull(),
+    payload: jsonb().notNull(),
+    occurredAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("domain_events_org_id_idx").on(t.organizationId, t.id)],
+);
+
+/**
+ * A Discord channel webhook an organization's admins chose to notify, with the event kinds it
+ * receives. The webhook token (the secret half of its URL) is stored sealed (AES-256-GCM,
+ * `tokenKeyId` naming the key), and never returned. `status` is `active`, or `disabled` after
+ * Discord answered that the webhook is gone (`disabledReason` says what it answered).
+ */
+export const webhooks = pgTable(
+  "webhooks",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text().notNull(),
+    /** The Discord webhook's own id (a snowflake); the public half of its URL. */
+    webhookId: text().notNull(),
+    tokenSealed: text().notNull(),
+    tokenKeyId: text().notNull(),
+    /** The channel it posts in, when known (a snowflake), for display. */
+    channelId: text(),
+    kinds: text().array().notNull(),
+    status: text({ enum: ["active", "disabled"] })
+      .notNull()
+      .default("active"),
+    disabledReason: text(),
+    createdBy: text(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("webhooks_org_idx").on(t.organizationId), uniqueIndex("webhooks_org_webhook_key").on(t.organizationId, t.webhookId)],
+);
+
+/**
+ * One delivery of one domain event to one webhook (unique per pair, so none is sent twice),
+ * created in the event's own transaction for every active webhook that wants its kind; a
+ * test message has no event. `status`: `pending`, `delivered`, `failed` (gave up after
+ * retries, or a permanent error), `skipped` (the webhook was disabled before it ran).
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: text()
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventId: bigint({ mode: "number" }).references(() => domainEvents.id, { onDelete: "cascade" }),
+    kind: text().notNull(),
+    status: text({ enum: ["pending", "delivered", "failed", "skipped"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer().notNull().default(0),
+    lastError: text(),
+    /** The Discord message id the delivery created. */
+    messageId: text(),
+    createdAt: createdAt(),
+    deliveredAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("webhook_deliveries_event_webhook_key").on(t.eventId, t.webhookId),
+    index("webhook_deliveries_webhook_idx").on(t.webhookId, t.id),
+    index("webhook_deliveries_pending_idx").on(t.status).where(sql`status = 'pending'`),
+  ],
+);

@@ -7,6 +7,7 @@ import { Database, executeRows } from "../src";
 const expectedTables = [
   "accounts",
   "bot_heartbeats",
+  "domain_events",
   "guild_members",
   "guild_membership_history",
   "guild_roles",
@@ -22,6 +23,8 @@ const expectedTables = [
   "staff",
   "users",
   "verifications",
+  "webhook_deliveries",
+  "webhooks",
 ];
 
 const tablesAndRoundTrip = Effect.gen(function* () {

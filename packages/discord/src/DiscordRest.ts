@@ -8,6 +8,8 @@ import {
   type RESTGetAPIGuildRolesResult,
   type RESTPatchAPIGuildMemberJSONBody,
   type RESTPatchAPIGuildMemberResult,
+  type RESTPostAPIWebhookWithTokenJSONBody,
+  type RESTPostAPIWebhookWithTokenWaitResult,
   Routes,
 } from "discord-api-types/v10";
 import { Context, Effect, Layer, Option, Stream } from "effect";
@@ -137,6 +139,18 @@ export class DiscordRest extends Context.Service<
       roleId: string,
       options?: AuditLogOptions,
     ) => Effect.Effect<void, DiscordError>;
+    /**
+     * `POST /webhooks/{webhook}/{token}?wait=true`: Execute Webhook (no bot token: the webhook's
+     * token in the path authorizes it, and is kept out of every error as `:token`). Returns the
+     * message created. 404 / 10015 Unknown Webhook when it was deleted, 401 / 50027 Invalid
+     * Webhook Token (both permanent), 400 / 50035 for a body outside Discord's limits.
+     * https://discord.com/developers/docs/resources/webhook#execute-webhook
+     */
+    readonly executeWebhook: (
+      webhookId: string,
+      token: string,
+      body: RESTPostAPIWebhookWithTokenJSONBody,
+    ) => Effect.Effect<RESTPostAPIWebhookWithTokenWaitResult, DiscordError>;
   }
 >()("@guildhall/discord/DiscordRest") {
   /**
@@ -282,5 +296,33 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     });
   });
 
-  return DiscordRest.of({ gatewayBot, me, guild, roles, member, memberPage, memberPages, editMember, addMemberRole, removeMemberRole });
+  const executeWebhook = Effect.fn("DiscordRest.executeWebhook")(function* (
+    webhookId: string,
+    token: string,
+    body: RESTPostAPIWebhookWithTokenJSONBody,
+  ) {
+    return yield* call<RESTPostAPIWebhookWithTokenWaitResult>({
+      method: "POST",
+      route: Routes.webhook(webhookId, token),
+      ids: { webhookId },
+      query: new URLSearchParams({ wait: "true" }),
+      body,
+      auth: "none",
+      secrets: [token],
+    });
+  });
+
+  return DiscordRest.of({
+    gatewayBot,
+    me,
+    guild,
+    roles,
+    member,
+    memberPage,
+    memberPages,
+    editMember,
+    addMemberRole,
+    removeMemberRole,
+    executeWebhook,
+  });
 };

@@ -201,6 +201,53 @@ export const RolesApply = defineQueue({
   summarize: (p) => `run ${p.runId}`,
 });
 
+/**
+ * Sends a webhook's pending deliveries (rows of `webhook_deliveries`: one domain event to one
+ * webhook, or a test message), oldest first, through the Discord port (Execute Webhook), so a
+ * channel reads events in the order they happened. One job per webhook at a time (`stately`,
+ * `singletonKey` = the webhook's id: at most one waiting and one running), and only deliveries
+ * still `pending` are sent, so none is sent twice. A transient failure (429, 5xx) fails the job,
+ * retried with backoff from 10 s (a delivery that failed 5 times is given up as `failed`); a
+ * permanent one (10015 Unknown Webhook, 401, 404) disables the webhook.
+ */
+export const WebhookDeliver = defineQueue({
+  name: "webhooks.deliver",
+  title: "Webhook deliveries",
+  consumer: "server",
+  payload: Schema.Struct({ webhookId: Schema.String.check(Schema.isUUID()) }),
+  policy: "stately",
+  retryLimit: 8,
+  retryDelaySeconds: 10,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 600,
+  expireInSeconds: 300,
+  deleteAfterSeconds: 7 * DAY_S,
+  concurrency: 4,
+  deadLetter: "webhooks.deliver.dead",
+  summarize: (p) => `webhook ${p.webhookId}`,
+});
+
+/**
+ * Every minute: queues a delivery job for each delivery still `pending` a while after it was
+ * created (the server that appended its event stopped before queueing it). Idempotent: the
+ * deliveries' own `singletonKey` keeps one job each.
+ */
+export const WebhookSweep = defineQueue({
+  name: "webhooks.sweep",
+  title: "Webhook delivery sweep",
+  consumer: "server",
+  payload: Empty,
+  policy: "short",
+  retryLimit: 2,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  expireInSeconds: 60,
+  deleteAfterSeconds: DAY_S,
+  deadLetter: "webhooks.sweep.dead",
+  schedule: { cron: "* * * * *", payload: {} },
+  summarize: () => "queue webhook deliveries nobody queued",
+});
+
 /** Every queue, in the order the Jobs page lists them. */
 export const QUEUES = [
   MemberSyncScheduler,
@@ -210,6 +257,8 @@ export const QUEUES = [
   BotPresenceResync,
   BotDeadLetters,
   RolesApply,
+  WebhookDeliver,
+  WebhookSweep,
 ] as const;
 
 /** The names of every queue in {@link QUEUES}. */

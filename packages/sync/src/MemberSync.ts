@@ -1,6 +1,8 @@
 import { Database, type DatabaseError, type schema } from "@guildhall/db";
 import { diffSnapshots } from "@guildhall/diff";
 import { Cause, Clock, Context, Effect, Layer, Schema } from "effect";
+import type { AppendInput } from "./DomainEvents";
+import { DomainEvents } from "./DomainEvents";
 import { listenFeed } from "./Feed";
 import { type ChunkTotals, MemberSyncStore, type RunEnding, SYNC_CHANNEL, type SyncRun, snapshotOf } from "./MemberSyncStore";
 import {
@@ -90,6 +92,13 @@ export interface StartInput {
   readonly requestedBy: string | null;
   readonly nonce?: string | null | undefined;
 }
+
+/** A member's ids and names as domain events carry them: the display name is the nick, else the global name, else the username. */
+const namesOf = (member: MemberSnapshot) => ({
+  userId: member.userId,
+  username: member.username,
+  displayName: member.nick ?? member.globalName ?? member.username,
+});
 
 /** Why a stale run ended. */
 const TIMED_OUT = `timed out: no chunk arrived for ${SYNC_STALE_MS / 60_000} minutes`;
@@ -256,6 +265,42 @@ export class MemberSync extends Context.Service<
     Effect.gen(function* () {
       const database = yield* Database;
       const store = yield* MemberSyncStore;
+      const domainEvents = yield* DomainEvents;
+
+      /** The domain event a run's end is (sync.finished, sync.failed), appended in the transaction that ends it; none for a held or discarded run. */
+      const endEvents = (runs: ReadonlyArray<SyncRun>) =>
+        domainEvents.append(
+          runs.flatMap((run): ReadonlyArray<AppendInput> => {
+            if (run.status === "completed") {
+              return [
+                {
+                  kind: "sync.finished",
+                  guildId: run.guildId,
+                  payload: {
+                    runId: run.id,
+                    trigger: run.trigger,
+                    created: run.created,
+                    updated: run.updated,
+                    rejoined: run.rejoined,
+                    markedLeft: run.markedLeft,
+                    unchanged: run.unchanged,
+                    durationMs: run.durationMs,
+                  },
+                },
+              ];
+            }
+            if (run.status === "incomplete" || run.status === "failed") {
+              return [
+                {
+                  kind: "sync.failed",
+                  guildId: run.guildId,
+                  payload: { runId: run.id, trigger: run.trigger, status: run.status, reason: run.reason },
+                },
+              ];
+            }
+            return [];
+          }),
+        );
 
       // Progress payloads always carry the run itself (one small row), never an id range.
       const feed = yield* listenFeed<SyncRun>(database, SYNC_CHANNEL, "member-sync", async () => []);
@@ -268,7 +313,9 @@ export class MemberSync extends Context.Service<
         database
           .transaction(
             "memberSync.expireStale",
-            store.expireStale({ guildId, cutoff: new Date(now.getTime() - SYNC_STALE_MS), now, reason: TIMED_OUT }),
+            store
+              .expireStale({ guildId, cutoff: new Date(now.getTime() - SYNC_STALE_MS), now, reason: TIMED_OUT })
+              .pipe(Effect.tap(endEvents)),
           )
           .pipe(
             Effect.tap((ended) =>
@@ -422,7 +469,9 @@ export class MemberSync extends Context.Service<
               if (locked?.status !== "running") return yield* new SyncNotRunning({ runId, status: locked?.status ?? null });
               const totals = yield* store.chunkTotals(runId);
               const ending = yield* end(locked, totals, now);
-              return yield* store.endRun(locked, totals, ending, now);
+              const ended = yield* store.endRun(locked, totals, ending, now);
+              yield* endEvents([ended]);
+              return ended;
             }),
           );
           yield* store.announce(ended);
@@ -489,7 +538,9 @@ export class MemberSync extends Context.Service<
               if (locked.status !== "awaiting_confirmation") {
                 return yield* new SyncNotAwaitingConfirmation({ runId, status: locked.status });
               }
-              return yield* apply(locked, now);
+              const decided = yield* apply(locked, now);
+              yield* endEvents([decided]);
+              return decided;
             }),
           );
           yield* store.announce(decided);
@@ -559,9 +610,16 @@ export class MemberSync extends Context.Service<
             const row = yield* store.member(guildId, member.userId, true);
             const stored = row && snapshotOf(row);
             const incoming = normalizeMember(mergeMember(stored, member), guildId);
-            if (!row) return (yield* store.insertMembers(guildId, [incoming], now)) > 0 ? ("created" as const) : ("unchanged" as const);
+            const joined = (rejoined: boolean) =>
+              domainEvents.append([{ kind: "member.joined", guildId, payload: { ...namesOf(incoming), rejoined } }]);
+            if (!row) {
+              if ((yield* store.insertMembers(guildId, [incoming], now)) === 0) return "unchanged" as const;
+              yield* joined(false);
+              return "created" as const;
+            }
             if (row.dateLeft !== null) {
               yield* store.updateMembers(guildId, [incoming], true, now);
+              yield* joined(true);
               return "rejoined" as const;
             }
             const diff = diffSnapshots([stored!], [incoming], { key: (m) => m.userId, fields });
@@ -574,7 +632,16 @@ export class MemberSync extends Context.Service<
 
       const removeLive = Effect.fn("MemberSync.removeLive")(function* (guildId: string, userId: string) {
         const now = yield* currentTime;
-        return (yield* store.markLeft(guildId, userId, now)) > 0 ? ("left" as const) : ("unchanged" as const);
+        return yield* database.transaction(
+          "memberSync.removeLive",
+          Effect.gen(function* () {
+            const row = yield* store.member(guildId, userId, true);
+            if ((yield* store.markLeft(guildId, userId, now)) === 0) return "unchanged" as const;
+            const names = row ? namesOf(snapshotOf(row)) : { userId, username: userId, displayName: userId };
+            yield* domainEvents.append([{ kind: "member.left", guildId, payload: names }]);
+            return "left" as const;
+          }),
+        );
       });
 
       return MemberSync.of({
@@ -605,5 +672,5 @@ export class MemberSync extends Context.Service<
   );
 
   /** The service over its own store; needs only the Database service. */
-  static readonly layer = MemberSync.layerOnStore.pipe(Layer.provide(MemberSyncStore.layer));
+  static readonly layer = MemberSync.layerOnStore.pipe(Layer.provide(MemberSyncStore.layer), Layer.provide(DomainEvents.layer));
 }

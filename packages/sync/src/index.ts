@@ -7,7 +7,9 @@ export * from "./ApiTokens";
 export * from "./Bot";
 export * from "./Comparison";
 export * from "./Directory";
+export * from "./DomainEvents";
 export * from "./errors";
+export * from "./eventKinds";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
 export * from "./MemberSync";
 export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
@@ -16,12 +18,16 @@ export * from "./model";
 export * from "./Presences";
 export * from "./Roles";
 export * from "./Roster";
+export * from "./SecretBox";
 export * from "./storable";
+export * from "./Webhooks";
+export * from "./webhookEmbeds";
 
 import { Layer } from "effect";
 import { ApiTokens } from "./ApiTokens";
 import { Comparison } from "./Comparison";
 import { Directory } from "./Directory";
+import { DomainEvents } from "./DomainEvents";
 import { MemberSync } from "./MemberSync";
 import { Presences } from "./Presences";
 import { Groups } from "./Roles";
@@ -33,5 +39,7 @@ import { Roster } from "./Roster";
  * `Reconciler` needs `Jobs` and the Discord port (`DiscordRest`) too.
  */
 export const SyncLayer = Roster.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer, ApiTokens.layer, Groups.layer)),
+  Layer.provideMerge(
+    Layer.mergeAll(Presences.layer, Directory.layer, MemberSync.layer, Comparison.layer, ApiTokens.layer, Groups.layer, DomainEvents.layer),
+  ),
 );

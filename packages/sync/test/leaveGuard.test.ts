@@ -8,7 +8,7 @@ import { expect, layer } from "@effect/vitest";
 import { Database, DatabaseError, executeRows } from "@guildhall/db";
 import { sql } from "drizzle-orm";
 import { Effect, Layer } from "effect";
-import { Directory, LEAVE_GUARD_FLOOR, type MemberSnapshot, MemberSync, MemberSyncStore, SyncLayer } from "../src";
+import { Directory, DomainEvents, LEAVE_GUARD_FLOOR, type MemberSnapshot, MemberSync, MemberSyncStore, SyncLayer } from "../src";
 
 const Services = SyncLayer.pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 
@@ -189,7 +189,7 @@ const HoldFails = Layer.effect(
   ),
 );
 const failing = (store: Layer.Layer<MemberSyncStore, never, Database>) =>
-  Layer.mergeAll(Directory.layer, MemberSync.layerOnStore.pipe(Layer.provideMerge(store))).pipe(
+  Layer.mergeAll(Directory.layer, MemberSync.layerOnStore.pipe(Layer.provideMerge(store), Layer.provide(DomainEvents.layer))).pipe(
     Layer.provideMerge(Database.layer({ dataDir: "memory://" })),
   );
 

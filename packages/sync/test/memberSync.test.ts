@@ -6,6 +6,7 @@ import { TestClock } from "effect/testing";
 import {
   Comparison,
   Directory,
+  DomainEvents,
   MEMBER_COLUMNS,
   MEMBER_FIELDS,
   MEMBER_SNAPSHOT_FIELDS,
@@ -106,6 +107,13 @@ layer(Services, { excludeTestServices: true })("member sync", (it) => {
       const whole = yield* fullSync(snapshot, 100);
       expect(whole).toMatchObject({ status: "completed", markedLeft: 40 + 10 });
       expect(yield* presentCount).toEqual({ present: 940, left: 100 });
+      // Each end is a domain event, written with the run's end.
+      const events = yield* DomainEvents.use((log) => log.since("org", 0, 100, ["sync.finished", "sync.failed"]));
+      expect(events.slice(-2).map((e) => [e.kind, (e.payload as { runId: string }).runId])).toEqual([
+        ["sync.failed", partial.id],
+        ["sync.finished", whole.id],
+      ]);
+      expect(events.at(-1)?.payload).toMatchObject({ markedLeft: 50, created: whole.created, rejoined: whole.rejoined });
     }),
   );
 
@@ -176,6 +184,13 @@ layer(Services, { excludeTestServices: true })("member sync", (it) => {
       expect(yield* sync.removeLive(GUILD, member(5_000).userId)).toBe("left");
       expect(yield* sync.removeLive(GUILD, member(5_000).userId)).toBe("unchanged");
       expect(yield* sync.upsertLive(GUILD, member(5_000))).toBe("rejoined");
+      // Joins and leaves (not changes, not repeats) are domain events of the guild's organization.
+      const events = yield* DomainEvents.use((log) => log.since("org", 0, 10_000, ["member.joined", "member.left"]));
+      expect(events.map((e) => [e.kind, e.guildId, e.organizationId, e.payload])).toEqual([
+        ["member.joined", GUILD, "org", { userId: member(5_000).userId, username: "user5000", displayName: "User 5000", rejoined: false }],
+        ["member.left", GUILD, "org", { userId: member(5_000).userId, username: "user5000", displayName: "User 5000" }],
+        ["member.joined", GUILD, "org", { userId: member(5_000).userId, username: "user5000", displayName: "User 5000", rejoined: true }],
+      ]);
     }),
   );
 });
@@ -382,9 +397,10 @@ const RolesFail = Layer.effect(
     MemberSyncStore.of({ ...store, replaceRoles: () => Effect.fail(new DatabaseError({ operation: "test.roles", message: "injected" })) }),
   ),
 );
-const FailingServices = Layer.mergeAll(Directory.layer, MemberSync.layerOnStore.pipe(Layer.provideMerge(RolesFail))).pipe(
-  Layer.provideMerge(Database.layer({ dataDir: "memory://" })),
-);
+const FailingServices = Layer.mergeAll(
+  Directory.layer,
+  MemberSync.layerOnStore.pipe(Layer.provideMerge(RolesFail), Layer.provide(DomainEvents.layer)),
+).pipe(Layer.provideMerge(Database.layer({ dataDir: "memory://" })));
 
 layer(FailingServices, { excludeTestServices: true })("no run is left open by a failure of its own", (it) => {
   it.effect("begin ends its run when storing the roles fails, and the next sync can start", () =>

@@ -6,7 +6,7 @@ import { UserMenu } from "./UserMenu";
 
 /**
  * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history,
- * and Jobs and API tokens for admins; shown to staff only, the current page marked with `aria-current="page"`) and the user menu
+ * and Jobs, Notifications and API tokens for admins; shown to staff only, the current page marked with `aria-current="page"`) and the user menu
  * (who is signed in, sign out).
  *
  * Layout: one row on wide screens (brand, links, user). Below 900 px it becomes two rows, the
@@ -50,6 +50,11 @@ export function AppHeader({ me }: { me: Me }) {
             {me.staff.role === "admin" ? (
               <Link to="/jobs" className="nav-link" activeOptions={{ includeSearch: false }} data-testid="nav-jobs">
                 Jobs
+              </Link>
+            ) : null}
+            {me.staff.role === "admin" ? (
+              <Link to="/notifications" className="nav-link" data-testid="nav-notifications">
+                Notifications
               </Link>
             ) : null}
             {me.staff.role === "admin" ? (
