@@ -460,8 +460,12 @@ export const changeReason = (run: Pick<RunRow, "id" | "actorKind" | "actorId">, 
   return `Guildhall role sync, run ${run.id} (${run.actorKind}${run.actorId ? ` ${run.actorId}` : ""}): ${parts.join(" ")}`;
 };
 
-/** How many members one run works on at once per Discord bucket (role PUT/DELETE, member PATCH). One each keeps to each bucket's pace without 429s. */
-const LANES = 1;
+/**
+ * How many members one run works on at once per Discord bucket (role PUT/DELETE, member PATCH).
+ * The port sends a bucket's calls one after another at the pace its headers allow, so a few in
+ * flight only overlap each member's database writes with the next member's call; no 429 comes of it.
+ */
+const LANES = 4;
 
 /**
  * Role reconciliation of an organization's guilds: settings, mappings, preview, apply (as a
