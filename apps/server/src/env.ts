@@ -32,6 +32,11 @@ const Env = Schema.Struct({
   GUILDHALL_SIGN_IN_LIMIT: Schema.optional(
     Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 })),
   ),
+  DISCORD_PUBLIC_KEY: Schema.optional(
+    Schema.String.check(
+      Schema.isPattern(/^[0-9a-fA-F]{64}$/, { message: "must be the application's Ed25519 public key: 64 hex characters" }),
+    ),
+  ),
 });
 
 /** The email of the first admin when GUILDHALL_ADMIN_EMAIL is unset. */
@@ -66,6 +71,11 @@ export interface ServerEnv {
    * for the default SIGN_IN_LIMIT of @guildhall/api (10 a minute).
    */
   readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
+  /**
+   * The Discord application's Ed25519 public key, 64 hex characters (DISCORD_PUBLIC_KEY), which
+   * `POST /api/interactions` verifies requests with; undefined: that endpoint is off (404).
+   */
+  readonly discordPublicKey: string | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -83,7 +93,8 @@ export class EnvError extends Error {
  * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
  * server, comma or space separated: only their `X-Forwarded-For` is believed; default none),
  * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
- * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10).
+ * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10),
+ * DISCORD_PUBLIC_KEY (the application's Ed25519 public key, 64 hex characters; absent: no interactions endpoint).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -120,5 +131,6 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     trustedProxies,
     debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
     signInLimit: env.GUILDHALL_SIGN_IN_LIMIT === undefined ? undefined : { windowS: 60, max: env.GUILDHALL_SIGN_IN_LIMIT },
+    discordPublicKey: env.DISCORD_PUBLIC_KEY,
   };
 };

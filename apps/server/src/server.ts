@@ -21,10 +21,12 @@ import {
   MethodNotAllowed,
   makeRuntime,
   type RuntimeConfig,
+  serverInteractionServices,
   sharingJsonEncoder,
   UnknownEndpoint,
 } from "@guildhall/api";
 import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
+import { DiscordRestClient } from "@guildhall/discord";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -33,6 +35,7 @@ import { Effect, type LogLevel } from "effect";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import { BODY_LIMITS, checkOrigin, checkTrpcContentType, clientAddress, readBody, tooLarge, trustedOrigins } from "./http";
+import { ed25519PublicKey, handleInteractions } from "./interactions";
 import { handleLegacyMemberSync } from "./legacy";
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
@@ -69,6 +72,16 @@ export interface ServerOptions {
   readonly debugErrors?: boolean | undefined;
   /** Sign-in attempts allowed per client address; default SIGN_IN_LIMIT of @guildhall/api (10 a minute). */
   readonly signInLimit?: { readonly windowS: number; readonly max: number } | undefined;
+  /**
+   * The Discord application's Ed25519 public key (64 hex characters, DISCORD_PUBLIC_KEY): the
+   * interactions endpoint `POST /api/interactions` verifies requests with it. Absent: the endpoint answers 404.
+   */
+  readonly discordPublicKey?: string | undefined;
+  /**
+   * Discord's REST base without the version (default `https://discord.com/api`; the emulator's
+   * `/api` in the demo): where interaction responses are edited after a deferral.
+   */
+  readonly discordApiUrl?: string | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -220,6 +233,13 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const webDist = options.webDist ?? defaultWebDist;
   const staticHandler = existsSync(join(webDist, "index.html")) ? sirv(webDist, { single: true, etag: true, gzip: false }) : null;
   const startedAt = Date.now();
+  // Interaction responses are edited with the interaction's token, never the bot's: no bot token here.
+  const discord = DiscordRestClient.make({ token: "", api: options.discordApiUrl });
+  const interactions = {
+    publicKey: options.discordPublicKey ? ed25519PublicKey(options.discordPublicKey) : null,
+    services: serverInteractionServices(runtime, discord),
+    bodyLimit: BODY_LIMITS.interactions,
+  };
   const proxies = options.trustedProxies ?? null;
 
   /**
@@ -286,6 +306,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path === "/trpc" || path.startsWith("/trpc/")) return void handleTrpc(req, res).catch(unexpected("tRPC request"));
     if (path.startsWith("/api/auth/")) return void handleAuth(req, res).catch(unexpected("auth request"));
     if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
+    if (path === "/api/interactions") return void handleInteractions(interactions, req, res).catch(unexpected("interaction"));
     if (path === "/api/config") {
       if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
       // Public, non-secret settings the SPA needs before anything else.
@@ -340,6 +361,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
       await new Promise<void>((r) => server.close(() => r()));
       // Stops the job workers (running handlers get a bounded grace), pg-boss, then the database.
       await runtime.dispose();
+      await discord.dispose();
     },
   };
 };

@@ -28,8 +28,10 @@ import { Schema } from "effect";
 import type { InvalidPackedChunk } from "./pack";
 import type {
   ForeignOrigin,
+  InteractionsNotConfigured,
   InvalidApiKey,
   InvalidInput,
+  InvalidSignature,
   MethodNotAllowed,
   PayloadTooLarge,
   UnknownEndpoint,
@@ -68,6 +70,8 @@ export type DomainError =
   | ForeignOrigin
   | UnsupportedMediaType
   | UnknownEndpoint
+  | InvalidSignature
+  | InteractionsNotConfigured
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -140,6 +144,12 @@ export const ERRORS: Answers = {
     message: (e) => `Unsupported Content-Type ${e.contentType}: send ${e.allowed}.`,
   },
   UnknownEndpoint: { code: "NOT_FOUND", status: 404, message: (e) => `No such endpoint: ${e.method} ${e.path}.` },
+  InvalidSignature: { code: "UNAUTHORIZED", status: 401, message: (e) => `Invalid request signature: ${e.reason}.` },
+  InteractionsNotConfigured: {
+    code: "NOT_FOUND",
+    status: 404,
+    message: () => "The interactions endpoint is off: the server has no DISCORD_PUBLIC_KEY.",
+  },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

@@ -11,11 +11,14 @@ export { type Auth, type AuthOptions, CLIENT_ADDRESS_HEADER, createAuth, ensureP
 export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
 export { answerFor, type DomainError, ERRORS } from "./errors";
 export { type Followed, follow } from "./follow";
+export { queueInteractionSync, serverInteractionServices } from "./interactions/server";
 export { InvalidPackedChunk } from "./pack";
 export {
   ForeignOrigin,
+  InteractionsNotConfigured,
   InvalidApiKey,
   InvalidInput,
+  InvalidSignature,
   MethodNotAllowed,
   PayloadTooLarge,
   UnknownEndpoint,

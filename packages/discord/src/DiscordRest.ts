@@ -7,6 +7,7 @@ import {
   type RESTGetAPIGuildRolesResult,
   type RESTPatchAPIGuildMemberJSONBody,
   type RESTPatchAPIGuildMemberResult,
+  type RESTPatchAPIWebhookWithTokenMessageJSONBody,
   Routes,
 } from "discord-api-types/v10";
 import { Context, Effect, Layer, Option, Stream } from "effect";
@@ -133,6 +134,22 @@ export class DiscordRest extends Context.Service<
       userId: string,
       roleId: string,
       options?: AuditLogOptions,
+    ) => Effect.Effect<void, DiscordError>;
+    /**
+     * `POST /interactions/{id}/{token}/callback`: the first response to an interaction (within 3 s
+     * of it; types 1, 4-7). Authorized by the token in the path (no bot token sent); the token never
+     * shows in an error. https://discord.com/developers/docs/interactions/receiving-and-responding#create-interaction-response
+     */
+    readonly interactionCallback: (interactionId: string, token: string, body: unknown) => Effect.Effect<void, DiscordError>;
+    /**
+     * `PATCH /webhooks/{application.id}/{token}/messages/@original`: edits the first response of an
+     * interaction (its token works 15 minutes). Authorized by the token in the path; the token never
+     * shows in an error. https://discord.com/developers/docs/interactions/receiving-and-responding#edit-original-interaction-response
+     */
+    readonly editOriginalResponse: (
+      applicationId: string,
+      token: string,
+      body: RESTPatchAPIWebhookWithTokenMessageJSONBody,
     ) => Effect.Effect<void, DiscordError>;
   }
 >()("@guildhall/discord/DiscordRest") {
@@ -275,5 +292,43 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     });
   });
 
-  return DiscordRest.of({ gatewayBot, guild, roles, member, memberPage, memberPages, editMember, addMemberRole, removeMemberRole });
+  const interactionCallback = Effect.fn("DiscordRest.interactionCallback")(function* (interactionId: string, token: string, body: unknown) {
+    yield* call<unknown>({
+      method: "POST",
+      route: Routes.interactionCallback(interactionId, token),
+      ids: { interactionId },
+      body,
+      auth: "none",
+      secrets: [token],
+    });
+  });
+
+  const editOriginalResponse = Effect.fn("DiscordRest.editOriginalResponse")(function* (
+    applicationId: string,
+    token: string,
+    body: RESTPatchAPIWebhookWithTokenMessageJSONBody,
+  ) {
+    yield* call<unknown>({
+      method: "PATCH",
+      route: Routes.webhookMessage(applicationId, token, "@original"),
+      ids: { applicationId },
+      body,
+      auth: "none",
+      secrets: [token],
+    });
+  });
+
+  return DiscordRest.of({
+    gatewayBot,
+    guild,
+    roles,
+    member,
+    memberPage,
+    memberPages,
+    editMember,
+    addMemberRole,
+    removeMemberRole,
+    interactionCallback,
+    editOriginalResponse,
+  });
 };
