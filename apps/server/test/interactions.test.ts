@@ -3,10 +3,10 @@ import { Bot, Directory } from "@guildhall/sync";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
-import { ADMIN, botClient, GUILD_ID, STAFF } from "./helpers";
+import { ADMIN, botClient, GUILD_ID, INTERACTIONS_KEY, INTERACTIONS_PUBLIC_HEX, STAFF } from "./helpers";
 
-const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-const PUBLIC_HEX = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("hex");
+const { privateKey } = INTERACTIONS_KEY;
+const PUBLIC_HEX = INTERACTIONS_PUBLIC_HEX;
 const stranger = generateKeyPairSync("ed25519").privateKey;
 
 const APP_ID = "900000000000000001";
