@@ -100,12 +100,20 @@ export interface AnswerOptions {
   readonly deadlineMs?: number;
 }
 
-/** Decodes `value` with `schema`, throwing InvalidInput naming the field (prefix `field`). */
+/** Decodes `value` with `schema`, throwing InvalidInput whose field and message name each failing field under `field` (`body.data.name`). */
 const decode = <A>(schema: Parameters<typeof validateInput>[0], value: unknown, field: string): A => {
   const exit = Effect.runSyncExit(validateInput(schema, value, field));
   if (Exit.isSuccess(exit)) return exit.value as A;
-  const error = exit.cause.reasons.find((reason) => reason._tag === "Fail");
-  throw error && error._tag === "Fail" ? error.error : new InvalidInput({ field, message: `${field}: invalid` });
+  const reason = exit.cause.reasons.find((r) => r._tag === "Fail");
+  const error = reason?._tag === "Fail" ? reason.error : new InvalidInput({ field, message: `${field}: invalid` });
+  const under = (path: string) => (path === field || path.startsWith(`${field}.`) ? path : `${field}.${path}`);
+  throw new InvalidInput({
+    field: under(error.field),
+    message: error.message
+      .split("; ")
+      .map((part) => (part.startsWith("and ") ? part : under(part)))
+      .join("; "),
+  });
 };
 
 const hasOwn = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined =>
