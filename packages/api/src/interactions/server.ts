@@ -8,7 +8,6 @@
 import type { DiscordRestClient } from "@guildhall/discord";
 import { Bot, Directory } from "@guildhall/sync";
 import { Effect } from "effect";
-import { logTo } from "../runtime";
 import type { ApiRuntime } from "../trpc";
 import type { InteractionServices, MemberSyncRequest } from "./registry";
 
@@ -44,5 +43,5 @@ export const serverInteractionServices = (runtime: ApiRuntime, discord: DiscordR
         embeds: message.embeds as never,
       }),
     ),
-  log: (level, line) => void logTo(runtime, level, line),
+  log: (level, line) => void runtime.runPromise(Effect.logWithLevel(level)(line)).catch(() => undefined),
 });
