@@ -160,6 +160,13 @@ describe("POST /api/interactions", () => {
     expect(viaGateway).toMatchObject(same);
   });
 
+  it("/sync_members in a guild not linked to Guildhall: said so, nothing queued", async () => {
+    await queued(); // takes what earlier tests left waiting
+    const res = await send({ ...syncCommand(ADMIN_DISCORD, MANAGE_GUILD), guild_id: "800000000000000099" });
+    expect(await res.json()).toEqual({ type: 4, data: { content: expect.stringContaining("not linked"), flags: 64 } });
+    expect(await queued()).toEqual([]);
+  });
+
   it("the configured sync role may run it without Manage Guild; unknown commands and components get an ephemeral notice", async () => {
     const role = "940000000000000001";
     await server.runtime.runPromise(Directory.use((d) => d.updateSettings(GUILD_ID, { syncIntervalMinutes: null, syncAdminRoleId: role })));

@@ -88,6 +88,10 @@ describe("answerInteraction", () => {
     expect(await answerInteraction(command("32"), unreadable.services)).toMatchObject({
       data: { content: expect.stringMatching(/queued/) },
     });
+    const unlinked = fakeServices({ requestMemberSync: async () => ({ notLinked: true }) });
+    expect(await answerInteraction(command("32"), unlinked.services)).toMatchObject({
+      data: { content: expect.stringMatching(/not linked/) },
+    });
     const refused = fakeServices({ requestMemberSync: () => Promise.reject(new Error("down")) });
     expect(await answerInteraction(command("32"), refused.services)).toEqual({
       type: 4,

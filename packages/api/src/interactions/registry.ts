@@ -42,9 +42,10 @@ export interface InteractionServices {
   /**
    * Queues a full member sync of the guild as a bot command (`members.sync`, trigger `command`),
    * the same job whichever transport the command came by; a sync already waiting for the guild
-   * is that one. Resolves to the command's id.
+   * is that one. Resolves to the command's id, or `{notLinked: true}` (nothing queued) when the
+   * guild is not linked to Guildhall.
    */
-  readonly requestMemberSync: (request: MemberSyncRequest) => Promise<{ readonly commandId: string }>;
+  readonly requestMemberSync: (request: MemberSyncRequest) => Promise<{ readonly commandId: string } | { readonly notLinked: true }>;
   /**
    * Edits the interaction's original response (`PATCH /webhooks/{application.id}/{token}/messages/@original`),
    * after a deferral. https://discord.com/developers/docs/interactions/receiving-and-responding#edit-original-interaction-response

@@ -5,8 +5,10 @@
  * procedure runs too, so both transports queue the very same job. Not exported by
  * `@guildhall/api/interactions` (the bot must not load the database layer).
  */
+
+import type { DatabaseError } from "@guildhall/db";
 import type { DiscordRestClient } from "@guildhall/discord";
-import { Bot, Directory } from "@guildhall/sync";
+import { Bot, Directory, MemberSync } from "@guildhall/sync";
 import { Effect } from "effect";
 import type { ApiRuntime } from "../trpc";
 import type { InteractionServices, MemberSyncRequest } from "./registry";
@@ -14,18 +16,22 @@ import type { InteractionServices, MemberSyncRequest } from "./registry";
 /**
  * Queues the member sync an interaction asked for: a `members.sync` bot command with trigger
  * `command`, the request's `source` and `followUp` (the interaction the bot edits with progress).
- * A sync already waiting for the guild is that one (Bot.enqueue). Succeeds with `{commandId}` (a UUID);
- * fails with DatabaseError.
+ * A sync already waiting for the guild is that one (Bot.enqueue). Succeeds with `{commandId}` (a UUID),
+ * or `{notLinked: true}` (nothing queued) for a guild not linked to Guildhall; fails with DatabaseError.
  */
-export const queueInteractionSync = (request: MemberSyncRequest) =>
-  Bot.use((bot) =>
-    bot.enqueue({
+export const queueInteractionSync = (
+  request: MemberSyncRequest,
+): Effect.Effect<{ readonly commandId: string } | { readonly notLinked: true }, DatabaseError, Bot | MemberSync> =>
+  Effect.gen(function* () {
+    yield* (yield* MemberSync).requireGuild(request.guildId);
+    const command = yield* (yield* Bot).enqueue({
       kind: "members.sync",
       guildId: request.guildId,
       requestedBy: request.requestedBy,
       payload: { trigger: "command", source: request.source, followUp: request.followUp },
-    }),
-  ).pipe(Effect.map((command) => ({ commandId: command.id })));
+    });
+    return { commandId: command.id };
+  }).pipe(Effect.catchTag("GuildNotLinked", () => Effect.succeed({ notLinked: true as const })));
 
 /**
  * The handlers' services for the server: guild settings from Directory, syncs queued by

@@ -54,8 +54,9 @@ const run = async ({ interaction, data, services }: CommandContext): Promise<Int
   });
   if (!maySync(member, settings?.syncAdminRoleId ?? null)) return ephemeral(SYNC_REFUSED);
   const source = data.options?.find((option) => option.name === "source")?.value === "rest" ? "rest" : "gateway";
+  let queued: Awaited<ReturnType<typeof services.requestMemberSync>>;
   try {
-    await services.requestMemberSync({
+    queued = await services.requestMemberSync({
       guildId,
       requestedBy: `discord:${member.user.id}`,
       source,
@@ -68,6 +69,7 @@ const run = async ({ interaction, data, services }: CommandContext): Promise<Int
     );
     return ephemeral("The member sync could not be queued; see Guildhall's log.");
   }
+  if ("notLinked" in queued) return ephemeral("This guild is not linked to Guildhall, so there is nothing to sync it into.");
   return ephemeral("Member sync queued. This message shows its progress once the bot starts it (Guildhall: Members → Sync history).");
 };
 

@@ -360,8 +360,8 @@ export const botRouter = {
    * handler (@guildhall/api/interactions, the same one the HTTP endpoint runs) has checked the
    * member's permission: a `members.sync` command (trigger `command`) carrying `source` and the
    * interaction to edit with progress (`followUp`; its token is a secret, never logged). A sync
-   * already waiting for the guild is that one. Returns `{commandId}`. Errors: UNAUTHORIZED,
-   * BAD_REQUEST (names the field).
+   * already waiting for the guild is that one. Returns `{commandId}`, or `{notLinked: true}`
+   * (nothing queued) for a guild not linked to Guildhall. Errors: UNAUTHORIZED, BAD_REQUEST (names the field).
    */
   requestMemberSync: botProcedure
     .input(Schema.toStandardSchemaV1(RequestMemberSyncInput))
