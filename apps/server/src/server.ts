@@ -177,7 +177,8 @@ const refuseUpgrade = (socket: Duplex, error: DomainError) => {
 
 /**
  * Starts Guildhall's server on one port: tRPC over HTTP (`/trpc`) and WebSocket (`/trpc`,
- * subscriptions), the auth endpoints (`/api/auth/*`), `/healthz` and the built SPA (with
+ * subscriptions), the auth endpoints (`/api/auth/*`), Discord's interactions endpoint
+ * (`POST /api/interactions`, ./interactions.ts), `/healthz` and the built SPA (with
  * index.html for client-side routes). Opens and migrates the database first, and starts the job
  * queue (pg-boss) with its workers and schedules: the member sync scheduler, the stale sync
  * expiry and the presence prune all run as jobs (see @guildhall/jobs' catalogue).
