@@ -38,7 +38,8 @@ const server = await startServer({
         discordOAuth: { authorizeUrl: emulator.oauth2().authorizeUrl, apiUrl: `${emulator.apiUrl}/v10` },
       }
     : {}),
-  discordApiUrl: emulator?.apiUrl,
+  // The emulator's application key: POST /api/interactions verifies what the emulator signs.
+  ...(emulator ? { discordPublicKey: emulator.publicKey, discordApiUrl: emulator.apiUrl } : {}),
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {
@@ -105,6 +106,9 @@ const bot = await startBot({
   );
   process.exit(stopLogin.signal.aborted ? 0 : 1);
 });
+// The demo's interactions (/sync_members) reach the server over HTTP, signed, as with an
+// interactions endpoint URL set in Discord's developer portal; the emulator checks it first.
+const endpoint = emulator ? await emulator.setInteractionsEndpoint(`${server.url}/api/interactions`) : null;
 if (emulator && demo && DEMO_CHURN_PER_SECOND > 0) {
   emulator.startChurn(demo.guildId, { updatesPerSecond: DEMO_CHURN_PER_SECOND, staffOnly: true });
 }
@@ -122,6 +126,13 @@ console.log(
     emulator
       ? `  Discord: the emulator at ${emulator.url} (demo guild "${demo?.name}", ${demo?.memberCount} members)`
       : "  Discord: discord.com",
+    ...(endpoint
+      ? [
+          endpoint.ok
+            ? `  Interactions: delivered signed to ${endpoint.endpointUrl}`
+            : `  Interactions: over the gateway (the endpoint was refused: ${endpoint.reasons.join("; ")})`,
+        ]
+      : []),
     ...(bot.fatal() ? [`  The bot is stopped: ${bot.fatal()?.reason}`] : []),
     "",
   ].join("\n"),

@@ -1,14 +1,16 @@
 import { createClient } from "@guildhall/api/client";
+import { DiscordRestClient } from "@guildhall/discord";
 import { Client, Events, GatewayIntentBits, Options, Status } from "discord.js";
 import { GatewayDispatchEvents, type GatewayDispatchPayload, GatewayOpcodes } from "discord-api-types/v10";
 import type { LogLevel } from "effect";
 import { followCommands } from "./commandFollower";
-import { handleSyncMembers, syncMembersCommand } from "./commands/syncMembers";
+import { syncMembersCommand } from "./commands/syncMembers";
 import type { BotContext, MemberEvent } from "./context";
 import { type DeadLetter, type DeadLetterSummary, mergeDeadLetters } from "./deadLetter";
 import { onGuildCreate } from "./events/guildCreate";
 import { onGuildMemberAdd, onGuildMemberRemove, onGuildMemberUpdate } from "./events/guildMemberEvents";
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
+import { botInteractionServices, onInteractionCreate } from "./events/interactionCreate";
 import { onPresenceUpdate } from "./events/presenceUpdate";
 import { type Failure, Forwarder, PresenceForwarder } from "./forwarder";
 import { type FatalClose, fatalClose, fatalLogin, loginBackoff } from "./gatewayClose";
@@ -289,6 +291,9 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
   }
   for (const entry of carried) queues.find((q) => q.kind === entry.queue)?.add(entry.item as never);
   const memberSync = new MemberSyncRunner(client, server, log);
+  // Interaction callbacks and response edits: routes authorized by the interaction's token.
+  const discord = DiscordRestClient.make({ token: options.token, api: options.apiUrl });
+  const interactionServices = botInteractionServices(server, discord, log);
   const pendingNonces = new Set<string>();
   let nonceCounter = 0;
   const ctx: BotContext = {
@@ -332,6 +337,8 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
         return onGuildMemberRemove(ctx, packet.d);
       case GatewayDispatchEvents.RateLimited:
         return memberSync.onRateLimited(packet.d);
+      case GatewayDispatchEvents.InteractionCreate:
+        return void onInteractionCreate(packet.d, interactionServices, discord, log);
     }
   });
   // A dispatch without the types Discord documents is dropped before the handler above or discord.js reads it.
@@ -395,13 +402,6 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
     beat();
   });
   client.on(Events.Error, (error) => log.error(`client error: ${error.message}`));
-  client.on(Events.InteractionCreate, (interaction) => {
-    if (interaction.isChatInputCommand() && interaction.commandName === syncMembersCommand.name) {
-      void handleSyncMembers(ctx, interaction).catch((error: unknown) =>
-        log.error(`/sync_members failed: ${error instanceof Error ? error.message : String(error)}`),
-      );
-    }
-  });
   // Guild commands appear at once (global ones can take an hour to propagate). A heartbeat at
   // once tells the server about the new guild (it links it, and syncs it on first sight).
   client.on(Events.GuildCreate, (guild) => {
@@ -412,7 +412,14 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
   });
 
   // The server's commands (member syncs, presence resyncs), each acknowledged when handled.
-  const commands = followCommands({ client, server, memberSync, requestPresences: ctx.requestPresences, log });
+  const commands = followCommands({
+    client,
+    server,
+    memberSync,
+    requestPresences: ctx.requestPresences,
+    log,
+    editOriginal: (applicationId, token, content) => discord.run((d) => d.editOriginalResponse(applicationId, token, { content })),
+  });
 
   try {
     await client.login(options.token);
@@ -424,6 +431,7 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
       const held = await Promise.all(queues.map((q) => q.stop(0).then((items) => items.map((item) => ({ queue: q.kind, item })))));
       server.close();
       await client.destroy();
+      await discord.dispose();
       throw new LoginFailed(error, held.flat());
     }
     enterFatal(found);
@@ -454,6 +462,7 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
     // Dead letters found while draining are reported last, within what is left of the time.
     const letters = await reports.stop(Math.max(0, deadline - Date.now()));
     server.close();
+    await discord.dispose();
     const left: Array<SpoolEntry> = [
       ...presences.map((item) => ({ queue: forwarder.kind, item })),
       ...events.map((item) => ({ queue: memberEvents.kind, item })),

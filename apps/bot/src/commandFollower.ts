@@ -1,6 +1,7 @@
 import type { GuildhallClient } from "@guildhall/api/client";
 import type { BotCommand } from "@guildhall/sync";
 import { type Client, Events, type Guild } from "discord.js";
+import { describeRun, PROGRESS_EVERY_MS } from "./commands/syncMembers";
 import type { BotLogger } from "./log";
 import type { MemberSyncRunner, SyncRunState } from "./memberSync";
 
@@ -21,6 +22,11 @@ export interface CommandFollowerDeps {
   readonly memberSync: MemberSyncRunner;
   readonly requestPresences: (guildId: string, userIds: ReadonlyArray<string>) => void;
   readonly log: BotLogger;
+  /**
+   * Edits an interaction's original response (`PATCH /webhooks/{application.id}/{token}/messages/@original`):
+   * a member sync asked for by /sync_members (over the gateway or HTTP) shows its progress there.
+   */
+  readonly editOriginal?: (applicationId: string, token: string, content: string) => Promise<void>;
   /** Overrides {@link GUILD_WAIT_MS} (tests). */
   readonly guildWaitMs?: number;
 }
@@ -80,6 +86,36 @@ export const followCommands = (deps: CommandFollowerDeps): CommandFollower => {
       check();
     });
 
+  /**
+   * For a sync asked for by an interaction: edits its response with the run's progress (at most
+   * every PROGRESS_EVERY_MS, one edit at a time, in order), then with how it ended. A failed edit
+   * (the token expired after 15 minutes) is logged and changes nothing else.
+   */
+  const followUp = (command: Extract<BotCommand, { kind: "members.sync" }>) => {
+    const target = command.payload.followUp;
+    const editOriginal = deps.editOriginal;
+    if (!target || !editOriginal) return null;
+    let lastEdit = 0;
+    let edits = Promise.resolve();
+    const edit = (content: string) => {
+      edits = edits
+        .then(() => editOriginal(target.applicationId, target.token, content))
+        .catch((error: unknown) =>
+          log.warn(`could not edit the /sync_members response: ${error instanceof Error ? error.message : String(error)}`),
+        );
+    };
+    return {
+      onProgress: (run: SyncRunState) => {
+        if (run.status === "running" && Date.now() - lastEdit >= PROGRESS_EVERY_MS) {
+          lastEdit = Date.now();
+          edit(describeRun(run));
+        }
+      },
+      done: edit,
+      settled: () => edits,
+    };
+  };
+
   const runMemberSync = (command: Extract<BotCommand, { kind: "members.sync" }>): Promise<SyncRunState> => {
     const previous = syncChains.get(command.guildId) ?? Promise.resolve();
     const next = previous
@@ -87,12 +123,22 @@ export const followCommands = (deps: CommandFollowerDeps): CommandFollower => {
       .then(async () => {
         const wait = (lastFullRequestAt.get(command.guildId) ?? 0) + FULL_MEMBER_REQUEST_INTERVAL_MS - Date.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const progress = followUp(command);
         try {
-          return await deps.memberSync.run({
+          const run = await deps.memberSync.run({
             guildId: command.guildId,
             trigger: command.payload.trigger,
             requestedBy: command.requestedBy,
+            ...(command.payload.source ? { source: command.payload.source } : {}),
+            ...(progress ? { onProgress: progress.onProgress } : {}),
           });
+          progress?.done(describeRun(run));
+          await progress?.settled();
+          return run;
+        } catch (error) {
+          progress?.done(`The member sync could not run: ${error instanceof Error ? error.message : String(error)}`);
+          await progress?.settled();
+          throw error;
         } finally {
           // Counted from the end: Discord's window starts when the request reaches it, a little after the run began.
           lastFullRequestAt.set(command.guildId, Date.now());

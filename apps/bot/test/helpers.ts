@@ -11,7 +11,7 @@ const ADMIN = { email: "admin@bot-test.invalid", password: "bot-test-password", 
  */
 export const startServerFor = async (
   guild: SeededGuild,
-  options: { firstSightSync?: boolean; dataDir?: string } = {},
+  options: { firstSightSync?: boolean; dataDir?: string; discordPublicKey?: string; discordApiUrl?: string } = {},
 ): Promise<{ server: RunningServer; staff: GuildhallClient }> => {
   const server = await startServer({
     port: 0,
@@ -19,6 +19,8 @@ export const startServerFor = async (
     dataDir: options.dataDir ?? "memory://",
     webDist: "/nonexistent",
     firstSightSync: options.firstSightSync ?? false,
+    discordPublicKey: options.discordPublicKey,
+    discordApiUrl: options.discordApiUrl,
     onReady: async (services) => {
       await ensureFirstAdmin(services, ADMIN);
       await seedDemoGuild(services, {

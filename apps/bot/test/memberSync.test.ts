@@ -29,7 +29,7 @@ describe("full member sync through the real bot and server", () => {
   beforeAll(async () => {
     emulator = await startEmulator({ memberRequestWindowMs: 0 });
     guild = emulator.seedGuild({ seed: 11, members: MEMBERS, staff: 5, name: "Sync Guild" });
-    ({ server, staff } = await startServerFor(guild));
+    ({ server, staff } = await startServerFor(guild, { discordPublicKey: emulator.publicKey, discordApiUrl: emulator.apiUrl }));
   }, 120_000);
 
   afterAll(async () => {
@@ -102,7 +102,7 @@ describe("full member sync through the real bot and server", () => {
     expect(next).toMatchObject({ status: "completed", markedLeft: 0, created: 0, updated: 0 });
   }, 120_000);
 
-  it("/sync_members: refused (ephemerally) to a non-admin, run for an admin with the counts in the edited reply", async () => {
+  it("/sync_members: refused (ephemerally) to a non-admin, queued for an admin and run by the bot, the counts in the edited reply", async () => {
     const someone = emulator.applyMemberChanges(guild.guildId, { join: 1, seed: 21 }).joined[0]!;
     await bots.at(-1)!.drainMemberEvents();
     const refused = emulator.invokeCommand(guild.guildId, someone, "sync_members");
@@ -114,7 +114,9 @@ describe("full member sync through the real bot and server", () => {
     const admin = guild.admins[0]!;
     const invoked = emulator.invokeCommand(guild.guildId, admin, "sync_members");
     const done = await emulator.waitForInteraction(invoked, (r) => /Member sync done/.test(r.original?.content ?? ""), 60_000);
-    expect(done.acknowledged?.type).toBe(5);
+    // Answered at once ("queued"), then edited by the bot as the queued command runs.
+    expect(done.acknowledged?.type).toBe(4);
+    expect(done.delivery).toEqual({ via: "gateway" });
     expect(done.original?.flags).toBe(64);
     expect(done.original?.content).toMatch(/Created 0, updated 0, rejoined 0, marked left 0/);
     const [latest] = await staff.trpc.members.history.query({});
@@ -132,6 +134,31 @@ describe("full member sync through the real bot and server", () => {
     const [after] = await staff.trpc.members.history.query({});
     expect(after?.id).toBe(before?.id);
   }, 60_000);
+
+  it("/sync_members over the interactions endpoint: delivered signed, the same sync queued and run, bad signatures refused", async () => {
+    // Setting the URL runs Discord's checks against the server: a signed PING, then bad signatures.
+    const verdict = await emulator.setInteractionsEndpoint(`${server.url}/api/interactions`);
+    expect(verdict.reasons).toEqual([]);
+    expect(verdict.ok).toBe(true);
+    try {
+      const admin = guild.admins[0]!;
+      const invoked = emulator.invokeCommand(guild.guildId, admin, "sync_members", { source: "gateway" });
+      // The bot waits 30 s after its previous full member request (Discord's limit) before it runs this one.
+      const done = await emulator.waitForInteraction(invoked, (r) => /Member sync done/.test(r.original?.content ?? ""), 100_000);
+      expect(done.delivery).toMatchObject({ via: "http", status: 200, error: null });
+      expect(done.acknowledged?.type).toBe(4);
+      expect(done.original?.flags).toBe(64);
+      const [latest] = await staff.trpc.members.history.query({});
+      expect(latest).toMatchObject({ trigger: "command", status: "completed", requestedBy: `discord:${admin}` });
+
+      // Discord's routine probe: every request with a bad signature is refused with 401, so the URL stays.
+      const probe = await emulator.probeInteractionsEndpoint();
+      expect(probe.checks.map((c) => c.status)).toEqual([401, 401, 401]);
+      expect(probe).toMatchObject({ ok: true, endpointUrl: `${server.url}/api/interactions` });
+    } finally {
+      await emulator.setInteractionsEndpoint(null);
+    }
+  }, 150_000);
 
   it("applies live member events at once: a member who leaves is marked left without a full sync", async () => {
     const bot = bots.at(-1)!;

@@ -42,6 +42,11 @@ const Env = Schema.Struct({
   ),
   DISCORD_CLIENT_ID: Schema.optional(Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,19}$/, { message: "must be a snowflake" }))),
   DISCORD_CLIENT_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  DISCORD_PUBLIC_KEY: Schema.optional(
+    Schema.String.check(
+      Schema.isPattern(/^[0-9a-fA-F]{64}$/, { message: "must be the application's Ed25519 public key: 64 hex characters" }),
+    ),
+  ),
 });
 
 /** The email of the first admin when GUILDHALL_ADMIN_EMAIL is unset. */
@@ -84,6 +89,11 @@ export interface ServerEnv {
   readonly discordClientId: string | undefined;
   /** The Discord application's OAuth2 client secret (DISCORD_CLIENT_SECRET). A secret: never printed. */
   readonly discordClientSecret: string | undefined;
+  /**
+   * The Discord application's Ed25519 public key, 64 hex characters (DISCORD_PUBLIC_KEY), which
+   * `POST /api/interactions` verifies requests with; undefined: that endpoint is off (404).
+   */
+  readonly discordPublicKey: string | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -106,6 +116,7 @@ export class EnvError extends Error {
  * DISCORD_TOKEN and DISCORD_API_URL (the server's own Discord calls: role reconciliation),
  * DISCORD_CLIENT_ID (a snowflake) and DISCORD_CLIENT_SECRET (Discord's OAuth2 application; Sign in
  * with Discord is offered when both are set).
+ * DISCORD_PUBLIC_KEY (the application's Ed25519 public key, 64 hex characters; absent: no interactions endpoint).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -146,5 +157,6 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     discord: env.DISCORD_TOKEN === undefined ? undefined : { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL },
     discordClientId: env.DISCORD_CLIENT_ID,
     discordClientSecret: env.DISCORD_CLIENT_SECRET,
+    discordPublicKey: env.DISCORD_PUBLIC_KEY,
   };
 };

@@ -30,6 +30,11 @@ export const BODY_LIMITS = {
   websocket: 2 * MAX_PACKED_CHARS + 1 * MiB,
   /** The auth endpoints (`/api/auth/*`): an email and a password. */
   auth: 64 * 1024,
+  /**
+   * Discord's interactions endpoint (`POST /api/interactions`): an interaction with its resolved
+   * users, members, roles and channels stays far below this.
+   */
+  interactions: 1 * MiB,
   /** The legacy member sync endpoint, which checks its own limit while reading (legacy.ts). */
   legacy: LEGACY_MAX_BYTES,
 } as const;

@@ -22,10 +22,12 @@ import {
   MethodNotAllowed,
   makeRuntime,
   type RuntimeConfig,
+  serverInteractionServices,
   sharingJsonEncoder,
   UnknownEndpoint,
 } from "@guildhall/api";
 import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
+import { DiscordRestClient } from "@guildhall/discord";
 import { parseSecretKey, type SecretKey } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
@@ -44,6 +46,7 @@ import {
   tooLarge,
   trustedOrigins,
 } from "./http";
+import { ed25519PublicKey, handleInteractions } from "./interactions";
 import { handleLegacyMemberSync } from "./legacy";
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
@@ -62,7 +65,8 @@ export interface ServerOptions {
   readonly webDist?: string | undefined;
   /**
    * Discord's REST API base (the emulator's `http://127.0.0.1:PORT/api` in the demo and tests;
-   * default Discord's): webhook deliveries go there, and webhook URLs under it are accepted.
+   * default Discord's, without the version): webhook deliveries go there, webhook URLs under it
+   * are accepted, and interaction responses are edited there after a deferral.
    */
   readonly discordApiUrl?: string | undefined;
   /**
@@ -101,6 +105,11 @@ export interface ServerOptions {
    * (`/oauth2/token`, `/users/@me`). Default discord.com; the emulator's in tests and the demo.
    */
   readonly discordOAuth?: { readonly authorizeUrl: string; readonly apiUrl: string } | undefined;
+  /**
+   * The Discord application's Ed25519 public key (64 hex characters, DISCORD_PUBLIC_KEY): the
+   * interactions endpoint `POST /api/interactions` verifies requests with it. Absent: the endpoint answers 404.
+   */
+  readonly discordPublicKey?: string | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -221,7 +230,8 @@ const refuseUpgrade = (socket: Duplex, error: DomainError) => {
 
 /**
  * Starts Guildhall's server on one port: tRPC over HTTP (`/trpc`) and WebSocket (`/trpc`,
- * subscriptions), the auth endpoints (`/api/auth/*`), `/healthz` and the built SPA (with
+ * subscriptions), the auth endpoints (`/api/auth/*`), Discord's interactions endpoint
+ * (`POST /api/interactions`, ./interactions.ts), `/healthz` and the built SPA (with
  * index.html for client-side routes). Opens and migrates the database first, and starts the job
  * queue (pg-boss) with its workers and schedules: the member sync scheduler, the stale sync
  * expiry and the presence prune all run as jobs (see @guildhall/jobs' catalogue).
@@ -297,6 +307,13 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
   const webDist = options.webDist ?? defaultWebDist;
   const staticHandler = existsSync(join(webDist, "index.html")) ? sirv(webDist, { single: true, etag: true, gzip: false }) : null;
   const startedAt = Date.now();
+  // Interaction responses are edited with the interaction's token, never the bot's: no bot token here.
+  const discord = DiscordRestClient.make({ token: "", api: options.discordApiUrl });
+  const interactions = {
+    publicKey: options.discordPublicKey ? ed25519PublicKey(options.discordPublicKey) : null,
+    services: serverInteractionServices(runtime, discord),
+    bodyLimit: BODY_LIMITS.interactions,
+  };
   const proxies = options.trustedProxies ?? null;
 
   /**
@@ -367,6 +384,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path === "/trpc" || path.startsWith("/trpc/")) return void handleTrpc(req, res).catch(unexpected("tRPC request"));
     if (path.startsWith("/api/auth/")) return void handleAuth(req, res).catch(unexpected("auth request"));
     if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
+    if (path === "/api/interactions") return void handleInteractions(interactions, req, res).catch(unexpected("interaction"));
     if (path === "/api/config") {
       if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
       // Public, non-secret settings the SPA needs before anything else.
@@ -425,6 +443,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
       await new Promise<void>((r) => server.close(() => r()));
       // Stops the job workers (running handlers get a bounded grace), pg-boss, then the database.
       await runtime.dispose();
+      await discord.dispose();
     },
   };
 };

@@ -118,3 +118,18 @@ describe("readServerEnv: the Discord application", () => {
     expect(attempt).not.toThrow(/s3cr3t-value/);
   });
 });
+
+describe("readServerEnv: the interactions endpoint's key", () => {
+  it("takes DISCORD_PUBLIC_KEY as 64 hex characters; without it the endpoint is off", () => {
+    expect(readServerEnv({}).discordPublicKey).toBeUndefined();
+    const key = "ab".repeat(32);
+    expect(readServerEnv({ DISCORD_PUBLIC_KEY: key }).discordPublicKey).toBe(key);
+  });
+
+  it("names a key that is not 64 hex characters, without echoing it", () => {
+    for (const bad of ["ab".repeat(31), "zz".repeat(32), `${"ab".repeat(32)}00`]) {
+      expect(() => readServerEnv({ DISCORD_PUBLIC_KEY: bad })).toThrow(/DISCORD_PUBLIC_KEY/);
+      expect(() => readServerEnv({ DISCORD_PUBLIC_KEY: bad })).not.toThrow(bad);
+    }
+  });
+});

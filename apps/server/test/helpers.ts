@@ -1,3 +1,4 @@
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { createClient, type GuildhallClient, signIn as signInWithPassword } from "@guildhall/api";
 import type { PresenceUpdate } from "@guildhall/sync";
 import { TRPCClientError } from "@trpc/client";
@@ -11,9 +12,25 @@ export const STAFF = [
   { discordId: null, name: "Nobody Linked", handle: "nobody" },
 ];
 
-/** A server on a random port with an admin and a guild of three staff (two linked). */
+/** The test application's Ed25519 key pair (made per process): servers of {@link startTestServer} verify interactions with its public key. */
+export const INTERACTIONS_KEY = generateKeyPairSync("ed25519");
+/** {@link INTERACTIONS_KEY}'s public key as DISCORD_PUBLIC_KEY gives it: 64 hex characters. */
+export const INTERACTIONS_PUBLIC_HEX = INTERACTIONS_KEY.publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("hex");
+
+/** The signature headers Discord sends with `body` at `timestamp` (Unix seconds, default now), signed with `key`. */
+export const signInteraction = (
+  body: string | Buffer,
+  timestamp = String(Math.floor(Date.now() / 1000)),
+  key: KeyObject = INTERACTIONS_KEY.privateKey,
+): Record<"x-signature-ed25519" | "x-signature-timestamp", string> => ({
+  "x-signature-ed25519": sign(null, Buffer.concat([Buffer.from(timestamp), Buffer.from(body)]), key).toString("hex"),
+  "x-signature-timestamp": timestamp,
+});
+
+/** A server on a random port with an admin and a guild of three staff (two linked), verifying interactions with {@link INTERACTIONS_KEY}. */
 export const startTestServer = (options: { databaseUrl?: string; logLevel?: ServerOptions["logLevel"] } = {}): Promise<RunningServer> =>
   startServer({
+    discordPublicKey: INTERACTIONS_PUBLIC_HEX,
     port: 0,
     host: "127.0.0.1",
     dataDir: "memory://",

@@ -245,7 +245,7 @@ describe("HTTP limits", () => {
   describe("paths", () => {
     it("answers unknown /api/ paths 404 JSON, whatever the method", async () => {
       for (const [method, path] of [
-        ["POST", "/api/interactions"],
+        ["POST", "/api/interaction"],
         ["GET", "/api/nothing-here"],
         ["DELETE", "/api/config/x"],
       ] as const) {

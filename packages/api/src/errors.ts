@@ -41,8 +41,10 @@ import { Schema } from "effect";
 import type { InvalidPackedChunk } from "./pack";
 import type {
   ForeignOrigin,
+  InteractionsNotConfigured,
   InvalidApiKey,
   InvalidInput,
+  InvalidSignature,
   MethodNotAllowed,
   PayloadTooLarge,
   UnknownEndpoint,
@@ -95,6 +97,8 @@ export type DomainError =
   | WebhookNotFound
   | WebhookAlreadyAdded
   | JobPayloadInvalid
+  | InvalidSignature
+  | InteractionsNotConfigured
   | DatabaseError;
 
 /** How one error class is answered. `internal` errors are logged (without their message's values) and answered generically. */
@@ -190,6 +194,12 @@ export const ERRORS: Answers = {
   WebhookNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such webhook in your organization." },
   WebhookAlreadyAdded: { code: "CONFLICT", status: 409, message: () => "This Discord webhook is already added." },
   JobPayloadInvalid: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
+  InvalidSignature: { code: "UNAUTHORIZED", status: 401, message: (e) => `Invalid request signature: ${e.reason}.` },
+  InteractionsNotConfigured: {
+    code: "NOT_FOUND",
+    status: 404,
+    message: () => "The interactions endpoint is off: the server has no DISCORD_PUBLIC_KEY.",
+  },
   DatabaseError: { code: "INTERNAL_SERVER_ERROR", status: 500, message: () => "Internal error.", internal: true },
 };
 

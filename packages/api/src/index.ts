@@ -31,11 +31,14 @@ export {
 export { type ClientOptions, createClient, type GuildhallClient, signIn } from "./client";
 export { answerFor, type DomainError, ERRORS } from "./errors";
 export { type Followed, follow } from "./follow";
+export { queueInteractionSync, serverInteractionServices } from "./interactions/server";
 export { InvalidPackedChunk } from "./pack";
 export {
   ForeignOrigin,
+  InteractionsNotConfigured,
   InvalidApiKey,
   InvalidInput,
+  InvalidSignature,
   MethodNotAllowed,
   PayloadTooLarge,
   UnknownEndpoint,

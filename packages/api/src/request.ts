@@ -47,6 +47,18 @@ export class UnknownEndpoint extends Schema.TaggedError<UnknownEndpoint>()("Unkn
   path: Schema.String,
 }) {}
 
+/**
+ * A request to the interactions endpoint whose Ed25519 signature does not hold: `reason` says what
+ * (missing or malformed headers, a timestamp out of the 5-minute window, a signature that does not
+ * verify). https://discord.com/developers/docs/interactions/overview#setting-up-an-endpoint-validating-security-request-headers
+ */
+export class InvalidSignature extends Schema.TaggedError<InvalidSignature>()("InvalidSignature", {
+  reason: Schema.String,
+}) {}
+
+/** The interactions endpoint was called but the server has no application public key (DISCORD_PUBLIC_KEY). */
+export class InteractionsNotConfigured extends Schema.TaggedError<InteractionsNotConfigured>()("InteractionsNotConfigured", {}) {}
+
 /** Each schema's Standard Schema form, built once. */
 const standardSchemas = new WeakMap<object, ReturnType<typeof Schema.toStandardSchemaV1>["~standard"]>();
 

@@ -78,6 +78,8 @@ const unconfiguredDiscord: Layer.Layer<DiscordRest> = Layer.succeed(DiscordRest)
       addMemberRole: fail,
       removeMemberRole: fail,
       executeWebhook: fail,
+      interactionCallback: fail,
+      editOriginalResponse: fail,
     });
   })(),
 );

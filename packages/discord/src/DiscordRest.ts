@@ -8,6 +8,7 @@ import {
   type RESTGetAPIGuildRolesResult,
   type RESTPatchAPIGuildMemberJSONBody,
   type RESTPatchAPIGuildMemberResult,
+  type RESTPatchAPIWebhookWithTokenMessageJSONBody,
   type RESTPostAPIWebhookWithTokenJSONBody,
   type RESTPostAPIWebhookWithTokenWaitResult,
   Routes,
@@ -151,6 +152,22 @@ export class DiscordRest extends Context.Service<
       token: string,
       body: RESTPostAPIWebhookWithTokenJSONBody,
     ) => Effect.Effect<RESTPostAPIWebhookWithTokenWaitResult, DiscordError>;
+    /**
+     * `POST /interactions/{id}/{token}/callback`: the first response to an interaction (within 3 s
+     * of it; types 1, 4-7). Authorized by the token in the path (no bot token sent); the token never
+     * shows in an error. https://discord.com/developers/docs/interactions/receiving-and-responding#create-interaction-response
+     */
+    readonly interactionCallback: (interactionId: string, token: string, body: unknown) => Effect.Effect<void, DiscordError>;
+    /**
+     * `PATCH /webhooks/{application.id}/{token}/messages/@original`: edits the first response of an
+     * interaction (its token works 15 minutes). Authorized by the token in the path; the token never
+     * shows in an error. https://discord.com/developers/docs/interactions/receiving-and-responding#edit-original-interaction-response
+     */
+    readonly editOriginalResponse: (
+      applicationId: string,
+      token: string,
+      body: RESTPatchAPIWebhookWithTokenMessageJSONBody,
+    ) => Effect.Effect<void, DiscordError>;
   }
 >()("@guildhall/discord/DiscordRest") {
   /**
@@ -312,6 +329,32 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     });
   });
 
+  const interactionCallback = Effect.fn("DiscordRest.interactionCallback")(function* (interactionId: string, token: string, body: unknown) {
+    yield* call<unknown>({
+      method: "POST",
+      route: Routes.interactionCallback(interactionId, token),
+      ids: { interactionId },
+      body,
+      auth: "none",
+      secrets: [token],
+    });
+  });
+
+  const editOriginalResponse = Effect.fn("DiscordRest.editOriginalResponse")(function* (
+    applicationId: string,
+    token: string,
+    body: RESTPatchAPIWebhookWithTokenMessageJSONBody,
+  ) {
+    yield* call<unknown>({
+      method: "PATCH",
+      route: Routes.webhookMessage(applicationId, token, "@original"),
+      ids: { applicationId },
+      body,
+      auth: "none",
+      secrets: [token],
+    });
+  });
+
   return DiscordRest.of({
     gatewayBot,
     me,
@@ -324,5 +367,7 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     addMemberRole,
     removeMemberRole,
     executeWebhook,
+    interactionCallback,
+    editOriginalResponse,
   });
 };

@@ -1,3 +1,6 @@
+import { createPublicKey, verify } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type Emulator, startEmulator } from "@guildhall/emulator";
 import { RESTJSONErrorCodes, Routes } from "discord-api-types/v10";
 import { Effect, Stream } from "effect";
@@ -76,6 +79,52 @@ describe("DiscordRest against the emulator", () => {
     expect(roles.some((r) => r.name === "@everyone")).toBe(true);
     expect(member.user.id).toBe(userId);
     expect(member.roles).toContain(roleId);
+  });
+
+  it("answers an interaction (callback) and edits its original response, by the interaction token alone, which no error shows", async () => {
+    // An interactions endpoint that verifies the emulator's signature and leaves the answer to the callback route (202).
+    const key = createPublicKey({
+      key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), Buffer.from(emulator.publicKey, "hex")]),
+      format: "der",
+      type: "spki",
+    });
+    const received: Array<{ id: string; token: string; type: number }> = [];
+    const endpoint = createServer((req, res) => {
+      const parts: Buffer[] = [];
+      req.on("data", (part: Buffer) => parts.push(part));
+      req.on("end", () => {
+        const body = Buffer.concat(parts);
+        const signature = Buffer.from(String(req.headers["x-signature-ed25519"] ?? ""), "hex");
+        const message = Buffer.concat([Buffer.from(String(req.headers["x-signature-timestamp"] ?? "")), body]);
+        if (signature.length !== 64 || !verify(null, message, key, signature)) return void res.writeHead(401).end();
+        const interaction = JSON.parse(body.toString("utf8")) as { id: string; token: string; type: number };
+        if (interaction.type === 1) return void res.writeHead(200, { "content-type": "application/json" }).end('{"type":1}');
+        received.push(interaction);
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((r) => endpoint.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/`;
+      expect((await emulator.setInteractionsEndpoint(url)).ok).toBe(true);
+      await restClient(config()).put(Routes.applicationGuildCommands(emulator.applicationId, guildId), {
+        body: [{ name: "hello", description: "Says hello", type: 1 }],
+      });
+      const id = emulator.invokeCommand(guildId, emulator.guild(guildId)!.ownerId, "hello");
+      await expect.poll(() => received.length).toBe(1);
+      const { token } = received[0]!;
+      await run(DiscordRest.use((d) => d.interactionCallback(id, token, { type: 4, data: { content: "Hello", flags: 64 } })));
+      await run(DiscordRest.use((d) => d.editOriginalResponse(emulator.applicationId, token, { content: "Hello again" })));
+      expect(emulator.interaction(id)).toMatchObject({ acknowledged: { type: 4 }, original: { content: "Hello again", flags: 64 } });
+      // A second callback is refused (already acknowledged); the token shows nowhere in the error.
+      const error = await failure((d) => d.interactionCallback(id, token, { type: 4, data: { content: "Twice" } }));
+      expect(isPermanent(error)).toBe(true);
+      expect(JSON.stringify(error)).not.toContain(token);
+      expect(String(error)).not.toContain(token);
+    } finally {
+      await emulator.setInteractionsEndpoint(null);
+      await new Promise((r) => endpoint.close(r));
+    }
   });
 
   describe("permanent failures are typed and sent exactly once", () => {

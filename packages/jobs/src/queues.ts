@@ -29,8 +29,17 @@ export const BotMembersSync = defineQueue({
   consumer: "bot",
   payload: Schema.Struct({
     guildId: Snowflake,
-    trigger: Schema.Literals(["button", "schedule", "api"]),
+    trigger: Schema.Literals(["button", "schedule", "api", "command"]),
     requestedBy: RequestedBy,
+    /** Where the bot reads members from; absent: the gateway. */
+    source: Schema.optional(Schema.Literals(["gateway", "rest"])),
+    /**
+     * The interaction (/sync_members) whose response the bot edits with the sync's progress: the
+     * application id and the interaction token (valid 15 minutes; a secret, never in a summary).
+     */
+    followUp: Schema.optional(
+      Schema.Struct({ applicationId: Snowflake, token: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1000)) }),
+    ),
   }),
   policy: "short",
   retryLimit: 3,

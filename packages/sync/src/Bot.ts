@@ -141,7 +141,16 @@ export type BotCommand = {
   readonly createdAt: string;
 } & (
   | { readonly kind: "presence.resync"; readonly payload: { readonly userIds: ReadonlyArray<string> } }
-  | { readonly kind: "members.sync"; readonly payload: { readonly trigger: "button" | "schedule" | "api" } }
+  | {
+      readonly kind: "members.sync";
+      readonly payload: {
+        readonly trigger: "button" | "schedule" | "api" | "command";
+        /** Where the bot reads members from; absent: the gateway. */
+        readonly source?: "gateway" | "rest" | undefined;
+        /** The interaction (/sync_members) whose original response shows the progress (token: a secret, valid 15 min). */
+        readonly followUp?: { readonly applicationId: string; readonly token: string } | undefined;
+      };
+    }
 );
 
 /** A command as it is queued (the server fills in id, attempt and createdAt). */
@@ -164,7 +173,11 @@ const fromMembersSync = (job: FetchedJob<typeof BotMembersSync.payload.Type>): B
   kind: "members.sync",
   guildId: job.payload.guildId,
   requestedBy: job.payload.requestedBy,
-  payload: { trigger: job.payload.trigger },
+  payload: {
+    trigger: job.payload.trigger,
+    ...(job.payload.source ? { source: job.payload.source } : {}),
+    ...(job.payload.followUp ? { followUp: job.payload.followUp } : {}),
+  },
   createdAt: job.createdAt,
 });
 
@@ -318,7 +331,13 @@ export class Bot extends Context.Service<
               ? yield* orDieOnPayload(
                   jobs.send(
                     BotMembersSync,
-                    { guildId: command.guildId, trigger: command.payload.trigger, requestedBy: command.requestedBy },
+                    {
+                      guildId: command.guildId,
+                      trigger: command.payload.trigger,
+                      requestedBy: command.requestedBy,
+                      ...(command.payload.source ? { source: command.payload.source } : {}),
+                      ...(command.payload.followUp ? { followUp: command.payload.followUp } : {}),
+                    },
                     { singletonKey: command.guildId, ...options },
                   ),
                 )

@@ -4,17 +4,19 @@
  * and their good values. Every header is also sent missing, empty, hostile, doubled and with
  * bytes no HTTP client sends; every body also as raw bytes (not JSON, invalid UTF-8, too large).
  *
- * Adding an endpoint is one `restEndpoint({...})` line in {@link REST_ENDPOINTS}; the HTTP
- * interactions endpoint of issue #9 goes there, e.g.
- * `restEndpoint({ name: "interactions", path: "/api/interactions", body: Interaction, headers: { "X-Signature-Ed25519": ..., "X-Signature-Timestamp": ... }, good: ... })`.
+ * Adding an endpoint is one `restEndpoint({...})` line in {@link REST_ENDPOINTS}. The interactions
+ * endpoint's signature depends on the body: its good header values are placeholders that
+ * `finish` replaces with the real signature of the body sent, so hostile bodies get past the
+ * verification to the handlers, while hostile, missing and doubled headers are still sent as such.
  */
 
 import { appRouter } from "@guildhall/api";
+import { Interaction } from "@guildhall/api/interactions";
 import { type Derived, derive, HOSTILE_TEXT, hostileStringPick, inputOf, NUMERIC_TEXT, SNOWFLAKE_EDGES } from "@guildhall/fuzz";
 import type { SchemaAST } from "effect";
 import fc from "fast-check";
 import { LEGACY_MAX_BYTES, LEGACY_MAX_MEMBERS, LegacyBody } from "../../src/legacy";
-import { GUILD_ID } from "../helpers";
+import { GUILD_ID, signInteraction } from "../helpers";
 import type { FuzzTarget } from "./target";
 
 /** One request as the harness sends it (see `rawHttp`). */
@@ -76,6 +78,8 @@ export const restEndpoint = (spec: {
   headers: Readonly<Record<string, HeaderValues>>;
   /** Bodies too large for the endpoint, sent as they are (built once). */
   tooLarge?: ReadonlyArray<Buffer>;
+  /** Applied to every request last, e.g. to sign its body (the interactions endpoint). */
+  finish?: (request: RestRequest) => RestRequest;
   good: (target: FuzzTarget) => RestRequest;
 }): RestEndpoint => {
   const method = spec.method ?? "POST";
@@ -116,7 +120,8 @@ export const restEndpoint = (spec: {
         { arbitrary: fc.constant(spec.path), weight: 12 },
         { arbitrary: fc.constantFrom(`${spec.path}?x=1`, `${spec.path}?members=%00`), weight: 1 },
       );
-      return fc.record({ method: methods, path: paths, headers, body });
+      const requests = fc.record({ method: methods, path: paths, headers, body });
+      return spec.finish ? requests.map(spec.finish) : requests;
     },
   };
 };
@@ -147,6 +152,28 @@ const procedureInput = (path: string): { readonly ast: SchemaAST.AST } => {
   return input;
 };
 
+/** Placeholders of the interactions endpoint's good signature headers, replaced by {@link signed}. */
+const SIGN = "(sign)";
+const NOW = "(now)";
+
+/** The request with its `(now)` timestamp made now and its `(sign)` signature made over that timestamp and the body. */
+const signed = (request: RestRequest): RestRequest => {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const stamp = request.headers.find(([name, value]) => name === "X-Signature-Timestamp" && value !== NOW)?.[1] ?? timestamp;
+  const signature = signInteraction(request.body, stamp)["x-signature-ed25519"];
+  return {
+    ...request,
+    headers: request.headers.map(([name, value]) =>
+      value === SIGN ? ([name, signature] as const) : value === NOW ? ([name, timestamp] as const) : ([name, value] as const),
+    ),
+  };
+};
+
+/** A PING, the good request of the interactions endpoint. */
+const ping = Buffer.from(
+  JSON.stringify({ id: "950000000000000001", application_id: "950000000000000002", type: 1, token: "fuzz-token", version: 1 }),
+);
+
 /** The REST entry points the harness walks. */
 export const REST_ENDPOINTS: ReadonlyArray<RestEndpoint> = [
   restEndpoint({
@@ -166,6 +193,28 @@ export const REST_ENDPOINTS: ReadonlyArray<RestEndpoint> = [
       headers: [["X-API-Key", target.server.botKey], ["X-Guild-Id", GUILD_ID], ...json],
       body: legacyMembers(3),
     }),
+  }),
+  restEndpoint({
+    name: "interactions endpoint (POST /api/interactions)",
+    path: "/api/interactions",
+    body: Interaction,
+    headers: {
+      // Mostly signed right (hostile bodies reach the handlers), sometimes another key's or a stale time.
+      "X-Signature-Ed25519": () =>
+        fc.oneof({ arbitrary: fc.constant(SIGN), weight: 8 }, { arbitrary: fc.constant("ab".repeat(64)), weight: 1 }),
+      "X-Signature-Timestamp": () =>
+        fc.oneof({ arbitrary: fc.constant(NOW), weight: 8 }, { arbitrary: fc.constantFrom("0", "99999999999", "-1", "1e3"), weight: 1 }),
+      "Content-Type": () => fc.constantFrom("application/json", "text/plain"),
+    },
+    tooLarge: [Buffer.alloc(1024 * 1024 + 1, 0x20)],
+    finish: signed,
+    good: () =>
+      signed({
+        method: "POST",
+        path: "/api/interactions",
+        headers: [["X-Signature-Ed25519", SIGN], ["X-Signature-Timestamp", NOW], ...json],
+        body: ping,
+      }),
   }),
   // tRPC's own HTTP endpoint, below the procedure: raw bodies (not JSON, invalid UTF-8, megabytes), headers, methods.
   restEndpoint({

@@ -15,6 +15,7 @@ import {
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
+import { queueInteractionSync } from "../interactions/server";
 import { InvalidPackedChunk, MAX_MEMBER_CHUNK, unpackMembers } from "../pack";
 import { botProcedure, run, staffProcedure } from "../trpc";
 
@@ -78,6 +79,14 @@ const CommandDoneInput = Schema.Struct({
 
 /** At most this many dead letters per report. */
 export const MAX_DEAD_LETTER_BATCH = 100;
+
+/** `bot.requestMemberSync`'s input: see {@link MemberSyncRequest} of @guildhall/api/interactions. */
+const RequestMemberSyncInput = Schema.Struct({
+  guildId: Snowflake,
+  requestedBy: Schema.String.check(Schema.isPattern(/^discord:[1-9][0-9]{0,19}$/, { message: "must be discord:<user id>" })),
+  source: Schema.Literals(["gateway", "rest"]),
+  followUp: Schema.Struct({ applicationId: Snowflake, token: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1000)) }),
+});
 
 export const botRouter = {
   /**
@@ -345,6 +354,18 @@ export const botRouter = {
       Bot.use((bot) => bot.acknowledge(input)),
     ),
   ),
+
+  /**
+   * Bot only. Queues the member sync a `/sync_members` interaction asked for, once the bot's
+   * handler (@guildhall/api/interactions, the same one the HTTP endpoint runs) has checked the
+   * member's permission: a `members.sync` command (trigger `command`) carrying `source` and the
+   * interaction to edit with progress (`followUp`; its token is a secret, never logged). A sync
+   * already waiting for the guild is that one. Returns `{commandId}`, or `{notLinked: true}`
+   * (nothing queued) for a guild not linked to Guildhall. Errors: UNAUTHORIZED, BAD_REQUEST (names the field).
+   */
+  requestMemberSync: botProcedure
+    .input(Schema.toStandardSchemaV1(RequestMemberSyncInput))
+    .mutation(({ ctx, input }) => run(ctx, queueInteractionSync(input))),
 
   /**
    * Staff. The bot's health: `isRunning` (a shard reported READY within 45 s), `guildId` (a
