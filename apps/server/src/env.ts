@@ -4,6 +4,7 @@
  */
 import type { BlockList } from "node:net";
 import { DEFAULT_LOG_LEVEL, LogLevelSetting } from "@guildhall/api/logging";
+import { InvalidTokenKeys, parseTokenKeys } from "@guildhall/sync";
 import { Cause, type LogLevel, Option, Schema } from "effect";
 import { InvalidProxyList, parseTrustedProxies } from "./http";
 
@@ -29,6 +30,10 @@ const Env = Schema.Struct({
   GUILDHALL_ADMIN_PASSWORD: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
   GUILDHALL_TRUSTED_PROXIES: Schema.optional(Schema.String),
   GUILDHALL_DEBUG_ERRORS: Schema.optional(Schema.Literals(["0", "1", "false", "true"])),
+  DISCORD_CLIENT_ID: Schema.optional(Schema.String.check(Schema.isPattern(/^[1-9][0-9]{16,19}$/, { message: "must be the application id (a snowflake)" }))),
+  DISCORD_CLIENT_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
+  DISCORD_TOKEN: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  GUILDHALL_TOKEN_KEYS: Schema.optional(Schema.String),
   GUILDHALL_SIGN_IN_LIMIT: Schema.optional(
     Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 })),
   ),
@@ -66,6 +71,19 @@ export interface ServerEnv {
    * for the default SIGN_IN_LIMIT of @guildhall/api (10 a minute).
    */
   readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
+  /**
+   * The Discord application's OAuth2 client (DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET: both or
+   * neither), for installing the bot from the Integrations page; undefined: installs are off.
+   * The secret is never printed.
+   */
+  readonly oauthClient: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  /** The bot token (DISCORD_TOKEN): the server uses it to make the bot leave a guild whose integration is deleted. Never printed. */
+  readonly discordToken: string | undefined;
+  /**
+   * GUILDHALL_TOKEN_KEYS as given (`id:base64key,...`, first current; checked here), or
+   * undefined: the server generates one key and keeps it in its data dir. Never printed.
+   */
+  readonly tokenKeys: string | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -83,7 +101,10 @@ export class EnvError extends Error {
  * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
  * server, comma or space separated: only their `X-Forwarded-For` is believed; default none),
  * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
- * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10).
+ * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10),
+ * DISCORD_CLIENT_ID + DISCORD_CLIENT_SECRET (the OAuth2 client of bot installs; both or neither),
+ * DISCORD_TOKEN (the bot token, to leave guilds), GUILDHALL_TOKEN_KEYS (`id:base64key,...`, 32-byte
+ * AES keys, the first current: encrypts OAuth2 tokens at rest).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -106,6 +127,19 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
       throw new EnvError(`Invalid environment:\n${error.message}\n  at ["GUILDHALL_TRUSTED_PROXIES"]`);
     }
   }
+  if ((env.DISCORD_CLIENT_ID === undefined) !== (env.DISCORD_CLIENT_SECRET === undefined)) {
+    const missing = env.DISCORD_CLIENT_ID === undefined ? "DISCORD_CLIENT_ID" : "DISCORD_CLIENT_SECRET";
+    throw new EnvError(`Invalid environment:\nDISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET go together\n  at ["${missing}"]`);
+  }
+  if (env.GUILDHALL_TOKEN_KEYS !== undefined) {
+    try {
+      parseTokenKeys(env.GUILDHALL_TOKEN_KEYS);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenKeys)) throw error;
+      // The message names the entry or key id, never key material.
+      throw new EnvError(`Invalid environment:\n${error.message}\n  at ["GUILDHALL_TOKEN_KEYS"]`);
+    }
+  }
   return {
     port: env.PORT ?? 3000,
     host: env.HOST ?? "127.0.0.1",
@@ -120,5 +154,11 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     trustedProxies,
     debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
     signInLimit: env.GUILDHALL_SIGN_IN_LIMIT === undefined ? undefined : { windowS: 60, max: env.GUILDHALL_SIGN_IN_LIMIT },
+    oauthClient:
+      env.DISCORD_CLIENT_ID !== undefined && env.DISCORD_CLIENT_SECRET !== undefined
+        ? { clientId: env.DISCORD_CLIENT_ID, clientSecret: env.DISCORD_CLIENT_SECRET }
+        : undefined,
+    discordToken: env.DISCORD_TOKEN,
+    tokenKeys: env.GUILDHALL_TOKEN_KEYS,
   };
 };

@@ -10,3 +10,4 @@ export {
 } from "./bootstrap";
 export { DEFAULT_ADMIN_EMAIL, EnvError, readServerEnv, type ServerEnv } from "./env";
 export { type RunningServer, type ServerOptions, startServer } from "./server";
+export { INSTALL_CALLBACK_PATH } from "@guildhall/sync";

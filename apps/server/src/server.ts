@@ -25,6 +25,7 @@ import {
   UnknownEndpoint,
 } from "@guildhall/api";
 import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
+import { generateTokenKey, INSTALL_CALLBACK_PATH, type IntegrationsConfig, parseTokenKeys } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -33,6 +34,7 @@ import { Effect, type LogLevel } from "effect";
 import sirv from "sirv";
 import { WebSocketServer } from "ws";
 import { BODY_LIMITS, checkOrigin, checkTrpcContentType, clientAddress, readBody, tooLarge, trustedOrigins } from "./http";
+import { handleInstallCallback } from "./install";
 import { handleLegacyMemberSync } from "./legacy";
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
@@ -69,6 +71,19 @@ export interface ServerOptions {
   readonly debugErrors?: boolean | undefined;
   /** Sign-in attempts allowed per client address; default SIGN_IN_LIMIT of @guildhall/api (10 a minute). */
   readonly signInLimit?: { readonly windowS: number; readonly max: number } | undefined;
+  /** The Discord application's OAuth2 client, for bot installs (Integrations page); absent: installs are off. Secret never logged. */
+  readonly oauthClient?: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  /** The bot token the server's own Discord calls use (leaving a guild); absent: only OAuth2 calls work. */
+  readonly discordToken?: string | undefined;
+  /** Discord's REST base without the version (the emulator's `/api`); default `https://discord.com/api`. */
+  readonly discordApiUrl?: string | undefined;
+  /** Discord's authorize page (the emulator's `/oauth2/authorize`); default `https://discord.com/oauth2/authorize`. */
+  readonly discordAuthorizeUrl?: string | undefined;
+  /**
+   * The keys OAuth2 tokens are encrypted with (`id:base64key,...`, first current), or absent:
+   * one generated and kept in `<dataDir>/secrets.json`.
+   */
+  readonly tokenKeys?: string | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -90,21 +105,28 @@ const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url))
  * `<dataDir>/secrets.json` (mode 0600) so sessions and the bot key survive restarts.
  * The data dir is made private first (keepPrivate).
  */
-const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string } => {
+const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string; tokenKeys: string } => {
   const generate = () => randomBytes(32).toString("base64url");
   if (options.dataDir === "memory://") {
-    return { botKey: options.botKey ?? generate(), sessionSecret: options.sessionSecret ?? generate() };
+    return {
+      botKey: options.botKey ?? generate(),
+      sessionSecret: options.sessionSecret ?? generate(),
+      tokenKeys: options.tokenKeys ?? generateTokenKey(),
+    };
   }
   keepPrivate(options.dataDir);
   const file = join(options.dataDir, "secrets.json");
-  let stored: { botKey?: string; sessionSecret?: string } = {};
+  let stored: { botKey?: string; sessionSecret?: string; tokenKeys?: string } = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as typeof stored;
   const secrets = {
     botKey: options.botKey ?? stored.botKey ?? generate(),
     sessionSecret: options.sessionSecret ?? stored.sessionSecret ?? generate(),
+    // Keys from the environment are the operator's: only a generated one is kept here.
+    tokenKeys: options.tokenKeys ?? stored.tokenKeys ?? generateTokenKey(),
   };
-  if (secrets.botKey !== stored.botKey || secrets.sessionSecret !== stored.sessionSecret) {
-    writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  const keep = { botKey: secrets.botKey, sessionSecret: secrets.sessionSecret, tokenKeys: options.tokenKeys === undefined ? secrets.tokenKeys : stored.tokenKeys };
+  if (keep.botKey !== stored.botKey || keep.sessionSecret !== stored.sessionSecret || keep.tokenKeys !== stored.tokenKeys) {
+    writeFileSync(file, JSON.stringify(keep), { mode: 0o600 });
   }
   return secrets;
 };
@@ -178,8 +200,18 @@ const refuseUpgrade = (socket: Duplex, error: DomainError) => {
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
+  const tokenKeys = parseTokenKeys(secrets.tokenKeys);
+  // Known once the port is open (a random port, 0, in tests).
+  let integrations: IntegrationsConfig | null = null;
   const runtime = makeRuntime(
-    { url: options.databaseUrl, dataDir, firstSightSync: options.firstSightSync ?? true, jobs: options.jobs },
+    {
+      url: options.databaseUrl,
+      dataDir,
+      firstSightSync: options.firstSightSync ?? true,
+      jobs: options.jobs,
+      discord: { token: options.discordToken ?? "", api: options.discordApiUrl },
+      integrations: () => integrations,
+    },
     { logLevel: options.logLevel },
   );
   const database = await runtime.runPromise(Database.use(Effect.succeed));
@@ -199,6 +231,14 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
 
   const publicUrl = options.publicUrl ?? `http://localhost:${port}`;
   const origins = trustedOrigins(publicUrl, port);
+  if (options.oauthClient) {
+    integrations = {
+      client: options.oauthClient,
+      redirectUri: new URL(INSTALL_CALLBACK_PATH, publicUrl).toString(),
+      authorizeUrl: options.discordAuthorizeUrl ?? "https://discord.com/oauth2/authorize",
+      keys: tokenKeys,
+    };
+  }
   const auth = createAuth(database.db, {
     secret: secrets.sessionSecret,
     baseURL: publicUrl,
@@ -286,6 +326,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path === "/trpc" || path.startsWith("/trpc/")) return void handleTrpc(req, res).catch(unexpected("tRPC request"));
     if (path.startsWith("/api/auth/")) return void handleAuth(req, res).catch(unexpected("auth request"));
     if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
+    if (path === INSTALL_CALLBACK_PATH) return void handleInstallCallback({ runtime, auth, publicUrl }, req, res).catch(unexpected("install callback"));
     if (path === "/api/config") {
       if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
       // Public, non-secret settings the SPA needs before anything else.

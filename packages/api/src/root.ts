@@ -1,4 +1,5 @@
 import { botRouter } from "./router/bot";
+import { integrationsRouter } from "./router/integrations";
 import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
 import { rosterRouter } from "./router/roster";
@@ -8,6 +9,7 @@ import { createTRPCRouter } from "./trpc";
 /** Every procedure Guildhall serves, under `/trpc` (HTTP and WebSocket). */
 export const appRouter = createTRPCRouter({
   bot: botRouter,
+  integrations: integrationsRouter,
   jobs: jobsRouter,
   members: membersRouter,
   roster: rosterRouter,

@@ -1,6 +1,7 @@
 import { Database, type DatabaseConfig } from "@guildhall/db";
 import { Jobs, type JobsOptions } from "@guildhall/jobs";
-import { Bot, FirstSightSync, SyncLayer } from "@guildhall/sync";
+import { DiscordRest, type DiscordRestConfig } from "@guildhall/discord";
+import { Bot, FirstSightSync, Integrations, type IntegrationsConfig, IntegrationsSettings, SyncLayer } from "@guildhall/sync";
 import { Effect, Layer, Logger, type LogLevel, ManagedRuntime, References } from "effect";
 import { DEFAULT_LOG_LEVEL } from "./logging";
 import type { ApiRuntime } from "./trpc";
@@ -36,6 +37,18 @@ export interface RuntimeConfig extends DatabaseConfig {
    * completed (default true). Benchmarks that time their own syncs turn it off.
    */
   readonly firstSightSync?: boolean;
+  /**
+   * The Discord port the server's own calls use (OAuth2 token exchange, revoke and refresh, the
+   * bot leaving a guild): the bot token (may be empty: then only the OAuth2 routes work) and the
+   * API base. Default: discord.com with no token.
+   */
+  readonly discord?: DiscordRestConfig | undefined;
+  /**
+   * The OAuth2 client, callback URL and token keys of bot installs, read at each use (the
+   * callback URL is known once the port is open); absent or null: installs answer
+   * IntegrationsNotConfigured.
+   */
+  readonly integrations?: (() => IntegrationsConfig | null) | undefined;
 }
 
 /**
@@ -47,9 +60,10 @@ export interface RuntimeConfig extends DatabaseConfig {
  * be opened or migrated, or pg-boss cannot start.
  */
 export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {}): ApiRuntime => {
-  const { jobs, firstSightSync = true, ...database } = config;
-  const services = Bot.layer.pipe(
-    Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync)),
+  const { jobs, firstSightSync = true, discord, integrations, ...database } = config;
+  const services = Layer.mergeAll(Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))), Integrations.layer).pipe(
+    Layer.provide(DiscordRest.layer(discord ?? { token: "" })),
+    Layer.provide(Layer.succeed(IntegrationsSettings)(integrations ?? (() => null))),
     Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs))),
   );
   return ManagedRuntime.make(

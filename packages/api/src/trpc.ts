@@ -8,14 +8,23 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Database, DatabaseError } from "@guildhall/db";
 import type { Jobs } from "@guildhall/jobs";
-import { type Bot, type Comparison, Directory, type MemberSync, type Presences, type Roster, type StaffMembership } from "@guildhall/sync";
+import {
+  type Bot,
+  type Comparison,
+  Directory,
+  type Integrations,
+  type MemberSync,
+  type Presences,
+  type Roster,
+  type StaffMembership,
+} from "@guildhall/sync";
 import { initTRPC, TRPCError } from "@trpc/server";
 import { Cause, Effect, Exit, type ManagedRuntime, Option } from "effect";
 import type { Auth } from "./auth";
 import { answerFor, BotKeyRequired, type DomainError, SignInRequired } from "./errors";
 
 /** The services procedures run against. */
-export type ApiServices = Database | Jobs | Presences | Directory | Roster | Bot | MemberSync | Comparison;
+export type ApiServices = Database | Jobs | Presences | Directory | Roster | Bot | MemberSync | Comparison | Integrations;
 
 /** The per-process runtime the server builds once. */
 export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;
@@ -43,6 +52,8 @@ export interface SessionUser {
 export interface Context {
   readonly runtime: ApiRuntime;
   readonly user: SessionUser | null;
+  /** The better-auth session's id (what an install's `state` is bound to), or null without a session. Never returned to callers. */
+  readonly sessionId: string | null;
   /** True when the request presented the bot key (header `x-guildhall-bot-key` or ws connectionParams `botKey`). */
   readonly isBot: boolean;
   /** Error answers include `data.stack` (see `ContextDeps.debugErrors`). */
@@ -71,11 +82,15 @@ export const createContext = async (
   const presentedKey = request.headers.get(BOT_KEY_HEADER) ?? request.connectionParams?.botKey ?? null;
   const isBot = botKeyMatches(presentedKey, deps.botKey);
   let user: SessionUser | null = null;
+  let sessionId: string | null = null;
   if (!isBot) {
     const session = await deps.auth.api.getSession({ headers: request.headers }).catch(() => null);
-    if (session) user = { id: session.user.id, name: session.user.name, email: session.user.email };
+    if (session) {
+      user = { id: session.user.id, name: session.user.name, email: session.user.email };
+      sessionId = session.session.id;
+    }
   }
-  return { runtime: deps.runtime, user, isBot, debugErrors: deps.debugErrors === true };
+  return { runtime: deps.runtime, user, sessionId, isBot, debugErrors: deps.debugErrors === true };
 };
 
 /** One issue of a rejected input: the dotted path of the field, and what is wrong with it. */

@@ -7,6 +7,8 @@ export * from "./Bot";
 export * from "./Comparison";
 export * from "./Directory";
 export * from "./errors";
+export * from "./Integrations";
+export * from "./tokenCrypto";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
 export * from "./MemberSync";
 export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
