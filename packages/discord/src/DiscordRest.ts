@@ -376,7 +376,8 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
   const currentUser = Effect.fn("DiscordRest.currentUser")(function* (accessToken: string) {
     return yield* call<RESTGetAPICurrentUserResult>({
       method: "GET",
-      route: Routes.user("@me"),
+      // Literal: Routes.user("@me") percent-encodes the "@".
+      route: "/users/@me",
       auth: "none",
       headers: { Authorization: `Bearer ${accessToken}` },
       secrets: [accessToken],
