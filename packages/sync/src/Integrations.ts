@@ -297,9 +297,8 @@ export class Integrations extends Context.Service<
         readonly code: string;
         readonly caller: CallbackCaller;
       }) {
-        const config = yield* settings;
         const now = yield* Clock.currentTimeMillis;
-        // 1. The state: known, fresh, unused, and this session's.
+        // 1. The state: known, fresh, unused, and this session's (no state exists without a configured client).
         const found = yield* use("integrations.findState", (db) =>
           db.select().from(integrationStates).where(eq(integrationStates.stateHash, sha256(input.state))).limit(1),
         );
@@ -318,6 +317,7 @@ export class Integrations extends Context.Service<
             .returning({ id: integrationStates.id }),
         );
         if (consumed.length === 0) return yield* new InstallStateInvalid({ reason: "used" });
+        const config = yield* settings;
 
         // 2. The code, exchanged for tokens and the guild.
         const token = yield* discord
