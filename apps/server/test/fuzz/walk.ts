@@ -39,6 +39,7 @@ const TRANSPORTS: Record<string, ReadonlyArray<Transport>> = {
  */
 const KNOWN_GOOD: Record<string, { path: string; role: Role; input: unknown }> = {
   bot: { path: "bot.guildSettings", role: "bot", input: { guildId: GUILD_ID } },
+  integrations: { path: "integrations.list", role: "staff", input: undefined },
   jobs: { path: "jobs.queues", role: "admin", input: undefined },
   members: { path: "members.comparison", role: "staff", input: { category: "linked" } },
   roster: { path: "roster.list", role: "staff", input: {} },
