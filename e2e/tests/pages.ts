@@ -69,6 +69,7 @@ export const PAGES: ReadonlyArray<AppPage> = [
       await expect(page.getByTestId("queue-jobs")).toBeVisible();
     },
   },
+  { name: "integrations", path: "/integrations", signedIn: true, ready: visible("install-add") },
 ];
 
 /** The widths every page is checked at: a laptop, and a phone (390 px: iPhone 12 to 15). */

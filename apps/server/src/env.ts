@@ -30,7 +30,9 @@ const Env = Schema.Struct({
   GUILDHALL_ADMIN_PASSWORD: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
   GUILDHALL_TRUSTED_PROXIES: Schema.optional(Schema.String),
   GUILDHALL_DEBUG_ERRORS: Schema.optional(Schema.Literals(["0", "1", "false", "true"])),
-  DISCORD_CLIENT_ID: Schema.optional(Schema.String.check(Schema.isPattern(/^[1-9][0-9]{16,19}$/, { message: "must be the application id (a snowflake)" }))),
+  DISCORD_CLIENT_ID: Schema.optional(
+    Schema.String.check(Schema.isPattern(/^[1-9][0-9]{16,19}$/, { message: "must be the application id (a snowflake)" })),
+  ),
   DISCORD_CLIENT_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
   DISCORD_TOKEN: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   GUILDHALL_TOKEN_KEYS: Schema.optional(Schema.String),

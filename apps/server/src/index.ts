@@ -1,4 +1,6 @@
 /** @guildhall/server: one Node process serving tRPC (HTTP + WebSocket), auth, /healthz and the SPA. */
+
+export { INSTALL_CALLBACK_PATH } from "@guildhall/sync";
 export {
   type AdminCredentials,
   DEFAULT_ORGANIZATION,
@@ -10,4 +12,3 @@ export {
 } from "./bootstrap";
 export { DEFAULT_ADMIN_EMAIL, EnvError, readServerEnv, type ServerEnv } from "./env";
 export { type RunningServer, type ServerOptions, startServer } from "./server";
-export { INSTALL_CALLBACK_PATH } from "@guildhall/sync";

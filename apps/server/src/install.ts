@@ -84,7 +84,13 @@ export const handleInstallCallback = async (deps: InstallCallbackDeps, req: Inco
   }
   const code = single("code");
   if (code === "repeated") return installPage(res, 400, "Bad request", "A parameter was given twice.");
-  if (!stateOk) return installPage(res, 400, "Install link not valid", "The state parameter is missing or malformed. Start again from the Integrations page.");
+  if (!stateOk)
+    return installPage(
+      res,
+      400,
+      "Install link not valid",
+      "The state parameter is missing or malformed. Start again from the Integrations page.",
+    );
   if (code === null || !TOKEN_LIKE.test(code)) {
     return installPage(res, 400, "Bad request", "The code parameter is missing or malformed. Start again from the Integrations page.");
   }

@@ -124,7 +124,11 @@ const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: s
     // Keys from the environment are the operator's: only a generated one is kept here.
     tokenKeys: options.tokenKeys ?? stored.tokenKeys ?? generateTokenKey(),
   };
-  const keep = { botKey: secrets.botKey, sessionSecret: secrets.sessionSecret, tokenKeys: options.tokenKeys === undefined ? secrets.tokenKeys : stored.tokenKeys };
+  const keep = {
+    botKey: secrets.botKey,
+    sessionSecret: secrets.sessionSecret,
+    tokenKeys: options.tokenKeys === undefined ? secrets.tokenKeys : stored.tokenKeys,
+  };
   if (keep.botKey !== stored.botKey || keep.sessionSecret !== stored.sessionSecret || keep.tokenKeys !== stored.tokenKeys) {
     writeFileSync(file, JSON.stringify(keep), { mode: 0o600 });
   }
@@ -326,7 +330,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path === "/trpc" || path.startsWith("/trpc/")) return void handleTrpc(req, res).catch(unexpected("tRPC request"));
     if (path.startsWith("/api/auth/")) return void handleAuth(req, res).catch(unexpected("auth request"));
     if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
-    if (path === INSTALL_CALLBACK_PATH) return void handleInstallCallback({ runtime, auth, publicUrl }, req, res).catch(unexpected("install callback"));
+    if (path === INSTALL_CALLBACK_PATH)
+      return void handleInstallCallback({ runtime, auth, publicUrl }, req, res).catch(unexpected("install callback"));
     if (path === "/api/config") {
       if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
       // Public, non-secret settings the SPA needs before anything else.

@@ -103,7 +103,13 @@ describe("installing the bot", () => {
     const url = new URL(start.url);
     expect(url.origin + url.pathname).toBe(emulator.oauth2().authorizeUrl);
     expect(url.searchParams.get("client_id")).toBe(emulator.applicationId);
-    expect(url.searchParams.get("scope")?.split(" ")).toEqual(["bot", "applications.commands", "identify", "guilds.members.read", "webhook.incoming"]);
+    expect(url.searchParams.get("scope")?.split(" ")).toEqual([
+      "bot",
+      "applications.commands",
+      "identify",
+      "guilds.members.read",
+      "webhook.incoming",
+    ]);
     expect(url.searchParams.get("integration_type")).toBe("0");
     expect(url.searchParams.get("redirect_uri")).toBe(callbackUrl(server));
     expect(url.searchParams.get("state")).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -285,7 +291,9 @@ describe("installing the bot", () => {
 
   it("does not keep the session cookie of a different user working on the callback's state (rows untouched by ids in the query)", async () => {
     const rows = await server.runtime.runPromise(
-      Database.use(({ db }) => Effect.promise(() => db.select().from(schema.integrationStates).where(eq(schema.integrationStates.organizationId, "default")))),
+      Database.use(({ db }) =>
+        Effect.promise(() => db.select().from(schema.integrationStates).where(eq(schema.integrationStates.organizationId, "default"))),
+      ),
     );
     // Only hashes are kept: no row holds a state as issued (43 base64url characters).
     for (const row of rows) expect(row.stateHash).toMatch(/^[0-9a-f]{64}$/);

@@ -14,8 +14,8 @@ import type {
   ChunkMismatch,
   DiscordCallFailed,
   DiscordIdTaken,
-  GuildNotFound,
   GuildLinkedElsewhere,
+  GuildNotFound,
   GuildNotLinked,
   InstallerNotGuildAdmin,
   InstallStateInvalid,
@@ -139,7 +139,8 @@ export const ERRORS: Answers = {
   IntegrationsNotConfigured: {
     code: "PRECONDITION_FAILED",
     status: 503,
-    message: () => "This server has no Discord OAuth2 client: set DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET to install the bot from Guildhall.",
+    message: () =>
+      "This server has no Discord OAuth2 client: set DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET to install the bot from Guildhall.",
   },
   InstallStateInvalid: {
     code: "BAD_REQUEST",

@@ -1,6 +1,6 @@
 import { Database, type DatabaseConfig } from "@guildhall/db";
-import { Jobs, type JobsOptions } from "@guildhall/jobs";
 import { DiscordRest, type DiscordRestConfig } from "@guildhall/discord";
+import { Jobs, type JobsOptions } from "@guildhall/jobs";
 import { Bot, FirstSightSync, Integrations, type IntegrationsConfig, IntegrationsSettings, SyncLayer } from "@guildhall/sync";
 import { Effect, Layer, Logger, type LogLevel, ManagedRuntime, References } from "effect";
 import { DEFAULT_LOG_LEVEL } from "./logging";

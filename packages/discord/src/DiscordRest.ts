@@ -3,14 +3,14 @@ import {
   type APIGuild,
   type RESTGetAPICurrentUserResult,
   type RESTGetAPIGatewayBotResult,
-  type RESTGetCurrentUserGuildMemberResult,
-  type RESTPostOAuth2AccessTokenResult,
   type RESTGetAPIGuildMemberResult,
   type RESTGetAPIGuildMembersResult,
   type RESTGetAPIGuildResult,
   type RESTGetAPIGuildRolesResult,
+  type RESTGetCurrentUserGuildMemberResult,
   type RESTPatchAPIGuildMemberJSONBody,
   type RESTPatchAPIGuildMemberResult,
+  type RESTPostOAuth2AccessTokenResult,
   Routes,
 } from "discord-api-types/v10";
 import { Context, Effect, Layer, Option, Stream } from "effect";
@@ -405,6 +405,14 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     currentUser,
     currentUserGuildMember,
     leaveGuild,
-    gatewayBot, guild, roles, member, memberPage, memberPages, editMember, addMemberRole, removeMemberRole,
+    gatewayBot,
+    guild,
+    roles,
+    member,
+    memberPage,
+    memberPages,
+    editMember,
+    addMemberRole,
+    removeMemberRole,
   });
 };

@@ -114,7 +114,11 @@ export const installPermissions = (): bigint => INSTALL_PERMISSIONS.reduce((acc,
  * ORed with each role's. https://discord.com/developers/docs/topics/permissions#permission-overwrites
  */
 export const memberPermissions = (
-  guild: { readonly id: string; readonly owner_id?: string; readonly roles?: ReadonlyArray<{ readonly id: string; readonly permissions: string }> },
+  guild: {
+    readonly id: string;
+    readonly owner_id?: string;
+    readonly roles?: ReadonlyArray<{ readonly id: string; readonly permissions: string }>;
+  },
   userId: string,
   roleIds: ReadonlyArray<string>,
 ): bigint => {
@@ -169,12 +173,7 @@ export class Integrations extends Context.Service<
       readonly caller: CallbackCaller;
     }) => Effect.Effect<
       IntegrationView,
-      | InstallStateInvalid
-      | InstallerNotGuildAdmin
-      | GuildLinkedElsewhere
-      | DiscordCallFailed
-      | IntegrationsNotConfigured
-      | DatabaseError
+      InstallStateInvalid | InstallerNotGuildAdmin | GuildLinkedElsewhere | DiscordCallFailed | IntegrationsNotConfigured | DatabaseError
     >;
     /** Consumes `state` after Discord's page was cancelled (`error=access_denied`), so it cannot be used again. Never fails on a bad state. */
     readonly cancelInstall: (state: string) => Effect.Effect<void, DatabaseError>;
@@ -208,7 +207,9 @@ export class Integrations extends Context.Service<
      */
     readonly markRemoved: (guildId: string, reason: string) => Effect.Effect<number, DatabaseError>;
     /** The decrypted access token of an integration (for calls made with it), or null when its key is gone. */
-    readonly accessToken: (integrationId: string) => Effect.Effect<string | null, IntegrationNotFound | IntegrationsNotConfigured | DatabaseError>;
+    readonly accessToken: (
+      integrationId: string,
+    ) => Effect.Effect<string | null, IntegrationNotFound | IntegrationsNotConfigured | DatabaseError>;
   }
 >()("@guildhall/sync/Integrations") {
   static readonly layer = Layer.effect(
@@ -288,9 +289,11 @@ export class Integrations extends Context.Service<
 
       /** Best effort: the grant of a refused install is revoked so its tokens are dead. */
       const revokeQuietly = (client: OAuthClient, token: string) =>
-        discord.revokeOAuthToken(client, token, "access_token").pipe(
-          Effect.catch((error) => Effect.logWarning(`integrations: revoking a refused grant failed: ${describeDiscordError(error)}`)),
-        );
+        discord
+          .revokeOAuthToken(client, token, "access_token")
+          .pipe(
+            Effect.catch((error) => Effect.logWarning(`integrations: revoking a refused grant failed: ${describeDiscordError(error)}`)),
+          );
 
       const completeInstall = Effect.fn("Integrations.completeInstall")(function* (input: {
         readonly state: string;
@@ -300,7 +303,11 @@ export class Integrations extends Context.Service<
         const now = yield* Clock.currentTimeMillis;
         // 1. The state: known, fresh, unused, and this session's (no state exists without a configured client).
         const found = yield* use("integrations.findState", (db) =>
-          db.select().from(integrationStates).where(eq(integrationStates.stateHash, sha256(input.state))).limit(1),
+          db
+            .select()
+            .from(integrationStates)
+            .where(eq(integrationStates.stateHash, sha256(input.state)))
+            .limit(1),
         );
         const state = found[0];
         if (!state) return yield* new InstallStateInvalid({ reason: "unknown" });
@@ -327,7 +334,10 @@ export class Integrations extends Context.Service<
         const guild = token.guild;
         if (!guild) {
           yield* revokeQuietly(config.client, token.access_token);
-          return yield* new DiscordCallFailed({ message: "Discord's token response carried no guild: the bot scope was not granted.", permanent: true });
+          return yield* new DiscordCallFailed({
+            message: "Discord's token response carried no guild: the bot scope was not granted.",
+            permanent: true,
+          });
         }
         // 4. The installer: a member of that guild with Manage Guild.
         const installer = yield* Effect.all([
@@ -402,7 +412,11 @@ export class Integrations extends Context.Service<
             yield* directory.linkInstalledGuild(state.organizationId, { id: guild.id, name: guild.name, icon: guild.icon ?? null });
             return rows[0]!;
           }),
-        ).pipe(Effect.tapError((error) => (error._tag === "GuildLinkedElsewhere" ? revokeQuietly(config.client, token.access_token) : Effect.void)));
+        ).pipe(
+          Effect.tapError((error) =>
+            error._tag === "GuildLinkedElsewhere" ? revokeQuietly(config.client, token.access_token) : Effect.void,
+          ),
+        );
         const name = yield* use("integrations.installerName", (db) =>
           db.select({ name: users.name }).from(users).where(eq(users.id, state.userId)).limit(1),
         );
@@ -455,7 +469,13 @@ export class Integrations extends Context.Service<
           db
             .select({ id: integrations.id })
             .from(integrations)
-            .where(and(eq(integrations.guildId, row.guildId), ne(integrations.organizationId, organizationId), eq(integrations.status, "active")))
+            .where(
+              and(
+                eq(integrations.guildId, row.guildId),
+                ne(integrations.organizationId, organizationId),
+                eq(integrations.status, "active"),
+              ),
+            )
             .limit(1),
         );
         let botLeft = false;
@@ -490,7 +510,9 @@ export class Integrations extends Context.Service<
             yield* Effect.logWarning(`integrations: the token of guild ${row.guildId} is under key ${row.keyId}, which is not configured`);
             continue;
           }
-          const result = yield* discord.oauthToken(config.client, { grant_type: "refresh_token", refresh_token: refreshToken }).pipe(Effect.result);
+          const result = yield* discord
+            .oauthToken(config.client, { grant_type: "refresh_token", refresh_token: refreshToken })
+            .pipe(Effect.result);
           if (result._tag === "Failure") {
             failed++;
             const error = result.failure;
@@ -499,7 +521,12 @@ export class Integrations extends Context.Service<
               yield* use("integrations.refreshRefused", (db) =>
                 db
                   .update(integrations)
-                  .set({ status: "removed", statusReason: "Discord refused the token refresh: the authorization was revoked.", statusChangedAt: new Date(now), updatedAt: new Date(now) })
+                  .set({
+                    status: "removed",
+                    statusReason: "Discord refused the token refresh: the authorization was revoked.",
+                    statusChangedAt: new Date(now),
+                    updatedAt: new Date(now),
+                  })
                   .where(eq(integrations.id, row.id)),
               );
             }
@@ -544,7 +571,10 @@ export class Integrations extends Context.Service<
       const accessToken = Effect.fn("Integrations.accessToken")(function* (integrationId: string) {
         const config = yield* settings;
         const rows = yield* use("integrations.token", (db) =>
-          db.select({ keyId: integrations.keyId, accessToken: integrations.accessToken }).from(integrations).where(eq(integrations.id, integrationId)),
+          db
+            .select({ keyId: integrations.keyId, accessToken: integrations.accessToken })
+            .from(integrations)
+            .where(eq(integrations.id, integrationId)),
         );
         const row = rows[0];
         if (!row) return yield* new IntegrationNotFound({ integrationId });

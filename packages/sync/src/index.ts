@@ -7,9 +7,8 @@ export * from "./Bot";
 export * from "./Comparison";
 export * from "./Directory";
 export * from "./errors";
-export * from "./Integrations";
-export * from "./tokenCrypto";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
+export * from "./Integrations";
 export * from "./MemberSync";
 export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
 export * from "./members";
@@ -17,6 +16,7 @@ export * from "./model";
 export * from "./Presences";
 export * from "./Roster";
 export * from "./storable";
+export * from "./tokenCrypto";
 
 import { Layer } from "effect";
 import { Comparison } from "./Comparison";

@@ -38,7 +38,8 @@ export const parseTokenKeys = (text: string): TokenKeyRing => {
     const colon = entry.indexOf(":");
     const id = colon < 0 ? "" : entry.slice(0, colon);
     const encoded = colon < 0 ? "" : entry.slice(colon + 1);
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) throw new InvalidTokenKeys(`entry ${index + 1} must start with a key id (1-32 of A-Z a-z 0-9 _ -) and ":"`);
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(id))
+      throw new InvalidTokenKeys(`entry ${index + 1} must start with a key id (1-32 of A-Z a-z 0-9 _ -) and ":"`);
     if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(encoded)) throw new InvalidTokenKeys(`key ${id} is not base64`);
     const key = Buffer.from(encoded, "base64");
     if (key.length !== 32) throw new InvalidTokenKeys(`key ${id} must be 32 bytes (AES-256), base64-encoded`);

@@ -164,7 +164,20 @@ const queryValue = (target: FuzzTarget): fc.Arbitrary<string> => {
   return fc.oneof(
     fc.constantFrom(...HOSTILE_TEXT, ...NUMERIC_TEXT, ...SNOWFLAKE_EDGES, ...target.pools.snowflakes).map(encode),
     fc.string({ maxLength: 300 }).map(encode),
-    fc.constantFrom("A".repeat(43), "a".repeat(201), "", "access_denied", "%", "%zz", "%00", "%C3%28", "%FF%FE", "+", "a%2Bb", "x".repeat(8_000)),
+    fc.constantFrom(
+      "A".repeat(43),
+      "a".repeat(201),
+      "",
+      "access_denied",
+      "%",
+      "%zz",
+      "%00",
+      "%C3%28",
+      "%FF%FE",
+      "+",
+      "a%2Bb",
+      "x".repeat(8_000),
+    ),
   );
 };
 
@@ -181,7 +194,10 @@ const installCallback: RestEndpoint = {
   good: () => ({ method: "GET", path: `${CALLBACK_PATH}?error=access_denied&state=${"B".repeat(43)}`, headers: [], body: Buffer.alloc(0) }),
   requests: (target) => {
     const param = fc
-      .tuple(fc.constantFrom("state", "code", "error", "error_description", "guild_id", "permissions", "x", "state[]", ""), queryValue(target))
+      .tuple(
+        fc.constantFrom("state", "code", "error", "error_description", "guild_id", "permissions", "x", "state[]", ""),
+        queryValue(target),
+      )
       .map(([name, value]) => `${name}=${value}`);
     const query = fc.oneof(
       fc.array(param, { maxLength: 6 }).map((params) => params.join("&")),
@@ -196,7 +212,10 @@ const installCallback: RestEndpoint = {
         weight: 1,
       },
     );
-    const methods = fc.oneof({ arbitrary: fc.constant("GET"), weight: 12 }, { arbitrary: fc.constantFrom("POST", "PUT", "DELETE", "HEAD"), weight: 1 });
+    const methods = fc.oneof(
+      { arbitrary: fc.constant("GET"), weight: 12 },
+      { arbitrary: fc.constantFrom("POST", "PUT", "DELETE", "HEAD"), weight: 1 },
+    );
     return fc.record({
       method: methods,
       path: query.map((q) => `${CALLBACK_PATH}?${q}`),

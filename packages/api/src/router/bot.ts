@@ -281,14 +281,16 @@ export const botRouter = {
    * deleted. Answers `{marked}`: how many integrations changed. Errors: UNAUTHORIZED, BAD_REQUEST.
    * https://discord.com/developers/docs/events/gateway-events#guild-delete
    */
-  guildRemoved: botProcedure.input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake }))).mutation(({ ctx, input }) =>
-    run(
-      ctx,
-      Integrations.use((i) => i.markRemoved(input.guildId, "The bot was removed from the guild on Discord.")).pipe(
-        Effect.map((marked) => ({ marked })),
+  guildRemoved: botProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake })))
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        Integrations.use((i) => i.markRemoved(input.guildId, "The bot was removed from the guild on Discord.")).pipe(
+          Effect.map((marked) => ({ marked })),
+        ),
       ),
     ),
-  ),
 
   /** Bot only. A guild's member sync settings: `{syncIntervalMinutes, syncAdminRoleId}` (the role also allowed to run /sync_members). */
   guildSettings: botProcedure.input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake }))).query(({ ctx, input }) =>
