@@ -108,7 +108,11 @@ describe("readServerEnv: the Discord OAuth2 client and the token keys", () => {
 
   it("installs are off without a client; both variables together turn them on", () => {
     expect(readServerEnv({}).oauthClient).toBeUndefined();
-    const env = readServerEnv({ DISCORD_CLIENT_ID: "900000000000000001", DISCORD_CLIENT_SECRET: "client-secret-value", DISCORD_TOKEN: "bot" });
+    const env = readServerEnv({
+      DISCORD_CLIENT_ID: "900000000000000001",
+      DISCORD_CLIENT_SECRET: "client-secret-value",
+      DISCORD_TOKEN: "bot",
+    });
     expect(env.oauthClient).toEqual({ clientId: "900000000000000001", clientSecret: "client-secret-value" });
     expect(env.discordToken).toBe("bot");
   });
