@@ -376,7 +376,7 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
   const currentUser = Effect.fn("DiscordRest.currentUser")(function* (accessToken: string) {
     return yield* call<RESTGetAPICurrentUserResult>({
       method: "GET",
-      // Literal: Routes.user("@me") percent-encodes the "@".
+      // Literal: through Routes.user("@me") the call reached the emulator as /users/%40me (its user-id route, 401).
       route: "/users/@me",
       auth: "none",
       headers: { Authorization: `Bearer ${accessToken}` },
