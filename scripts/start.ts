@@ -8,7 +8,15 @@
  */
 import { startBot } from "@guildhall/bot";
 import { DEMO_GUILD, startEmulator } from "@guildhall/emulator";
-import { ensureFirstAdmin, ensureOrganizationAdmin, seedDemoGuild, seedDemoRoles, seedDemoWebhook, startServer } from "@guildhall/server";
+import {
+  ensureFirstAdmin,
+  ensureOrganizationAdmin,
+  INSTALL_CALLBACK_PATH,
+  seedDemoGuild,
+  seedDemoRoles,
+  seedDemoWebhook,
+  startServer,
+} from "@guildhall/server";
 import { DEMO_ADMIN_PASSWORD, readLauncherEnv } from "./env";
 
 const env = readLauncherEnv();
@@ -40,6 +48,13 @@ const server = await startServer({
     : {}),
   // The emulator's application key: POST /api/interactions verifies what the emulator signs.
   ...(emulator ? { discordPublicKey: emulator.publicKey, discordApiUrl: emulator.apiUrl } : {}),
+  // "Add to Discord" on the Integrations page installs the bot through the emulator's authorize page.
+  ...(emulator
+    ? {
+        oauthClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
+        discordAuthorizeUrl: emulator.oauth2().authorizeUrl,
+      }
+    : {}),
   onReady: async (services) => {
     await ensureFirstAdmin(services, DEMO_ADMIN);
     if (demo) {
@@ -85,6 +100,14 @@ const server = await startServer({
     }
   },
 });
+
+if (emulator && demo) {
+  // Discord sends the browser back to the install callback only on a registered redirect URI.
+  const origin = serverEnv.publicUrl ?? `http://localhost:${server.port}`;
+  emulator.setRedirectUris([new URL(INSTALL_CALLBACK_PATH, origin).toString()]);
+  // The authorize page signs in the demo guild's owner, who may install the bot there.
+  emulator.setOAuthUser(demo.ownerId);
+}
 
 // A signal while the bot still retries its login (Discord unreachable) stops the retries.
 const stopLogin = new AbortController();

@@ -106,6 +106,7 @@ export const PAGES: ReadonlyArray<AppPage> = [
       await expect(page.getByTestId("deliveries")).toHaveAttribute("data-loading", "false");
     },
   },
+  { name: "integrations", path: "/integrations", signedIn: true, ready: visible("install-add") },
 ];
 
 /** The widths every page is checked at: a laptop, and a phone (390 px: iPhone 12 to 15). */

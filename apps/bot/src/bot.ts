@@ -8,6 +8,7 @@ import { syncMembersCommand } from "./commands/syncMembers";
 import type { BotContext, MemberEvent } from "./context";
 import { type DeadLetter, type DeadLetterSummary, mergeDeadLetters } from "./deadLetter";
 import { onGuildCreate } from "./events/guildCreate";
+import { onGuildDelete } from "./events/guildDelete";
 import { onGuildMemberAdd, onGuildMemberRemove, onGuildMemberUpdate } from "./events/guildMemberEvents";
 import { onGuildMembersChunk } from "./events/guildMembersChunk";
 import { botInteractionServices, onInteractionCreate } from "./events/interactionCreate";
@@ -326,6 +327,8 @@ const connect = async (options: BotOptions, log: BotLogger, carried: ReadonlyArr
         return onPresenceUpdate(ctx, packet.d);
       case GatewayDispatchEvents.GuildCreate:
         return void onGuildCreate(ctx, packet.d);
+      case GatewayDispatchEvents.GuildDelete:
+        return void onGuildDelete(ctx, packet.d);
       case GatewayDispatchEvents.GuildMembersChunk:
         if (memberSync.onChunk(packet.d)) return;
         return onGuildMembersChunk(ctx, packet.d);

@@ -4,7 +4,7 @@
  */
 import type { BlockList } from "node:net";
 import { DEFAULT_LOG_LEVEL, LogLevelSetting } from "@guildhall/api/logging";
-import { parseSecretKey } from "@guildhall/sync";
+import { InvalidTokenKeys, parseSecretKey, parseTokenKeys } from "@guildhall/sync";
 import { Cause, type LogLevel, Option, Schema } from "effect";
 import { InvalidProxyList, parseTrustedProxies } from "./http";
 
@@ -37,11 +37,14 @@ const Env = Schema.Struct({
   GUILDHALL_DEBUG_ERRORS: Schema.optional(Schema.Literals(["0", "1", "false", "true"])),
   DISCORD_TOKEN: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   DISCORD_API_URL: Schema.optional(Schema.String.check(Schema.isPattern(/^https?:\/\//, { message: "must be an http(s) URL" }))),
+  DISCORD_CLIENT_ID: Schema.optional(
+    Schema.String.check(Schema.isPattern(/^[1-9][0-9]{16,19}$/, { message: "must be the application id (a snowflake)" })),
+  ),
+  DISCORD_CLIENT_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(8))),
+  GUILDHALL_TOKEN_KEYS: Schema.optional(Schema.String),
   GUILDHALL_SIGN_IN_LIMIT: Schema.optional(
     Schema.NumberFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: 100_000 })),
   ),
-  DISCORD_CLIENT_ID: Schema.optional(Schema.String.check(Schema.isPattern(/^[1-9][0-9]{0,19}$/, { message: "must be a snowflake" }))),
-  DISCORD_CLIENT_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   DISCORD_PUBLIC_KEY: Schema.optional(
     Schema.String.check(
       Schema.isPattern(/^[0-9a-fA-F]{64}$/, { message: "must be the application's Ed25519 public key: 64 hex characters" }),
@@ -83,7 +86,7 @@ export interface ServerEnv {
    * for the default SIGN_IN_LIMIT of @guildhall/api (10 a minute).
    */
   readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
-  /** The server's own Discord calls (role reconciliation): DISCORD_TOKEN (a secret) and DISCORD_API_URL (default Discord's); undefined without a token. */
+  /** The server's own Discord calls (role reconciliation, the bot leaving a guild whose integration is deleted): DISCORD_TOKEN (a secret) and DISCORD_API_URL (default Discord's); undefined without a token. */
   readonly discord: { readonly token: string; readonly api: string | undefined } | undefined;
   /** The Discord application's id (DISCORD_CLIENT_ID, a snowflake), for Sign in with Discord and the bot install. */
   readonly discordClientId: string | undefined;
@@ -94,6 +97,17 @@ export interface ServerEnv {
    * `POST /api/interactions` verifies requests with; undefined: that endpoint is off (404).
    */
   readonly discordPublicKey: string | undefined;
+  /**
+   * The Discord application's OAuth2 client (DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET: both or
+   * neither), for installing the bot from the Integrations page; undefined: installs are off.
+   * The secret is never printed.
+   */
+  readonly oauthClient: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  /**
+   * GUILDHALL_TOKEN_KEYS as given (`id:base64key,...`, first current; checked here), or
+   * undefined: the server generates one key and keeps it in its data dir. Never printed.
+   */
+  readonly tokenKeys: string | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -114,9 +128,10 @@ export class EnvError extends Error {
  * GUILDHALL_DEBUG_ERRORS (1 or true: tRPC errors carry stack traces; default off),
  * GUILDHALL_SIGN_IN_LIMIT (sign-in attempts per client address per minute, 1-100000; default 10),
  * DISCORD_TOKEN and DISCORD_API_URL (the server's own Discord calls: role reconciliation),
- * DISCORD_CLIENT_ID (a snowflake) and DISCORD_CLIENT_SECRET (Discord's OAuth2 application; Sign in
- * with Discord is offered when both are set).
- * DISCORD_PUBLIC_KEY (the application's Ed25519 public key, 64 hex characters; absent: no interactions endpoint).
+ * DISCORD_PUBLIC_KEY (the application's Ed25519 public key, 64 hex characters; absent: no interactions endpoint),
+ * DISCORD_CLIENT_ID + DISCORD_CLIENT_SECRET (Discord's OAuth2 application, both or neither: Sign in
+ * with Discord and bot installs), GUILDHALL_TOKEN_KEYS (`id:base64key,...`, 32-byte
+ * AES keys, the first current: encrypts OAuth2 tokens at rest).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -139,6 +154,19 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
       throw new EnvError(`Invalid environment:\n${error.message}\n  at ["GUILDHALL_TRUSTED_PROXIES"]`);
     }
   }
+  if ((env.DISCORD_CLIENT_ID === undefined) !== (env.DISCORD_CLIENT_SECRET === undefined)) {
+    const missing = env.DISCORD_CLIENT_ID === undefined ? "DISCORD_CLIENT_ID" : "DISCORD_CLIENT_SECRET";
+    throw new EnvError(`Invalid environment:\nDISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET go together\n  at ["${missing}"]`);
+  }
+  if (env.GUILDHALL_TOKEN_KEYS !== undefined) {
+    try {
+      parseTokenKeys(env.GUILDHALL_TOKEN_KEYS);
+    } catch (error) {
+      if (!(error instanceof InvalidTokenKeys)) throw error;
+      // The message names the entry or key id, never key material.
+      throw new EnvError(`Invalid environment:\n${error.message}\n  at ["GUILDHALL_TOKEN_KEYS"]`);
+    }
+  }
   return {
     port: env.PORT ?? 3000,
     host: env.HOST ?? "127.0.0.1",
@@ -158,5 +186,10 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     discordClientId: env.DISCORD_CLIENT_ID,
     discordClientSecret: env.DISCORD_CLIENT_SECRET,
     discordPublicKey: env.DISCORD_PUBLIC_KEY,
+    oauthClient:
+      env.DISCORD_CLIENT_ID !== undefined && env.DISCORD_CLIENT_SECRET !== undefined
+        ? { clientId: env.DISCORD_CLIENT_ID, clientSecret: env.DISCORD_CLIENT_SECRET }
+        : undefined,
+    tokenKeys: env.GUILDHALL_TOKEN_KEYS,
   };
 };

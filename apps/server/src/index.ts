@@ -1,4 +1,6 @@
 /** @guildhall/server: one Node process serving tRPC (HTTP + WebSocket), auth, /healthz and the SPA. */
+
+export { INSTALL_CALLBACK_PATH } from "@guildhall/sync";
 export {
   type AdminCredentials,
   DEFAULT_ORGANIZATION,

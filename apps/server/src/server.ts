@@ -29,6 +29,7 @@ import {
 import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
 import { DiscordRestClient } from "@guildhall/discord";
 import { parseSecretKey, type SecretKey } from "@guildhall/sync";
+import { generateTokenKey, INSTALL_CALLBACK_PATH, type IntegrationsConfig, parseTokenKeys } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -47,6 +48,7 @@ import {
   trustedOrigins,
 } from "./http";
 import { ed25519PublicKey, handleInteractions } from "./interactions";
+import { handleInstallCallback } from "./install";
 import { handleLegacyMemberSync } from "./legacy";
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */
@@ -110,6 +112,15 @@ export interface ServerOptions {
    * interactions endpoint `POST /api/interactions` verifies requests with it. Absent: the endpoint answers 404.
    */
   readonly discordPublicKey?: string | undefined;
+  /** The Discord application's OAuth2 client, for bot installs (Integrations page); absent: installs are off. Secret never logged. */
+  readonly oauthClient?: { readonly clientId: string; readonly clientSecret: string } | undefined;
+  /** Discord's authorize page (the emulator's `/oauth2/authorize`); default `https://discord.com/oauth2/authorize`. */
+  readonly discordAuthorizeUrl?: string | undefined;
+  /**
+   * The keys OAuth2 tokens are encrypted with (`id:base64key,...`, first current), or absent:
+   * one generated and kept in `<dataDir>/secrets.json`.
+   */
+  readonly tokenKeys?: string | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -134,34 +145,38 @@ const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url))
  * `<dataDir>/secrets.json` (mode 0600) so sessions and the bot key survive restarts.
  * The data dir is made private first (keepPrivate).
  */
-const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string; encryptionKey: string } => {
+const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string; encryptionKey: string; tokenKeys: string } => {
   const generate = () => randomBytes(32).toString("base64url");
   if (options.dataDir === "memory://") {
     return {
       botKey: options.botKey ?? generate(),
       sessionSecret: options.sessionSecret ?? generate(),
       encryptionKey: options.encryptionKey ?? generate(),
+      tokenKeys: options.tokenKeys ?? generateTokenKey(),
     };
   }
   keepPrivate(options.dataDir);
   const file = join(options.dataDir, "secrets.json");
-  let stored: { botKey?: string; sessionSecret?: string; encryptionKey?: string } = {};
+  let stored: { botKey?: string; sessionSecret?: string; encryptionKey?: string; tokenKeys?: string } = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as typeof stored;
   const secrets = {
     botKey: options.botKey ?? stored.botKey ?? generate(),
     sessionSecret: options.sessionSecret ?? stored.sessionSecret ?? generate(),
-    // An operator's key is not written to disk; a generated one is kept so sealed tokens survive restarts.
+    // An operator's keys are not written to disk; generated ones are kept so sealed tokens survive restarts.
     encryptionKey: options.encryptionKey ?? stored.encryptionKey ?? generate(),
+    tokenKeys: options.tokenKeys ?? stored.tokenKeys ?? generateTokenKey(),
   };
   const toStore = {
     botKey: secrets.botKey,
     sessionSecret: secrets.sessionSecret,
     encryptionKey: stored.encryptionKey ?? (options.encryptionKey ? undefined : secrets.encryptionKey),
+    tokenKeys: options.tokenKeys === undefined ? secrets.tokenKeys : stored.tokenKeys,
   };
   if (
     toStore.botKey !== stored.botKey ||
     toStore.sessionSecret !== stored.sessionSecret ||
-    toStore.encryptionKey !== stored.encryptionKey
+    toStore.encryptionKey !== stored.encryptionKey ||
+    toStore.tokenKeys !== stored.tokenKeys
   ) {
     writeFileSync(file, JSON.stringify(toStore), { mode: 0o600 });
   }
@@ -245,6 +260,9 @@ const refuseUpgrade = (socket: Duplex, error: DomainError) => {
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
+  const tokenKeys = parseTokenKeys(secrets.tokenKeys);
+  // Known once the port is open (a random port, 0, in tests).
+  let integrations: IntegrationsConfig | null = null;
   const runtime = makeRuntime(
     {
       url: options.databaseUrl,
@@ -254,6 +272,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
       discord: options.discord,
       webhookApi: options.discordApiUrl,
       secretKeys: secretKeysOf(secrets.encryptionKey),
+      integrations: () => integrations,
     },
     { logLevel: options.logLevel },
   );
@@ -274,6 +293,14 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
 
   const publicUrl = options.publicUrl ?? `http://localhost:${port}`;
   const origins = trustedOrigins(publicUrl, port);
+  if (options.oauthClient) {
+    integrations = {
+      client: options.oauthClient,
+      redirectUri: new URL(INSTALL_CALLBACK_PATH, publicUrl).toString(),
+      authorizeUrl: options.discordAuthorizeUrl ?? "https://discord.com/oauth2/authorize",
+      keys: tokenKeys,
+    };
+  }
   const auth = createAuth(database.db, {
     secret: secrets.sessionSecret,
     baseURL: publicUrl,
@@ -385,6 +412,8 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     if (path.startsWith("/api/auth/")) return void handleAuth(req, res).catch(unexpected("auth request"));
     if (path === "/api/dbot/sync_guild_members") return void handleLegacyMemberSync(deps, req, res);
     if (path === "/api/interactions") return void handleInteractions(interactions, req, res).catch(unexpected("interaction"));
+    if (path === INSTALL_CALLBACK_PATH)
+      return void handleInstallCallback({ runtime, auth, publicUrl }, req, res).catch(unexpected("install callback"));
     if (path === "/api/config") {
       if (!readOnly) return refuse(res, new MethodNotAllowed({ allowed: "GET" }), { allow: "GET, HEAD" });
       // Public, non-secret settings the SPA needs before anything else.

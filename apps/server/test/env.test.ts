@@ -133,3 +133,40 @@ describe("readServerEnv: the interactions endpoint's key", () => {
     }
   });
 });
+
+describe("readServerEnv: the Discord OAuth2 client and the token keys", () => {
+  const key = (id: string) => `${id}:${Buffer.alloc(32, 7).toString("base64")}`;
+
+  it("installs are off without a client; both variables together turn them on", () => {
+    expect(readServerEnv({}).oauthClient).toBeUndefined();
+    const env = readServerEnv({
+      DISCORD_CLIENT_ID: "900000000000000001",
+      DISCORD_CLIENT_SECRET: "client-secret-value",
+      DISCORD_TOKEN: "bot",
+    });
+    expect(env.oauthClient).toEqual({ clientId: "900000000000000001", clientSecret: "client-secret-value" });
+    expect(env.discord?.token).toBe("bot");
+  });
+
+  it("refuses one of the client's variables without the other, naming it, never echoing the secret", () => {
+    expect(() => readServerEnv({ DISCORD_CLIENT_SECRET: "client-secret-value" })).toThrow(/DISCORD_CLIENT_ID/);
+    try {
+      readServerEnv({ DISCORD_CLIENT_SECRET: "client-secret-value" });
+    } catch (error) {
+      expect(String(error)).not.toContain("client-secret-value");
+    }
+    expect(() => readServerEnv({ DISCORD_CLIENT_ID: "900000000000000001" })).toThrow(/DISCORD_CLIENT_SECRET/);
+  });
+
+  it("reads GUILDHALL_TOKEN_KEYS as given and names a bad list without echoing key material", () => {
+    expect(readServerEnv({ GUILDHALL_TOKEN_KEYS: `${key("k2")},${key("k1")}` }).tokenKeys).toBe(`${key("k2")},${key("k1")}`);
+    const short = `k1:${Buffer.alloc(16, 7).toString("base64")}`;
+    expect(() => readServerEnv({ GUILDHALL_TOKEN_KEYS: short })).toThrow(EnvError);
+    try {
+      readServerEnv({ GUILDHALL_TOKEN_KEYS: short });
+    } catch (error) {
+      expect(String(error)).toMatch(/GUILDHALL_TOKEN_KEYS/);
+      expect(String(error)).not.toContain(short.slice(3));
+    }
+  });
+});

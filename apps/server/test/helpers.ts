@@ -38,6 +38,10 @@ export const startTestServer = (options: { databaseUrl?: string; logLevel?: Serv
     logLevel: options.logLevel,
     botKey: "test-bot-key-0123456789abcdef",
     webDist: "/nonexistent",
+    // Installs can start (beginInstall needs no Discord); Discord itself is unreachable here.
+    oauthClient: { clientId: "900000000000000001", clientSecret: "test-client-secret" },
+    discordApiUrl: "http://127.0.0.1:9/api",
+    discordAuthorizeUrl: "http://127.0.0.1:9/oauth2/authorize",
     onReady: async (services) => {
       await ensureFirstAdmin(services, ADMIN);
       await seedDemoGuild(services, { guildId: GUILD_ID, name: "Test Guild", staff: STAFF });

@@ -1,7 +1,8 @@
 /**
  * Code-based TanStack Router routes: `/sign-in`, `/roster`, `/members` (Discord members against
  * app accounts), `/members/history` (member sync runs), `/roles` (role reconciliation), `/jobs` (background jobs, admins),
- * `/notifications` (channel webhooks and their deliveries, admins), `/tokens` (API tokens, admins), and
+ * `/notifications` (channel webhooks and their deliveries, admins), `/tokens` (API tokens, admins),
+ * `/integrations` (the bot installed per guild; admins add and delete), and
  * `/` (redirects to `/roster`).
  * Loaders fill the query cache with `queryClient.ensureQueryData(trpc.x.queryOptions(...))`,
  * so pages render from cache with no loading flash (STYLE.md, TanStack/router examples).
@@ -17,6 +18,7 @@ import { parseSearchParams, stringifySearchParams } from "./lib/search";
 import { isUnauthorized, queryClient, type RouterContext, trpc } from "./lib/trpc";
 import type { Me } from "./lib/types";
 import { NotFoundPage, RouteError, RoutePending } from "./routes/fallbacks";
+import { IntegrationsPage } from "./routes/IntegrationsPage";
 import { JobsPage } from "./routes/JobsPage";
 import { MembersPage } from "./routes/MembersPage";
 import { DELIVERIES_INPUT, NotificationsPage } from "./routes/NotificationsPage";
@@ -193,6 +195,22 @@ const notificationsRoute = createRoute({
   errorComponent: RouteError,
 });
 
+// `installed` (a guild id) is where Discord's install sends the admin back (apps/server/src/install.ts).
+const integrationsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: "/integrations",
+  validateSearch: (search: Record<string, unknown>): { installed?: string } =>
+    typeof search.installed === "string" && /^[0-9]{1,20}$/.test(search.installed) ? { installed: search.installed } : {},
+  beforeLoad: requireMe,
+  loader: async ({ context }) => {
+    if (!context.me.staff) return;
+    await context.queryClient.ensureQueryData(context.trpc.integrations.list.queryOptions());
+  },
+  component: IntegrationsPage,
+  pendingComponent: RoutePending,
+  errorComponent: RouteError,
+});
+
 const routeTree = rootRoute.addChildren([
   indexRoute,
   signInRoute,
@@ -203,6 +221,7 @@ const routeTree = rootRoute.addChildren([
   jobsRoute,
   notificationsRoute,
   tokensRoute,
+  integrationsRoute,
 ]);
 
 /** The app's router; its context carries the one `queryClient` and the one `trpc` proxy. */

@@ -13,12 +13,18 @@ import type { JobNotDiscardable, JobNotRetryable, JobPayloadInvalid, UnknownJob 
 import type {
   ApiTokenNotFound,
   ChunkMismatch,
+  DiscordCallFailed,
   DiscordIdTaken,
   DiscordUnavailable,
   GroupNameTaken,
   GroupNotFound,
+  GuildLinkedElsewhere,
   GuildNotFound,
   GuildNotLinked,
+  InstallerNotGuildAdmin,
+  InstallStateInvalid,
+  IntegrationNotFound,
+  IntegrationsNotConfigured,
   InvalidApiToken,
   InvalidWebhookUrl,
   MappingExists,
@@ -76,6 +82,12 @@ export type DomainError =
   | JobNotRetryable
   | JobNotDiscardable
   | GuildNotLinked
+  | IntegrationsNotConfigured
+  | InstallStateInvalid
+  | InstallerNotGuildAdmin
+  | GuildLinkedElsewhere
+  | IntegrationNotFound
+  | DiscordCallFailed
   | InvalidInput
   | PayloadTooLarge
   | InvalidApiKey
@@ -155,6 +167,39 @@ export const ERRORS: Answers = {
     message: () => "This job is running: it ends, or expires and goes back to its queue, on its own.",
   },
   GuildNotLinked: { code: "FORBIDDEN", status: 403, message: (e) => `Guild ${e.guildId} is not linked to Guildhall.` },
+  IntegrationsNotConfigured: {
+    code: "PRECONDITION_FAILED",
+    status: 503,
+    message: () =>
+      "This server has no Discord OAuth2 client: set DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET to install the bot from Guildhall.",
+  },
+  InstallStateInvalid: {
+    code: "BAD_REQUEST",
+    status: 400,
+    message: (e) =>
+      ({
+        unknown: "This install link is not one Guildhall issued. Start again from the Integrations page.",
+        expired: "This install link expired (they last 10 minutes). Start again from the Integrations page.",
+        used: "This install link was already used. Start again from the Integrations page.",
+        "other-session": "This install link was issued to another sign-in. Start again from the Integrations page, signed in as yourself.",
+      })[e.reason],
+  },
+  InstallerNotGuildAdmin: {
+    code: "FORBIDDEN",
+    status: 403,
+    message: () => "The Discord account that authorized the install is not an admin (Manage Server) of that server. Nothing was stored.",
+  },
+  GuildLinkedElsewhere: {
+    code: "CONFLICT",
+    status: 409,
+    message: () => "That Discord server already belongs to another organization on this Guildhall. Nothing was stored.",
+  },
+  IntegrationNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such integration in your organization." },
+  DiscordCallFailed: {
+    code: "BAD_GATEWAY",
+    status: 502,
+    message: (e) => (e.permanent ? `Discord refused the request: ${e.message}` : `Discord did not answer; try again: ${e.message}`),
+  },
   InvalidInput: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid input: ${e.message}` },
   PayloadTooLarge: { code: "PAYLOAD_TOO_LARGE", status: 413, message: (e) => `Payload too large: ${e.message}` },
   InvalidApiKey: { code: "UNAUTHORIZED", status: 401, message: (e) => `Invalid or missing ${e.header}.` },

@@ -2,6 +2,7 @@ import { botRouter } from "./router/bot";
 import { eventsRouter } from "./router/events";
 import { groupsRouter } from "./router/groups";
 import { guildsRouter } from "./router/guilds";
+import { integrationsRouter } from "./router/integrations";
 import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
 import { notificationsRouter } from "./router/notifications";
@@ -16,6 +17,7 @@ export const appRouter = createTRPCRouter({
   bot: botRouter,
   groups: groupsRouter,
   guilds: guildsRouter,
+  integrations: integrationsRouter,
   jobs: jobsRouter,
   members: membersRouter,
   notifications: notificationsRouter,

@@ -2,7 +2,20 @@ import { randomBytes } from "node:crypto";
 import { Database, type DatabaseConfig } from "@guildhall/db";
 import { DiscordPermanentError, DiscordRest, type DiscordRestConfig } from "@guildhall/discord";
 import { Jobs, type JobsOptions } from "@guildhall/jobs";
-import { Bot, DomainEvents, FirstSightSync, keyIdOf, Reconciler, SecretBox, type SecretKey, SyncLayer, Webhooks } from "@guildhall/sync";
+import {
+  Bot,
+  DomainEvents,
+  FirstSightSync,
+  Integrations,
+  type IntegrationsConfig,
+  IntegrationsSettings,
+  keyIdOf,
+  Reconciler,
+  SecretBox,
+  type SecretKey,
+  SyncLayer,
+  Webhooks,
+} from "@guildhall/sync";
 import { Effect, Layer, Logger, type LogLevel, ManagedRuntime, References, Stream } from "effect";
 import { DEFAULT_LOG_LEVEL } from "./logging";
 import type { ApiRuntime } from "./trpc";
@@ -45,18 +58,25 @@ export interface RuntimeConfig extends DatabaseConfig {
    */
   readonly firstSightSync?: boolean;
   /**
-   * How the server calls Discord (role reconciliation): the bot token and, for the emulator, its
-   * API base. Absent: every such call fails permanent with "Discord is not configured".
+   * How the server calls Discord with the bot token (role reconciliation, the bot leaving a guild
+   * whose integration is deleted): the token and, for the emulator, its API base. Absent: role
+   * changes fail permanent with "Discord is not configured".
    */
   readonly discord?: DiscordRestConfig | undefined;
   /**
-   * Where Discord's REST API is for webhook deliveries, which need no token (the emulator's
-   * `http://127.0.0.1:PORT/api` in tests and the demo; default `discord.api`, else Discord's).
-   * Webhook URLs under this API base are accepted besides discord.com's.
+   * Where Discord's REST API is for calls that need no bot token (webhook deliveries, OAuth2 token
+   * exchange, refresh and revoke): the emulator's `http://127.0.0.1:PORT/api` in tests and the
+   * demo; default `discord.api`, else Discord's. Webhook URLs under it are accepted besides discord.com's.
    */
   readonly webhookApi?: string | undefined;
   /** The keys that seal webhook tokens at rest; the first seals. Default: one random key (tokens then live as long as the process). */
   readonly secretKeys?: ReadonlyArray<SecretKey>;
+  /**
+   * The OAuth2 client, callback URL and token keys of bot installs, read at each use (the
+   * callback URL is known once the port is open); absent or null: installs answer
+   * IntegrationsNotConfigured.
+   */
+  readonly integrations?: (() => IntegrationsConfig | null) | undefined;
 }
 
 /** The Discord port of a server without a token: every call fails permanent, so runs record why instead of retrying. */
@@ -114,17 +134,23 @@ const webhookDispatch = Layer.effectDiscard(
  * be opened or migrated, or pg-boss cannot start.
  */
 export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {}): ApiRuntime => {
-  const { jobs, firstSightSync = true, discord, webhookApi, secretKeys, ...database } = config;
+  const { jobs, firstSightSync = true, discord, webhookApi, secretKeys, integrations, ...database } = config;
   const discordLayer = discord ? DiscordRest.layer(discord) : unconfiguredDiscord;
   const keys = secretKeys && secretKeys.length > 0 ? secretKeys : [randomSecretKey()];
   const hookApi = webhookApi ?? discord?.api;
-  const webhooks = Webhooks.layer({ apiBase: hookApi }).pipe(
-    Layer.provide(Layer.mergeAll(DiscordRest.layer({ token: discord?.token ?? "", api: hookApi }), SecretBox.layer(keys))),
+  // Webhooks and installs mostly call Discord without the bot token (the webhook's or the grant's
+  // own token authorizes them); the bot token, when there is one, serves the bot leaving a guild.
+  const openDiscord = DiscordRest.layer({ token: discord?.token ?? "", api: hookApi });
+  const webhooks = Webhooks.layer({ apiBase: hookApi }).pipe(Layer.provide(Layer.mergeAll(openDiscord, SecretBox.layer(keys))));
+  const installs = Integrations.layer.pipe(
+    Layer.provide(openDiscord),
+    Layer.provide(Layer.succeed(IntegrationsSettings)(integrations ?? (() => null))),
   );
   const services = Layer.mergeAll(
     Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))),
     Reconciler.layer,
     webhooks,
+    installs,
   ).pipe(Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs), discordLayer)));
   return ManagedRuntime.make(
     Layer.mergeAll(Jobs.workers(WORKERS), webhookDispatch).pipe(

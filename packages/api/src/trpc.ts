@@ -16,6 +16,7 @@ import {
   Directory,
   type DomainEvents,
   type Groups,
+  type Integrations,
   type MemberSync,
   NotInOrganization,
   type Presences,
@@ -46,7 +47,8 @@ export type ApiServices =
   | DiscordRest
   | ApiTokens
   | DomainEvents
-  | Webhooks;
+  | Webhooks
+  | Integrations;
 
 /** The per-process runtime the server builds once. */
 export type ApiRuntime = ManagedRuntime.ManagedRuntime<ApiServices, DatabaseError>;
@@ -74,6 +76,8 @@ export interface SessionUser {
 export interface Context {
   readonly runtime: ApiRuntime;
   readonly user: SessionUser | null;
+  /** The better-auth session's id (what an install's `state` is bound to), or null without a session. Never returned to callers. */
+  readonly sessionId: string | null;
   /** True when the request presented the bot key (header `x-guildhall-bot-key` or ws connectionParams `botKey`). */
   readonly isBot: boolean;
   /** Error answers include `data.stack` (see `ContextDeps.debugErrors`). */
@@ -137,12 +141,16 @@ export const createContext = async (
   const bearer = authorization?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? param("token");
   const organizationId = request.headers.get(ORGANIZATION_HEADER) || param("organization");
   let user: SessionUser | null = null;
+  let sessionId: string | null = null;
   // A token caller is the token, whatever cookie comes along.
   if (!isBot && bearer === null) {
     const session = await deps.auth.api.getSession({ headers: request.headers }).catch(() => null);
-    if (session) user = { id: session.user.id, name: session.user.name, email: session.user.email };
+    if (session) {
+      user = { id: session.user.id, name: session.user.name, email: session.user.email };
+      sessionId = session.session.id;
+    }
   }
-  return { runtime: deps.runtime, user, isBot, debugErrors: deps.debugErrors === true, organizationId, bearer };
+  return { runtime: deps.runtime, user, sessionId, isBot, debugErrors: deps.debugErrors === true, organizationId, bearer };
 };
 
 /** One issue of a rejected input: the dotted path of the field, and what is wrong with it. */

@@ -6,7 +6,7 @@
  * backoff and then dead-lettered (see @guildhall/jobs' `Jobs.work`).
  */
 import type { Handlers, PayloadOf, QUEUES, WebhookDeliver } from "@guildhall/jobs";
-import { Bot, MemberSync, Presences, Reconciler, Webhooks } from "@guildhall/sync";
+import { Bot, Integrations, MemberSync, Presences, Reconciler, Webhooks } from "@guildhall/sync";
 import { Effect } from "effect";
 import { handleDeadLetter } from "./deadLetters";
 
@@ -14,7 +14,7 @@ import { handleDeadLetter } from "./deadLetters";
 export const SAMPLE_RETENTION_MS = 24 * 60 * 60_000;
 
 /** The services the handlers use. */
-export type WorkerServices = Bot | MemberSync | Presences | Reconciler | Webhooks;
+export type WorkerServices = Bot | MemberSync | Presences | Reconciler | Webhooks | Integrations;
 
 /** The handlers, by queue name; run by `Jobs.workers` in the server's runtime (./runtime.ts). */
 export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
@@ -33,6 +33,14 @@ export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
   "presence.prune": () =>
     Presences.use((presences) => presences.prune(SAMPLE_RETENTION_MS)).pipe(
       Effect.tap((deleted) => (deleted > 0 ? Effect.logInfo(`presence: pruned ${deleted} sample(s)`) : Effect.void)),
+    ),
+  /** Every hour: refresh the integrations' OAuth2 tokens that expire within a day (nothing to do without an OAuth2 client). */
+  "integrations.refresh": () =>
+    Integrations.use((integrations) => integrations.refreshDue()).pipe(
+      Effect.catchTag("IntegrationsNotConfigured", () => Effect.succeed({ refreshed: 0, failed: 0 })),
+      Effect.tap(({ refreshed, failed }) =>
+        refreshed + failed > 0 ? Effect.logInfo(`integrations: refreshed ${refreshed} token(s), ${failed} failed`) : Effect.void,
+      ),
     ),
   /** Each dead letter the bot reports: recorded as failed at first, re-applied on an admin's retry (./deadLetters.ts). */
   "bot.dead-letters": handleDeadLetter,

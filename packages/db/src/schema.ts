@@ -718,3 +718,69 @@ export const webhookDeliveries = pgTable(
     index("webhook_deliveries_pending_idx").on(t.status).where(sql`status = 'pending'`),
   ],
 );
+
+
+// ---------------------------------------------------------------- integrations (issue 9)
+
+/**
+ * One `state` of the bot install flow (OAuth2 authorize -> callback): random, single use,
+ * bound to the admin's session and organization, valid 10 minutes. Only its SHA-256 is kept, so
+ * a database reader cannot replay one. `usedAt` is set when a callback consumed it.
+ */
+export const integrationStates = pgTable(
+  "integration_states",
+  {
+    id: text().primaryKey(),
+    stateHash: text().notNull().unique(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    sessionId: text().notNull(),
+    scopes: text().notNull(),
+    permissions: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+    usedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index("integration_states_expires_idx").on(t.expiresAt)],
+);
+
+/** What an integration is: `active`, or `removed` (the bot was kicked from the guild; GUILD_DELETE without `unavailable`). */
+export const INTEGRATION_STATUSES = ["active", "removed"] as const;
+
+/**
+ * The bot installed in a guild for an organization through OAuth2. The access and refresh
+ * tokens are AES-256-GCM ciphertexts (base64url of iv | tag | ciphertext) under the key named
+ * by `keyId` (GUILDHALL_TOKEN_KEYS), never plaintext.
+ */
+export const integrations = pgTable(
+  "integrations",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    guildId: text().notNull(),
+    guildName: text().notNull(),
+    guildIcon: text(),
+    botUserId: text().notNull(),
+    installedByUserId: text().references(() => users.id, { onDelete: "set null" }),
+    installerDiscordId: text().notNull(),
+    installedAt: timestamp({ withTimezone: true }).notNull(),
+    scopes: text().notNull(),
+    permissions: text().notNull(),
+    status: text({ enum: INTEGRATION_STATUSES }).notNull().default("active"),
+    statusReason: text(),
+    statusChangedAt: timestamp({ withTimezone: true }),
+    keyId: text().notNull(),
+    accessToken: text().notNull(),
+    refreshToken: text().notNull(),
+    tokenExpiresAt: timestamp({ withTimezone: true }).notNull(),
+    refreshedAt: timestamp({ withTimezone: true }),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("integrations_org_guild_key").on(t.organizationId, t.guildId), index("integrations_guild_idx").on(t.guildId)],
+);

@@ -1,16 +1,19 @@
 import { REST } from "@discordjs/rest";
 import {
+  type APIGuild,
   type RESTGetAPICurrentUserResult,
   type RESTGetAPIGatewayBotResult,
   type RESTGetAPIGuildMemberResult,
   type RESTGetAPIGuildMembersResult,
   type RESTGetAPIGuildResult,
   type RESTGetAPIGuildRolesResult,
+  type RESTGetCurrentUserGuildMemberResult,
   type RESTPatchAPIGuildMemberJSONBody,
   type RESTPatchAPIGuildMemberResult,
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
   type RESTPostAPIWebhookWithTokenJSONBody,
   type RESTPostAPIWebhookWithTokenWaitResult,
+  type RESTPostOAuth2AccessTokenResult,
   Routes,
 } from "discord-api-types/v10";
 import { Context, Effect, Layer, Option, Stream } from "effect";
@@ -42,6 +45,19 @@ export interface AuditLogOptions {
    */
   readonly reason?: string | undefined;
 }
+
+/** The application's OAuth2 client credentials (the client secret is never logged, never in an error). */
+export interface OAuthClient {
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/**
+ * Discord's access token response (https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-access-token-response):
+ * `expires_in` in seconds; `guild` for a grant with the `bot` scope (the guild the bot was added
+ * to: the truth, where the redirect's `guild_id` is only a hint).
+ */
+export type OAuthTokenResult = RESTPostOAuth2AccessTokenResult & { readonly guild?: APIGuild };
 
 /** Members per page of List Guild Members: Discord's maximum. */
 export const MEMBER_PAGE_LIMIT = 1_000;
@@ -168,6 +184,51 @@ export class DiscordRest extends Context.Service<
       token: string,
       body: RESTPatchAPIWebhookWithTokenMessageJSONBody,
     ) => Effect.Effect<void, DiscordError>;
+    /**
+     * `POST /oauth2/token` (form-urlencoded, client credentials by HTTP Basic): the
+     * `authorization_code` grant (`{grant_type, code, redirect_uri}`) or the `refresh_token` grant
+     * (`{grant_type, refresh_token}`). Resolves to the token response (see {@link OAuthTokenResult}).
+     * An invalid code or refresh token is a permanent 400 (`invalid_grant`); wrong credentials 401.
+     * https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-access-token-exchange-example
+     */
+    readonly oauthToken: (
+      client: OAuthClient,
+      grant:
+        | { readonly grant_type: "authorization_code"; readonly code: string; readonly redirect_uri: string }
+        | { readonly grant_type: "refresh_token"; readonly refresh_token: string },
+    ) => Effect.Effect<OAuthTokenResult, DiscordError>;
+    /**
+     * `POST /oauth2/token/revoke`: revokes `token` (access or refresh) and with it every token of
+     * that authorization. An unknown token is not an error.
+     * https://discord.com/developers/docs/topics/oauth2#authorization-code-grant-token-revocation-example
+     */
+    readonly revokeOAuthToken: (
+      client: OAuthClient,
+      token: string,
+      hint: "access_token" | "refresh_token",
+    ) => Effect.Effect<void, DiscordError>;
+    /**
+     * `GET /users/@me` with a user's OAuth2 access token (scope `identify`): who authorized.
+     * 401 (permanent) for an unknown, expired or revoked token or one without the scope.
+     * https://discord.com/developers/docs/resources/user#get-current-user
+     */
+    readonly currentUser: (accessToken: string) => Effect.Effect<RESTGetAPICurrentUserResult, DiscordError>;
+    /**
+     * `GET /users/@me/guilds/{guild}/member` with a user's OAuth2 access token (scope
+     * `guilds.members.read`): that user's member object in the guild (roles as ids); 10004
+     * Unknown Guild (permanent) when the user is not a member.
+     * https://discord.com/developers/docs/resources/user#get-current-user-guild-member
+     */
+    readonly currentUserGuildMember: (
+      accessToken: string,
+      guildId: string,
+    ) => Effect.Effect<RESTGetCurrentUserGuildMemberResult, DiscordError>;
+    /**
+     * `DELETE /users/@me/guilds/{guild}` with the bot token (204): the bot leaves the guild.
+     * 10004 Unknown Guild (permanent) when it is not there.
+     * https://discord.com/developers/docs/resources/user#leave-guild
+     */
+    readonly leaveGuild: (guildId: string) => Effect.Effect<void, DiscordError>;
   }
 >()("@guildhall/discord/DiscordRest") {
   /**
@@ -355,9 +416,76 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     });
   });
 
+  const basic = (client: OAuthClient) =>
+    `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString("base64")}`;
+
+  const oauthToken = Effect.fn("DiscordRest.oauthToken")(function* (
+    client: OAuthClient,
+    grant:
+      | { readonly grant_type: "authorization_code"; readonly code: string; readonly redirect_uri: string }
+      | { readonly grant_type: "refresh_token"; readonly refresh_token: string },
+  ) {
+    const authorization = basic(client);
+    return yield* call<OAuthTokenResult>({
+      method: "POST",
+      route: Routes.oauth2TokenExchange(),
+      auth: "none",
+      headers: { Authorization: authorization },
+      form: new URLSearchParams({ ...grant }),
+      secrets: [client.clientSecret, authorization, ...Object.values(grant)],
+    });
+  });
+
+  const revokeOAuthToken = Effect.fn("DiscordRest.revokeOAuthToken")(function* (
+    client: OAuthClient,
+    token: string,
+    hint: "access_token" | "refresh_token",
+  ) {
+    const authorization = basic(client);
+    yield* call<unknown>({
+      method: "POST",
+      route: Routes.oauth2TokenRevocation(),
+      auth: "none",
+      headers: { Authorization: authorization },
+      form: new URLSearchParams({ token, token_type_hint: hint }),
+      secrets: [client.clientSecret, authorization, token],
+    });
+  });
+
+  const currentUser = Effect.fn("DiscordRest.currentUser")(function* (accessToken: string) {
+    return yield* call<RESTGetAPICurrentUserResult>({
+      method: "GET",
+      // Literal: through Routes.user("@me") the call reached the emulator as /users/%40me (its user-id route, 401).
+      route: "/users/@me",
+      auth: "none",
+      headers: { Authorization: `Bearer ${accessToken}` },
+      secrets: [accessToken],
+    });
+  });
+
+  const currentUserGuildMember = Effect.fn("DiscordRest.currentUserGuildMember")(function* (accessToken: string, guildId: string) {
+    return yield* call<RESTGetCurrentUserGuildMemberResult>({
+      method: "GET",
+      route: Routes.userGuildMember(guildId),
+      ids: { guildId },
+      auth: "none",
+      headers: { Authorization: `Bearer ${accessToken}` },
+      secrets: [accessToken],
+    });
+  });
+
+  const leaveGuild = Effect.fn("DiscordRest.leaveGuild")(function* (guildId: string) {
+    yield* call<unknown>({ method: "DELETE", route: Routes.userGuild(guildId), ids: { guildId } });
+  });
+
   return DiscordRest.of({
     gatewayBot,
     me,
+    oauthToken,
+    revokeOAuthToken,
+    currentUser,
+    currentUserGuildMember,
+    leaveGuild,
     guild,
     roles,
     member,

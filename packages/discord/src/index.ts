@@ -13,6 +13,8 @@ export {
   DiscordRest,
   type DiscordRestConfig,
   MEMBER_PAGE_LIMIT,
+  type OAuthClient,
+  type OAuthTokenResult,
 } from "./DiscordRest";
 export {
   type DiscordError,

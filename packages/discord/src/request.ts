@@ -32,6 +32,14 @@ export interface RequestSpec {
    * authorized by a token in the path (webhook execute, interaction callbacks and follow-ups).
    */
   readonly auth?: "bot" | "none";
+  /**
+   * Extra headers, for OAuth2 routes: `Authorization: Basic` (client credentials) or
+   * `Authorization: Bearer` (a user's access token) with `auth: "none"`. Put the secret values in
+   * `secrets` too.
+   */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** A form-urlencoded body (OAuth2's token routes take no JSON), sent as is instead of `body`. */
+  readonly form?: URLSearchParams | undefined;
   /** Extra strings to keep out of errors (a webhook or interaction token in the path). */
   readonly secrets?: ReadonlyArray<string>;
 }
@@ -94,6 +102,15 @@ export const makeRequester =
           fullRoute: spec.route,
           ...(spec.query ? { query: spec.query } : {}),
           ...(spec.body !== undefined ? { body: spec.body } : {}),
+          ...(spec.form !== undefined
+            ? {
+                body: spec.form.toString(),
+                passThroughBody: true,
+                headers: { "Content-Type": "application/x-www-form-urlencoded", ...spec.headers },
+              }
+            : spec.headers !== undefined
+              ? { headers: { ...spec.headers } }
+              : {}),
           ...(reason ? { reason } : {}),
           ...(spec.auth === "none" ? { auth: false } : {}),
           signal,

@@ -257,6 +257,27 @@ export const WebhookSweep = defineQueue({
   summarize: () => "queue webhook deliveries nobody queued",
 });
 
+/**
+ * Every hour: refreshes the OAuth2 access tokens of installed integrations that expire within a
+ * day (Discord's last 7 days, `expires_in` 604800 s), so they never lapse
+ * (@guildhall/sync's `Integrations.refreshDue`).
+ */
+export const IntegrationsRefresh = defineQueue({
+  name: "integrations.refresh",
+  title: "Integration token refresh",
+  consumer: "server",
+  payload: Empty,
+  policy: "short",
+  retryLimit: 3,
+  retryDelaySeconds: 60,
+  retryBackoff: true,
+  expireInSeconds: 300,
+  deleteAfterSeconds: 7 * DAY_S,
+  deadLetter: "integrations.refresh.dead",
+  schedule: { cron: "17 * * * *", payload: {} },
+  summarize: () => "refresh integration tokens that expire within a day",
+});
+
 /** Every queue, in the order the Jobs page lists them. */
 export const QUEUES = [
   MemberSyncScheduler,
@@ -268,6 +289,7 @@ export const QUEUES = [
   RolesApply,
   WebhookDeliver,
   WebhookSweep,
+  IntegrationsRefresh,
 ] as const;
 
 /** The names of every queue in {@link QUEUES}. */

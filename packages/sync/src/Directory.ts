@@ -112,6 +112,14 @@ export class Directory extends Context.Service<
       organizationId: string,
       guild: { id: string; name: string; icon: string | null },
     ) => Effect.Effect<void, DatabaseError>;
+    /**
+     * Links `guild` to `organizationId` after an install (Integrations.completeInstall), updating
+     * its name and icon; a guild another organization holds is left alone (the caller checked).
+     */
+    readonly linkInstalledGuild: (
+      organizationId: string,
+      guild: { id: string; name: string; icon: string | null },
+    ) => Effect.Effect<void, DatabaseError>;
     /** Makes `userId` staff of `organizationId` with `role` (idempotent; the role is updated). */
     readonly ensureStaff: (
       organizationId: string,
@@ -330,6 +338,22 @@ export class Directory extends Context.Service<
         );
       });
 
+      const linkInstalledGuild = Effect.fn("Directory.linkInstalledGuild")(function* (
+        organizationId: string,
+        guild: { id: string; name: string; icon: string | null },
+      ) {
+        yield* use("directory.linkInstalledGuild", (db) =>
+          db
+            .insert(guilds)
+            .values({ ...guild, organizationId })
+            .onConflictDoUpdate({
+              target: guilds.id,
+              set: { name: guild.name, icon: guild.icon, updatedAt: new Date() },
+              setWhere: eq(guilds.organizationId, organizationId),
+            }),
+        );
+      });
+
       const ensureStaff = Effect.fn("Directory.ensureStaff")(function* (
         organizationId: string,
         userId: string,
@@ -475,6 +499,7 @@ export class Directory extends Context.Service<
         staffDiscordIdsOfGuild,
         ensureOrganization,
         ensureGuild,
+        linkInstalledGuild,
         ensureStaff,
         defaultOrganization,
         searchUsers,

@@ -42,3 +42,35 @@ export class TokenScopeTooNarrow extends Schema.TaggedError<TokenScopeTooNarrow>
 export class ApiTokenNotFound extends Schema.TaggedError<ApiTokenNotFound>()("ApiTokenNotFound", {
   tokenId: Schema.String,
 }) {}
+
+/** The server has no Discord OAuth2 client (DISCORD_CLIENT_ID / DISCORD_CLIENT_SECRET): the bot cannot be installed from Guildhall. */
+export class IntegrationsNotConfigured extends Schema.TaggedError<IntegrationsNotConfigured>()("IntegrationsNotConfigured", {}) {}
+
+/**
+ * The `state` of an install callback is no good: `unknown` (never issued, or forged), `expired`
+ * (older than 10 minutes), `used` (replayed), or `other-session` (issued to another session).
+ */
+export class InstallStateInvalid extends Schema.TaggedError<InstallStateInvalid>()("InstallStateInvalid", {
+  reason: Schema.Literals(["unknown", "expired", "used", "other-session"]),
+}) {}
+
+/** The Discord user who authorized the install is not a member of guild `guildId` with Manage Guild. */
+export class InstallerNotGuildAdmin extends Schema.TaggedError<InstallerNotGuildAdmin>()("InstallerNotGuildAdmin", {
+  guildId: Schema.String,
+}) {}
+
+/** Guild `guildId` already belongs to another organization. */
+export class GuildLinkedElsewhere extends Schema.TaggedError<GuildLinkedElsewhere>()("GuildLinkedElsewhere", {
+  guildId: Schema.String,
+}) {}
+
+/** No integration `integrationId` in the caller's organization. */
+export class IntegrationNotFound extends Schema.TaggedError<IntegrationNotFound>()("IntegrationNotFound", {
+  integrationId: Schema.String,
+}) {}
+
+/** A Discord call of an install or integration failed: `message` as the port describes it (no token), `permanent` when retrying cannot help. */
+export class DiscordCallFailed extends Schema.TaggedError<DiscordCallFailed>()("DiscordCallFailed", {
+  message: Schema.String,
+  permanent: Schema.Boolean,
+}) {}

@@ -11,6 +11,7 @@ export * from "./DomainEvents";
 export * from "./errors";
 export * from "./eventKinds";
 export { encodePayload, Feed, type FeedPayload, type Listener, MAX_NOTIFY_BYTES } from "./Feed";
+export * from "./Integrations";
 export * from "./MemberSync";
 export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
 export * from "./members";
@@ -22,6 +23,7 @@ export * from "./SecretBox";
 export * from "./storable";
 export * from "./Webhooks";
 export * from "./webhookEmbeds";
+export * from "./tokenCrypto";
 
 import { Layer } from "effect";
 import { ApiTokens } from "./ApiTokens";

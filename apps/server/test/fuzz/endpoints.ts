@@ -32,8 +32,13 @@ export interface RestEndpoint {
   readonly name: string;
   /** Requests: mostly well-formed, with hostile headers, methods and bodies mixed in. */
   readonly requests: (target: FuzzTarget) => fc.Arbitrary<RestRequest>;
-  /** A request that must succeed (2xx) after the fuzz cases: later good input still works. */
+  /** A request that must succeed (2xx, or `goodStatus`) after the fuzz cases: later good input still works. */
   readonly good: (target: FuzzTarget) => RestRequest;
+  /**
+   * The status `good` must get when no 2xx is possible without a third party (the install
+   * callback answers a cancelled install with its 403 page). Default: any 2xx.
+   */
+  readonly goodStatus?: number;
 }
 
 /** A header's good values, given the target (the bot key, a linked guild id...). */
@@ -173,6 +178,78 @@ const signed = (request: RestRequest): RestRequest => {
 const ping = Buffer.from(
   JSON.stringify({ id: "950000000000000001", application_id: "950000000000000002", type: 1, token: "fuzz-token", version: 1 }),
 );
+/** A query value as a browser or an attacker may send it: percent-encoded text (hostile strings included) or raw percent junk. */
+const queryValue = (target: FuzzTarget): fc.Arbitrary<string> => {
+  const encode = (text: string) => {
+    try {
+      return encodeURIComponent(text);
+    } catch {
+      return "%ED%A0%80"; // a lone surrogate, as its UTF-8 bytes
+    }
+  };
+  return fc.oneof(
+    fc.constantFrom(...HOSTILE_TEXT, ...NUMERIC_TEXT, ...SNOWFLAKE_EDGES, ...target.pools.snowflakes).map(encode),
+    fc.string({ maxLength: 300 }).map(encode),
+    fc.constantFrom(
+      "A".repeat(43),
+      "a".repeat(201),
+      "",
+      "access_denied",
+      "%",
+      "%zz",
+      "%00",
+      "%C3%28",
+      "%FF%FE",
+      "+",
+      "a%2Bb",
+      "x".repeat(8_000),
+    ),
+  );
+};
+
+const CALLBACK_PATH = "/api/public/integrations/discord/callback";
+
+/**
+ * The bot install's OAuth2 callback (GET, a query string, maybe a session cookie): whatever the
+ * query carries (unknown, malformed or repeated `state` / `code`, Discord's `error`, a forged
+ * `guild_id`), the answer is a 4xx page and nothing is stored.
+ */
+const installCallback: RestEndpoint = {
+  name: "install callback (GET /api/public/integrations/discord/callback)",
+  goodStatus: 403,
+  good: () => ({ method: "GET", path: `${CALLBACK_PATH}?error=access_denied&state=${"B".repeat(43)}`, headers: [], body: Buffer.alloc(0) }),
+  requests: (target) => {
+    const param = fc
+      .tuple(
+        fc.constantFrom("state", "code", "error", "error_description", "guild_id", "permissions", "x", "state[]", ""),
+        queryValue(target),
+      )
+      .map(([name, value]) => `${name}=${value}`);
+    const query = fc.oneof(
+      fc.array(param, { maxLength: 6 }).map((params) => params.join("&")),
+      fc.constantFrom("&&&", "==", "state", "state=&code=", "?", "#frag", "%", "state=a&state=b&code=c"),
+    );
+    const headers = fc.oneof(
+      { arbitrary: fc.constant<ReadonlyArray<readonly [string, string]>>([]), weight: 4 },
+      {
+        arbitrary: fc
+          .constantFrom("better-auth.session_token=forged", "better-auth.session_token=", "a=b; better-auth.session_token=%00")
+          .map((cookie) => [["Cookie", cookie] as const]),
+        weight: 1,
+      },
+    );
+    const methods = fc.oneof(
+      { arbitrary: fc.constant("GET"), weight: 12 },
+      { arbitrary: fc.constantFrom("POST", "PUT", "DELETE", "HEAD"), weight: 1 },
+    );
+    return fc.record({
+      method: methods,
+      path: query.map((q) => `${CALLBACK_PATH}?${q}`),
+      headers,
+      body: fc.constant(Buffer.alloc(0)),
+    });
+  },
+};
 
 /** The REST entry points the harness walks. */
 export const REST_ENDPOINTS: ReadonlyArray<RestEndpoint> = [
@@ -233,4 +310,5 @@ export const REST_ENDPOINTS: ReadonlyArray<RestEndpoint> = [
       body: Buffer.from(JSON.stringify({ events: [{ type: "remove", guildId: GUILD_ID, userId: "849999999999999999" }] })),
     }),
   }),
+  installCallback,
 ];

@@ -44,6 +44,7 @@ const KNOWN_GOOD: Record<string, { path: string; role: Role; input: unknown }> =
   guilds: { path: "guilds.list", role: "admin", input: undefined },
   events: { path: "events.list", role: "staff", input: {} },
   notifications: { path: "notifications.webhooks", role: "admin", input: undefined },
+  integrations: { path: "integrations.list", role: "staff", input: undefined },
   jobs: { path: "jobs.queues", role: "admin", input: undefined },
   members: { path: "members.comparison", role: "staff", input: { category: "linked" } },
   roster: { path: "roster.list", role: "staff", input: {} },

@@ -5,7 +5,7 @@ import { Logo } from "./Logo";
 import { UserMenu } from "./UserMenu";
 
 /**
- * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history,
+ * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history · Roles · Integrations,
  * and Jobs, Notifications and API tokens for admins; shown to staff only, the current page marked with `aria-current="page"`) and the user menu
  * (who is signed in, sign out).
  *
@@ -46,6 +46,9 @@ export function AppHeader({ me }: { me: Me }) {
             </Link>
             <Link to="/roles" className="nav-link" activeOptions={{ exact: true }} data-testid="nav-roles">
               Roles
+            </Link>
+            <Link to="/integrations" className="nav-link" activeOptions={{ includeSearch: false }} data-testid="nav-integrations">
+              Integrations
             </Link>
             {me.staff.role === "admin" ? (
               <Link to="/jobs" className="nav-link" activeOptions={{ includeSearch: false }} data-testid="nav-jobs">

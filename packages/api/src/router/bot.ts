@@ -3,6 +3,7 @@ import {
   Bot,
   BotHeartbeat,
   Directory,
+  Integrations,
   MemberSnapshot,
   MemberSync,
   MemberUpdate,
@@ -281,6 +282,23 @@ export const botRouter = {
     )
     .mutation(({ ctx, input }) =>
       run(ctx, Bot.use((bot) => bot.recordDeadLetters(input.letters)).pipe(Effect.as({ recorded: input.letters.length }))),
+    ),
+
+  /**
+   * Bot only. The bot was removed from guild `guildId` (GUILD_DELETE without `unavailable`):
+   * its integrations are marked `removed` (shown to admins on the Integrations page); nothing is
+   * deleted. Answers `{marked}`: how many integrations changed. Errors: UNAUTHORIZED, BAD_REQUEST.
+   * https://discord.com/developers/docs/events/gateway-events#guild-delete
+   */
+  guildRemoved: botProcedure
+    .input(Schema.toStandardSchemaV1(Schema.Struct({ guildId: Snowflake })))
+    .mutation(({ ctx, input }) =>
+      run(
+        ctx,
+        Integrations.use((i) => i.markRemoved(input.guildId, "The bot was removed from the guild on Discord.")).pipe(
+          Effect.map((marked) => ({ marked })),
+        ),
+      ),
     ),
 
   /** Bot only. A guild's member sync settings: `{syncIntervalMinutes, syncAdminRoleId}` (the role also allowed to run /sync_members). */
