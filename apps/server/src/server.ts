@@ -28,8 +28,14 @@ import {
 } from "@guildhall/api";
 import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
 import { DiscordRestClient } from "@guildhall/discord";
-import { parseSecretKey, type SecretKey } from "@guildhall/sync";
-import { generateTokenKey, INSTALL_CALLBACK_PATH, type IntegrationsConfig, parseTokenKeys } from "@guildhall/sync";
+import {
+  generateTokenKey,
+  INSTALL_CALLBACK_PATH,
+  type IntegrationsConfig,
+  parseSecretKey,
+  parseTokenKeys,
+  type SecretKey,
+} from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
@@ -47,8 +53,8 @@ import {
   tooLarge,
   trustedOrigins,
 } from "./http";
-import { ed25519PublicKey, handleInteractions } from "./interactions";
 import { handleInstallCallback } from "./install";
+import { ed25519PublicKey, handleInteractions } from "./interactions";
 import { handleLegacyMemberSync } from "./legacy";
 
 /** Settings for {@link startServer}; see apps/server/src/env.ts for where they come from. */

@@ -100,6 +100,11 @@ const unconfiguredDiscord: Layer.Layer<DiscordRest> = Layer.succeed(DiscordRest)
       executeWebhook: fail,
       interactionCallback: fail,
       editOriginalResponse: fail,
+      oauthToken: fail,
+      revokeOAuthToken: fail,
+      currentUser: fail,
+      currentUserGuildMember: fail,
+      leaveGuild: fail,
     });
   })(),
 );

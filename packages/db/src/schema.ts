@@ -719,7 +719,6 @@ export const webhookDeliveries = pgTable(
   ],
 );
 
-
 // ---------------------------------------------------------------- integrations (issue 9)
 
 /**

@@ -21,9 +21,9 @@ export * from "./Roles";
 export * from "./Roster";
 export * from "./SecretBox";
 export * from "./storable";
+export * from "./tokenCrypto";
 export * from "./Webhooks";
 export * from "./webhookEmbeds";
-export * from "./tokenCrypto";
 
 import { Layer } from "effect";
 import { ApiTokens } from "./ApiTokens";
