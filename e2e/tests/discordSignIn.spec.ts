@@ -8,6 +8,12 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 
+// Nobody is signed in on the emulator's page by default here: the person picks who they are. (The
+// demo signs its guild's owner in for "Add to Discord"; integrations.spec.ts sets that itself.)
+test.beforeEach(async ({ emulator }) => {
+  await emulator.setOAuthUser(null);
+});
+
 /** Clicks "Sign in with Discord" on a fresh sign-in page and waits for the emulator's page. */
 const startDiscordSignIn = async (page: Page): Promise<void> => {
   await page.goto("/sign-in");

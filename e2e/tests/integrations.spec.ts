@@ -1,6 +1,8 @@
 import { expect, signIn, test } from "./fixtures";
 
-test("an admin installs the bot through the emulator's authorize page and sees the guild listed", async ({ page, demo }) => {
+test("an admin installs the bot through the emulator's authorize page and sees the guild listed", async ({ page, emulator, demo }) => {
+  // The emulator's authorize page signs in the demo guild's owner, as scripts/start.ts sets it.
+  await emulator.setOAuthUser(demo.ownerId);
   await signIn(page);
   await page.getByTestId("nav-integrations").click();
   await expect(page).toHaveURL(/\/integrations/);
@@ -13,7 +15,7 @@ test("an admin installs the bot through the emulator's authorize page and sees t
   await expect(permissions).toContainText("Create Events");
   await page.getByTestId("continue-to-discord").click();
 
-  // The emulator's authorize page, signed in as the demo guild's owner (scripts/start.ts).
+  // The emulator's authorize page, signed in as the demo guild's owner.
   await expect(page).toHaveURL(/\/oauth2\/authorize/);
   await page.getByLabel("Server").selectOption(demo.guildId);
   await page.getByRole("button", { name: "Authorize" }).click();

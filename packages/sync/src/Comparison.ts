@@ -9,7 +9,8 @@ import { IsoDate, pgText } from "./storable";
  * - `guild_only`: in the guild, no app account with their Discord id;
  * - `linked`: in the guild, with an app account;
  * - `left`: left the guild, but has an app account;
- * - `no_guild_record`: an app account with a Discord id the guild has never seen.
+ * - `no_guild_record`: an app account with a Discord id the guild has never seen (an account of the
+ *   guild's organization, or of none: another organization's staff are left out).
  */
 export const ComparisonCategory = Schema.Literals(["guild_only", "linked", "left", "no_guild_record"]);
 export type ComparisonCategory = typeof ComparisonCategory.Type;
@@ -144,9 +145,14 @@ const source = (guildId: string, query: ComparisonQuery): SQL => {
                  where m.guild_id = ${guildId} and m.date_left is not null
                  and ${and([...memberFilters, ...(memberSearch ? [memberSearch] : [])])}`;
     case "no_guild_record":
+      // The accounts of this guild's organization, and those of no organization: another
+      // organization's staff are none of this one's business.
       return sql`users u left join guild_members m on false
                  where u.discord_id is not null
                  and not exists (select 1 from guild_members g where g.guild_id = ${guildId} and g.user_id = u.discord_id)
+                 and (exists (select 1 from staff s join guilds gg on gg.organization_id = s.organization_id
+                              where gg.id = ${guildId} and s.user_id = u.id)
+                      or not exists (select 1 from staff s where s.user_id = u.id))
                  and ${like ? sql`(u.name ilike ${like} or u.email ilike ${like} or u.discord_id like ${like})` : sql`true`}`;
   }
 };
@@ -188,8 +194,7 @@ export class Comparison extends Context.Service<
                      where m.guild_id = ${guildId} and m.date_left is null) as linked,
                   (select count(*) from guild_members m join users u on u.discord_id = m.user_id
                      where m.guild_id = ${guildId} and m.date_left is not null) as "left",
-                  (select count(*) from users u where u.discord_id is not null
-                     and not exists (select 1 from guild_members g where g.guild_id = ${guildId} and g.user_id = u.discord_id)) as no_guild_record`,
+                  (select count(*) from ${source(guildId, { category: "no_guild_record" })}) as no_guild_record`,
           );
           return {
             guild_only: Number(row?.guild_only ?? 0),

@@ -213,8 +213,12 @@ layer(Services, { excludeTestServices: true })("comparison", (it) => {
           { id: "u1", name: "One", email: "one@x.test", discordId: member(1).userId },
           { id: "u9", name: "Never", email: "never@x.test", discordId: "999999999999999999" },
           { id: "un", name: "Unlinked", email: "unlinked@x.test", discordId: null },
+          { id: "u8", name: "Elsewhere", email: "elsewhere@x.test", discordId: "888888888888888888" },
         ]),
       );
+      // Staff of another organization only: not this guild's business, so in no category.
+      yield* directory.ensureOrganization({ id: "other", name: "Other", slug: "other" });
+      yield* directory.ensureStaff("other", "u8", "staff", null);
       const page = yield* comparison.page(GUILD, { category: "guild_only", pageSize: 10 });
       expect(page.counts).toEqual({ guild_only: 27, linked: 1, left: 1, no_guild_record: 1 });
       expect(page.total).toBe(27);

@@ -9,7 +9,7 @@ import { UserMenu } from "./UserMenu";
  * and Jobs, Notifications and API tokens for admins; shown to staff only, the current page marked with `aria-current="page"`) and the user menu
  * (who is signed in, sign out).
  *
- * Layout: one row on wide screens (brand, links, user). Below 900 px it becomes two rows, the
+ * Layout: one row on wide screens (brand, links, user). Below 1440 px it becomes two rows, the
  * brand and the user menu above and the links below, where they wrap onto a further line
  * rather than overlap anything; so the bar holds more links (a page added later is one more
  * `Link` here). On a phone the organization's name stands for the brand (the logo says
