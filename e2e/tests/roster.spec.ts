@@ -58,12 +58,13 @@ test("a presence change in Discord shows on two open pages within 2 s, with no r
 });
 
 test("the roster catches up after the server connection drops", async ({ page, emulator, demo }) => {
-  // Every tRPC WebSocket goes through this proxy. During the "outage" new sockets are held
+  // Every tRPC WebSocket goes through this proxy (the client adds `?connectionParams=1` when it sends
+  // the chosen organization). During the "outage" new sockets are held
   // open but never reach the server (like a dead network path), so nothing gets through.
   let outage = false;
   const live: WebSocketRoute[] = [];
   const held: WebSocketRoute[] = [];
-  await page.routeWebSocket(/\/trpc$/, (ws) => {
+  await page.routeWebSocket(/\/trpc(\?.*)?$/, (ws) => {
     if (outage) return void held.push(ws);
     ws.connectToServer();
     live.push(ws);
