@@ -135,7 +135,7 @@ function AddToDiscord() {
         </h2>
       </div>
       <div className="sync-body">
-        <label className="field" htmlFor={notificationsId}>
+        <label className="check-field" htmlFor={notificationsId}>
           <input id={notificationsId} type="checkbox" checked={notifications} onChange={(e) => setNotifications(e.target.checked)} /> Also
           post notifications through a channel webhook
         </label>
