@@ -1,4 +1,4 @@
-/** What a signed-in user who is staff nowhere sees instead of a staff page. */
+/** What a signed-in user sees instead of a staff page: staff nowhere ({@link NotStaff}), or staff without the admin role on an admins-only page ({@link AdminsOnly}). */
 import type { Me } from "../lib/types";
 
 /**
@@ -21,6 +21,21 @@ export function NotStaff({ me }: { me: Me }) {
         <p className="muted">
           You are signed in as {signedInAs(me)}, but you are not staff of any organization. Ask an admin of your organization to add you.
         </p>
+      </div>
+    </main>
+  );
+}
+
+/**
+ * The body of an admins-only page for staff without the admin role: says so, and why the page
+ * needs it (`reason`, one sentence).
+ */
+export function AdminsOnly({ reason }: { reason: string }) {
+  return (
+    <main className="page">
+      <div className="card narrow">
+        <h1 className="card-title">Admins only</h1>
+        <p className="muted">{reason}</p>
       </div>
     </main>
   );

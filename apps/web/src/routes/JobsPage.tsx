@@ -9,7 +9,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useId, useState } from "react";
 import { AppHeader } from "../components/AppHeader";
 import { LiveIndicator, type LiveState } from "../components/LiveIndicator";
-import { NotStaff } from "../components/NotStaff";
+import { AdminsOnly, NotStaff } from "../components/NotStaff";
 import {
   canDiscard,
   canRetry,
@@ -39,12 +39,7 @@ export function JobsPage() {
       {!me.staff ? (
         <NotStaff me={me} />
       ) : me.staff.role !== "admin" ? (
-        <main className="page">
-          <div className="card narrow">
-            <h1 className="card-title">Admins only</h1>
-            <p className="muted">The Jobs page shows and changes the server's background work; it needs the admin role.</p>
-          </div>
-        </main>
+        <AdminsOnly reason="The Jobs page shows and changes the server's background work; it needs the admin role." />
       ) : (
         <Jobs />
       )}

@@ -9,7 +9,7 @@ import { getRouteApi } from "@tanstack/react-router";
 import type { inferInput, inferOutput } from "@trpc/tanstack-react-query";
 import { type FormEvent, useId, useState } from "react";
 import { AppHeader } from "../components/AppHeader";
-import { NotStaff } from "../components/NotStaff";
+import { AdminsOnly, NotStaff } from "../components/NotStaff";
 import { ScrollRegion } from "../components/ScrollRegion";
 import { formatDateTime, relativeTime, useNow } from "../lib/time";
 import { trpc } from "../lib/trpc";
@@ -43,12 +43,7 @@ export function NotificationsPage() {
       {!me.staff ? (
         <NotStaff me={me} />
       ) : me.staff.role !== "admin" ? (
-        <main className="page">
-          <div className="card narrow">
-            <h1 className="card-title">Admins only</h1>
-            <p className="muted">The Notifications page manages the Discord channels Guildhall posts to; it needs the admin role.</p>
-          </div>
-        </main>
+        <AdminsOnly reason="The Notifications page manages the Discord channels Guildhall posts to; it needs the admin role." />
       ) : (
         <Notifications />
       )}

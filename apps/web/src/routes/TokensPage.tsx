@@ -8,7 +8,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
 import { useId, useState } from "react";
 import { AppHeader } from "../components/AppHeader";
-import { NotStaff } from "../components/NotStaff";
+import { AdminsOnly, NotStaff } from "../components/NotStaff";
 import { formatDateTime } from "../lib/time";
 import { trpc } from "../lib/trpc";
 
@@ -23,12 +23,7 @@ export function TokensPage() {
       {!me.staff ? (
         <NotStaff me={me} />
       ) : me.staff.role !== "admin" ? (
-        <main className="page">
-          <div className="card narrow">
-            <h1 className="card-title">Admins only</h1>
-            <p className="muted">API tokens let other apps read and change the organization's data; managing them needs the admin role.</p>
-          </div>
-        </main>
+        <AdminsOnly reason="API tokens let other apps read and change the organization's data; managing them needs the admin role." />
       ) : (
         <main className="page stack-gap">
           <div className="page-head">
