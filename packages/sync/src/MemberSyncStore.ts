@@ -276,6 +276,18 @@ const chunkTotals = (runId: string) =>
              max(chunk_count) as chunk_count, count(distinct chunk_count)::int as chunk_counts, max(applied_at) as last_at
       from member_sync_chunks where run_id = ${runId}`;
 
+/**
+ * The planner settings the absent-members anti-join runs under (see `absentMembers`): a hash
+ * anti-join in memory, in parallel where Postgres can. Static names and values, no input.
+ */
+const ABSENT_PLAN = [
+  ["enable_nestloop", "off"],
+  ["work_mem", "256MB"],
+  ["parallel_setup_cost", "0"],
+  ["parallel_tuple_cost", "0"],
+  ["min_parallel_table_scan_size", "0"],
+] as const;
+
 const at = (now: Date) => sql`${now.toISOString()}::timestamptz`;
 
 /** The fields of a run that ending it writes (besides the counts). */
@@ -371,8 +383,6 @@ export class MemberSyncStore extends Context.Service<
     readonly markLeftByTids: (run: RunRow, tids: string, now: Date) => Effect.Effect<number, DatabaseError>;
     /** Keeps the members `absentMembers` found (`tids`) as the run's pending verdict (member_sync_pending_leaves). Returns how many. */
     readonly holdLeaves: (run: RunRow, tids: string) => Effect.Effect<number, DatabaseError>;
-    /** How many members of the guild are present (not marked left). */
-    readonly presentCount: (guildId: string) => Effect.Effect<number, DatabaseError>;
     /**
      * Marks left the run's pending members (its held verdict) that are still present and that no
      * live event touched since the run began; records their ended stays; drops the verdict.
@@ -637,11 +647,19 @@ export class MemberSyncStore extends Context.Service<
         // members would take minutes. A data-modifying statement cannot run in parallel, so the
         // update that follows takes the ids.
         // (Both drivers: embedded PGlite plans the same way, only without parallel workers.)
-        yield* use("memberSync.absent.plan", (db) =>
-          db.execute(
-            sql`select set_config('enable_nestloop', 'off', true), set_config('work_mem', '256MB', true),
-                         set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
-                         set_config('min_parallel_table_scan_size', '0', true)`,
+        //
+        // The settings hold for this one statement: the previous values are read first and put
+        // back after it. Left in place, they would cost the rest of the run's transaction dearly:
+        // with nested loops ruled out, any later join that needs one (the domain event append's
+        // join of webhooks on `kind = any(kinds)`) is costed past `jit_above_cost`, and JIT
+        // compilation made that one-row insert take 0.2 to 1 s (measured at 1M members).
+        const [previous] = yield* use("memberSync.absent.plan", (db) =>
+          executeRows<Record<(typeof ABSENT_PLAN)[number][0], string>>(
+            db,
+            sql.raw(
+              `select ${ABSENT_PLAN.map(([name]) => `current_setting('${name}') as ${name}`).join(", ")}, ` +
+                ABSENT_PLAN.map(([name, value]) => `set_config('${name}', '${value}', true)`).join(", "),
+            ),
           ),
         );
         const [absent] = yield* use("memberSync.absent", (db) =>
@@ -656,6 +674,10 @@ export class MemberSyncStore extends Context.Service<
                     )`,
           ),
         );
+        if (previous) {
+          const restored = ABSENT_PLAN.map(([name]) => sql`set_config(${name}, ${previous[name]}, true)`);
+          yield* use("memberSync.absent.restore", (db) => db.execute(sql`select ${sql.join(restored, sql`, `)}`));
+        }
         return { count: Number(absent?.n ?? 0), tids: absent?.tids ?? null } satisfies AbsentMembers;
       }),
 
@@ -699,16 +721,6 @@ export class MemberSyncStore extends Context.Service<
           ),
         );
         return Number(held?.n ?? 0);
-      }),
-
-      presentCount: Effect.fn("MemberSyncStore.presentCount")(function* (guildId: string) {
-        const [row] = yield* use("memberSync.presentCount", (db) =>
-          executeRows<{ n: number }>(
-            db,
-            sql`select count(*)::int as n from guild_members where guild_id = ${guildId} and date_left is null`,
-          ),
-        );
-        return Number(row?.n ?? 0);
       }),
 
       applyHeldLeaves: Effect.fn("MemberSyncStore.applyHeldLeaves")(function* (locked: RunRow, now: Date) {
