@@ -4,6 +4,17 @@
  * (the member mirror, the guild's roles and the bot), plans, previews, and applies a plan
  * through the Discord port as a durable, resumable run with an append-only audit log
  * (`Reconciler`).
+ *
+ * When it runs by itself:
+ * - live: a GUILD_MEMBER_UPDATE that changed the mirror, or a group change, queues
+ *   `roles.member` for that member (`reconcileMember`): a change of mapped roles Guildhall did
+ *   not make (told apart by the roles it last saw and the roles its call in flight will leave)
+ *   is a moderator's: removals under `remember` become suppressions, the changed roles are
+ *   stamped for `both` mappings, and the change counts towards flapping; then the member alone is
+ *   re-planned against the mirror and applied (never with a preview-only mapping);
+ * - on per-guild pg-boss schedules: `roles.verify` (every 5 minutes by default: the whole guild
+ *   against the mirror, no Discord reads; drift starts a run) and the weekly `roles.hard-check`
+ *   (re-read Discord, a REST member sync, then a verify with nicknames).
  */
 import { Database, type DatabaseError, type Db, schema } from "@guildhall/db";
 import { diffSnapshots } from "@guildhall/diff";
@@ -728,6 +739,8 @@ export class Reconciler extends Context.Service<
     ) => Effect.Effect<RoleSchedule, JobPayloadInvalid | DatabaseError>;
     /** Registers (or removes) the guild's pg-boss schedules from its settings (defaults: verify every 5 minutes, weekly hard check). */
     readonly ensureSchedules: (guildId: string) => Effect.Effect<void, JobPayloadInvalid | DatabaseError>;
+    /** At start-up: {@link ensureSchedules} for every guild that has mappings (schedules lost or never made are made again). Returns how many guilds. */
+    readonly ensureAllSchedules: () => Effect.Effect<number, JobPayloadInvalid | DatabaseError>;
     /**
      * The `roles.verify` job: plans the whole guild against the member mirror and the last Discord
      * state read (no Discord reads; the first verify of a guild never read reads it once), active
@@ -1316,6 +1329,15 @@ export class Reconciler extends Context.Service<
         );
       };
 
+      /** Nothing is expected of a member any more (Guildhall's call was refused). */
+      const clearExpected = (guildId: string, userId: string) =>
+        use("roles.clearExpected", (db) =>
+          db
+            .update(roleMemberStates)
+            .set({ expectedRoleIds: null })
+            .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId))),
+        );
+
       /** Records a step's outcome with its audit entry (and, when applied, the mirror's new roles) in one transaction. */
       const settle = (run: RunRow, step: StepRow, outcome: { ok: true } | { ok: false; error: DiscordPermanentError }) =>
         transaction(
@@ -1376,6 +1398,7 @@ export class Reconciler extends Context.Service<
                   ),
               );
             }
+            if (!outcome.ok) yield* clearExpected(run.guildId, step.userId);
             yield* use("roles.runProgress", (db) =>
               db
                 .update(reconciliationRuns)
@@ -1692,6 +1715,12 @@ export class Reconciler extends Context.Service<
         else yield* jobs.unschedule(RolesVerify, guildId);
         if (config.hardCheckEnabled) yield* jobs.schedule(RolesHardCheck, guildId, hardCheckCron(guildId), { guildId });
         else yield* jobs.unschedule(RolesHardCheck, guildId);
+      });
+
+      const ensureAllSchedules = Effect.fn("Reconciler.ensureAllSchedules")(function* () {
+        const rows = yield* use("roles.mappedGuilds", (db) => db.selectDistinct({ guildId: roleMappings.guildId }).from(roleMappings));
+        for (const row of rows) yield* ensureSchedules(row.guildId);
+        return rows.length;
       });
 
       const scheduleOf = Effect.fn("Reconciler.schedule")(function* (_organizationId: string, guildId: string) {
@@ -2127,6 +2156,7 @@ export class Reconciler extends Context.Service<
         schedule: scheduleOf,
         setSchedule,
         ensureSchedules,
+        ensureAllSchedules,
         verify,
         hardCheck,
         observeMembers,

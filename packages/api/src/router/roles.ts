@@ -1,7 +1,8 @@
 /**
  * Role reconciliation: mappings group <-> Discord role, organization settings, the preview of
  * the plan, apply (a `roles.apply` job) with its progress, runs, the audit log (filters, CSV),
- * suppressions and the preflight. Reads: staff; writes: admins. Every procedure works in the
+ * suppressions, members flagged as flapping, the per-guild schedules (verify, weekly hard
+ * check) and the preflight. Reads: staff; writes: admins. Every procedure works in the
  * caller's organization and, unless `guildId` names another of its guilds, its first guild.
  */
 import { AUTHORITIES } from "@guildhall/roles";
