@@ -43,3 +43,20 @@ test("an admin creates a group and a mapping, previews the plan, applies it with
   await expect(page.locator('[data-testid="audit-row"][data-outcome="applied"]').first()).toBeVisible();
   await expect(page.getByTestId("mapping-row").filter({ hasText: "E2E Artists" })).toContainText("Active");
 });
+
+test("an admin sets the guild's role schedules, and sees no member flagged as flapping", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/roles");
+  const card = page.getByTestId("roles-schedule");
+  // The demo's mappings registered the defaults: a verify every 5 minutes and the weekly hard check.
+  await expect(card.getByTestId("schedule-registered")).toContainText("*/5 * * * *");
+  await card.getByTestId("schedule-verify").selectOption("15");
+  await card.getByTestId("schedule-max-flips").fill("4");
+  await card.getByTestId("schedule-save").click();
+  await expect(card.getByTestId("schedule-registered")).toContainText("*/15 * * * *");
+  await expect(card.getByTestId("schedule-max-flips")).toHaveValue("4");
+  await card.getByTestId("schedule-hard-check").selectOption("off");
+  await card.getByTestId("schedule-save").click();
+  await expect(card.getByTestId("schedule-registered")).toContainText("Hard check: off");
+  await expect(page.getByTestId("roles-flagged")).toContainText("None.");
+});

@@ -34,6 +34,7 @@ import {
   type IntegrationsConfig,
   parseSecretKey,
   parseTokenKeys,
+  Reconciler,
   type SecretKey,
 } from "@guildhall/sync";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
@@ -326,6 +327,12 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
         : undefined,
   });
   await options.onReady?.({ runtime, auth });
+  // Each guild with role mappings has its verify and hard-check schedules (made again if lost).
+  await runtime.runPromise(
+    Reconciler.use((r) => r.ensureAllSchedules()).pipe(
+      Effect.catch((error) => Effect.logWarning("roles: could not register the guilds' schedules", error)),
+    ),
+  );
 
   const deps: ContextDeps = { runtime, auth, botKey: secrets.botKey, debugErrors: options.debugErrors };
   const trpcHandler = createHTTPHandler({

@@ -5,7 +5,7 @@
  * server's one runtime: success completes the job, a failure is retried with the queue's
  * backoff and then dead-lettered (see @guildhall/jobs' `Jobs.work`).
  */
-import type { Handlers, PayloadOf, QUEUES, WebhookDeliver } from "@guildhall/jobs";
+import type { Handlers, PayloadOf, QUEUES, RolesHardCheck, RolesMember, RolesVerify, WebhookDeliver } from "@guildhall/jobs";
 import { Bot, Integrations, MemberSync, Presences, Reconciler, Webhooks } from "@guildhall/sync";
 import { Effect } from "effect";
 import { handleDeadLetter } from "./deadLetters";
@@ -56,6 +56,29 @@ export const WORKERS: Handlers<typeof QUEUES, WorkerServices> = {
         run ? Effect.logInfo(`roles.apply: run ${runId} ${run.status}, ${run.done} done, ${run.failed} failed`) : Effect.void,
       ),
     ),
+  /**
+   * A live re-plan of one member (a GUILD_MEMBER_UPDATE or a group change): see
+   * `Reconciler.reconcileMember`. Transient Discord errors fail the attempt (retried).
+   */
+  "roles.member": (payload: PayloadOf<typeof RolesMember>) =>
+    Reconciler.use((reconciler) => reconciler.reconcileMember(payload.guildId, payload.userId, payload.actor)).pipe(
+      Effect.tap((result) =>
+        result.outcome === "applied" || result.outcome === "failed" || result.manual
+          ? Effect.logInfo(
+              `roles.member: ${payload.guildId}/${payload.userId} ${result.outcome}${result.manual ? " (manual change seen)" : ""}`,
+            )
+          : Effect.void,
+      ),
+    ),
+  /** A guild's scheduled verify (against the mirror, no Discord reads): drift starts a run. */
+  "roles.verify": (payload: PayloadOf<typeof RolesVerify>) =>
+    Reconciler.use((reconciler) => reconciler.verify(payload.guildId, { nicknames: payload.nicknames })).pipe(
+      Effect.tap((result) =>
+        result.runId ? Effect.logInfo(`roles.verify: guild ${payload.guildId} drifted, run ${result.runId}`) : Effect.void,
+      ),
+    ),
+  /** A guild's weekly hard check: re-read Discord, queue a REST member sync, then a verify with nicknames. */
+  "roles.hard-check": (payload: PayloadOf<typeof RolesHardCheck>) => Reconciler.use((reconciler) => reconciler.hardCheck(payload.guildId)),
   /** A webhook's pending deliveries, oldest first, through the Discord port. */
   "webhooks.deliver": (payload: PayloadOf<typeof WebhookDeliver>) => Webhooks.use((webhooks) => webhooks.drain(payload.webhookId)),
   /** Every minute: queue the deliveries still pending 30 s after they were created (their server stopped before queueing them). */

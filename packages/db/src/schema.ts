@@ -499,6 +499,25 @@ export const groupMembers = pgTable(
 );
 
 /**
+ * When a user's membership of a group last changed (added or removed): the app side of a `both`
+ * mapping's timestamps (see @guildhall/roles `BothTimestamps`). A row outlives the membership,
+ * so a removal keeps its time.
+ */
+export const groupMemberChanges = pgTable(
+  "group_member_changes",
+  {
+    groupId: text()
+      .notNull()
+      .references(() => groups.id, { onDelete: "cascade" }),
+    userId: text()
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    changedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] })],
+);
+
+/**
  * A mapping group <-> Discord role in one guild. `authority` null: the organization's default.
  * `previewOnly`: a new mapping is only previewed until an admin applies a plan with it once.
  */
@@ -544,6 +563,71 @@ export const roleSuppressions = pgTable(
   (t) => [primaryKey({ columns: [t.guildId, t.userId, t.roleId] })],
 );
 
+/** A reconciliation run's mode: `apply` (an admin's: every mapping, preview-only ones included, Discord read for the plan) or `verify` (a schedule's: active mappings only, planned against the mirror). */
+export const RECONCILIATION_MODES = ["apply", "verify"] as const;
+
+/**
+ * Per-guild role reconciliation settings: the verify schedule (every `verifyMinutes`, against
+ * the mirror), the weekly hard check (a REST member sync, then a verify with nicknames), the
+ * flapping threshold (more than `maxFlips` role changes of one member within an hour flags
+ * them), and the last Discord state read for the guild (owner, roles, the bot's position and
+ * permissions), which live re-plans and verifies plan against without reading Discord.
+ */
+export const roleGuildSettings = pgTable("role_guild_settings", {
+  guildId: text()
+    .primaryKey()
+    .references(() => guilds.id, { onDelete: "cascade" }),
+  verifyEnabled: boolean().notNull().default(true),
+  verifyMinutes: integer().notNull().default(5),
+  hardCheckEnabled: boolean().notNull().default(true),
+  maxFlips: integer().notNull().default(6),
+  discordState: jsonb().$type<StoredDiscordState>(),
+  discordStateAt: timestamp({ withTimezone: true }),
+  updatedAt: updatedAt(),
+});
+
+/** The Discord state a plan needs, as `role_guild_settings.discordState` keeps it (positions, permissions as a decimal string). */
+export interface StoredDiscordState {
+  readonly ownerId: string;
+  readonly botUserId: string;
+  readonly highestPosition: number;
+  readonly permissions: string;
+  readonly highestRole: { readonly id: string; readonly name: string; readonly position: number; readonly managed: boolean } | null;
+  readonly roles: ReadonlyArray<{ readonly id: string; readonly name: string; readonly position: number; readonly managed: boolean }>;
+}
+
+/**
+ * What role reconciliation knows of one member beyond the mirror:
+ * - `knownRoleIds`: the roles Guildhall last saw or set (a GUILD_MEMBER_UPDATE that differs from
+ *   them, and is not Guildhall's own change, is someone else's: a moderator's);
+ * - `expectedRoleIds`: the roles Guildhall's call in flight will leave (recorded just before the
+ *   call, so the event echoing it is recognised even before the call's answer is recorded);
+ * - `roleChangedAt`: per role id, when the role last changed on the member (ms since the epoch):
+ *   the Discord side of a `both` mapping's timestamps;
+ * - `flips`: the times (ms) of the member's role changes within the last hour (flapping);
+ * - `flaggedAt` / `flagReason`: flagged as flapping: left alone until an admin clears it.
+ */
+export const roleMemberStates = pgTable(
+  "role_member_states",
+  {
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    userId: text().notNull(),
+    knownRoleIds: text().array(),
+    expectedRoleIds: text().array(),
+    roleChangedAt: jsonb().$type<Record<string, number>>().notNull().default({}),
+    flips: jsonb().$type<ReadonlyArray<number>>().notNull().default([]),
+    flaggedAt: timestamp({ withTimezone: true }),
+    flagReason: text(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.guildId, t.userId] }),
+    index("role_member_states_flagged_idx").on(t.guildId).where(sql`flagged_at is not null`),
+  ],
+);
+
 /** One reconciliation (apply) of a guild: its status and counts, refreshed as it goes (the progress the SPA shows). */
 export const reconciliationRuns = pgTable(
   "reconciliation_runs",
@@ -556,6 +640,9 @@ export const reconciliationRuns = pgTable(
       .notNull()
       .references(() => guilds.id, { onDelete: "cascade" }),
     status: text({ enum: RECONCILIATION_STATUSES }).notNull().default("queued"),
+    mode: text({ enum: RECONCILIATION_MODES }).notNull().default("apply"),
+    /** Whether the plan manages nicknames (a 5-minute verify leaves them to the weekly sync). */
+    nicknames: boolean().notNull().default(true),
     actorKind: text({ enum: ROLE_ACTOR_KINDS }).notNull(),
     actorId: text(),
     /** Members with changes (= calls to make). */

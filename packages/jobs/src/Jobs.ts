@@ -202,6 +202,25 @@ export class Jobs extends Context.Service<
     /** Every queue of the catalogue with its counts and schedule. */
     readonly queues: () => Effect.Effect<ReadonlyArray<QueueOverview>, DatabaseError>;
     /**
+     * Creates or replaces a keyed schedule of `queue` (one per `key`, e.g. one per guild): a job
+     * with `payload` (checked against the queue's schema: `JobPayloadInvalid`) each time the 5-field
+     * cron expression (UTC) comes due, sent with `singletonKey` = `key`. A queue's catalogue
+     * schedule (key '') is a different schedule and is left alone. Invalid cron: `DatabaseError`.
+     */
+    readonly schedule: <P, E>(
+      queue: QueueSpec<string, P, E>,
+      key: string,
+      cron: string,
+      payload: P,
+    ) => Effect.Effect<void, JobPayloadInvalid | DatabaseError>;
+    /** Removes the keyed schedule `key` of `queue` (nothing when there is none). */
+    readonly unschedule: (queue: AnyQueueSpec, key: string) => Effect.Effect<void, DatabaseError>;
+    /** The keyed schedules of `queue` (`key` filters to one): `[{key, cron, payload}]`, the catalogue's own (key '') left out. */
+    readonly schedules: (
+      queue: AnyQueueSpec,
+      key?: string,
+    ) => Effect.Effect<ReadonlyArray<{ readonly key: string; readonly cron: string; readonly payload: unknown }>, DatabaseError>;
+    /**
      * A page (1-based, `pageSize` default 25) of `queue`'s jobs, newest first, in the state
      * group `state` (every state when absent). An unknown queue has no jobs.
      */
@@ -401,7 +420,8 @@ const make = (options: JobsOptions) =>
             else if (row.state in counts) counts[row.state as keyof typeof counts] += n;
           }
         }
-        const registered = schedules.find((s) => s.name === queue.name);
+        // The catalogue's own schedule has the empty key; keyed ones (per guild) are not the queue's.
+        const registered = schedules.find((s) => s.name === queue.name && (s.key ?? "") === "");
         return {
           name: queue.name,
           title: queue.title,
@@ -673,7 +693,30 @@ const make = (options: JobsOptions) =>
         );
       }).pipe(Effect.withSpan("Jobs.work", { attributes: { queue: queue.name } }));
 
+    const schedule = Effect.fn("Jobs.schedule")(function* <P, E>(queue: QueueSpec<string, P, E>, key: string, cron: string, payload: P) {
+      const data = yield* Schema.encodeEffect(queue.payload)(payload).pipe(
+        Effect.mapError((error) => new JobPayloadInvalid({ queue: queue.name, message: error.message })),
+      );
+      yield* call(`jobs.schedule ${queue.name}`, () =>
+        boss.schedule(queue.name, cron, data as object, { tz: "UTC", key, singletonKey: key }),
+      );
+      poke();
+    });
+
+    const unschedule = Effect.fn("Jobs.unschedule")(function* (queue: AnyQueueSpec, key: string) {
+      yield* call(`jobs.unschedule ${queue.name}`, () => boss.unschedule(queue.name, key));
+      poke();
+    });
+
+    const keyedSchedules = Effect.fn("Jobs.schedules")(function* (queue: AnyQueueSpec, key?: string) {
+      const rows = yield* call(`jobs.schedules ${queue.name}`, () => boss.getSchedules(queue.name, key));
+      return rows.filter((row) => (row.key ?? "") !== "").map((row) => ({ key: row.key, cron: row.cron, payload: row.data ?? null }));
+    });
+
     return Jobs.of({
+      schedule,
+      unschedule,
+      schedules: keyedSchedules,
       send,
       fetch,
       complete,

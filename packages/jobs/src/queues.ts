@@ -210,6 +210,77 @@ export const RolesApply = defineQueue({
   summarize: (p) => `run ${p.runId}`,
 });
 
+/** Who or what asked for a live re-plan: a GUILD_MEMBER_UPDATE (`live`), an admin (`user`) or an API token (`external_app`). */
+const RoleActor = Schema.Struct({
+  kind: Schema.Literals(["live", "user", "external_app", "schedule"]),
+  id: Schema.NullOr(Schema.String.check(Schema.isMaxLength(128))),
+});
+
+/**
+ * Re-plans and applies one member of one guild (`Reconciler.reconcileMember`): after a
+ * GUILD_MEMBER_UPDATE that changed the mirror, or a change of a group the member's user is in.
+ * One waiting and one running per member (`stately`, `singletonKey` = `guildId:userId`), so a
+ * burst of events coalesces into one re-plan and two never race. Transient Discord errors
+ * are retried with backoff; permanent ones are recorded in the audit log.
+ */
+export const RolesMember = defineQueue({
+  name: "roles.member",
+  title: "Live role re-plans (one member)",
+  consumer: "server",
+  payload: Schema.Struct({ guildId: Snowflake, userId: Snowflake, actor: RoleActor }),
+  policy: "stately",
+  retryLimit: 5,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 300,
+  expireInSeconds: 300,
+  deleteAfterSeconds: DAY_S,
+  concurrency: 4,
+  deadLetter: "roles.member.dead",
+  summarize: (p) => `guild ${p.guildId}, member ${p.userId} (${p.actor.kind})`,
+});
+
+/**
+ * A verify of a guild's roles (`Reconciler.verify`): the whole guild planned against the member
+ * mirror and the last Discord state read (no Discord reads); drift starts a run (actor
+ * `schedule`). Each guild has its own pg-boss schedule (key = guild id, set on the Roles page);
+ * `nicknames` is true for the weekly sync that follows a hard check. At most one waits per guild.
+ */
+export const RolesVerify = defineQueue({
+  name: "roles.verify",
+  title: "Role verifies (per guild schedule)",
+  consumer: "server",
+  payload: Schema.Struct({ guildId: Snowflake, nicknames: Schema.Boolean }),
+  policy: "short",
+  retryLimit: 2,
+  retryDelaySeconds: 30,
+  retryBackoff: true,
+  expireInSeconds: 300,
+  deleteAfterSeconds: DAY_S,
+  deadLetter: "roles.verify.dead",
+  summarize: (p) => `guild ${p.guildId}${p.nicknames ? ", with nicknames" : ""}`,
+});
+
+/**
+ * The weekly hard check of a guild (`Reconciler.hardCheck`): re-reads the guild's owner, roles
+ * and the bot from Discord, queues a REST member sync (`bot.members-sync`, trigger `schedule`),
+ * and a verify with nicknames once that sync has had time to finish. Per-guild schedule.
+ */
+export const RolesHardCheck = defineQueue({
+  name: "roles.hard-check",
+  title: "Weekly role hard checks (per guild schedule)",
+  consumer: "server",
+  payload: Schema.Struct({ guildId: Snowflake }),
+  policy: "short",
+  retryLimit: 3,
+  retryDelaySeconds: 60,
+  retryBackoff: true,
+  expireInSeconds: 300,
+  deleteAfterSeconds: 7 * DAY_S,
+  deadLetter: "roles.hard-check.dead",
+  summarize: (p) => `guild ${p.guildId}`,
+});
+
 /**
  * Sends a webhook's pending deliveries (rows of `webhook_deliveries`: one domain event to one
  * webhook, or a test message), oldest first, through the Discord port (Execute Webhook), so a
@@ -287,6 +358,9 @@ export const QUEUES = [
   BotPresenceResync,
   BotDeadLetters,
   RolesApply,
+  RolesMember,
+  RolesVerify,
+  RolesHardCheck,
   WebhookDeliver,
   WebhookSweep,
   IntegrationsRefresh,

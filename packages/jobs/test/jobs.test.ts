@@ -153,6 +153,35 @@ for (const kind of ["pglite", "postgres"] as const) {
       expect(overview.find((q) => q.name === Plain.name)?.schedule).toBeNull();
     });
 
+    it("keeps keyed schedules (one per guild) apart from the catalogue's, creating, replacing and removing them", async () => {
+      await withJobs(runtime, (jobs) => jobs.schedule(Ticking, "guild-1", "*/10 * * * *", { n: 1 }));
+      await withJobs(runtime, (jobs) => jobs.schedule(Plain, "guild-1", "0 * * * *", { n: 2 }));
+      await withJobs(runtime, (jobs) => jobs.schedule(Plain, "guild-2", "0 0 * * *", { n: 3 }));
+      const invalid = await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.schedule(Plain, "guild-3", "* * * * *", { n: 0.5 }))));
+      expect(invalid).toMatchObject({ _tag: "JobPayloadInvalid" });
+      expect(await withJobs(runtime, (jobs) => jobs.schedules(Plain))).toEqual([
+        { key: "guild-1", cron: "0 * * * *", payload: { n: 2 } },
+        { key: "guild-2", cron: "0 0 * * *", payload: { n: 3 } },
+      ]);
+      // Replaced in place; the catalogue's own schedule of Ticking (key '') is untouched and still the queue's.
+      await withJobs(runtime, (jobs) => jobs.schedule(Plain, "guild-1", "30 * * * *", { n: 4 }));
+      expect(await withJobs(runtime, (jobs) => jobs.schedules(Plain, "guild-1"))).toEqual([
+        { key: "guild-1", cron: "30 * * * *", payload: { n: 4 } },
+      ]);
+      const overview = await withJobs(runtime, (jobs) => jobs.queues());
+      expect(overview.find((q) => q.name === Ticking.name)?.schedule).toEqual({ cron: "*/5 * * * *", registered: true });
+      expect(overview.find((q) => q.name === Plain.name)?.schedule).toBeNull();
+      await withJobs(runtime, (jobs) =>
+        Effect.all([jobs.unschedule(Plain, "guild-1"), jobs.unschedule(Plain, "guild-2"), jobs.unschedule(Ticking, "guild-1")]),
+      );
+      expect(await withJobs(runtime, (jobs) => jobs.schedules(Plain))).toEqual([]);
+      expect(await withJobs(runtime, (jobs) => jobs.schedules(Ticking))).toEqual([]);
+      expect((await withJobs(runtime, (jobs) => jobs.queues())).find((q) => q.name === Ticking.name)?.schedule).toEqual({
+        cron: "*/5 * * * *",
+        registered: true,
+      });
+    });
+
     it("hands jobs to an outside consumer once; an unacknowledged one comes back after its expiry, a stale ack is ignored", async () => {
       const [first, second] = await withJobs(runtime, (jobs) => Effect.all([jobs.send(Outside, { n: 1 }), jobs.send(Outside, { n: 2 })]));
       const fetched = await withJobs(runtime, (jobs) => jobs.fetch(Outside, 10));

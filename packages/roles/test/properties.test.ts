@@ -329,3 +329,78 @@ describe("planner properties", () => {
     );
   });
 });
+
+describe("`both` authority: the newer change wins", () => {
+  it("carries the side with the newer timestamp to the other, once, and the next plan is empty", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            inGroup: fc.boolean(),
+            hasRole: fc.boolean(),
+            app: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
+            discord: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
+          }),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (people) => {
+          const role = R(3);
+          const input: PlanInput = {
+            desired: {
+              groups: [{ id: "g", name: "g", userIds: people.flatMap((p, i) => (p.inGroup ? [`u${i}`] : [])) }],
+              users: people.map((_, i) => ({ id: `u${i}`, discordId: D(i) })),
+              mappings: [
+                {
+                  id: "m",
+                  groupId: "g",
+                  roleId: role,
+                  authority: "both",
+                  timestamps: new Map(people.map((p, i) => [D(i), { app: p.app, discord: p.discord }])),
+                },
+              ],
+              defaultAuthority: "app",
+              nicknameTemplate: null,
+            },
+            actual: {
+              guildId: GUILD,
+              ownerId: D(999),
+              members: people.map((p, i) => ({
+                userId: D(i),
+                roleIds: p.hasRole ? [role] : [],
+                nick: null,
+                globalName: null,
+                username: `m${i}`,
+                inGuild: true,
+              })),
+              roles: [
+                { id: GUILD, position: 0, managed: false },
+                { id: role, position: 3, managed: false },
+              ],
+              bot: { highestPosition: 10, permissions: PERMISSIONS.MANAGE_ROLES },
+              suppressions: [],
+              flagged: [],
+            },
+          };
+          const plan = planReconciliation(input);
+          const after = applyPlan(input, plan, 20_000);
+          people.forEach((p, i) => {
+            const held = after.actual.members[i]!.roleIds.includes(role);
+            const member = [...(after.desired.groups[0]!.userIds as Iterable<string>)].includes(`u${i}`);
+            // The sides agree afterwards, and only the older side moved.
+            expect(held).toBe(member);
+            if (p.inGroup === p.hasRole) {
+              expect([held, member]).toEqual([p.hasRole, p.inGroup]);
+            } else {
+              const a = p.app ?? Number.NEGATIVE_INFINITY;
+              const d = p.discord ?? Number.NEGATIVE_INFINITY;
+              const winner = a > d ? p.inGroup : d > a ? p.hasRole : true; // a tie goes to the side that has it
+              expect(held).toBe(winner);
+            }
+          });
+          expect(isEmptyPlan(planReconciliation(after))).toBe(true);
+        },
+      ),
+      RUNS,
+    );
+  });
+});

@@ -4,16 +4,31 @@
  * (the member mirror, the guild's roles and the bot), plans, previews, and applies a plan
  * through the Discord port as a durable, resumable run with an append-only audit log
  * (`Reconciler`).
+ *
+ * When it runs by itself:
+ * - live: a GUILD_MEMBER_UPDATE that changed the mirror, or a group change, queues
+ *   `roles.member` for that member (`reconcileMember`): a change of mapped roles Guildhall did
+ *   not make (told apart by the roles it last saw and the roles its call in flight will leave)
+ *   is a moderator's: removals under `remember` become suppressions, the changed roles are
+ *   stamped for `both` mappings, and the change counts towards flapping; then the member alone is
+ *   re-planned against the mirror and applied (never with a preview-only mapping);
+ * - on per-guild pg-boss schedules: `roles.verify` (every 5 minutes by default: the whole guild
+ *   against the mirror, no Discord reads; drift starts a run) and the weekly `roles.hard-check`
+ *   (re-read Discord, a REST member sync, then a verify with nicknames).
  */
-import { Database, type DatabaseError, schema } from "@guildhall/db";
+import { Database, type DatabaseError, type Db, schema } from "@guildhall/db";
 import { diffSnapshots } from "@guildhall/diff";
 import { type DiscordError, DiscordPermanentError, DiscordRest, describeDiscordError } from "@guildhall/discord";
-import { type JobPayloadInvalid, Jobs, RolesApply } from "@guildhall/jobs";
+import { BotMembersSync, type JobPayloadInvalid, Jobs, RolesApply, RolesHardCheck, RolesMember, RolesVerify } from "@guildhall/jobs";
 import {
   type ActualRole,
   type Authority,
   BLOCK_REASONS,
   type BlockedItem,
+  type BothTimestamps,
+  effectiveAuthority,
+  FLAP_WINDOW_MS,
+  isFlapping,
   type ManualRemovalPolicy,
   PERMISSIONS,
   type Plan,
@@ -181,6 +196,93 @@ export interface Preflight {
   }>;
 }
 
+/** Who or what asked for a live re-plan of a member (the audit entries' actor). */
+export interface LiveActor {
+  readonly kind: "live" | "user" | "external_app" | "schedule";
+  readonly id: string | null;
+}
+
+/**
+ * What a live re-plan of one member did: `applied` / `failed` (one Discord call, audited),
+ * `nothing` (the plan was empty: e.g. the echo of Guildhall's own change), `flagged` (left alone),
+ * `not-in-guild`, `no-mappings` (the guild has no active mapping). `manual`: the mirror showed a
+ * change of mapped roles Guildhall did not make; `suppressed`: suppressions it wrote.
+ */
+export interface LiveResult {
+  readonly outcome: "applied" | "failed" | "nothing" | "flagged" | "not-in-guild" | "no-mappings";
+  readonly manual: boolean;
+  readonly suppressed: number;
+}
+
+/** What a verify found: the plan's summary (null: the guild is not installed) and the run it started (null: no drift, or a run was already going). */
+export interface VerifyResult {
+  readonly runId: string | null;
+  readonly summary: Plan["summary"] | null;
+}
+
+/** A member flagged as flapping (ISO `flaggedAt`; `flips`: role changes recorded within the last hour when flagged). */
+export interface FlaggedMember {
+  readonly userId: string;
+  readonly username: string | null;
+  readonly flaggedAt: string;
+  readonly reason: string;
+  readonly flips: number;
+}
+
+/** The verify intervals (minutes) a guild may choose: each maps to a cron expression by {@link verifyCron}. */
+export const VERIFY_MINUTES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440] as const;
+/** Default verify interval: every 5 minutes. */
+export const DEFAULT_VERIFY_MINUTES = 5;
+/** Default flapping threshold: more than 6 role changes of one member within an hour flags them. */
+export const DEFAULT_MAX_FLIPS = 6;
+/** How long after a hard check's member sync is queued its verify (with nicknames) runs (s): the sync's expiry. */
+export const HARD_CHECK_VERIFY_DELAY_S = 15 * 60;
+/** A group change touching more users than this re-plans the whole guild in one run rather than a job per member. */
+export const LIVE_BATCH_MAX = 200;
+/** Refusals a live re-plan does not write again on every event: standing states listed elsewhere (suppressions, flags, the invite list). */
+const LIVE_SILENT_REASONS: ReadonlySet<string> = new Set(["suppressed", "flagged", "not-in-guild"]);
+
+/** The 5-field cron (UTC) of a verify every `minutes` (one of {@link VERIFY_MINUTES}). */
+export const verifyCron = (minutes: number): string =>
+  minutes < 60 ? `*/${minutes} * * * *` : minutes < 1440 ? `0 */${minutes / 60} * * *` : "0 0 * * *";
+
+/** The weekly hard check's cron (UTC): Sundays at 04:mm, the minute spread by guild id so guilds do not all start at once. */
+export const hardCheckCron = (guildId: string): string => {
+  let minute = 0;
+  for (const c of guildId) minute = (minute * 31 + c.charCodeAt(0)) % 60;
+  return `${minute} 4 * * 0`;
+};
+
+/** A guild's role schedules and flapping threshold. `verifyCron`/`hardCheckCron`: what pg-boss holds now (null: no schedule). */
+export interface RoleSchedule {
+  readonly guildId: string;
+  readonly verifyEnabled: boolean;
+  readonly verifyMinutes: number;
+  readonly hardCheckEnabled: boolean;
+  readonly maxFlips: number;
+  readonly verifyCron: string | null;
+  readonly hardCheckCron: string | null;
+  /** When Discord was last read for the guild's owner, roles and bot (what verifies and live re-plans use); null: never. */
+  readonly discordStateAt: string | null;
+}
+
+/** What an admin sets: the verify (enabled, every `verifyMinutes`), the weekly hard check, the flapping threshold. */
+export interface RoleScheduleInput {
+  readonly verifyEnabled: boolean;
+  readonly verifyMinutes: number;
+  readonly hardCheckEnabled: boolean;
+  readonly maxFlips: number;
+}
+
+const flapReason = (flips: number, maxFlips: number) =>
+  `flapping: ${flips} role changes within an hour (more than ${maxFlips}); left alone until someone clears the flag`;
+
+const symmetricDifference = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): string[] => {
+  const setA = new Set(a);
+  const setB = new Set(b);
+  return [...new Set([...a.filter((x) => !setB.has(x)), ...b.filter((x) => !setA.has(x))])];
+};
+
 /** Most rows a preview lists per section (the summary counts them all). */
 export const PREVIEW_LIMIT = 500;
 /** Most audit entries one page (or a CSV export) holds. */
@@ -192,6 +294,22 @@ const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
   const set = new Set(a);
   return b.every((x) => set.has(x));
 };
+
+/**
+ * Records that `userIds` joined or left `groupId` at `at` (the app side of `both` mappings'
+ * timestamps, table `group_member_changes`). A no-op for an empty list.
+ */
+const stampGroupChanges = (db: Db, groupId: string, userIds: ReadonlyArray<string>, at: Date) =>
+  userIds.length === 0
+    ? Promise.resolve()
+    : db
+        .insert(schema.groupMemberChanges)
+        .values(userIds.map((userId) => ({ groupId, userId, changedAt: at })))
+        .onConflictDoUpdate({
+          target: [schema.groupMemberChanges.groupId, schema.groupMemberChanges.userId],
+          set: { changedAt: at },
+        })
+        .then(() => undefined);
 
 // ------------------------------------------------------------------------------------ Groups
 
@@ -215,8 +333,8 @@ export class Groups extends Context.Service<
       groupId: string,
       input: { readonly name: string; readonly priority?: number | undefined },
     ) => Effect.Effect<void, GroupNotFound | GroupNameTaken | DatabaseError>;
-    /** Deletes a group, its memberships and its mappings. `GroupNotFound`. */
-    readonly remove: (organizationId: string, groupId: string) => Effect.Effect<void, GroupNotFound | DatabaseError>;
+    /** Deletes a group, its memberships and its mappings; returns the user ids that were its members. `GroupNotFound`. */
+    readonly remove: (organizationId: string, groupId: string) => Effect.Effect<ReadonlyArray<string>, GroupNotFound | DatabaseError>;
     /** The group's members with their linked Discord ids, by name. `GroupNotFound`. */
     readonly members: (
       organizationId: string,
@@ -314,7 +432,11 @@ export class Groups extends Context.Service<
 
       const remove = Effect.fn("Groups.remove")(function* (organizationId: string, groupId: string) {
         yield* find(organizationId, groupId);
+        const members = yield* use("groups.removeMembers", (db) =>
+          db.select({ userId: groupMembers.userId }).from(groupMembers).where(eq(groupMembers.groupId, groupId)),
+        );
         yield* use("groups.remove", (db) => db.delete(groups).where(eq(groups.id, groupId)));
+        return members.map((m) => m.userId);
       });
 
       const members = Effect.fn("Groups.members")(function* (organizationId: string, groupId: string) {
@@ -357,6 +479,14 @@ export class Groups extends Context.Service<
                 .onConflictDoNothing()
                 .returning({ userId: groupMembers.userId }),
             );
+            yield* use("groups.stampAdded", (db) =>
+              stampGroupChanges(
+                db,
+                groupId,
+                rows.map((r) => r.userId),
+                new Date(),
+              ),
+            );
             added += rows.length;
           }
           return added;
@@ -371,6 +501,14 @@ export class Groups extends Context.Service<
                 .delete(groupMembers)
                 .where(and(eq(groupMembers.groupId, groupId), inArray(groupMembers.userId, userIds.slice(i, i + 5_000))))
                 .returning({ userId: groupMembers.userId }),
+            );
+            yield* use("groups.stampRemoved", (db) =>
+              stampGroupChanges(
+                db,
+                groupId,
+                rows.map((r) => r.userId),
+                new Date(),
+              ),
             );
             removed += rows.length;
           }
@@ -426,6 +564,21 @@ export class Groups extends Context.Service<
 }
 
 // ------------------------------------------------------------------------------------ Reconciler
+
+/**
+ * Options of `Reconciler.loadInput`:
+ * - `includePreviewOnly` (default true): false leaves out mappings still in preview;
+ * - `source` (default `discord`): where the guild's owner, roles and bot come from: `discord`
+ *   reads them (three reads, kept for later), `mirror` uses what was last read (no Discord read);
+ * - `only`: Discord user ids: load and plan only these members (a live re-plan);
+ * - `nicknames` (default true): false plans without the nickname template.
+ */
+export interface LoadOptions {
+  readonly includePreviewOnly?: boolean;
+  readonly source?: "discord" | "mirror";
+  readonly only?: ReadonlyArray<string>;
+  readonly nicknames?: boolean;
+}
 
 /** The fields of a mapping callers set. `authority` null: the organization's default. */
 export interface MappingInput {
@@ -502,11 +655,11 @@ export class Reconciler extends Context.Service<
     ) => Effect.Effect<void, MappingNotFound | DatabaseError>;
     /** Deletes a mapping (its role is then never touched again). `MappingNotFound`. */
     readonly deleteMapping: (organizationId: string, mappingId: string) => Effect.Effect<void, MappingNotFound | DatabaseError>;
-    /** Loads the planner's input for the guild. `includePreviewOnly` false leaves out mappings still in preview. */
+    /** Loads the planner's input for the guild (see {@link LoadOptions}). */
     readonly loadInput: (
       organizationId: string,
       guildId: string,
-      options?: { readonly includePreviewOnly?: boolean },
+      options?: LoadOptions,
     ) => Effect.Effect<{ readonly input: PlanInput; readonly roles: ReadonlyArray<ActualRole> }, DiscordUnavailable | DatabaseError>;
     /** The plan for the guild now, as the SPA previews it (every mapping, preview-only ones included). */
     readonly preview: (organizationId: string, guildId: string) => Effect.Effect<PlanPreview, DiscordUnavailable | DatabaseError>;
@@ -572,6 +725,81 @@ export class Reconciler extends Context.Service<
     ) => Effect.Effect<ReadonlyArray<{ userId: string; roleId: string }>, DatabaseError>;
     /** The preflight: the bot's permissions and highest role, and each mapping that cannot work (managed, at or above the bot, deleted, @everyone). */
     readonly preflight: (organizationId: string, guildId: string) => Effect.Effect<Preflight, DiscordUnavailable | DatabaseError>;
+    /** The guild's role schedules (settings and what pg-boss holds) and flapping threshold; defaults when never set. */
+    readonly schedule: (organizationId: string, guildId: string) => Effect.Effect<RoleSchedule, DatabaseError>;
+    /**
+     * Sets the guild's schedules and flapping threshold and brings its pg-boss schedules in line:
+     * `roles.verify` (key = guild id, cron from `verifyMinutes`) and `roles.hard-check` (weekly),
+     * each created, replaced or removed. Returns the new {@link RoleSchedule}.
+     */
+    readonly setSchedule: (
+      organizationId: string,
+      guildId: string,
+      input: RoleScheduleInput,
+    ) => Effect.Effect<RoleSchedule, JobPayloadInvalid | DatabaseError>;
+    /** Registers (or removes) the guild's pg-boss schedules from its settings (defaults: verify every 5 minutes, weekly hard check). */
+    readonly ensureSchedules: (guildId: string) => Effect.Effect<void, JobPayloadInvalid | DatabaseError>;
+    /** At start-up: {@link ensureSchedules} for every guild that has mappings (schedules lost or never made are made again). Returns how many guilds. */
+    readonly ensureAllSchedules: () => Effect.Effect<number, JobPayloadInvalid | DatabaseError>;
+    /**
+     * The `roles.verify` job: plans the whole guild against the member mirror and the last Discord
+     * state read (no Discord reads; the first verify of a guild never read reads it once), active
+     * mappings only, nicknames only when `nicknames`. Drift starts a run (mode `verify`, actor
+     * `schedule`) unless one is queued or running.
+     */
+    readonly verify: (
+      guildId: string,
+      options: { readonly nicknames: boolean },
+    ) => Effect.Effect<VerifyResult, DiscordUnavailable | JobPayloadInvalid | DatabaseError>;
+    /**
+     * The `roles.hard-check` job: re-reads the guild's owner, roles and bot from Discord, queues a
+     * REST member sync (`bot.members-sync`, trigger `schedule`) and a verify with nicknames
+     * {@link HARD_CHECK_VERIFY_DELAY_S} later. Nothing for a guild no longer installed.
+     */
+    readonly hardCheck: (guildId: string) => Effect.Effect<void, DiscordUnavailable | JobPayloadInvalid | DatabaseError>;
+    /**
+     * Before member events of `guildId` are written to the mirror: records the members' current
+     * mirror roles as what Guildhall knows (only for members it knows nothing of yet), so the
+     * live re-plan can tell a change apart. Nothing for a guild without active mappings.
+     */
+    readonly observeMembers: (guildId: string, userIds: ReadonlyArray<string>) => Effect.Effect<void, DatabaseError>;
+    /** After member events changed the mirror: queues a live re-plan (`roles.member`, actor `live`) per member; returns how many. */
+    readonly queueLive: (guildId: string, userIds: ReadonlyArray<string>) => Effect.Effect<number, JobPayloadInvalid | DatabaseError>;
+    /**
+     * After a group change: queues a re-plan of the linked users among `appUserIds` in each guild
+     * of the organization with active mappings (more than {@link LIVE_BATCH_MAX} users: one run
+     * per guild instead). Returns how many members (or users) were queued.
+     */
+    readonly queueUsers: (
+      organizationId: string,
+      appUserIds: ReadonlyArray<string>,
+      actor: LiveActor,
+    ) => Effect.Effect<number, JobPayloadInvalid | DatabaseError>;
+    /**
+     * The `roles.member` job: re-plans and applies one member from the mirror (no Discord reads).
+     * First it compares the mirror's roles with what Guildhall last saw or set: a difference in
+     * mapped roles that is not Guildhall's own change (its expected roles) is someone else's: the
+     * roles are stamped (the Discord side of `both`), removals of roles whose mapping
+     * `remember`s are written as suppressions, and the change counts towards flapping (more than
+     * the guild's `maxFlips` changes within an hour flags the member, with a refusal entry, and
+     * they are left alone). Then it plans the member with the active mappings (never a
+     * preview-only one) and makes the one call, audited with `actor`. The echo of Guildhall's own
+     * change plans to nothing. Transient Discord errors fail (the job is retried).
+     */
+    readonly reconcileMember: (
+      guildId: string,
+      userId: string,
+      actor: LiveActor,
+    ) => Effect.Effect<LiveResult, DiscordUnavailable | DiscordError | DatabaseError>;
+    /** The guild's members flagged as flapping, newest first. */
+    readonly flagged: (organizationId: string, guildId: string) => Effect.Effect<ReadonlyArray<FlaggedMember>, DatabaseError>;
+    /** Clears a member's flapping flag (and their recorded changes) and queues their re-plan; true when they were flagged. */
+    readonly clearFlag: (
+      organizationId: string,
+      guildId: string,
+      userId: string,
+      actor: LiveActor,
+    ) => Effect.Effect<boolean, JobPayloadInvalid | DatabaseError>;
   }
 >()("@guildhall/sync/Reconciler") {
   /** Needs the Database, the Jobs service (to send `roles.apply`) and the Discord port. */
@@ -592,6 +820,10 @@ export class Reconciler extends Context.Service<
         roleAuditLog,
         users,
         guildMembers,
+        roleGuildSettings,
+        roleMemberStates,
+        groupMemberChanges,
+        guilds,
       } = schema;
 
       const settings = Effect.fn("Reconciler.settings")(function* (organizationId: string) {
@@ -658,6 +890,9 @@ export class Reconciler extends Context.Service<
                 : Effect.fail(error),
           ),
         );
+        yield* ensureSchedules(input.guildId).pipe(
+          Effect.catch((error) => Effect.logWarning(`roles: could not register the schedules of guild ${input.guildId}`, error)),
+        );
         return { id, ...input, groupName: group[0].name, previewOnly: true, createdAt: createdAt.toISOString() };
       });
 
@@ -709,17 +944,62 @@ export class Reconciler extends Context.Service<
           }
         }
         if (guild.owner_id === me.id) permissions |= PERMISSIONS.ADMINISTRATOR;
-        return { ownerId: guild.owner_id, roles: actualRoles, botUserId: me.id, bot: { highestPosition, permissions }, highestRole };
+        const state = { ownerId: guild.owner_id, roles: actualRoles, botUserId: me.id, bot: { highestPosition, permissions }, highestRole };
+        // Kept for verifies and live re-plans, which plan without reading Discord.
+        const stored: schema.StoredDiscordState = {
+          ownerId: state.ownerId,
+          botUserId: state.botUserId,
+          highestPosition,
+          permissions: permissions.toString(),
+          highestRole,
+          roles: roles.map((r) => ({ id: r.id, name: r.name, position: r.position, managed: r.managed })),
+        };
+        const at = new Date();
+        yield* use("roles.storeDiscordState", (db) =>
+          db
+            .insert(roleGuildSettings)
+            .values({ guildId, discordState: stored, discordStateAt: at })
+            .onConflictDoUpdate({ target: roleGuildSettings.guildId, set: { discordState: stored, discordStateAt: at } }),
+        );
+        return state;
       });
 
-      const loadInput = Effect.fn("Reconciler.loadInput")(function* (
-        organizationId: string,
-        guildId: string,
-        options: { readonly includePreviewOnly?: boolean } = {},
-      ) {
+      /**
+       * The guild's owner, roles and bot as Discord last showed them (no Discord read), or, when
+       * Guildhall has never read them, read from Discord once (and kept).
+       */
+      const mirrorState = Effect.fn("Reconciler.mirrorState")(function* (guildId: string) {
+        const rows = yield* use("roles.loadDiscordState", (db) =>
+          db
+            .select({ state: roleGuildSettings.discordState })
+            .from(roleGuildSettings)
+            .where(eq(roleGuildSettings.guildId, guildId))
+            .limit(1),
+        );
+        const stored = rows[0]?.state;
+        if (!stored) return yield* discordState(guildId);
+        return {
+          ownerId: stored.ownerId,
+          roles: stored.roles.map((r): ActualRole => ({ id: r.id, position: r.position, managed: r.managed, name: r.name })),
+          botUserId: stored.botUserId,
+          bot: { highestPosition: stored.highestPosition, permissions: BigInt(stored.permissions) },
+          highestRole: stored.highestRole,
+        };
+      });
+
+      const loadInput = Effect.fn("Reconciler.loadInput")(function* (organizationId: string, guildId: string, options: LoadOptions = {}) {
         const includePreviewOnly = options.includePreviewOnly ?? true;
-        const state = yield* discordState(guildId);
-        const [config, groupRows, memberRows, mappingRows, userRows, mirror, suppressed] = yield* Effect.all(
+        const only = options.only;
+        const state = options.source === "mirror" ? yield* mirrorState(guildId) : yield* discordState(guildId);
+        const userRows = yield* use("roles.loadUsers", (db) =>
+          db
+            .select({ id: users.id, name: users.name, discordId: users.discordId })
+            .from(users)
+            .where(only === undefined ? isNotNull(users.discordId) : inArray(users.discordId, [...only]))
+            .orderBy(asc(users.id)),
+        );
+        const onlyUsers = only === undefined ? undefined : userRows.map((u) => u.id);
+        const [config, groupRows, memberRows, mappingRows, mirror, suppressed, memberStates] = yield* Effect.all(
           [
             settings(organizationId),
             use("roles.loadGroups", (db) =>
@@ -732,20 +1012,18 @@ export class Reconciler extends Context.Service<
               db
                 .select({ groupId: groupMembers.groupId, userId: groupMembers.userId })
                 .from(groupMembers)
-                .where(eq(groupMembers.organizationId, organizationId)),
+                .where(
+                  and(
+                    eq(groupMembers.organizationId, organizationId),
+                    onlyUsers === undefined ? undefined : inArray(groupMembers.userId, onlyUsers),
+                  ),
+                ),
             ),
             use("roles.loadMappings", (db) =>
               db
                 .select()
                 .from(roleMappings)
                 .where(and(eq(roleMappings.organizationId, organizationId), eq(roleMappings.guildId, guildId))),
-            ),
-            use("roles.loadUsers", (db) =>
-              db
-                .select({ id: users.id, name: users.name, discordId: users.discordId })
-                .from(users)
-                .where(isNotNull(users.discordId))
-                .orderBy(asc(users.id)),
             ),
             use("roles.loadMirror", (db) =>
               db
@@ -759,13 +1037,27 @@ export class Reconciler extends Context.Service<
                 })
                 .from(guildMembers)
                 .innerJoin(users, eq(users.discordId, guildMembers.userId))
-                .where(eq(guildMembers.guildId, guildId)),
+                .where(and(eq(guildMembers.guildId, guildId), only === undefined ? undefined : inArray(guildMembers.userId, [...only]))),
             ),
             use("roles.loadSuppressions", (db) =>
               db
                 .select({ roleId: roleSuppressions.roleId, userId: roleSuppressions.userId })
                 .from(roleSuppressions)
-                .where(eq(roleSuppressions.guildId, guildId)),
+                .where(
+                  and(eq(roleSuppressions.guildId, guildId), only === undefined ? undefined : inArray(roleSuppressions.userId, [...only])),
+                ),
+            ),
+            use("roles.loadMemberStates", (db) =>
+              db
+                .select({
+                  userId: roleMemberStates.userId,
+                  roleChangedAt: roleMemberStates.roleChangedAt,
+                  flaggedAt: roleMemberStates.flaggedAt,
+                })
+                .from(roleMemberStates)
+                .where(
+                  and(eq(roleMemberStates.guildId, guildId), only === undefined ? undefined : inArray(roleMemberStates.userId, [...only])),
+                ),
             ),
           ],
           { concurrency: "unbounded" },
@@ -776,15 +1068,61 @@ export class Reconciler extends Context.Service<
           if (list) list.push(m.userId);
           else byGroup.set(m.groupId, [m.userId]);
         }
+        const usedMappings = mappingRows.filter((m) => includePreviewOnly || !m.previewOnly);
+        // `both` mappings: when each side last changed, per member (the newer change wins).
+        const bothGroups = [
+          ...new Set(usedMappings.filter((m) => effectiveAuthority(m, config.defaultAuthority) === "both").map((m) => m.groupId)),
+        ];
+        const changeRows =
+          bothGroups.length === 0
+            ? []
+            : yield* use("roles.loadGroupChanges", (db) =>
+                db
+                  .select({
+                    groupId: groupMemberChanges.groupId,
+                    userId: groupMemberChanges.userId,
+                    changedAt: groupMemberChanges.changedAt,
+                  })
+                  .from(groupMemberChanges)
+                  .where(
+                    and(
+                      inArray(groupMemberChanges.groupId, bothGroups),
+                      onlyUsers === undefined ? undefined : inArray(groupMemberChanges.userId, onlyUsers),
+                    ),
+                  ),
+              );
+        const discordOf = new Map<string, string>();
+        for (const u of userRows) if (u.discordId !== null && !discordOf.has(u.id)) discordOf.set(u.id, u.discordId);
+        const roleChangedAt = new Map(memberStates.map((m) => [m.userId, m.roleChangedAt]));
+        const timestampsOf = (groupId: string, roleId: string): ReadonlyMap<string, BothTimestamps> => {
+          const stamps = new Map<string, { app: number | null; discord: number | null }>();
+          for (const row of changeRows) {
+            if (row.groupId !== groupId) continue;
+            const discordId = discordOf.get(row.userId);
+            if (discordId !== undefined) stamps.set(discordId, { app: new Date(row.changedAt).getTime(), discord: null });
+          }
+          for (const [discordId, changed] of roleChangedAt) {
+            const at = changed[roleId];
+            if (at === undefined) continue;
+            const old = stamps.get(discordId);
+            stamps.set(discordId, { app: old?.app ?? null, discord: at });
+          }
+          return stamps;
+        };
         const input: PlanInput = {
           desired: {
             groups: groupRows.map((g) => ({ id: g.id, name: g.name, priority: g.priority, userIds: byGroup.get(g.id) ?? [] })),
             users: userRows,
-            mappings: mappingRows
-              .filter((m) => includePreviewOnly || !m.previewOnly)
-              .map((m) => ({ id: m.id, groupId: m.groupId, roleId: m.roleId, authority: m.authority, onManualRemoval: m.onManualRemoval })),
+            mappings: usedMappings.map((m) => ({
+              id: m.id,
+              groupId: m.groupId,
+              roleId: m.roleId,
+              authority: m.authority,
+              onManualRemoval: m.onManualRemoval,
+              ...(effectiveAuthority(m, config.defaultAuthority) === "both" ? { timestamps: timestampsOf(m.groupId, m.roleId) } : {}),
+            })),
             defaultAuthority: config.defaultAuthority,
-            nicknameTemplate: config.nicknameTemplate,
+            nicknameTemplate: options.nicknames === false ? null : config.nicknameTemplate,
           },
           actual: {
             guildId,
@@ -800,7 +1138,7 @@ export class Reconciler extends Context.Service<
             roles: state.roles,
             bot: state.bot,
             suppressions: suppressed,
-            flagged: [],
+            flagged: memberStates.filter((m) => m.flaggedAt !== null).map((m) => m.userId),
           },
         };
         return { input, roles: state.roles };
@@ -875,7 +1213,12 @@ export class Reconciler extends Context.Service<
 
       /** Plans the run and records its steps and refusals, in one transaction (so a crash leaves either nothing or all of it). */
       const planRun = Effect.fn("Reconciler.planRun")(function* (run: RunRow) {
-        const { input } = yield* loadInput(run.organizationId, run.guildId, { includePreviewOnly: true });
+        // An admin's apply plans every mapping against Discord; a verify only active mappings, against the mirror.
+        const { input } = yield* loadInput(
+          run.organizationId,
+          run.guildId,
+          run.mode === "apply" ? { includePreviewOnly: true } : { includePreviewOnly: false, source: "mirror", nicknames: run.nicknames },
+        );
         const plan = planReconciliation(input);
         const refusals: AuditInsert[] = plan.blocked.flatMap((b): AuditInsert[] =>
           b.kind === "role" || b.kind === "nick"
@@ -934,6 +1277,7 @@ export class Reconciler extends Context.Service<
                 yield* use("roles.groupRemove", (db) =>
                   db.delete(groupMembers).where(and(eq(groupMembers.groupId, g.groupId), inArray(groupMembers.userId, [...g.remove]))),
                 );
+              yield* use("roles.groupStamp", (db) => stampGroupChanges(db, g.groupId, [...g.add, ...g.remove], new Date()));
             }
             yield* use("roles.runStarted", (db) =>
               db
@@ -944,6 +1288,55 @@ export class Reconciler extends Context.Service<
           }),
         );
       });
+
+      /** Records the roles Guildhall's call in flight will leave on a member (so the GUILD_MEMBER_UPDATE echoing it is known as Guildhall's own). */
+      const memberStateExpected = (guildId: string, userId: string, roles: ReadonlyArray<string>) =>
+        use("roles.memberStateExpected", (db) =>
+          db
+            .insert(roleMemberStates)
+            .values({ guildId, userId, expectedRoleIds: [...roles] })
+            .onConflictDoUpdate({
+              target: [roleMemberStates.guildId, roleMemberStates.userId],
+              set: { expectedRoleIds: [...roles], updatedAt: new Date() },
+            }),
+        );
+
+      /**
+       * Records a change Guildhall made (or saw) on a member: its roles now are `roles`, each role
+       * of `changed` changed at `at` (ms; the Discord side of `both` timestamps); nothing is expected any more.
+       */
+      const memberStateApplied = (
+        guildId: string,
+        userId: string,
+        roles: ReadonlyArray<string>,
+        changed: ReadonlyArray<string>,
+        at: number,
+      ) => {
+        const stamps = Object.fromEntries(changed.map((roleId) => [roleId, at]));
+        return use("roles.memberStateApplied", (db) =>
+          db
+            .insert(roleMemberStates)
+            .values({ guildId, userId, knownRoleIds: [...roles], roleChangedAt: stamps })
+            .onConflictDoUpdate({
+              target: [roleMemberStates.guildId, roleMemberStates.userId],
+              set: {
+                knownRoleIds: [...roles],
+                expectedRoleIds: null,
+                roleChangedAt: sql`${roleMemberStates.roleChangedAt} || ${JSON.stringify(stamps)}::jsonb`,
+                updatedAt: new Date(),
+              },
+            }),
+        );
+      };
+
+      /** Nothing is expected of a member any more (Guildhall's call was refused). */
+      const clearExpected = (guildId: string, userId: string) =>
+        use("roles.clearExpected", (db) =>
+          db
+            .update(roleMemberStates)
+            .set({ expectedRoleIds: null })
+            .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId))),
+        );
 
       /** Records a step's outcome with its audit entry (and, when applied, the mirror's new roles) in one transaction. */
       const settle = (run: RunRow, step: StepRow, outcome: { ok: true } | { ok: false; error: DiscordPermanentError }) =>
@@ -984,6 +1377,7 @@ export class Reconciler extends Context.Service<
               }),
             );
             if (outcome.ok) {
+              yield* memberStateApplied(run.guildId, step.userId, step.rolesAfter, [...step.add, ...step.remove], Date.now());
               yield* use("roles.mirrorUpdate", (db) =>
                 db
                   .update(guildMembers)
@@ -1004,6 +1398,7 @@ export class Reconciler extends Context.Service<
                   ),
               );
             }
+            if (!outcome.ok) yield* clearExpected(run.guildId, step.userId);
             yield* use("roles.runProgress", (db) =>
               db
                 .update(reconciliationRuns)
@@ -1014,7 +1409,10 @@ export class Reconciler extends Context.Service<
         );
 
       /** Makes one member's call: a single PUT/DELETE for one role change, else one PATCH with the full role list (and nick). */
-      const callFor = (run: RunRow, step: StepRow) => {
+      const callFor = (
+        run: Pick<RunRow, "id" | "guildId" | "actorKind" | "actorId">,
+        step: Pick<StepRow, "userId" | "add" | "remove" | "nickChanges" | "rolesAfter" | "nickAfter">,
+      ) => {
         const reason = changeReason(run, step);
         const changes = step.add.length + step.remove.length + (step.nickChanges ? 1 : 0);
         if (changes === 1 && step.add.length === 1) return discord.addMemberRole(run.guildId, step.userId, step.add[0]!, { reason });
@@ -1046,6 +1444,7 @@ export class Reconciler extends Context.Service<
             return yield* Effect.fail(seen.failure);
           }
         } else {
+          yield* memberStateExpected(run.guildId, step.userId, step.rolesAfter);
           yield* use("roles.stepSent", (db) =>
             db
               .update(reconciliationSteps)
@@ -1274,6 +1673,468 @@ export class Reconciler extends Context.Service<
         } satisfies Preflight;
       });
 
+      // ---------------------------------------------------------------- live, moderators, flapping, schedules
+
+      const orgOfGuild = Effect.fn("Reconciler.orgOfGuild")(function* (guildId: string) {
+        const rows = yield* use("roles.guildOrg", (db) =>
+          db.select({ organizationId: guilds.organizationId }).from(guilds).where(eq(guilds.id, guildId)).limit(1),
+        );
+        return rows[0]?.organizationId ?? null;
+      });
+
+      /** The guild's role settings row, or the defaults when it has none. */
+      const guildSettingsOf = Effect.fn("Reconciler.guildSettingsOf")(function* (guildId: string) {
+        const rows = yield* use("roles.guildSettings", (db) =>
+          db.select().from(roleGuildSettings).where(eq(roleGuildSettings.guildId, guildId)).limit(1),
+        );
+        const row = rows[0];
+        return {
+          verifyEnabled: row?.verifyEnabled ?? true,
+          verifyMinutes: row?.verifyMinutes ?? DEFAULT_VERIFY_MINUTES,
+          hardCheckEnabled: row?.hardCheckEnabled ?? true,
+          maxFlips: row?.maxFlips ?? DEFAULT_MAX_FLIPS,
+          discordStateAt: row?.discordStateAt ?? null,
+        };
+      });
+
+      /** Guilds of `guildIds` that have at least one active (not preview-only) mapping. */
+      const activeGuilds = (guildIds: ReadonlyArray<string>) =>
+        guildIds.length === 0
+          ? Effect.succeed(new Set<string>())
+          : use("roles.activeGuilds", (db) =>
+              db
+                .selectDistinct({ guildId: roleMappings.guildId })
+                .from(roleMappings)
+                .where(and(inArray(roleMappings.guildId, [...guildIds]), eq(roleMappings.previewOnly, false))),
+            ).pipe(Effect.map((rows) => new Set(rows.map((r) => r.guildId))));
+
+      const ensureSchedules = Effect.fn("Reconciler.ensureSchedules")(function* (guildId: string) {
+        const config = yield* guildSettingsOf(guildId);
+        if (config.verifyEnabled)
+          yield* jobs.schedule(RolesVerify, guildId, verifyCron(config.verifyMinutes), { guildId, nicknames: false });
+        else yield* jobs.unschedule(RolesVerify, guildId);
+        if (config.hardCheckEnabled) yield* jobs.schedule(RolesHardCheck, guildId, hardCheckCron(guildId), { guildId });
+        else yield* jobs.unschedule(RolesHardCheck, guildId);
+      });
+
+      const ensureAllSchedules = Effect.fn("Reconciler.ensureAllSchedules")(function* () {
+        const rows = yield* use("roles.mappedGuilds", (db) => db.selectDistinct({ guildId: roleMappings.guildId }).from(roleMappings));
+        for (const row of rows) yield* ensureSchedules(row.guildId);
+        return rows.length;
+      });
+
+      const scheduleOf = Effect.fn("Reconciler.schedule")(function* (_organizationId: string, guildId: string) {
+        const config = yield* guildSettingsOf(guildId);
+        const [verify, hard] = yield* Effect.all([jobs.schedules(RolesVerify, guildId), jobs.schedules(RolesHardCheck, guildId)]);
+        return {
+          guildId,
+          verifyEnabled: config.verifyEnabled,
+          verifyMinutes: config.verifyMinutes,
+          hardCheckEnabled: config.hardCheckEnabled,
+          maxFlips: config.maxFlips,
+          verifyCron: verify[0]?.cron ?? null,
+          hardCheckCron: hard[0]?.cron ?? null,
+          discordStateAt: iso(config.discordStateAt),
+        } satisfies RoleSchedule;
+      });
+
+      const setSchedule = Effect.fn("Reconciler.setSchedule")(function* (
+        organizationId: string,
+        guildId: string,
+        input: RoleScheduleInput,
+      ) {
+        yield* use("roles.setGuildSettings", (db) =>
+          db
+            .insert(roleGuildSettings)
+            .values({ guildId, ...input })
+            .onConflictDoUpdate({ target: roleGuildSettings.guildId, set: { ...input, updatedAt: new Date() } }),
+        );
+        yield* ensureSchedules(guildId);
+        return yield* scheduleOf(organizationId, guildId);
+      });
+
+      /** Starts a run that re-plans the guild against the mirror (mode `verify`), unless one is already queued or running. */
+      const startVerifyRun = Effect.fn("Reconciler.startVerifyRun")(function* (
+        organizationId: string,
+        guildId: string,
+        actor: { readonly kind: ActorKind; readonly id: string | null },
+        nicknames: boolean,
+      ) {
+        const busy = yield* use("roles.busyRuns", (db) =>
+          db
+            .select({ id: reconciliationRuns.id })
+            .from(reconciliationRuns)
+            .where(and(eq(reconciliationRuns.guildId, guildId), inArray(reconciliationRuns.status, ["queued", "running"])))
+            .limit(1),
+        );
+        if (busy.length > 0) return null;
+        const id = crypto.randomUUID();
+        yield* use("roles.insertVerifyRun", (db) =>
+          db
+            .insert(reconciliationRuns)
+            .values({ id, organizationId, guildId, actorKind: actor.kind, actorId: actor.id, mode: "verify", nicknames }),
+        );
+        yield* jobs.send(RolesApply, { runId: id }, { singletonKey: id });
+        return id;
+      });
+
+      const verify = Effect.fn("Reconciler.verify")(function* (guildId: string, options: { readonly nicknames: boolean }) {
+        const organizationId = yield* orgOfGuild(guildId);
+        if (organizationId === null) return { runId: null, summary: null } satisfies VerifyResult;
+        const { input } = yield* loadInput(organizationId, guildId, {
+          includePreviewOnly: false,
+          source: "mirror",
+          nicknames: options.nicknames,
+        });
+        const plan = planReconciliation(input);
+        if (plan.members.length === 0 && plan.groups.length === 0) return { runId: null, summary: plan.summary } satisfies VerifyResult;
+        const runId = yield* startVerifyRun(organizationId, guildId, { kind: "schedule", id: "verify" }, options.nicknames);
+        return { runId, summary: plan.summary } satisfies VerifyResult;
+      });
+
+      const hardCheck = Effect.fn("Reconciler.hardCheck")(function* (guildId: string) {
+        if ((yield* orgOfGuild(guildId)) === null) return;
+        yield* discordState(guildId);
+        yield* jobs.send(BotMembersSync, { guildId, trigger: "schedule", requestedBy: null, source: "rest" }, { singletonKey: guildId });
+        yield* jobs.send(
+          RolesVerify,
+          { guildId, nicknames: true },
+          { singletonKey: `${guildId}:hard-check`, startAfterSeconds: HARD_CHECK_VERIFY_DELAY_S },
+        );
+      });
+
+      const queueMember = (guildId: string, userId: string, actor: LiveActor) =>
+        jobs.send(RolesMember, { guildId, userId, actor }, { singletonKey: `${guildId}:${userId}` });
+
+      const observeMembers = Effect.fn("Reconciler.observeMembers")(function* (guildId: string, userIds: ReadonlyArray<string>) {
+        if (userIds.length === 0 || (yield* activeGuilds([guildId])).size === 0) return;
+        // The roles before the event: what a manual change is told apart by (a member seen for the first time since the mapping).
+        yield* use("roles.observeMembers", (db) =>
+          db.execute(sql`insert into ${roleMemberStates} (guild_id, user_id, known_role_ids)
+            select guild_id, user_id, role_ids from ${guildMembers}
+            where guild_id = ${guildId} and user_id in (${sql.join(
+              userIds.map((id) => sql`${id}`),
+              sql`, `,
+            )}) and date_left is null
+            on conflict do nothing`),
+        );
+      });
+
+      const queueLive = Effect.fn("Reconciler.queueLive")(function* (guildId: string, userIds: ReadonlyArray<string>) {
+        if (userIds.length === 0 || (yield* activeGuilds([guildId])).size === 0) return 0;
+        for (const userId of new Set(userIds)) yield* queueMember(guildId, userId, { kind: "live", id: null });
+        return new Set(userIds).size;
+      });
+
+      const queueUsers = Effect.fn("Reconciler.queueUsers")(function* (
+        organizationId: string,
+        appUserIds: ReadonlyArray<string>,
+        actor: LiveActor,
+      ) {
+        if (appUserIds.length === 0) return 0;
+        const guildRows = yield* use("roles.orgGuilds", (db) =>
+          db.select({ id: guilds.id }).from(guilds).where(eq(guilds.organizationId, organizationId)),
+        );
+        const active = yield* activeGuilds(guildRows.map((g) => g.id));
+        if (active.size === 0) return 0;
+        const unique = [...new Set(appUserIds)];
+        if (unique.length > LIVE_BATCH_MAX) {
+          // A bulk change: one run per guild re-plans everyone at once, cheaper than a job per member.
+          for (const guildId of active) yield* startVerifyRun(organizationId, guildId, actor, false);
+          return unique.length;
+        }
+        const linked = yield* use("roles.linkedUsers", (db) =>
+          db
+            .select({ discordId: users.discordId })
+            .from(users)
+            .where(and(inArray(users.id, unique), isNotNull(users.discordId))),
+        );
+        let queued = 0;
+        for (const guildId of active)
+          for (const row of linked) {
+            yield* queueMember(guildId, row.discordId!, actor);
+            queued++;
+          }
+        return queued;
+      });
+
+      /** Records a role change time of a member and flags them when the changes within the hour exceed `maxFlips`; true when flagged now. */
+      const noteFlip = Effect.fn("Reconciler.noteFlip")(function* (
+        organizationId: string,
+        guildId: string,
+        userId: string,
+        now: number,
+        actor: LiveActor,
+        roles: { readonly before: ReadonlyArray<string>; readonly after: ReadonlyArray<string> },
+      ) {
+        const { maxFlips } = yield* guildSettingsOf(guildId);
+        const rows = yield* use("roles.flips", (db) =>
+          db
+            .select({ flips: roleMemberStates.flips, flaggedAt: roleMemberStates.flaggedAt })
+            .from(roleMemberStates)
+            .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId)))
+            .limit(1),
+        );
+        const flips = [...(rows[0]?.flips ?? []).filter((t) => now - t < FLAP_WINDOW_MS), now];
+        const flagNow = rows[0]?.flaggedAt == null && isFlapping(flips, { maxFlips });
+        yield* use("roles.storeFlips", (db) =>
+          db
+            .insert(roleMemberStates)
+            .values({ guildId, userId, flips })
+            .onConflictDoUpdate({
+              target: [roleMemberStates.guildId, roleMemberStates.userId],
+              set: {
+                flips,
+                ...(flagNow ? { flaggedAt: new Date(now), flagReason: flapReason(flips.length, maxFlips) } : {}),
+                updatedAt: new Date(),
+              },
+            }),
+        );
+        if (flagNow)
+          yield* use("roles.flagAudit", (db) =>
+            db.insert(roleAuditLog).values({
+              organizationId,
+              guildId,
+              runId: null,
+              actorKind: actor.kind,
+              actorId: actor.id,
+              userId,
+              outcome: "blocked",
+              rolesBefore: [...roles.before],
+              rolesAfter: [...roles.after],
+              nickBefore: null,
+              nickAfter: null,
+              reason: flapReason(flips.length, maxFlips),
+            }),
+          );
+        return flagNow;
+      });
+
+      const reconcileMember = Effect.fn("Reconciler.reconcileMember")(function* (guildId: string, userId: string, actor: LiveActor) {
+        const organizationId = yield* orgOfGuild(guildId);
+        if (organizationId === null) return { outcome: "no-mappings", manual: false, suppressed: 0 } satisfies LiveResult;
+        const mappingRows = yield* use("roles.liveMappings", (db) =>
+          db
+            .select({
+              id: roleMappings.id,
+              groupId: roleMappings.groupId,
+              roleId: roleMappings.roleId,
+              authority: roleMappings.authority,
+              onManualRemoval: roleMappings.onManualRemoval,
+              previewOnly: roleMappings.previewOnly,
+            })
+            .from(roleMappings)
+            .where(eq(roleMappings.guildId, guildId)),
+        );
+        // A new mapping's first run is preview-only: live never applies it.
+        const active = mappingRows.filter((m) => !m.previewOnly);
+        const [memberRows, stateRows] = yield* Effect.all([
+          use("roles.liveMember", (db) =>
+            db
+              .select({ roleIds: guildMembers.roleIds, dateLeft: guildMembers.dateLeft })
+              .from(guildMembers)
+              .where(and(eq(guildMembers.guildId, guildId), eq(guildMembers.userId, userId)))
+              .limit(1),
+          ),
+          use("roles.liveState", (db) =>
+            db
+              .select()
+              .from(roleMemberStates)
+              .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId)))
+              .limit(1),
+          ),
+        ]);
+        const member = memberRows[0];
+        if (member === undefined || member.dateLeft !== null)
+          return { outcome: "not-in-guild", manual: false, suppressed: 0 } satisfies LiveResult;
+        const current = member.roleIds;
+        const state = stateRows[0];
+        const now = Date.now();
+
+        // 1. What changed since Guildhall last looked, and whether it was Guildhall.
+        const known = state?.knownRoleIds ?? current;
+        const own = state?.expectedRoleIds != null && sameSet(state.expectedRoleIds, current);
+        const mapped = new Set(mappingRows.map((m) => m.roleId));
+        const changed = own ? [] : symmetricDifference(known, current).filter((r) => mapped.has(r));
+        let suppressedCount = 0;
+        if (changed.length > 0) {
+          // Someone else (a moderator) changed mapped roles: stamp them (the Discord side of `both`), remember removals under `remember`.
+          const config = yield* settings(organizationId);
+          const found = suppressionsForManualRemoval(
+            { mappings: active, defaultAuthority: config.defaultAuthority },
+            userId,
+            known,
+            current,
+          );
+          if (found.length > 0)
+            yield* use("roles.liveSuppressions", (db) =>
+              db
+                .insert(roleSuppressions)
+                .values(found.map((s) => ({ organizationId, guildId, userId: s.userId, roleId: s.roleId })))
+                .onConflictDoNothing(),
+            );
+          suppressedCount = found.length;
+        }
+        yield* memberStateApplied(guildId, userId, current, changed, now);
+        if (changed.length > 0) yield* noteFlip(organizationId, guildId, userId, now, actor, { before: known, after: current });
+        if (active.length === 0)
+          return { outcome: "no-mappings", manual: changed.length > 0, suppressed: suppressedCount } satisfies LiveResult;
+
+        // 2. Re-plan this member only, against the mirror.
+        const { input } = yield* loadInput(organizationId, guildId, { includePreviewOnly: false, source: "mirror", only: [userId] });
+        if (input.actual.flagged.includes(userId))
+          return { outcome: "flagged", manual: changed.length > 0, suppressed: suppressedCount } satisfies LiveResult;
+        const plan = planReconciliation(input, { only: [userId] });
+        const refusals: Array<typeof roleAuditLog.$inferInsert> = plan.blocked.flatMap((b) =>
+          (b.kind === "role" || b.kind === "nick") && !LIVE_SILENT_REASONS.has(b.reason)
+            ? [
+                {
+                  organizationId,
+                  guildId,
+                  runId: null,
+                  actorKind: actor.kind,
+                  actorId: actor.id,
+                  userId: b.userId,
+                  outcome: "blocked" as const,
+                  rolesBefore: [...current],
+                  rolesAfter: b.kind === "role" ? [`${b.op === "add" ? "+" : "-"}${b.roleId}`] : [],
+                  nickBefore: null,
+                  nickAfter: b.kind === "nick" ? b.nick : null,
+                  reason: BLOCK_REASONS[b.reason],
+                },
+              ]
+            : [],
+        );
+        if (refusals.length > 0) yield* use("roles.liveRefusals", (db) => db.insert(roleAuditLog).values(refusals));
+        for (const g of plan.groups) {
+          if (g.add.length > 0)
+            yield* use("roles.liveGroupAdd", (db) =>
+              db
+                .insert(groupMembers)
+                .values(g.add.map((u) => ({ organizationId, groupId: g.groupId, userId: u })))
+                .onConflictDoNothing(),
+            );
+          if (g.remove.length > 0)
+            yield* use("roles.liveGroupRemove", (db) =>
+              db.delete(groupMembers).where(and(eq(groupMembers.groupId, g.groupId), inArray(groupMembers.userId, [...g.remove]))),
+            );
+          yield* use("roles.liveGroupStamp", (db) => stampGroupChanges(db, g.groupId, [...g.add, ...g.remove], new Date(now)));
+        }
+        const change = plan.members[0];
+        if (change === undefined)
+          return { outcome: "nothing", manual: changed.length > 0, suppressed: suppressedCount } satisfies LiveResult;
+
+        // 3. Apply it: one call, recorded as expected first so its echo is known as Guildhall's own.
+        const step = {
+          userId,
+          add: [...change.add],
+          remove: [...change.remove],
+          nickChanges: change.nick !== null,
+          rolesAfter: [...change.roles],
+          nickAfter: change.nick?.after ?? null,
+        };
+        const pseudoRun = { id: "live", guildId, actorKind: actor.kind, actorId: actor.id };
+        yield* memberStateExpected(guildId, userId, step.rolesAfter);
+        const result = yield* Effect.result(callFor(pseudoRun, step));
+        if (result._tag === "Failure" && !(result.failure instanceof DiscordPermanentError)) return yield* Effect.fail(result.failure);
+        const error = result._tag === "Failure" ? (result.failure as DiscordPermanentError) : null;
+        yield* transaction(
+          "roles.liveSettle",
+          Effect.gen(function* () {
+            yield* use("roles.liveAudit", (db) =>
+              db.insert(roleAuditLog).values({
+                organizationId,
+                guildId,
+                runId: null,
+                actorKind: actor.kind,
+                actorId: actor.id,
+                userId,
+                outcome: error === null ? "applied" : "failed",
+                rolesBefore: [...change.before],
+                rolesAfter: step.rolesAfter,
+                nickBefore: change.nick?.before ?? null,
+                nickAfter: change.nick?.after ?? change.nick?.before ?? null,
+                reason: changeReason(pseudoRun, step),
+                discordStatus: error === null ? 200 : error.status,
+                discordCode: error === null ? null : error.code,
+                discordMessage: error === null ? null : error.message,
+              }),
+            );
+            if (error === null) {
+              yield* memberStateApplied(guildId, userId, step.rolesAfter, [...step.add, ...step.remove], Date.now());
+              yield* use("roles.liveMirror", (db) =>
+                db
+                  .update(guildMembers)
+                  .set({ roleIds: step.rolesAfter, ...(step.nickChanges ? { nick: step.nickAfter } : {}), dateModified: new Date() })
+                  .where(and(eq(guildMembers.guildId, guildId), eq(guildMembers.userId, userId))),
+              );
+            } else {
+              yield* use("roles.liveExpectedCleared", (db) =>
+                db
+                  .update(roleMemberStates)
+                  .set({ expectedRoleIds: null })
+                  .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId))),
+              );
+            }
+          }),
+        );
+        if (error === null && step.add.length + step.remove.length > 0)
+          yield* noteFlip(organizationId, guildId, userId, Date.now(), actor, { before: change.before, after: step.rolesAfter });
+        return {
+          outcome: error === null ? "applied" : "failed",
+          manual: changed.length > 0,
+          suppressed: suppressedCount,
+        } satisfies LiveResult;
+      });
+
+      const flagged = Effect.fn("Reconciler.flagged")(function* (_organizationId: string, guildId: string) {
+        const rows = yield* use("roles.flagged", (db) =>
+          db
+            .select({
+              userId: roleMemberStates.userId,
+              username: guildMembers.username,
+              flaggedAt: roleMemberStates.flaggedAt,
+              reason: roleMemberStates.flagReason,
+              flips: roleMemberStates.flips,
+            })
+            .from(roleMemberStates)
+            .leftJoin(
+              guildMembers,
+              and(eq(guildMembers.guildId, roleMemberStates.guildId), eq(guildMembers.userId, roleMemberStates.userId)),
+            )
+            .where(and(eq(roleMemberStates.guildId, guildId), isNotNull(roleMemberStates.flaggedAt)))
+            .orderBy(desc(roleMemberStates.flaggedAt)),
+        );
+        return rows.map(
+          (r): FlaggedMember => ({
+            userId: r.userId,
+            username: r.username,
+            flaggedAt: iso(r.flaggedAt)!,
+            reason: r.reason ?? "",
+            flips: r.flips.length,
+          }),
+        );
+      });
+
+      const clearFlag = Effect.fn("Reconciler.clearFlag")(function* (
+        _organizationId: string,
+        guildId: string,
+        userId: string,
+        actor: LiveActor,
+      ) {
+        const rows = yield* use("roles.clearFlag", (db) =>
+          db
+            .update(roleMemberStates)
+            .set({ flaggedAt: null, flagReason: null, flips: [], updatedAt: new Date() })
+            .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId), isNotNull(roleMemberStates.flaggedAt)))
+            .returning({ userId: roleMemberStates.userId }),
+        );
+        if (rows.length === 0) return false;
+        // Someone looked: the member is planned again.
+        yield* queueMember(guildId, userId, actor);
+        return true;
+      });
+
       return Reconciler.of({
         settings,
         updateSettings,
@@ -1292,6 +2153,18 @@ export class Reconciler extends Context.Service<
         clearSuppression,
         noteManualChange,
         preflight,
+        schedule: scheduleOf,
+        setSchedule,
+        ensureSchedules,
+        ensureAllSchedules,
+        verify,
+        hardCheck,
+        observeMembers,
+        queueLive,
+        queueUsers,
+        reconcileMember,
+        flagged,
+        clearFlag,
       });
     }),
   );

@@ -2,7 +2,8 @@
  * `/roles`: role reconciliation. The preflight (the bot's permissions and highest role, mappings
  * that cannot work), app groups and their members, mappings group <-> Discord role, the preview
  * of the plan (who gains and loses what, what is blocked and why), apply with live progress
- * (`roles.progress`), the runs, the audit log (filters, CSV export) and the suppressions.
+ * (`roles.progress`), the runs, the audit log (filters, CSV export), the suppressions, members
+ * flagged as flapping, and the guild's schedules (verify, weekly hard check, flapping threshold).
  * Everyone on staff reads; admins change.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -67,6 +68,8 @@ function Roles({ isAdmin }: { isAdmin: boolean }) {
       />
       <AuditCard roleName={roleName} />
       <SuppressionsCard isAdmin={isAdmin} roleName={roleName} />
+      <FlaggedCard isAdmin={isAdmin} />
+      <ScheduleCard isAdmin={isAdmin} />
     </main>
   );
 }
@@ -570,6 +573,176 @@ function SuppressionsCard({ isAdmin, roleName }: { isAdmin: boolean; roleName: (
           ))}
         </ul>
         {rows.length === 0 ? <p className="empty muted">None.</p> : null}
+      </div>
+    </section>
+  );
+}
+
+/** Members whose roles flipped too often within an hour: Guildhall leaves them alone until an admin clears the flag. */
+function FlaggedCard({ isAdmin }: { isAdmin: boolean }) {
+  const queryClient = useQueryClient();
+  const flagged = useQuery(trpc.roles.flagged.queryOptions({}));
+  const clear = useMutation(
+    trpc.roles.clearFlag.mutationOptions({
+      onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.roles.pathKey() }),
+    }),
+  );
+  const rows = flagged.data ?? [];
+  return (
+    <section className="card" aria-labelledby="flagged-title" data-testid="roles-flagged">
+      <div className="card-header">
+        <h2 className="card-title" id="flagged-title">
+          Flagged members <span className="count-pill">{rows.length}</span>
+        </h2>
+      </div>
+      <div className="card-body">
+        <p className="muted small">
+          Members whose roles flipped on and off too often within an hour (two bots, or a bot and a moderator, fighting). Guildhall leaves
+          them alone until someone looks and clears the flag.
+        </p>
+        <ul className="plain-list">
+          {rows.map((f) => (
+            <li key={f.userId} data-testid="flagged-member">
+              {f.username ?? `Member ${f.userId}`} ({f.userId}), flagged {formatDateTime(f.flaggedAt)}: {f.reason}{" "}
+              {isAdmin ? (
+                <button
+                  type="button"
+                  className="button small-button"
+                  disabled={clear.isPending}
+                  onClick={() => clear.mutate({ userId: f.userId })}
+                  aria-label={`Clear the flag of ${f.username ?? f.userId}`}
+                >
+                  Clear flag
+                </button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+        {rows.length === 0 ? <p className="empty muted">None.</p> : null}
+      </div>
+    </section>
+  );
+}
+
+const VERIFY_CHOICES = [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440] as const;
+type VerifyMinutes = (typeof VERIFY_CHOICES)[number];
+const minutesLabel = (m: number) => (m < 60 ? `${m} min` : m < 1440 ? `${m / 60} h` : "24 h");
+
+/** The guild's schedules: the verify against the mirror, the weekly hard check, the flapping threshold. */
+function ScheduleCard({ isAdmin }: { isAdmin: boolean }) {
+  const queryClient = useQueryClient();
+  const schedule = useQuery(trpc.roles.schedule.queryOptions({}));
+  const [draft, setDraft] = useState<{
+    verifyEnabled: boolean;
+    verifyMinutes: VerifyMinutes;
+    hardCheckEnabled: boolean;
+    maxFlips: number;
+  } | null>(null);
+  const save = useMutation(
+    trpc.roles.setSchedule.mutationOptions({
+      onSuccess: () => {
+        setDraft(null);
+        void queryClient.invalidateQueries({ queryKey: trpc.roles.schedule.queryKey({}) });
+      },
+    }),
+  );
+  const data = schedule.data;
+  const value =
+    draft ??
+    (data
+      ? {
+          verifyEnabled: data.verifyEnabled,
+          verifyMinutes: data.verifyMinutes as VerifyMinutes,
+          hardCheckEnabled: data.hardCheckEnabled,
+          maxFlips: data.maxFlips,
+        }
+      : null);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (value) save.mutate(value);
+  };
+  return (
+    <section className="card" aria-labelledby="schedule-title" data-testid="roles-schedule">
+      <div className="card-header">
+        <h2 className="card-title" id="schedule-title">
+          Schedules
+        </h2>
+      </div>
+      <div className="card-body">
+        <p className="muted small">
+          A verify plans the whole guild against the member mirror (no Discord reads) and applies any drift. The weekly hard check re-reads
+          the members from Discord, then verifies roles and nicknames.
+        </p>
+        {data ? (
+          <p className="small" data-testid="schedule-registered">
+            Verify: {data.verifyCron ? <code>{data.verifyCron}</code> : "off"} · Hard check:{" "}
+            {data.hardCheckCron ? <code>{data.hardCheckCron}</code> : "off"} (cron, UTC)
+            {data.discordStateAt ? ` · Discord last read ${formatDateTime(data.discordStateAt)}` : ""}
+          </p>
+        ) : null}
+        {value ? (
+          <form className="row gap wrap" onSubmit={submit}>
+            <label className="field">
+              <span className="field-label">Verify</span>
+              <select
+                className="input"
+                disabled={!isAdmin}
+                value={value.verifyEnabled ? String(value.verifyMinutes) : "off"}
+                onChange={(e) =>
+                  setDraft({
+                    ...value,
+                    verifyEnabled: e.target.value !== "off",
+                    verifyMinutes: e.target.value === "off" ? value.verifyMinutes : (Number(e.target.value) as VerifyMinutes),
+                  })
+                }
+                data-testid="schedule-verify"
+              >
+                <option value="off">Off</option>
+                {VERIFY_CHOICES.map((m) => (
+                  <option key={m} value={m}>
+                    Every {minutesLabel(m)}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              <span className="field-label">Weekly hard check</span>
+              <select
+                className="input"
+                disabled={!isAdmin}
+                value={value.hardCheckEnabled ? "on" : "off"}
+                onChange={(e) => setDraft({ ...value, hardCheckEnabled: e.target.value === "on" })}
+                data-testid="schedule-hard-check"
+              >
+                <option value="on">On</option>
+                <option value="off">Off</option>
+              </select>
+            </label>
+            <label className="field">
+              <span className="field-label">Flag after more than N changes an hour</span>
+              <input
+                className="input"
+                type="number"
+                min={1}
+                max={1000}
+                disabled={!isAdmin}
+                value={value.maxFlips}
+                onChange={(e) => setDraft({ ...value, maxFlips: Math.max(1, Math.min(1000, Math.trunc(Number(e.target.value)) || 1)) })}
+                data-testid="schedule-max-flips"
+              />
+            </label>
+            {isAdmin ? (
+              <button type="submit" className="button primary" disabled={save.isPending || draft === null} data-testid="schedule-save">
+                Save
+              </button>
+            ) : null}
+          </form>
+        ) : null}
+        {save.error ? (
+          <p className="error" role="alert">
+            {save.error.message}
+          </p>
+        ) : null}
       </div>
     </section>
   );

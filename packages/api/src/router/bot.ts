@@ -10,6 +10,7 @@ import {
   Presences,
   PresenceUpdate,
   pgText,
+  Reconciler,
   RoleSnapshot,
   Snowflake,
 } from "@guildhall/sync";
@@ -63,9 +64,25 @@ export type MemberEvent = typeof MemberEvent.Type;
 export const applyMemberEvents = (events: ReadonlyArray<MemberEvent>) =>
   Effect.gen(function* () {
     const sync = yield* MemberSync;
-    return yield* Effect.forEach(events, (event) =>
+    const reconciler = yield* Reconciler;
+    // Role reconciliation sees each upserted member before and after (a live re-plan of the ones that changed).
+    // Its failures never refuse the events: a missed re-plan is caught by the guild's next verify.
+    const upserts = new Map<string, string[]>();
+    for (const event of events)
+      if (event.type === "upsert") upserts.set(event.guildId, [...(upserts.get(event.guildId) ?? []), event.member.userId]);
+    const quietly = (what: string, effect: Effect.Effect<unknown, { readonly _tag: string }>) =>
+      Effect.asVoid(effect).pipe(Effect.catch((error) => Effect.logWarning(`roles: could not ${what}`, error)));
+    for (const [guildId, userIds] of upserts) yield* quietly("observe members", reconciler.observeMembers(guildId, userIds));
+    const outcomes = yield* Effect.forEach(events, (event) =>
       event.type === "upsert" ? sync.upsertLive(event.guildId, event.member) : sync.removeLive(event.guildId, event.userId),
     );
+    const changed = new Map<string, string[]>();
+    events.forEach((event, i) => {
+      if (event.type === "upsert" && outcomes[i] !== "unchanged")
+        changed.set(event.guildId, [...(changed.get(event.guildId) ?? []), event.member.userId]);
+    });
+    for (const [guildId, userIds] of changed) yield* quietly("queue live re-plans", reconciler.queueLive(guildId, userIds));
+    return outcomes;
   });
 
 // The tracked id a reconnecting client sends back; commands are pg-boss jobs, so there is nothing to replay from it.

@@ -1,11 +1,12 @@
 /**
  * Role reconciliation: mappings group <-> Discord role, organization settings, the preview of
  * the plan, apply (a `roles.apply` job) with its progress, runs, the audit log (filters, CSV),
- * suppressions and the preflight. Reads: staff; writes: admins. Every procedure works in the
+ * suppressions, members flagged as flapping, the per-guild schedules (verify, weekly hard
+ * check) and the preflight. Reads: staff; writes: admins. Every procedure works in the
  * caller's organization and, unless `guildId` names another of its guilds, its first guild.
  */
 import { AUTHORITIES } from "@guildhall/roles";
-import { AUDIT_EXPORT_LIMIT, Directory, pgText, Reconciler, type RoleAuditEntry, Snowflake } from "@guildhall/sync";
+import { AUDIT_EXPORT_LIMIT, Directory, pgText, Reconciler, type RoleAuditEntry, Snowflake, VERIFY_MINUTES } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
@@ -40,6 +41,14 @@ const AuditInput = Schema.Struct({
   limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 500 }))),
 });
 const SuppressionInput = Schema.Struct({ ...Guild, userId: Snowflake, roleId: Snowflake });
+const FlagInput = Schema.Struct({ ...Guild, userId: Snowflake });
+const ScheduleInput = Schema.Struct({
+  ...Guild,
+  verifyEnabled: Schema.Boolean,
+  verifyMinutes: Schema.Literals(VERIFY_MINUTES),
+  hardCheckEnabled: Schema.Boolean,
+  maxFlips: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000 })),
+});
 const ProgressInput = Schema.Struct({
   runId: Uuid,
   lastEventId: Schema.optional(Schema.NullOr(Schema.String.check(Schema.isMaxLength(64)))),
@@ -285,6 +294,70 @@ export const rolesRouter = {
       Effect.gen(function* () {
         const guild = yield* guildOf(ctx.staff.organizationId, input.guildId);
         const cleared = yield* Reconciler.use((r) => r.clearSuppression(ctx.staff.organizationId, guild.id, input.userId, input.roleId));
+        return { cleared };
+      }),
+    ),
+  ),
+
+  /**
+   * Staff. The guild's role schedules: `{verifyEnabled, verifyMinutes, hardCheckEnabled,
+   * maxFlips, verifyCron, hardCheckCron (what pg-boss holds; null: none), discordStateAt}`.
+   * Defaults: verify every 5 minutes, weekly hard check, more than 6 changes an hour flags a member. Errors: NOT_FOUND (guild).
+   */
+  schedule: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* guildOf(ctx.staff.organizationId, input.guildId);
+        return yield* Reconciler.use((r) => r.schedule(ctx.staff.organizationId, guild.id));
+      }),
+    ),
+  ),
+
+  /**
+   * Admin. Sets the guild's schedules (`verifyEnabled`, `verifyMinutes` one of 1, 2, 5, 10, 15,
+   * 30, 60, 120, 180, 360, 720, 1440; `hardCheckEnabled`: the weekly REST member sync, hard check
+   * and nickname sync) and the flapping threshold (`maxFlips`, 1-1000 changes an hour); the
+   * guild's pg-boss schedules are created, replaced or removed to match. Returns the schedule
+   * as `schedule` does. Errors: NOT_FOUND (guild), BAD_REQUEST.
+   */
+  setSchedule: adminProcedure.input(Schema.toStandardSchemaV1(ScheduleInput)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* guildOf(ctx.staff.organizationId, input.guildId);
+        return yield* Reconciler.use((r) =>
+          r.setSchedule(ctx.staff.organizationId, guild.id, {
+            verifyEnabled: input.verifyEnabled,
+            verifyMinutes: input.verifyMinutes,
+            hardCheckEnabled: input.hardCheckEnabled,
+            maxFlips: input.maxFlips,
+          }),
+        );
+      }),
+    ),
+  ),
+
+  /** Staff. Members flagged as flapping (left alone until cleared): `[{userId, username, flaggedAt, reason, flips}]`, newest first. Errors: NOT_FOUND (guild). */
+  flagged: staffProcedure.input(Schema.toStandardSchemaV1(GuildInput)).query(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* guildOf(ctx.staff.organizationId, input.guildId);
+        return yield* Reconciler.use((r) => r.flagged(ctx.staff.organizationId, guild.id));
+      }),
+    ),
+  ),
+
+  /** Admin. Clears a member's flapping flag (someone looked); the member is re-planned. `{cleared: boolean}`. Errors: NOT_FOUND (guild), BAD_REQUEST. */
+  clearFlag: adminProcedure.input(Schema.toStandardSchemaV1(FlagInput)).mutation(({ ctx, input }) =>
+    run(
+      ctx,
+      Effect.gen(function* () {
+        const guild = yield* guildOf(ctx.staff.organizationId, input.guildId);
+        const cleared = yield* Reconciler.use((r) =>
+          r.clearFlag(ctx.staff.organizationId, guild.id, input.userId, { kind: "user", id: ctx.user.id }),
+        );
         return { cleared };
       }),
     ),
