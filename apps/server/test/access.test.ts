@@ -9,8 +9,8 @@
  */
 import { appRouter, createClient, ensurePasswordUser, type GuildhallClient, logTo, PERMISSIONS } from "@guildhall/api";
 import { Database, executeRows } from "@guildhall/db";
-import { BotMembersSync, Jobs, MemberSyncScheduler } from "@guildhall/jobs";
 import { Pools, type ProcedureEntry, proceduresOf } from "@guildhall/fuzz";
+import { BotMembersSync, Jobs, MemberSyncScheduler } from "@guildhall/jobs";
 import { Directory, type MemberSnapshot } from "@guildhall/sync";
 import { sql } from "drizzle-orm";
 import { Effect } from "effect";
@@ -137,8 +137,12 @@ describe("organizations, permissions and API tokens", () => {
       expect(id).toEqual(expect.any(String));
       return id as string;
     };
-    bJobId = await send(Jobs.use((j) => j.send(BotMembersSync, { guildId: GUILD_B, trigger: "api", requestedBy: null }, { singletonKey: GUILD_B })));
-    aJobId = await send(Jobs.use((j) => j.send(BotMembersSync, { guildId: GUILD_ID, trigger: "api", requestedBy: null }, { singletonKey: GUILD_ID })));
+    bJobId = await send(
+      Jobs.use((j) => j.send(BotMembersSync, { guildId: GUILD_B, trigger: "api", requestedBy: null }, { singletonKey: GUILD_B })),
+    );
+    aJobId = await send(
+      Jobs.use((j) => j.send(BotMembersSync, { guildId: GUILD_ID, trigger: "api", requestedBy: null }, { singletonKey: GUILD_ID })),
+    );
     installationJobId = await send(Jobs.use((j) => j.send(MemberSyncScheduler, {}, { startAfterSeconds: 3_600 })));
 
     // The bot is in both guilds: its status must show each organization only its own.

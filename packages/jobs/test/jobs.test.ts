@@ -105,9 +105,13 @@ for (const kind of ["pglite", "postgres"] as const) {
 
         const notRetryable = await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.retry(one!, "all"))));
         expect(notRetryable).toMatchObject({ _tag: "JobNotRetryable", state: "completed" });
-        const unknown = await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.retry("00000000-0000-4000-8000-000000000000", "all"))));
+        const unknown = await runtime.runPromise(
+          Effect.flip(Jobs.use((jobs) => jobs.retry("00000000-0000-4000-8000-000000000000", "all"))),
+        );
         expect(unknown).toMatchObject({ _tag: "UnknownJob" });
-        expect(await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.discard("not-a-uuid", "all"))))).toMatchObject({ _tag: "UnknownJob" });
+        expect(await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.discard("not-a-uuid", "all"))))).toMatchObject({
+          _tag: "UnknownJob",
+        });
       } finally {
         await stop();
       }
@@ -199,7 +203,9 @@ for (const kind of ["pglite", "postgres"] as const) {
       const unwatch = await runtime.runPromise(
         Jobs.use((jobs) =>
           Effect.sync(() =>
-            jobs.watch("all", (s) => snapshots.push({ version: s.version, pending: s.queues.find((q) => q.name === Keyed.name)!.counts.pending })),
+            jobs.watch("all", (s) =>
+              snapshots.push({ version: s.version, pending: s.queues.find((q) => q.name === Keyed.name)!.counts.pending }),
+            ),
           ),
         ),
       );

@@ -1,6 +1,6 @@
 import { Database, type DatabaseError, schema } from "@guildhall/db";
-import { and, asc, desc, eq, exists, ilike, isNotNull, ne, notExists, or, sql } from "drizzle-orm";
 import type { JobScope } from "@guildhall/jobs";
+import { and, asc, desc, eq, exists, ilike, isNotNull, ne, notExists, or, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
 import { DiscordIdTaken, GuildNotFound, NotAdmin, NotInOrganization, NotStaff, UserNotFound } from "./errors";
 

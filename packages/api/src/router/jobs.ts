@@ -11,10 +11,10 @@
  * seeds); other organizations see those queues with their schedule and no jobs.
  */
 import { JOB_STATE_FILTERS, Jobs, type JobsSnapshot, QUEUES } from "@guildhall/jobs";
+import { Directory } from "@guildhall/sync";
 import type { TRPCRouterRecord } from "@trpc/server";
 import { tracked } from "@trpc/server";
 import { Effect, Schema } from "effect";
-import { Directory } from "@guildhall/sync";
 import { adminProcedure, run } from "../trpc";
 
 const QueueName = Schema.Literals(QUEUES.map((queue) => queue.name));
