@@ -26,7 +26,7 @@ beforeAll(async () => {
     dataDir: "memory://",
     webDist: "/nonexistent",
     firstSightSync: false,
-    oauthClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
+    discordClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
     discord: { token: emulator.token, api: emulator.apiUrl },
     discordApiUrl: emulator.apiUrl,
     discordAuthorizeUrl: emulator.oauth2().authorizeUrl,
