@@ -372,7 +372,7 @@ const make = (options: JobsOptions) =>
         const names = `name = any(${param([queue.name, queue.deadLetter])}::text[])`;
         const { owner } = queue;
         if (owner.kind === "installation") return `(${names} and ${installation})`;
-        const field = `(data->>${param(owner.field)})`;
+        const field = `(data->>(${param(owner.field)}::text))`;
         const [table, key] =
           owner.kind === "reconciliationRun"
             ? ["reconciliation_runs", field]
