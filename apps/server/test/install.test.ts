@@ -293,6 +293,39 @@ describe("installing the bot", () => {
     expect(emulator.guild(guild.guildId).botMember).toBeFalsy();
   });
 
+  it("an authorization revoked on Discord's side: the refresh is refused, the integration marked removed and its admins told", async () => {
+    const { cookie, client } = await admin();
+    const start = await client.trpc.integrations.beginInstall.mutate({});
+    const redirect = await consent(start.url, guild.ownerId, guild.guildId);
+    expect((await callback(redirect, cookie)).status).toBe(303);
+    const row = (await integrationRows()).find((r) => r.guildId === guild.guildId)!;
+    // The user revokes the app on Discord: every token of the grant stops working.
+    const access = await server.runtime.runPromise(Integrations.use((i) => i.accessToken(row.id)));
+    const revoked = await fetch(`${emulator.apiUrl}/v10/oauth2/token/revoke`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${emulator.applicationId}:${emulator.clientSecret}`).toString("base64")}`,
+      },
+      body: new URLSearchParams({ token: access!, token_type_hint: "access_token" }),
+    });
+    expect(revoked.status).toBe(200);
+    const before = await client.trpc.events.list.query({ kinds: ["integration.removed"] });
+    const result = await server.runtime.runPromise(Integrations.use((i) => i.refreshDue()));
+    expect(result).toEqual({ refreshed: 0, failed: 1 });
+    const [listed] = await client.trpc.integrations.list.query();
+    expect(listed).toMatchObject({ status: "removed", statusReason: expect.stringContaining("revoked") });
+    const after = await client.trpc.events.list.query({ kinds: ["integration.removed"] });
+    expect(after.events.length).toBe(before.events.length + 1);
+    expect(after.events[0]).toMatchObject({
+      guildId: guild.guildId,
+      payload: { integrationId: row.id, reason: expect.stringContaining("revoked") },
+    });
+    // Deleting a removed integration makes no Discord call on the bot's behalf (on Discord, revoking the app removes the bot).
+    expect(await client.trpc.integrations.remove.mutate({ id: row.id })).toEqual({ botLeft: false });
+    expect(await integrationRows()).toEqual([]);
+  });
+
   it("answers staff without the admin role FORBIDDEN on beginInstall, and a caller without a session UNAUTHORIZED", async () => {
     const anonymous = createClient({ url: server.url });
     await expect(anonymous.trpc.integrations.beginInstall.mutate({})).rejects.toSatisfy((e) => codeOf(e) === "UNAUTHORIZED");

@@ -527,16 +527,26 @@ export class Integrations extends Context.Service<
             const error = result.failure;
             yield* Effect.logWarning(`integrations: refreshing the token of guild ${row.guildId} failed: ${describeDiscordError(error)}`);
             if (isPermanent(error)) {
-              yield* use("integrations.refreshRefused", (db) =>
-                db
-                  .update(integrations)
-                  .set({
-                    status: "removed",
-                    statusReason: "Discord refused the token refresh: the authorization was revoked.",
-                    statusChangedAt: new Date(now),
-                    updatedAt: new Date(now),
-                  })
-                  .where(eq(integrations.id, row.id)),
+              const reason = "Discord refused the token refresh: the authorization was revoked.";
+              // Removed from outside too: the admins are told as when the bot is kicked.
+              yield* transaction(
+                "integrations.refreshRefused",
+                Effect.gen(function* () {
+                  yield* use("integrations.refreshRefused", (db) =>
+                    db
+                      .update(integrations)
+                      .set({ status: "removed", statusReason: reason, statusChangedAt: new Date(now), updatedAt: new Date(now) })
+                      .where(eq(integrations.id, row.id)),
+                  );
+                  yield* events.append([
+                    {
+                      kind: "integration.removed",
+                      organizationId: row.organizationId,
+                      guildId: row.guildId,
+                      payload: { integrationId: row.id, guildName: row.guildName.slice(0, 200), reason },
+                    },
+                  ]);
+                }),
               );
             }
             continue;
