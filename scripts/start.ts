@@ -41,8 +41,7 @@ const server = await startServer({
   // you pick who signs in: a demo staff member, linked by Discord id, or a member with no account).
   ...(emulator
     ? {
-        discordClientId: emulator.applicationId,
-        discordClientSecret: emulator.clientSecret,
+        discordClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
         discordOAuth: { authorizeUrl: emulator.oauth2().authorizeUrl, apiUrl: `${emulator.apiUrl}/v10` },
       }
     : {}),
@@ -51,7 +50,6 @@ const server = await startServer({
   // "Add to Discord" on the Integrations page installs the bot through the emulator's authorize page.
   ...(emulator
     ? {
-        oauthClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
         discordAuthorizeUrl: emulator.oauth2().authorizeUrl,
       }
     : {}),

@@ -16,6 +16,8 @@ let server: RunningServer;
 let bot: RunningBot;
 let admin: GuildhallClient;
 let cookie: string;
+/** Every line the bot logged (down to Trace). */
+const botLog: string[] = [];
 
 beforeAll(async () => {
   emulator = await startEmulator();
@@ -26,7 +28,7 @@ beforeAll(async () => {
     dataDir: "memory://",
     webDist: "/nonexistent",
     firstSightSync: false,
-    oauthClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
+    discordClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
     discord: { token: emulator.token, api: emulator.apiUrl },
     discordApiUrl: emulator.apiUrl,
     discordAuthorizeUrl: emulator.oauth2().authorizeUrl,
@@ -44,7 +46,8 @@ beforeAll(async () => {
     serverUrl: server.url,
     botKey: server.botKey,
     heartbeatMs: 500,
-    log: () => {},
+    logLevel: "Trace",
+    log: (line) => void botLog.push(line),
   });
 });
 
@@ -75,4 +78,12 @@ it("marks the integration removed when the bot is kicked, keeping the record", a
   await vi.waitFor(async () => expect((await admin.trpc.integrations.list.query())[0]?.status).toBe("removed"), { timeout: 10_000 });
   const [integration] = await admin.trpc.integrations.list.query();
   expect(integration).toMatchObject({ guildId: guild.guildId, status: "removed", statusReason: expect.stringContaining("removed") });
+});
+
+it("the bot logged its work, never its token or its bot key", () => {
+  expect(botLog.length).toBeGreaterThan(0);
+  expect(botLog.join("\n")).toMatch(/guild/i);
+  for (const secret of [emulator.token, server.botKey, emulator.clientSecret]) {
+    expect(botLog.filter((line) => line.includes(secret))).toEqual([]);
+  }
 });

@@ -4,7 +4,7 @@
  */
 import type { BlockList } from "node:net";
 import { DEFAULT_LOG_LEVEL, LogLevelSetting } from "@guildhall/api/logging";
-import { InvalidTokenKeys, parseSecretKey, parseTokenKeys } from "@guildhall/sync";
+import { InvalidEncryptionKeys, parseEncryptionKeys } from "@guildhall/sync";
 import { Cause, type LogLevel, Option, Schema } from "effect";
 import { InvalidProxyList, parseTrustedProxies } from "./http";
 
@@ -22,11 +22,7 @@ const Env = Schema.Struct({
   GUILDHALL_PUBLIC_URL: Schema.optional(Schema.String.check(Schema.isPattern(/^https?:\/\//, { message: "must be an http(s) URL" }))),
   GUILDHALL_BOT_KEY: Schema.optional(Schema.String.check(Schema.isMinLength(24))),
   GUILDHALL_SESSION_SECRET: Schema.optional(Schema.String.check(Schema.isMinLength(32))),
-  GUILDHALL_ENCRYPTION_KEY: Schema.optional(
-    Schema.String.check(
-      Schema.makeFilter((value: string) => parseSecretKey(value) !== null, { message: "must be 64 hex digits or base64 of 32 bytes" }),
-    ),
-  ),
+  GUILDHALL_ENCRYPTION_KEY: Schema.optional(Schema.String),
   GUILDHALL_WEB_DIST: Schema.optional(Schema.String),
   GUILDHALL_LOG_LEVEL: Schema.optional(LogLevelSetting),
   GUILDHALL_ADMIN_EMAIL: Schema.optional(
@@ -64,7 +60,12 @@ export interface ServerEnv {
   readonly publicUrl: string | undefined;
   readonly botKey: string | undefined;
   readonly sessionSecret: string | undefined;
-  /** Seals webhook tokens at rest (GUILDHALL_ENCRYPTION_KEY); generated and kept in the data dir when absent. A secret: never printed. */
+  /**
+   * The key ring of the one encryption at rest (integrations' OAuth2 tokens, webhook tokens):
+   * GUILDHALL_ENCRYPTION_KEY, then the deprecated GUILDHALL_TOKEN_KEYS, as `id:base64key` or
+   * bare-key entries, comma-separated, the first current (checked here). Undefined when neither
+   * is set: the server generates a key and keeps it in its data dir. A secret: never printed.
+   */
   readonly encryptionKey: string | undefined;
   readonly webDist: string | undefined;
   /** The least severe level logged (GUILDHALL_LOG_LEVEL, default Info). */
@@ -88,26 +89,17 @@ export interface ServerEnv {
   readonly signInLimit: { readonly windowS: number; readonly max: number } | undefined;
   /** The server's own Discord calls (role reconciliation, the bot leaving a guild whose integration is deleted): DISCORD_TOKEN (a secret) and DISCORD_API_URL (default Discord's); undefined without a token. */
   readonly discord: { readonly token: string; readonly api: string | undefined } | undefined;
-  /** The Discord application's id (DISCORD_CLIENT_ID, a snowflake), for Sign in with Discord and the bot install. */
-  readonly discordClientId: string | undefined;
-  /** The Discord application's OAuth2 client secret (DISCORD_CLIENT_SECRET). A secret: never printed. */
-  readonly discordClientSecret: string | undefined;
   /**
    * The Discord application's Ed25519 public key, 64 hex characters (DISCORD_PUBLIC_KEY), which
    * `POST /api/interactions` verifies requests with; undefined: that endpoint is off (404).
    */
   readonly discordPublicKey: string | undefined;
   /**
-   * The Discord application's OAuth2 client (DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET: both or
-   * neither), for installing the bot from the Integrations page; undefined: installs are off.
-   * The secret is never printed.
+   * The Discord application's OAuth2 client (DISCORD_CLIENT_ID, a snowflake, and
+   * DISCORD_CLIENT_SECRET: both or neither), for Sign in with Discord and for installing the bot
+   * from the Integrations page; undefined: both are off. The secret is never printed.
    */
-  readonly oauthClient: { readonly clientId: string; readonly clientSecret: string } | undefined;
-  /**
-   * GUILDHALL_TOKEN_KEYS as given (`id:base64key,...`, first current; checked here), or
-   * undefined: the server generates one key and keeps it in its data dir. Never printed.
-   */
-  readonly tokenKeys: string | undefined;
+  readonly discordClient: { readonly clientId: string; readonly clientSecret: string } | undefined;
 }
 
 /** Thrown when the environment is invalid; `message` names each bad variable. */
@@ -119,8 +111,10 @@ export class EnvError extends Error {
  * Reads and validates the server's variables from `source` (default `process.env`):
  * PORT (default 3000), HOST (default 127.0.0.1), DATABASE_URL (absent: embedded PGlite),
  * GUILDHALL_DATA_DIR (default `.guildhall`), GUILDHALL_PUBLIC_URL, GUILDHALL_BOT_KEY (>= 24
- * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_ENCRYPTION_KEY (64 hex digits or base64 of
- * 32 bytes: seals webhook tokens), GUILDHALL_WEB_DIST, GUILDHALL_LOG_LEVEL
+ * chars), GUILDHALL_SESSION_SECRET (>= 32 chars), GUILDHALL_ENCRYPTION_KEY (the AES-256 key ring
+ * of every secret at rest, integrations' OAuth2 tokens and webhook tokens: comma-separated
+ * `id:base64key` entries or bare keys of 64 hex digits / base64 of 32 bytes, the first current;
+ * GUILDHALL_TOKEN_KEYS, its deprecated alias, is appended to it), GUILDHALL_WEB_DIST, GUILDHALL_LOG_LEVEL
  * (trace, debug, info, warn, error, fatal or none, any case; default info),
  * GUILDHALL_ADMIN_EMAIL (default admin@guildhall.local), GUILDHALL_ADMIN_PASSWORD (>= 8 chars),
  * GUILDHALL_TRUSTED_PROXIES (addresses and CIDR ranges of the reverse proxies in front of the
@@ -130,8 +124,7 @@ export class EnvError extends Error {
  * DISCORD_TOKEN and DISCORD_API_URL (the server's own Discord calls: role reconciliation),
  * DISCORD_PUBLIC_KEY (the application's Ed25519 public key, 64 hex characters; absent: no interactions endpoint),
  * DISCORD_CLIENT_ID + DISCORD_CLIENT_SECRET (Discord's OAuth2 application, both or neither: Sign in
- * with Discord and bot installs), GUILDHALL_TOKEN_KEYS (`id:base64key,...`, 32-byte
- * AES keys, the first current: encrypts OAuth2 tokens at rest).
+ * with Discord and bot installs).
  * Throws `EnvError`, naming each bad variable without echoing its value.
  */
 export const readServerEnv = (source: Record<string, string | undefined> = process.env): ServerEnv => {
@@ -158,12 +151,24 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     const missing = env.DISCORD_CLIENT_ID === undefined ? "DISCORD_CLIENT_ID" : "DISCORD_CLIENT_SECRET";
     throw new EnvError(`Invalid environment:\nDISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET go together\n  at ["${missing}"]`);
   }
-  if (env.GUILDHALL_TOKEN_KEYS !== undefined) {
+  // One key ring: GUILDHALL_ENCRYPTION_KEY first (its first entry seals), then the deprecated GUILDHALL_TOKEN_KEYS.
+  for (const name of ["GUILDHALL_ENCRYPTION_KEY", "GUILDHALL_TOKEN_KEYS"] as const) {
+    const value = env[name];
+    if (value === undefined) continue;
     try {
-      parseTokenKeys(env.GUILDHALL_TOKEN_KEYS);
+      parseEncryptionKeys(value);
     } catch (error) {
-      if (!(error instanceof InvalidTokenKeys)) throw error;
+      if (!(error instanceof InvalidEncryptionKeys)) throw error;
       // The message names the entry or key id, never key material.
+      throw new EnvError(`Invalid environment:\n${error.message}\n  at ["${name}"]`);
+    }
+  }
+  const keyRing = [env.GUILDHALL_ENCRYPTION_KEY, env.GUILDHALL_TOKEN_KEYS].filter((v) => v !== undefined).join(",");
+  if (keyRing !== "") {
+    try {
+      parseEncryptionKeys(keyRing);
+    } catch (error) {
+      if (!(error instanceof InvalidEncryptionKeys)) throw error;
       throw new EnvError(`Invalid environment:\n${error.message}\n  at ["GUILDHALL_TOKEN_KEYS"]`);
     }
   }
@@ -175,7 +180,7 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     publicUrl: env.GUILDHALL_PUBLIC_URL,
     botKey: env.GUILDHALL_BOT_KEY,
     sessionSecret: env.GUILDHALL_SESSION_SECRET,
-    encryptionKey: env.GUILDHALL_ENCRYPTION_KEY,
+    encryptionKey: keyRing === "" ? undefined : keyRing,
     webDist: env.GUILDHALL_WEB_DIST,
     logLevel: env.GUILDHALL_LOG_LEVEL ?? DEFAULT_LOG_LEVEL,
     admin: { email: env.GUILDHALL_ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL, password: env.GUILDHALL_ADMIN_PASSWORD },
@@ -183,13 +188,10 @@ export const readServerEnv = (source: Record<string, string | undefined> = proce
     debugErrors: env.GUILDHALL_DEBUG_ERRORS === "1" || env.GUILDHALL_DEBUG_ERRORS === "true",
     signInLimit: env.GUILDHALL_SIGN_IN_LIMIT === undefined ? undefined : { windowS: 60, max: env.GUILDHALL_SIGN_IN_LIMIT },
     discord: env.DISCORD_TOKEN === undefined ? undefined : { token: env.DISCORD_TOKEN, api: env.DISCORD_API_URL },
-    discordClientId: env.DISCORD_CLIENT_ID,
-    discordClientSecret: env.DISCORD_CLIENT_SECRET,
     discordPublicKey: env.DISCORD_PUBLIC_KEY,
-    oauthClient:
+    discordClient:
       env.DISCORD_CLIENT_ID !== undefined && env.DISCORD_CLIENT_SECRET !== undefined
         ? { clientId: env.DISCORD_CLIENT_ID, clientSecret: env.DISCORD_CLIENT_SECRET }
         : undefined,
-    tokenKeys: env.GUILDHALL_TOKEN_KEYS,
   };
 };

@@ -29,11 +29,10 @@ import {
 import { Database, describeDatabaseFailure, keepPrivate } from "@guildhall/db";
 import { DiscordRestClient } from "@guildhall/discord";
 import {
-  generateTokenKey,
+  generateEncryptionKey,
   INSTALL_CALLBACK_PATH,
   type IntegrationsConfig,
-  parseSecretKey,
-  parseTokenKeys,
+  parseEncryptionKeys,
   Reconciler,
   type SecretKey,
 } from "@guildhall/sync";
@@ -79,8 +78,11 @@ export interface ServerOptions {
    */
   readonly discordApiUrl?: string | undefined;
   /**
-   * The key that seals webhook tokens at rest (GUILDHALL_ENCRYPTION_KEY: 64 hex digits or
-   * base64 of 32 bytes). Generated and kept in the data dir when absent.
+   * The key ring of the one encryption at rest, SecretBox (integrations' OAuth2 tokens, webhook
+   * tokens): GUILDHALL_ENCRYPTION_KEY, comma-separated `id:base64key` entries or bare keys (64
+   * hex digits, base64 of 32 bytes), the first current. Absent: one generated and kept in
+   * `<dataDir>/secrets.json`. Keys the data dir kept from earlier versions (a generated webhook
+   * key, generated token keys) stay in the ring after these, so what they sealed still opens.
    */
   readonly encryptionKey?: string | undefined;
   /** Discord's CDN base for avatar URLs (the emulator's `/cdn` in demo mode); default Discord's. */
@@ -105,10 +107,12 @@ export interface ServerOptions {
   readonly debugErrors?: boolean | undefined;
   /** Sign-in attempts allowed per client address; default SIGN_IN_LIMIT of @guildhall/api (10 a minute). */
   readonly signInLimit?: { readonly windowS: number; readonly max: number } | undefined;
-  /** The Discord application's id (DISCORD_CLIENT_ID). With the secret: Sign in with Discord. */
-  readonly discordClientId?: string | undefined;
-  /** The Discord application's client secret (DISCORD_CLIENT_SECRET). Never logged. */
-  readonly discordClientSecret?: string | undefined;
+  /**
+   * The Discord application's OAuth2 client (DISCORD_CLIENT_ID, DISCORD_CLIENT_SECRET): Sign in
+   * with Discord and bot installs (Integrations page) both use it; absent: both are off. The
+   * secret is never logged.
+   */
+  readonly discordClient?: { readonly clientId: string; readonly clientSecret: string } | undefined;
   /**
    * Where Discord's OAuth2 is for sign-in: the authorize page and the versioned REST base
    * (`/oauth2/token`, `/users/@me`). Default discord.com; the emulator's in tests and the demo.
@@ -119,15 +123,8 @@ export interface ServerOptions {
    * interactions endpoint `POST /api/interactions` verifies requests with it. Absent: the endpoint answers 404.
    */
   readonly discordPublicKey?: string | undefined;
-  /** The Discord application's OAuth2 client, for bot installs (Integrations page); absent: installs are off. Secret never logged. */
-  readonly oauthClient?: { readonly clientId: string; readonly clientSecret: string } | undefined;
   /** Discord's authorize page (the emulator's `/oauth2/authorize`); default `https://discord.com/oauth2/authorize`. */
   readonly discordAuthorizeUrl?: string | undefined;
-  /**
-   * The keys OAuth2 tokens are encrypted with (`id:base64key,...`, first current), or absent:
-   * one generated and kept in `<dataDir>/secrets.json`.
-   */
-  readonly tokenKeys?: string | undefined;
   /** Called once the runtime and auth exist, before the port opens: demo seeding goes here. */
   readonly onReady?: (services: { runtime: ApiRuntime; auth: Auth }) => Promise<void>;
 }
@@ -149,52 +146,60 @@ const defaultWebDist = fileURLToPath(new URL("../../web/dist", import.meta.url))
 
 /**
  * Secrets from the environment when given, otherwise generated once and kept in
- * `<dataDir>/secrets.json` (mode 0600) so sessions and the bot key survive restarts.
- * The data dir is made private first (keepPrivate).
+ * `<dataDir>/secrets.json` (mode 0600) so sessions, the bot key and sealed values survive
+ * restarts. The data dir is made private first (keepPrivate). `encryptionKeys`: the key ring,
+ * the operator's (or the generated) keys first, then any key an earlier version kept there
+ * (`encryptionKey`: the webhook key, `tokenKeys`: the OAuth2 token keys), for opening only.
  */
-const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string; encryptionKey: string; tokenKeys: string } => {
+const loadSecrets = (options: ServerOptions): { botKey: string; sessionSecret: string; encryptionKeys: ReadonlyArray<SecretKey> } => {
   const generate = () => randomBytes(32).toString("base64url");
   if (options.dataDir === "memory://") {
     return {
       botKey: options.botKey ?? generate(),
       sessionSecret: options.sessionSecret ?? generate(),
-      encryptionKey: options.encryptionKey ?? generate(),
-      tokenKeys: options.tokenKeys ?? generateTokenKey(),
+      encryptionKeys: keyRingOf(options.encryptionKey ?? generateEncryptionKey(), []),
     };
   }
   keepPrivate(options.dataDir);
   const file = join(options.dataDir, "secrets.json");
   let stored: { botKey?: string; sessionSecret?: string; encryptionKey?: string; tokenKeys?: string } = {};
   if (existsSync(file)) stored = JSON.parse(readFileSync(file, "utf8")) as typeof stored;
+  // An operator's keys are not written to disk; a generated one is kept so sealed values survive restarts.
+  const generated = options.encryptionKey === undefined && stored.encryptionKey === undefined ? generateEncryptionKey() : undefined;
+  const primary = options.encryptionKey ?? stored.encryptionKey ?? generated!;
   const secrets = {
     botKey: options.botKey ?? stored.botKey ?? generate(),
     sessionSecret: options.sessionSecret ?? stored.sessionSecret ?? generate(),
-    // An operator's keys are not written to disk; generated ones are kept so sealed tokens survive restarts.
-    encryptionKey: options.encryptionKey ?? stored.encryptionKey ?? generate(),
-    tokenKeys: options.tokenKeys ?? stored.tokenKeys ?? generateTokenKey(),
+    encryptionKeys: keyRingOf(primary, [stored.encryptionKey, stored.tokenKeys]),
   };
   const toStore = {
     botKey: secrets.botKey,
     sessionSecret: secrets.sessionSecret,
-    encryptionKey: stored.encryptionKey ?? (options.encryptionKey ? undefined : secrets.encryptionKey),
-    tokenKeys: options.tokenKeys === undefined ? secrets.tokenKeys : stored.tokenKeys,
+    encryptionKey: stored.encryptionKey ?? generated,
+    tokenKeys: stored.tokenKeys,
   };
   if (
     toStore.botKey !== stored.botKey ||
     toStore.sessionSecret !== stored.sessionSecret ||
-    toStore.encryptionKey !== stored.encryptionKey ||
-    toStore.tokenKeys !== stored.tokenKeys
+    toStore.encryptionKey !== stored.encryptionKey
   ) {
     writeFileSync(file, JSON.stringify(toStore), { mode: 0o600 });
   }
   return secrets;
 };
 
-/** The sealing key from its text (see `ServerOptions.encryptionKey`); throws naming the setting when it is not 32 bytes. */
-const secretKeysOf = (text: string): ReadonlyArray<SecretKey> => {
-  const key = parseSecretKey(text);
-  if (!key) throw new Error("GUILDHALL_ENCRYPTION_KEY must be 64 hex digits or base64 of 32 bytes");
-  return [key];
+/**
+ * The key ring: `primary`'s keys (see `ServerOptions.encryptionKey`; its first seals), then
+ * those of `kept` whose id is not taken yet. Throws InvalidEncryptionKeys (naming the entry,
+ * never key material) when `primary` is not a key list.
+ */
+const keyRingOf = (primary: string, kept: ReadonlyArray<string | undefined>): ReadonlyArray<SecretKey> => {
+  const keys = [...parseEncryptionKeys(primary)];
+  for (const text of kept) {
+    if (text === undefined) continue;
+    for (const key of parseEncryptionKeys(text)) if (!keys.some((k) => k.id === key.id)) keys.push(key);
+  }
+  return keys;
 };
 
 const headersOf = (req: IncomingMessage): Headers => {
@@ -267,7 +272,6 @@ const refuseUpgrade = (socket: Duplex, error: DomainError) => {
 export const startServer = async (options: ServerOptions): Promise<RunningServer> => {
   const secrets = loadSecrets(options);
   const dataDir = options.dataDir === "memory://" ? "memory://" : resolve(options.dataDir, "pglite");
-  const tokenKeys = parseTokenKeys(secrets.tokenKeys);
   // Known once the port is open (a random port, 0, in tests).
   let integrations: IntegrationsConfig | null = null;
   const runtime = makeRuntime(
@@ -278,7 +282,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
       jobs: options.jobs,
       discord: options.discord,
       webhookApi: options.discordApiUrl,
-      secretKeys: secretKeysOf(secrets.encryptionKey),
+      secretKeys: secrets.encryptionKeys,
       integrations: () => integrations,
     },
     { logLevel: options.logLevel },
@@ -300,12 +304,11 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
 
   const publicUrl = options.publicUrl ?? `http://localhost:${port}`;
   const origins = trustedOrigins(publicUrl, port);
-  if (options.oauthClient) {
+  if (options.discordClient) {
     integrations = {
-      client: options.oauthClient,
+      client: options.discordClient,
       redirectUri: new URL(INSTALL_CALLBACK_PATH, publicUrl).toString(),
       authorizeUrl: options.discordAuthorizeUrl ?? "https://discord.com/oauth2/authorize",
-      keys: tokenKeys,
     };
   }
   const auth = createAuth(database.db, {
@@ -317,14 +320,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
     log: (level, message) => void logTo(runtime, LOG_LEVELS[level], `auth: ${message}`),
     // Secure cookies whenever browsers reach Guildhall over https.
     secureCookies: publicUrl.startsWith("https://"),
-    discord:
-      options.discordClientId && options.discordClientSecret
-        ? {
-            clientId: options.discordClientId,
-            clientSecret: options.discordClientSecret,
-            ...(options.discordOAuth ?? DISCORD_OAUTH_URLS),
-          }
-        : undefined,
+    discord: options.discordClient ? { ...options.discordClient, ...(options.discordOAuth ?? DISCORD_OAUTH_URLS) } : undefined,
   });
   await options.onReady?.({ runtime, auth });
   // Each guild with role mappings has its verify and hard-check schedules (made again if lost).
@@ -433,7 +429,7 @@ export const startServer = async (options: ServerOptions): Promise<RunningServer
       return json(res, 200, {
         discordCdnUrl: options.discordCdnUrl ?? "https://cdn.discordapp.com",
         // The sign-in page shows "Sign in with Discord" only when the server offers it.
-        discordSignIn: Boolean(options.discordClientId && options.discordClientSecret),
+        discordSignIn: options.discordClient !== undefined,
       });
     }
     if (path === "/healthz") {

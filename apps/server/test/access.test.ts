@@ -10,8 +10,10 @@
 import { appRouter, createClient, ensurePasswordUser, type GuildhallClient, logTo, PERMISSIONS } from "@guildhall/api";
 import { Database, executeRows } from "@guildhall/db";
 import { Pools, type ProcedureEntry, proceduresOf } from "@guildhall/fuzz";
+import { BotMembersSync, Jobs, MemberSyncScheduler } from "@guildhall/jobs";
 import { Directory, type MemberSnapshot } from "@guildhall/sync";
 import { sql } from "drizzle-orm";
+import { Effect } from "effect";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_ORGANIZATION, ensureOrganizationAdmin, type RunningServer, seedDemoGuild } from "../src";
@@ -56,6 +58,10 @@ describe("organizations, permissions and API tokens", () => {
   const markersOfB: Array<string> = [];
   let tokenOfB = "";
   let bRunId = "";
+  /** A job of organization B (a member sync of its guild), one of A's, and one of the installation's own. */
+  let bJobId = "";
+  let aJobId = "";
+  let installationJobId = "";
   /** Every API token created here, and everything the process logged meanwhile. */
   const tokensMade: Array<string> = [];
   const logged: Array<string> = [];
@@ -72,7 +78,8 @@ describe("organizations, permissions and API tokens", () => {
               (select json_agg(json_build_object('id', u.id, 'discord', u.discord_id) order by u.id) from users u join staff s on s.user_id = u.id where s.organization_id = ${ORG_B.id}) as staff,
               (select json_agg(json_build_object('id', id, 'status', status) order by id) from member_sync_runs where guild_id = ${GUILD_B}) as runs,
               (select json_agg(json_build_object('id', user_id, 'left', date_left) order by user_id) from guild_members where guild_id = ${GUILD_B}) as members,
-              (select json_agg(json_build_object('id', id, 'revoked', revoked_at) order by id) from api_tokens where organization_id = ${ORG_B.id}) as tokens`,
+              (select json_agg(json_build_object('id', id, 'revoked', revoked_at) order by id) from api_tokens where organization_id = ${ORG_B.id}) as tokens,
+              (select json_agg(json_build_object('id', id, 'state', state) order by id) from pgboss.job where id::text = ${bJobId}) as jobs`,
           ),
         ),
       ),
@@ -124,6 +131,20 @@ describe("organizations, permissions and API tokens", () => {
       if (guildId === GUILD_B) bRunId = run.id;
     }
 
+    // Jobs: nobody follows `bot.commands` here, so these member syncs stay waiting.
+    const send = async (job: Effect.Effect<string | null, unknown, Jobs>) => {
+      const id = await server.runtime.runPromise(job as never);
+      expect(id).toEqual(expect.any(String));
+      return id as string;
+    };
+    bJobId = await send(
+      Jobs.use((j) => j.send(BotMembersSync, { guildId: GUILD_B, trigger: "api", requestedBy: null }, { singletonKey: GUILD_B })),
+    );
+    aJobId = await send(
+      Jobs.use((j) => j.send(BotMembersSync, { guildId: GUILD_ID, trigger: "api", requestedBy: null }, { singletonKey: GUILD_ID })),
+    );
+    installationJobId = await send(Jobs.use((j) => j.send(MemberSyncScheduler, {}, { startAfterSeconds: 3_600 })));
+
     // The bot is in both guilds: its status must show each organization only its own.
     await bot.trpc.bot.heartbeat.mutate({
       shardId: 0,
@@ -167,6 +188,7 @@ describe("organizations, permissions and API tokens", () => {
       B_STAFF_DISCORD,
       ...B_MEMBERS,
       bRunId,
+      bJobId,
       created.info.id,
     );
     // B's staff who are not A's too (the admin of both is in both).
@@ -234,7 +256,7 @@ describe("organizations, permissions and API tokens", () => {
       const bStaff = (await server.runtime.runPromise(Directory.use((d) => d.staffOf(ORG_B.id)))).map((s) => s.userId);
       pools.remember("userId", ...bStaff);
       pools.remember("runId", bRunId);
-      pools.remember("id", bRunId);
+      pools.remember("id", bRunId, bJobId);
       const before = await fingerprintOfB();
       const failures: Array<string> = [];
       let calls = 0;
@@ -288,6 +310,63 @@ describe("organizations, permissions and API tokens", () => {
     } finally {
       inA.close();
       inB.close();
+    }
+  });
+
+  it("jobs belong to organizations: an admin sees, counts, retries and discards only the selected organization's", async () => {
+    const adminA = createClient({ url: server.url, cookie: await signIn(server, ADMIN) });
+    try {
+      const idsIn = async (client: GuildhallClient, queue: "bot.members-sync" | "member-sync.scheduler") =>
+        (await client.trpc.jobs.list.query({ queue })).jobs.map((job) => job.id);
+      const pendingIn = async (client: GuildhallClient) =>
+        (await client.trpc.jobs.queues.query()).find((q) => q.name === "bot.members-sync")!.counts.pending;
+
+      // A's admin (of the installation's organization): A's job and the installation's, never B's.
+      expect(await idsIn(adminA, "bot.members-sync")).toContain(aJobId);
+      expect(await idsIn(adminA, "bot.members-sync")).not.toContain(bJobId);
+      expect(await idsIn(adminA, "member-sync.scheduler")).toContain(installationJobId);
+      // B's admin: B's job only; the installation's upkeep is not B's.
+      expect(await idsIn(adminB, "bot.members-sync")).toEqual([bJobId]);
+      expect(await idsIn(adminB, "member-sync.scheduler")).toEqual([]);
+      expect((await adminB.trpc.jobs.queues.query()).find((q) => q.name === "member-sync.scheduler")!.schedule?.cron).toBe("* * * * *");
+      // Counts are per organization too: B's waiting sync is in B's count only.
+      expect(await pendingIn(adminB)).toBe(1);
+      const pendingA = await pendingIn(adminA);
+      expect(pendingA).toBeGreaterThanOrEqual(1);
+      const allPending = await server.runtime.runPromise(
+        Jobs.use((jobs) => jobs.queues("all")).pipe(
+          Effect.map((queues) => queues.find((q) => q.name === "bot.members-sync")!.counts.pending),
+        ),
+      );
+      expect(allPending).toBe(pendingA + 1);
+
+      // Another organization's job id: NOT_FOUND, and the job is untouched.
+      for (const attempt of [() => adminA.trpc.jobs.retry.mutate({ id: bJobId }), () => adminA.trpc.jobs.discard.mutate({ id: bJobId })]) {
+        await expect(attempt()).rejects.toSatisfy((e) => codeOf(e) === "NOT_FOUND");
+      }
+      await expect(adminB.trpc.jobs.discard.mutate({ id: aJobId })).rejects.toSatisfy((e) => codeOf(e) === "NOT_FOUND");
+      await expect(adminB.trpc.jobs.retry.mutate({ id: installationJobId })).rejects.toSatisfy((e) => codeOf(e) === "NOT_FOUND");
+      const still = await server.runtime.runPromise(Jobs.use((jobs) => jobs.find(bJobId)));
+      expect(still?.state).toBe("created");
+
+      // The live feed: each admin's snapshot counts its own organization's jobs.
+      const liveB = createClient({ url: server.url, cookie: await signIn(server, ADMIN_B), allOverWebSocket: true });
+      const snapshots: Array<number> = [];
+      const sub = liveB.trpc.jobs.live.subscribe(undefined, {
+        onData: ({ data }) => snapshots.push(data.queues.find((q) => q.name === "bot.members-sync")!.counts.pending),
+      });
+      try {
+        await vi.waitFor(() => expect(snapshots.at(-1)).toBe(1), { timeout: 20_000, interval: 50 });
+        // A's admin discards B's job? Refused above. B's own admin discards it: B's live count drops to 0.
+        await adminB.trpc.jobs.discard.mutate({ id: bJobId });
+        await vi.waitFor(() => expect(snapshots.at(-1)).toBe(0), { timeout: 20_000, interval: 50 });
+      } finally {
+        sub.unsubscribe();
+        liveB.close();
+      }
+      expect(await pendingIn(adminA)).toBe(pendingA);
+    } finally {
+      adminA.close();
     }
   });
 

@@ -48,7 +48,9 @@ describe("server", () => {
 
   it("serves the public config the SPA needs, and nothing secret", async () => {
     const config = await (await fetch(`${server.url}/api/config`)).json();
-    expect(config).toEqual({ discordCdnUrl: "https://cdn.discordapp.com", discordSignIn: false });
+    // The test server has a Discord OAuth2 client (one client for installs and sign-in), so Discord sign-in is offered.
+    expect(config).toEqual({ discordCdnUrl: "https://cdn.discordapp.com", discordSignIn: true });
+    expect(JSON.stringify(config)).not.toContain("test-client-secret");
   });
 
   it("refuses every procedure without a session: UNAUTHORIZED", async () => {

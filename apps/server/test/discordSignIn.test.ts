@@ -116,8 +116,7 @@ describe("Sign in with Discord through the emulator", () => {
       // better-auth's limiter counts per process: this file's many sign-ins stay under it (the
       // limit itself: discordSignInLimit.test.ts).
       signInLimit: { windowS: 60, max: 1000 },
-      discordClientId: emulator.applicationId,
-      discordClientSecret: emulator.clientSecret,
+      discordClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
       discordOAuth: { authorizeUrl: emulator.oauth2().authorizeUrl, apiUrl: `${emulator.apiUrl}/v10` },
       onReady: async (services) => {
         await ensureFirstAdmin(services, ADMIN);
@@ -274,8 +273,7 @@ describe("Discord sign-in protections", () => {
       dataDir: "memory://",
       webDist: "/nonexistent",
       signInLimit: { windowS: 60, max: 1000 },
-      discordClientId: emulator.applicationId,
-      discordClientSecret: emulator.clientSecret,
+      discordClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
       discordOAuth: { authorizeUrl: emulator.oauth2().authorizeUrl, apiUrl: `${emulator.apiUrl}/v10` },
       onReady: (services) => ensureFirstAdmin(services, ADMIN).then(() => undefined),
       ...options,
@@ -323,7 +321,7 @@ describe("Discord sign-in protections", () => {
   }, 120_000);
 
   it("offers no Discord sign-in when the application is not configured", async () => {
-    const server = await start({ discordClientId: undefined, discordClientSecret: undefined });
+    const server = await start({ discordClient: undefined });
     const answer = await fetch(`${server.url}/api/auth/sign-in/social`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: server.url },

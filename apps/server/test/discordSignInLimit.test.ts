@@ -19,8 +19,7 @@ describe("Discord sign-in under the sign-in rate limit", () => {
       dataDir: "memory://",
       webDist: "/nonexistent",
       signInLimit: { windowS: 60, max: 3 },
-      discordClientId: emulator.applicationId,
-      discordClientSecret: emulator.clientSecret,
+      discordClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
       discordOAuth: { authorizeUrl: emulator.oauth2().authorizeUrl, apiUrl: `${emulator.apiUrl}/v10` },
       onReady: (services) => ensureFirstAdmin(services, ADMIN).then(() => undefined),
     });

@@ -105,10 +105,9 @@ describe("readServerEnv: the sign-in limit", () => {
 
 describe("readServerEnv: the Discord application", () => {
   it("reads DISCORD_CLIENT_ID and DISCORD_CLIENT_SECRET, both absent by default", () => {
-    expect(readServerEnv({})).toMatchObject({ discordClientId: undefined, discordClientSecret: undefined });
+    expect(readServerEnv({})).toMatchObject({ discordClient: undefined });
     expect(readServerEnv({ DISCORD_CLIENT_ID: "1173955490611335169", DISCORD_CLIENT_SECRET: "s3cr3t-value" })).toMatchObject({
-      discordClientId: "1173955490611335169",
-      discordClientSecret: "s3cr3t-value",
+      discordClient: { clientId: "1173955490611335169", clientSecret: "s3cr3t-value" },
     });
   });
 
@@ -134,17 +133,17 @@ describe("readServerEnv: the interactions endpoint's key", () => {
   });
 });
 
-describe("readServerEnv: the Discord OAuth2 client and the token keys", () => {
+describe("readServerEnv: the Discord OAuth2 client and the encryption keys", () => {
   const key = (id: string) => `${id}:${Buffer.alloc(32, 7).toString("base64")}`;
 
-  it("installs are off without a client; both variables together turn them on", () => {
-    expect(readServerEnv({}).oauthClient).toBeUndefined();
+  it("installs and Discord sign-in are off without a client; both variables together turn them on (one client for both)", () => {
+    expect(readServerEnv({}).discordClient).toBeUndefined();
     const env = readServerEnv({
       DISCORD_CLIENT_ID: "900000000000000001",
       DISCORD_CLIENT_SECRET: "client-secret-value",
       DISCORD_TOKEN: "bot",
     });
-    expect(env.oauthClient).toEqual({ clientId: "900000000000000001", clientSecret: "client-secret-value" });
+    expect(env.discordClient).toEqual({ clientId: "900000000000000001", clientSecret: "client-secret-value" });
     expect(env.discord?.token).toBe("bot");
   });
 
@@ -158,15 +157,31 @@ describe("readServerEnv: the Discord OAuth2 client and the token keys", () => {
     expect(() => readServerEnv({ DISCORD_CLIENT_ID: "900000000000000001" })).toThrow(/DISCORD_CLIENT_SECRET/);
   });
 
-  it("reads GUILDHALL_TOKEN_KEYS as given and names a bad list without echoing key material", () => {
-    expect(readServerEnv({ GUILDHALL_TOKEN_KEYS: `${key("k2")},${key("k1")}` }).tokenKeys).toBe(`${key("k2")},${key("k1")}`);
+  it("reads GUILDHALL_ENCRYPTION_KEY as one key ring (id:key entries or a bare key), the deprecated GUILDHALL_TOKEN_KEYS appended", () => {
+    expect(readServerEnv({}).encryptionKey).toBeUndefined();
+    expect(readServerEnv({ GUILDHALL_ENCRYPTION_KEY: `${key("k2")},${key("k1")}` }).encryptionKey).toBe(`${key("k2")},${key("k1")}`);
+    const bare = "ab".repeat(32);
+    expect(readServerEnv({ GUILDHALL_ENCRYPTION_KEY: bare }).encryptionKey).toBe(bare);
+    // The old variable alone still works; with the new one, its keys follow (they open, the new one seals).
+    expect(readServerEnv({ GUILDHALL_TOKEN_KEYS: key("k1") }).encryptionKey).toBe(key("k1"));
+    expect(readServerEnv({ GUILDHALL_ENCRYPTION_KEY: key("k2"), GUILDHALL_TOKEN_KEYS: key("k1") }).encryptionKey).toBe(
+      `${key("k2")},${key("k1")}`,
+    );
+  });
+
+  it("names a bad key list without echoing key material", () => {
     const short = `k1:${Buffer.alloc(16, 7).toString("base64")}`;
-    expect(() => readServerEnv({ GUILDHALL_TOKEN_KEYS: short })).toThrow(EnvError);
-    try {
-      readServerEnv({ GUILDHALL_TOKEN_KEYS: short });
-    } catch (error) {
-      expect(String(error)).toMatch(/GUILDHALL_TOKEN_KEYS/);
-      expect(String(error)).not.toContain(short.slice(3));
+    for (const name of ["GUILDHALL_ENCRYPTION_KEY", "GUILDHALL_TOKEN_KEYS"]) {
+      expect(() => readServerEnv({ [name]: short })).toThrow(EnvError);
+      try {
+        readServerEnv({ [name]: short });
+      } catch (error) {
+        expect(String(error)).toContain(`["${name}"]`);
+        expect(String(error)).not.toContain(short.slice(3));
+      }
     }
+    // One id, two different keys across the two variables: refused.
+    const other = `k1:${Buffer.alloc(32, 9).toString("base64")}`;
+    expect(() => readServerEnv({ GUILDHALL_ENCRYPTION_KEY: key("k1"), GUILDHALL_TOKEN_KEYS: other })).toThrow(/two different keys/);
   });
 });

@@ -39,7 +39,7 @@ export const startTestServer = (options: { databaseUrl?: string; logLevel?: Serv
     botKey: "test-bot-key-0123456789abcdef",
     webDist: "/nonexistent",
     // Installs can start (beginInstall needs no Discord); Discord itself is unreachable here.
-    oauthClient: { clientId: "900000000000000001", clientSecret: "test-client-secret" },
+    discordClient: { clientId: "900000000000000001", clientSecret: "test-client-secret" },
     discordApiUrl: "http://127.0.0.1:9/api",
     discordAuthorizeUrl: "http://127.0.0.1:9/oauth2/authorize",
     onReady: async (services) => {

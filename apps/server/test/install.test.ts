@@ -9,15 +9,15 @@ import { join } from "node:path";
 import { createClient, type GuildhallClient, logTo } from "@guildhall/api";
 import { Database, schema } from "@guildhall/db";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
-import { Directory, generateTokenKey, INSTALL_CALLBACK_PATH, Integrations } from "@guildhall/sync";
+import { Directory, generateEncryptionKey, INSTALL_CALLBACK_PATH, Integrations } from "@guildhall/sync";
 import { eq } from "drizzle-orm";
 import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFirstAdmin, type RunningServer, startServer } from "../src";
 import { ADMIN, codeOf, signIn } from "./helpers";
 
-const KEY_1 = generateTokenKey("k1");
-const KEY_2 = generateTokenKey("k2");
+const KEY_1 = generateEncryptionKey("k1");
+const KEY_2 = generateEncryptionKey("k2");
 
 let emulator: Emulator;
 let guild: SeededGuild;
@@ -25,7 +25,7 @@ let other: SeededGuild;
 let dataDir: string;
 let server: RunningServer;
 
-const start = (tokenKeys: string) =>
+const start = (keys: string) =>
   startServer({
     port: 0,
     host: "127.0.0.1",
@@ -33,11 +33,11 @@ const start = (tokenKeys: string) =>
     botKey: "test-bot-key-0123456789abcdef",
     webDist: "/nonexistent",
     firstSightSync: false,
-    oauthClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
+    discordClient: { clientId: emulator.applicationId, clientSecret: emulator.clientSecret },
     discord: { token: emulator.token, api: emulator.apiUrl },
     discordApiUrl: emulator.apiUrl,
     discordAuthorizeUrl: emulator.oauth2().authorizeUrl,
-    tokenKeys,
+    encryptionKey: keys,
     onReady: async (services) => {
       await ensureFirstAdmin(services, ADMIN);
     },
@@ -256,9 +256,20 @@ describe("installing the bot", () => {
   it("marks the integration removed when the bot is kicked, and deleting it revokes the token", async () => {
     const { client } = await admin();
     const bot = createClient({ url: server.url, botKey: server.botKey });
+    const before = await client.trpc.events.list.query({ kinds: ["integration.removed"] });
     await bot.trpc.bot.guildRemoved.mutate({ guildId: guild.guildId });
     const list = await client.trpc.integrations.list.query();
     expect(list[0]).toMatchObject({ status: "removed" });
+    // The admins are told: one `integration.removed` event in the organization's log (the event
+    // stream, and the webhooks that want the kind); a second GUILD_DELETE tells nobody again.
+    await bot.trpc.bot.guildRemoved.mutate({ guildId: guild.guildId });
+    const after = await client.trpc.events.list.query({ kinds: ["integration.removed"] });
+    expect(after.events.length).toBe(before.events.length + 1);
+    expect(after.events[0]).toMatchObject({
+      kind: "integration.removed",
+      guildId: guild.guildId,
+      payload: { integrationId: list[0]!.id, guildName: list[0]!.guildName, reason: expect.stringContaining("removed") },
+    });
     bot.close();
 
     const row = (await integrationRows())[0]!;
@@ -280,6 +291,39 @@ describe("installing the bot", () => {
     const [integration] = await client.trpc.integrations.list.query();
     expect(await client.trpc.integrations.remove.mutate({ id: integration!.id })).toEqual({ botLeft: true });
     expect(emulator.guild(guild.guildId).botMember).toBeFalsy();
+  });
+
+  it("an authorization revoked on Discord's side: the refresh is refused, the integration marked removed and its admins told", async () => {
+    const { cookie, client } = await admin();
+    const start = await client.trpc.integrations.beginInstall.mutate({});
+    const redirect = await consent(start.url, guild.ownerId, guild.guildId);
+    expect((await callback(redirect, cookie)).status).toBe(303);
+    const row = (await integrationRows()).find((r) => r.guildId === guild.guildId)!;
+    // The user revokes the app on Discord: every token of the grant stops working.
+    const access = await server.runtime.runPromise(Integrations.use((i) => i.accessToken(row.id)));
+    const revoked = await fetch(`${emulator.apiUrl}/v10/oauth2/token/revoke`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${emulator.applicationId}:${emulator.clientSecret}`).toString("base64")}`,
+      },
+      body: new URLSearchParams({ token: access!, token_type_hint: "access_token" }),
+    });
+    expect(revoked.status).toBe(200);
+    const before = await client.trpc.events.list.query({ kinds: ["integration.removed"] });
+    const result = await server.runtime.runPromise(Integrations.use((i) => i.refreshDue()));
+    expect(result).toEqual({ refreshed: 0, failed: 1 });
+    const [listed] = await client.trpc.integrations.list.query();
+    expect(listed).toMatchObject({ status: "removed", statusReason: expect.stringContaining("revoked") });
+    const after = await client.trpc.events.list.query({ kinds: ["integration.removed"] });
+    expect(after.events.length).toBe(before.events.length + 1);
+    expect(after.events[0]).toMatchObject({
+      guildId: guild.guildId,
+      payload: { integrationId: row.id, reason: expect.stringContaining("revoked") },
+    });
+    // Deleting a removed integration makes no Discord call on the bot's behalf (on Discord, revoking the app removes the bot).
+    expect(await client.trpc.integrations.remove.mutate({ id: row.id })).toEqual({ botLeft: false });
+    expect(await integrationRows()).toEqual([]);
   });
 
   it("answers staff without the admin role FORBIDDEN on beginInstall, and a caller without a session UNAUTHORIZED", async () => {

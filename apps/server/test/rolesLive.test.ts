@@ -198,7 +198,7 @@ describe("role reconciliation, live and scheduled", () => {
     expect(verify).toEqual([]);
     expect(hard).toHaveLength(1);
     // The catalogue's own view of the queue is not confused by the per-guild schedules.
-    const overview = await run(Jobs.use((j) => j.queues()));
+    const overview = await run(Jobs.use((j) => j.queues("all")));
     expect(overview.find((q) => q.name === "roles.verify")?.schedule).toBeNull();
   });
 

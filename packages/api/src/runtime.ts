@@ -69,10 +69,14 @@ export interface RuntimeConfig extends DatabaseConfig {
    * demo; default `discord.api`, else Discord's. Webhook URLs under it are accepted besides discord.com's.
    */
   readonly webhookApi?: string | undefined;
-  /** The keys that seal webhook tokens at rest; the first seals. Default: one random key (tokens then live as long as the process). */
+  /**
+   * The key ring of the one encryption at rest (SecretBox: integrations' OAuth2 tokens, webhook
+   * tokens); the first seals, every one opens. Default: one random key (sealed values then live
+   * as long as the process).
+   */
   readonly secretKeys?: ReadonlyArray<SecretKey>;
   /**
-   * The OAuth2 client, callback URL and token keys of bot installs, read at each use (the
+   * The OAuth2 client and callback URL of bot installs, read at each use (the
    * callback URL is known once the port is open); absent or null: installs answer
    * IntegrationsNotConfigured.
    */
@@ -146,9 +150,10 @@ export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {})
   // Webhooks and installs mostly call Discord without the bot token (the webhook's or the grant's
   // own token authorizes them); the bot token, when there is one, serves the bot leaving a guild.
   const openDiscord = DiscordRest.layer({ token: discord?.token ?? "", api: hookApi });
-  const webhooks = Webhooks.layer({ apiBase: hookApi }).pipe(Layer.provide(Layer.mergeAll(openDiscord, SecretBox.layer(keys))));
+  const box = SecretBox.layer(keys);
+  const webhooks = Webhooks.layer({ apiBase: hookApi }).pipe(Layer.provide(Layer.mergeAll(openDiscord, box)));
   const installs = Integrations.layer.pipe(
-    Layer.provide(openDiscord),
+    Layer.provide(Layer.mergeAll(openDiscord, box)),
     Layer.provide(Layer.succeed(IntegrationsSettings)(integrations ?? (() => null))),
   );
   const services = Layer.mergeAll(

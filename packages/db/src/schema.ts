@@ -840,7 +840,7 @@ export const INTEGRATION_STATUSES = ["active", "removed"] as const;
 /**
  * The bot installed in a guild for an organization through OAuth2. The access and refresh
  * tokens are AES-256-GCM ciphertexts (base64url of iv | tag | ciphertext) under the key named
- * by `keyId` (GUILDHALL_TOKEN_KEYS), never plaintext.
+ * by `keyId` (the SecretBox key ring of GUILDHALL_ENCRYPTION_KEY), never plaintext.
  */
 export const integrations = pgTable(
   "integrations",

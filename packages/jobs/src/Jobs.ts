@@ -90,6 +90,14 @@ export interface JobsSnapshot {
   readonly queues: ReadonlyArray<QueueOverview>;
 }
 
+/**
+ * Whose jobs a caller sees and handles: those of organization `organizationId` (by each queue's
+ * `owner`, read from the job's payload), plus, when `installation` is true, the installation's
+ * own (queues owned by `installation`, and jobs whose guild, run or webhook belongs to no
+ * organization). `"all"`: every job, for the server's own reads, never for an admin's.
+ */
+export type JobScope = { readonly organizationId: string; readonly installation: boolean } | "all";
+
 /** How the layer runs. Times in ms unless named otherwise. */
 export interface JobsOptions {
   /** The queues to create (default: every queue in ./queues.ts). */
@@ -199,8 +207,8 @@ export class Jobs extends Context.Service<
     readonly find: (id: string) => Effect.Effect<JobSummary | null, DatabaseError>;
     /** The jobs of `queue` with this `singletonKey` that are waiting or running (created, retry, active), oldest first. */
     readonly pending: (queue: string, singletonKey: string) => Effect.Effect<ReadonlyArray<JobSummary>, DatabaseError>;
-    /** Every queue of the catalogue with its counts and schedule. */
-    readonly queues: () => Effect.Effect<ReadonlyArray<QueueOverview>, DatabaseError>;
+    /** Every queue of the catalogue with its schedule and the counts of the jobs `scope` sees. */
+    readonly queues: (scope: JobScope) => Effect.Effect<ReadonlyArray<QueueOverview>, DatabaseError>;
     /**
      * Creates or replaces a keyed schedule of `queue` (one per `key`, e.g. one per guild): a job
      * with `payload` (checked against the queue's schema: `JobPayloadInvalid`) each time the 5-field
@@ -222,9 +230,10 @@ export class Jobs extends Context.Service<
     ) => Effect.Effect<ReadonlyArray<{ readonly key: string; readonly cron: string; readonly payload: unknown }>, DatabaseError>;
     /**
      * A page (1-based, `pageSize` default 25) of `queue`'s jobs, newest first, in the state
-     * group `state` (every state when absent). An unknown queue has no jobs.
+     * group `state` (every state when absent), among the jobs `scope` sees. An unknown queue has no jobs.
      */
     readonly list: (input: {
+      readonly scope: JobScope;
       readonly queue: string;
       readonly state?: JobStateFilter | undefined;
       readonly page?: number | undefined;
@@ -232,21 +241,22 @@ export class Jobs extends Context.Service<
     }) => Effect.Effect<JobPage, DatabaseError>;
     /**
      * Puts a failed, cancelled or dead-lettered job back on its queue with one more attempt;
-     * returns it. A dead-lettered job's copy is removed. Fails with `UnknownJob`,
-     * `JobNotRetryable` (waiting, running or completed).
+     * returns it. A dead-lettered job's copy is removed. Fails with `UnknownJob` (also for a job
+     * `scope` does not see), `JobNotRetryable` (waiting, running or completed).
      */
-    readonly retry: (id: string) => Effect.Effect<JobSummary, UnknownJob | JobNotRetryable | DatabaseError>;
+    readonly retry: (id: string, scope: JobScope) => Effect.Effect<JobSummary, UnknownJob | JobNotRetryable | DatabaseError>;
     /**
      * Deletes a job that is not running, with its dead-letter copy (or, for a dead-lettered
-     * copy, the failed job it came from). Fails with `UnknownJob`, `JobNotDiscardable` (active).
+     * copy, the failed job it came from). Fails with `UnknownJob` (also for a job `scope` does
+     * not see), `JobNotDiscardable` (active).
      */
-    readonly discard: (id: string) => Effect.Effect<void, UnknownJob | JobNotDiscardable | DatabaseError>;
+    readonly discard: (id: string, scope: JobScope) => Effect.Effect<void, UnknownJob | JobNotDiscardable | DatabaseError>;
     /**
-     * Calls `listener` with a snapshot of every queue now and whenever one changes (looked at
-     * every `livePollMs`, and at once after a change made through this service) for as long as
-     * the returned function has not been called.
+     * Calls `listener` with a snapshot of every queue (the counts of the jobs `scope` sees) now
+     * and whenever one changes (looked at every `livePollMs`, and at once after a change made
+     * through this service) for as long as the returned function has not been called.
      */
-    readonly watch: (listener: (snapshot: JobsSnapshot) => void) => () => void;
+    readonly watch: (scope: JobScope, listener: (snapshot: JobsSnapshot) => void) => () => void;
     /**
      * Runs `handler` for each job of `queue` in this process, on the caller's runtime, for as
      * long as the surrounding scope is open. Closing the scope stops fetching, waits up to
@@ -365,8 +375,39 @@ const make = (options: JobsOptions) =>
     const sqlRows = <Row>(operation: string, text: string, values: ReadonlyArray<unknown>) =>
       call(operation, async () => (await boss.getDb().executeSql(text, [...values])).rows as Array<Row>);
 
+    /**
+     * The SQL condition (on a `pgboss.job` row) for the jobs `scope` sees, its values appended to
+     * `values` ($n placeholders). Queue names outside the catalogue are seen by `"all"` only.
+     */
+    const ownedBy = (scope: JobScope, values: Array<unknown>): string => {
+      if (scope === "all") return "true";
+      const param = (value: unknown) => {
+        values.push(value);
+        return `$${values.length}`;
+      };
+      const org = param(scope.organizationId);
+      const installation = scope.installation ? "true" : "false";
+      const parts = catalogue.map((queue) => {
+        const names = `name = any(${param([queue.name, queue.deadLetter])}::text[])`;
+        const { owner } = queue;
+        if (owner.kind === "installation") return `(${names} and ${installation})`;
+        const field = `(data->>(${param(owner.field)}::text))`;
+        const [table, key] =
+          owner.kind === "reconciliationRun"
+            ? ["reconciliation_runs", field]
+            : owner.kind === "webhook"
+              ? ["webhooks", field]
+              : ["guilds", owner.kind === "guildKey" ? `split_part(${field}, ':', 1)` : field];
+        const ours = `${key} in (select id from ${table} where organization_id = ${org})`;
+        // Linked to no organization: the installation's.
+        const orphan = scope.installation ? ` or coalesce(${key}, '') not in (select id from ${table})` : "";
+        return `(${names} and (${ours}${orphan}))`;
+      });
+      return `(${parts.join(" or ")})`;
+    };
+
     // --- live snapshots: one loop per process, running only while someone watches
-    const listeners = new Set<(snapshot: JobsSnapshot) => void>();
+    const listeners = new Map<(snapshot: JobsSnapshot) => void, JobScope>();
     const wake = yield* EffectQueue.sliding<void>(1);
     const poke = () => void EffectQueue.offerUnsafe(wake, undefined);
 
@@ -395,18 +436,26 @@ const make = (options: JobsOptions) =>
       };
     };
 
-    const find = Effect.fn("Jobs.find")(function* (id: string) {
+    const find = Effect.fn("Jobs.find")(function* (id: string, scope: JobScope = "all") {
       if (!UUID.test(id)) return null;
-      const rows = yield* sqlRows<JobRow>("jobs.find", `select ${JOB_COLUMNS} from ${PGBOSS_SCHEMA}.job where id = $1::uuid`, [id]);
+      const values: Array<unknown> = [id];
+      const owned = ownedBy(scope, values);
+      const rows = yield* sqlRows<JobRow>(
+        "jobs.find",
+        `select ${JOB_COLUMNS} from ${PGBOSS_SCHEMA}.job where id = $1::uuid and ${owned}`,
+        values,
+      );
       return rows[0] ? { row: rows[0], summary: summaryOf(rows[0]) } : null;
     });
 
-    const queues = Effect.fn("Jobs.queues")(function* () {
-      const names = catalogue.flatMap((q) => [q.name, q.deadLetter]);
+    const queues = Effect.fn("Jobs.queues")(function* (scope: JobScope) {
+      const values: Array<unknown> = [catalogue.flatMap((q) => [q.name, q.deadLetter])];
+      const owned = ownedBy(scope, values);
       const rows = yield* sqlRows<{ name: string; state: string; count: number | string }>(
         "jobs.counts",
-        `select name, state::text as state, count(*) as count from ${PGBOSS_SCHEMA}.job where name = any($1::text[]) group by name, state`,
-        [names],
+        `select name, state::text as state, count(*) as count from ${PGBOSS_SCHEMA}.job
+         where name = any($1::text[]) and ${owned} group by name, state`,
+        values,
       );
       const schedules = yield* call("jobs.schedules", () => boss.getSchedules());
       return catalogue.map((queue): QueueOverview => {
@@ -443,29 +492,39 @@ const make = (options: JobsOptions) =>
     });
 
     let version = 0;
-    let lastFingerprint = "";
+    // The last snapshot's fingerprint of each scope watched (key: the scope as JSON); one read per scope per look.
+    const lastFingerprint = new Map<string, string>();
     const liveLoop = Effect.gen(function* () {
       for (;;) {
         if (listeners.size === 0) {
           yield* EffectQueue.take(wake);
           continue;
         }
-        const overview = yield* queues().pipe(
-          Effect.tapError((error) => Effect.logWarning("jobs: reading the queues for live watchers failed", error.message)),
-          Effect.orElseSucceed(() => null),
-        );
-        if (overview) {
+        const byScope = new Map<string, { scope: JobScope; listeners: Array<(snapshot: JobsSnapshot) => void> }>();
+        for (const [listener, scope] of listeners) {
+          const key = JSON.stringify(scope);
+          const group = byScope.get(key) ?? { scope, listeners: [] };
+          group.listeners.push(listener);
+          byScope.set(key, group);
+        }
+        for (const key of lastFingerprint.keys()) if (!byScope.has(key)) lastFingerprint.delete(key);
+        for (const [key, group] of byScope) {
+          const overview = yield* queues(group.scope).pipe(
+            Effect.tapError((error) => Effect.logWarning("jobs: reading the queues for live watchers failed", error.message)),
+            Effect.orElseSucceed(() => null),
+          );
+          if (!overview) continue;
           const fingerprint = JSON.stringify(overview);
-          if (fingerprint !== lastFingerprint) {
-            lastFingerprint = fingerprint;
-            version = Math.max(version + 1, Date.now());
-            const snapshot: JobsSnapshot = { version, queues: overview };
-            for (const listener of [...listeners]) {
-              try {
-                listener(snapshot);
-              } catch (error) {
-                yield* Effect.logWarning("jobs: a watcher threw", describe(error));
-              }
+          if (fingerprint === lastFingerprint.get(key)) continue;
+          lastFingerprint.set(key, fingerprint);
+          version = Math.max(version + 1, Date.now());
+          const snapshot: JobsSnapshot = { version, queues: overview };
+          for (const listener of group.listeners) {
+            if (!listeners.has(listener)) continue;
+            try {
+              listener(snapshot);
+            } catch (error) {
+              yield* Effect.logWarning("jobs: a watcher threw", describe(error));
             }
           }
         }
@@ -533,6 +592,7 @@ const make = (options: JobsOptions) =>
     });
 
     const list = Effect.fn("Jobs.list")(function* (input: {
+      readonly scope: JobScope;
       readonly queue: string;
       readonly state?: JobStateFilter | undefined;
       readonly page?: number | undefined;
@@ -552,12 +612,14 @@ const make = (options: JobsOptions) =>
       };
       const names = input.state === "dead" ? [spec.deadLetter] : input.state ? [spec.name] : [spec.name, spec.deadLetter];
       const wanted = input.state ? states[input.state] : ["created", "retry", "active", "completed", "cancelled", "failed"];
+      const values: Array<unknown> = [names, wanted, pageSize, (page - 1) * pageSize];
+      const owned = ownedBy(input.scope, values);
       const rows = yield* sqlRows<JobRow & { total: number | string }>(
         "jobs.list",
         `select ${JOB_COLUMNS}, count(*) over () as total from ${PGBOSS_SCHEMA}.job
-         where name = any($1::text[]) and state::text = any($2::text[])
+         where name = any($1::text[]) and state::text = any($2::text[]) and ${owned}
          order by created_on desc, id limit $3 offset $4`,
-        [names, wanted, pageSize, (page - 1) * pageSize],
+        values,
       );
       return { jobs: rows.map(summaryOf), total: Number(rows[0]?.total ?? 0), page, pageSize };
     });
@@ -573,8 +635,8 @@ const make = (options: JobsOptions) =>
     const deleteJobs = (queue: string, ids: ReadonlyArray<string>) =>
       ids.length === 0 ? Effect.void : call(`jobs.delete ${queue}`, () => boss.deleteJob(queue, [...ids])).pipe(Effect.asVoid);
 
-    const retry = Effect.fn("Jobs.retry")(function* (id: string) {
-      const found = yield* find(id);
+    const retry = Effect.fn("Jobs.retry")(function* (id: string, scope: JobScope) {
+      const found = yield* find(id, scope);
       if (!found) return yield* new UnknownJob({ id });
       const { row, summary } = found;
       const spec = byName.get(summary.queue);
@@ -610,8 +672,8 @@ const make = (options: JobsOptions) =>
       return now.summary;
     });
 
-    const discard = Effect.fn("Jobs.discard")(function* (id: string) {
-      const found = yield* find(id);
+    const discard = Effect.fn("Jobs.discard")(function* (id: string, scope: JobScope) {
+      const found = yield* find(id, scope);
       if (!found) return yield* new UnknownJob({ id });
       const { row, summary } = found;
       const spec = byName.get(summary.queue);
@@ -727,10 +789,10 @@ const make = (options: JobsOptions) =>
       list,
       retry,
       discard,
-      watch: (listener) => {
-        listeners.add(listener);
-        // A newcomer gets a snapshot at once: forget the last one so the loop sends it again.
-        lastFingerprint = "";
+      watch: (scope, listener) => {
+        listeners.set(listener, scope);
+        // A newcomer gets a snapshot at once: forget its scope's last one so the loop sends it again.
+        lastFingerprint.delete(JSON.stringify(scope));
         poke();
         return () => {
           listeners.delete(listener);

@@ -16,6 +16,23 @@ import type { Effect, Schema } from "effect";
 export type QueuePolicy = "standard" | "short" | "singleton" | "stately" | "exclusive";
 
 /**
+ * Whose a queue's jobs are, read from each job's payload (pg-boss's `data`; a dead-letter copy
+ * carries its job's), so that an organization's admins see, retry and discard only their own
+ * (`JobScope`). `field` names the payload field read:
+ * - `guild`: a guild id (snowflake); the job is the organization's the guild is linked to (`guilds`);
+ * - `guildKey`: a key that starts with the guild id, `guildId:...` (the bot's dead letters);
+ * - `reconciliationRun`: a `reconciliation_runs.id` (the run's organization);
+ * - `webhook`: a `webhooks.id` (the webhook's organization);
+ * - `installation`: the installation's own upkeep (the schedulers, pruning, token refresh), whose
+ *   payload names no organization: only the installation's organization sees those jobs.
+ * A job whose guild, run or webhook is linked to no organization (gone, or never installed) is
+ * the installation's too.
+ */
+export type JobOwner =
+  | { readonly kind: "guild" | "guildKey" | "reconciliationRun" | "webhook"; readonly field: string }
+  | { readonly kind: "installation" };
+
+/**
  * One queue. Times are in seconds, as pg-boss takes them.
  *
  * A failed attempt is retried up to `retryLimit` times, `retryDelaySeconds` apart, doubling each
@@ -51,6 +68,8 @@ export interface QueueSpec<Name extends string = string, Payload = unknown, Enco
   readonly deadLetter: string;
   /** A recurring job: a 5-field cron expression (UTC) and the payload each run gets. */
   readonly schedule?: { readonly cron: string; readonly payload: Payload };
+  /** Whose its jobs are (see {@link JobOwner}): the Jobs page shows an organization only its own. */
+  readonly owner: JobOwner;
   /** A one-line summary of a payload for the Jobs page. Must leave out anything secret. */
   readonly summarize: (payload: Payload) => string;
 }

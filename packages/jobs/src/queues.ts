@@ -50,6 +50,7 @@ export const BotMembersSync = defineQueue({
   expireInSeconds: 15 * 60,
   deleteAfterSeconds: 7 * DAY_S,
   deadLetter: "bot.members-sync.dead",
+  owner: { kind: "guild", field: "guildId" },
   summarize: (p) => `guild ${p.guildId}, ${p.trigger}`,
 });
 
@@ -71,6 +72,7 @@ export const BotPresenceResync = defineQueue({
   expireInSeconds: 120,
   deleteAfterSeconds: 7 * DAY_S,
   deadLetter: "bot.presence-resync.dead",
+  owner: { kind: "guild", field: "guildId" },
   summarize: (p) => `guild ${p.guildId}, ${p.userIds.length} user(s)`,
 });
 
@@ -90,6 +92,7 @@ export const MemberSyncScheduler = defineQueue({
   expireInSeconds: 60,
   deleteAfterSeconds: DAY_S,
   deadLetter: "member-sync.scheduler.dead",
+  owner: { kind: "installation" },
   schedule: { cron: "* * * * *", payload: {} },
   summarize: () => "queue the member syncs that are due",
 });
@@ -107,6 +110,7 @@ export const MemberSyncExpireStale = defineQueue({
   expireInSeconds: 60,
   deleteAfterSeconds: DAY_S,
   deadLetter: "member-sync.expire-stale.dead",
+  owner: { kind: "installation" },
   schedule: { cron: "* * * * *", payload: {} },
   summarize: () => "end runs that stopped hearing from the bot",
 });
@@ -124,6 +128,7 @@ export const PresencePrune = defineQueue({
   expireInSeconds: 300,
   deleteAfterSeconds: 7 * DAY_S,
   deadLetter: "presence.prune.dead",
+  owner: { kind: "installation" },
   schedule: { cron: "0 * * * *", payload: {} },
   summarize: () => "delete presence samples past retention",
 });
@@ -183,6 +188,7 @@ export const BotDeadLetters = defineQueue({
   deleteAfterSeconds: 14 * DAY_S,
   concurrency: 4,
   deadLetter: "bot.dead-letters.dead",
+  owner: { kind: "guildKey", field: "key" },
   summarize: (p) => `${p.summary} (${p.code ?? "undelivered"})`,
 });
 
@@ -207,6 +213,7 @@ export const RolesApply = defineQueue({
   expireInSeconds: 4 * 60 * 60,
   deleteAfterSeconds: 7 * DAY_S,
   deadLetter: "roles.apply.dead",
+  owner: { kind: "reconciliationRun", field: "runId" },
   summarize: (p) => `run ${p.runId}`,
 });
 
@@ -227,6 +234,7 @@ export const RolesMember = defineQueue({
   name: "roles.member",
   title: "Live role re-plans (one member)",
   consumer: "server",
+  owner: { kind: "guild", field: "guildId" },
   payload: Schema.Struct({ guildId: Snowflake, userId: Snowflake, actor: RoleActor }),
   policy: "stately",
   retryLimit: 5,
@@ -250,6 +258,7 @@ export const RolesVerify = defineQueue({
   name: "roles.verify",
   title: "Role verifies (per guild schedule)",
   consumer: "server",
+  owner: { kind: "guild", field: "guildId" },
   payload: Schema.Struct({ guildId: Snowflake, nicknames: Schema.Boolean }),
   policy: "short",
   retryLimit: 2,
@@ -270,6 +279,7 @@ export const RolesHardCheck = defineQueue({
   name: "roles.hard-check",
   title: "Weekly role hard checks (per guild schedule)",
   consumer: "server",
+  owner: { kind: "guild", field: "guildId" },
   payload: Schema.Struct({ guildId: Snowflake }),
   policy: "short",
   retryLimit: 3,
@@ -304,6 +314,7 @@ export const WebhookDeliver = defineQueue({
   deleteAfterSeconds: 7 * DAY_S,
   concurrency: 4,
   deadLetter: "webhooks.deliver.dead",
+  owner: { kind: "webhook", field: "webhookId" },
   summarize: (p) => `webhook ${p.webhookId}`,
 });
 
@@ -324,6 +335,7 @@ export const WebhookSweep = defineQueue({
   expireInSeconds: 60,
   deleteAfterSeconds: DAY_S,
   deadLetter: "webhooks.sweep.dead",
+  owner: { kind: "installation" },
   schedule: { cron: "* * * * *", payload: {} },
   summarize: () => "queue webhook deliveries nobody queued",
 });
@@ -345,6 +357,7 @@ export const IntegrationsRefresh = defineQueue({
   expireInSeconds: 300,
   deleteAfterSeconds: 7 * DAY_S,
   deadLetter: "integrations.refresh.dead",
+  owner: { kind: "installation" },
   schedule: { cron: "17 * * * *", payload: {} },
   summarize: () => "refresh integration tokens that expire within a day",
 });

@@ -54,6 +54,7 @@ export const testQueue = <const Name extends string>(
     expireInSeconds: 30,
     deleteAfterSeconds: 3_600,
     deadLetter: `${name}.dead`,
+    owner: { kind: "installation" },
     summarize: (p) => `n=${p.n}`,
     ...overrides,
   });

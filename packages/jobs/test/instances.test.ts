@@ -42,7 +42,7 @@ describe("two server instances on one Postgres database", () => {
       expect(new Set(ids).size).toBe(JOBS);
       await vi.waitFor(
         async () => {
-          const counts = (await withJobs(a, (jobs) => jobs.queues())).find((q) => q.name === Counted.name)!.counts;
+          const counts = (await withJobs(a, (jobs) => jobs.queues("all"))).find((q) => q.name === Counted.name)!.counts;
           expect(counts.completed).toBe(JOBS);
         },
         { timeout: 90_000, interval: 250 },
@@ -61,7 +61,7 @@ describe("two server instances on one Postgres database", () => {
 
   it("holds one schedule however many instances register it, and each occurrence runs once", async () => {
     const schedules = await a.runPromise(
-      Jobs.use((jobs) => jobs.queues()).pipe(Effect.map((queues) => queues.find((q) => q.name === Ticking.name)?.schedule)),
+      Jobs.use((jobs) => jobs.queues("all")).pipe(Effect.map((queues) => queues.find((q) => q.name === Ticking.name)?.schedule)),
     );
     expect(schedules).toEqual({ cron: "* * * * *", registered: true });
     const rows = await a.runPromise(
@@ -81,7 +81,7 @@ describe("two server instances on one Postgres database", () => {
     try {
       await vi.waitFor(
         async () => {
-          const counts = (await withJobs(a, (jobs) => jobs.queues())).find((q) => q.name === Ticking.name)!.counts;
+          const counts = (await withJobs(a, (jobs) => jobs.queues("all"))).find((q) => q.name === Ticking.name)!.counts;
           expect(counts.completed).toBeGreaterThanOrEqual(1);
         },
         { timeout: 100_000, interval: 500 },

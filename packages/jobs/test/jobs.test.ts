@@ -84,30 +84,34 @@ for (const kind of ["pglite", "postgres"] as const) {
           expect(await stateOf(one!)).toBe("failed");
           expect(await stateOf(two!)).toBe("failed");
         }, WAIT);
-        const dead = await withJobs(runtime, (jobs) => jobs.list({ queue: Doomed.name, state: "dead" }));
+        const dead = await withJobs(runtime, (jobs) => jobs.list({ scope: "all", queue: Doomed.name, state: "dead" }));
         expect(dead.total).toBe(2);
         expect(dead.jobs.map((j) => j.summary).toSorted()).toEqual(["n=1", "n=2"]);
         expect(dead.jobs.every((j) => j.state === "dead" && j.attempts === 2 && /^Boom: no \d$/.test(j.lastError ?? ""))).toBe(true);
-        const overview = (await withJobs(runtime, (jobs) => jobs.queues())).find((q) => q.name === Doomed.name)!;
+        const overview = (await withJobs(runtime, (jobs) => jobs.queues("all"))).find((q) => q.name === Doomed.name)!;
         expect(overview.counts).toMatchObject({ failed: 2, dead: 2, pending: 0, active: 0 });
 
         // Retry from the dead-letter copy: the failed job runs again, and the copy is gone.
         succeed = true;
         const deadOne = dead.jobs.find((j) => j.summary === "n=1")!;
-        const retried = await withJobs(runtime, (jobs) => jobs.retry(deadOne.id));
+        const retried = await withJobs(runtime, (jobs) => jobs.retry(deadOne.id, "all"));
         expect(retried).toMatchObject({ id: one, queue: Doomed.name });
         await vi.waitFor(async () => expect(await stateOf(one!)).toBe("completed"), WAIT);
         // Discard the other from the failed original: the copy goes with it.
-        await withJobs(runtime, (jobs) => jobs.discard(two!));
+        await withJobs(runtime, (jobs) => jobs.discard(two!, "all"));
         expect(await find(two!)).toBeNull();
-        const after = (await withJobs(runtime, (jobs) => jobs.queues())).find((q) => q.name === Doomed.name)!;
+        const after = (await withJobs(runtime, (jobs) => jobs.queues("all"))).find((q) => q.name === Doomed.name)!;
         expect(after.counts).toMatchObject({ failed: 0, dead: 0, completed: 1 });
 
-        const notRetryable = await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.retry(one!))));
+        const notRetryable = await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.retry(one!, "all"))));
         expect(notRetryable).toMatchObject({ _tag: "JobNotRetryable", state: "completed" });
-        const unknown = await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.retry("00000000-0000-4000-8000-000000000000"))));
+        const unknown = await runtime.runPromise(
+          Effect.flip(Jobs.use((jobs) => jobs.retry("00000000-0000-4000-8000-000000000000", "all"))),
+        );
         expect(unknown).toMatchObject({ _tag: "UnknownJob" });
-        expect(await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.discard("not-a-uuid"))))).toMatchObject({ _tag: "UnknownJob" });
+        expect(await runtime.runPromise(Effect.flip(Jobs.use((jobs) => jobs.discard("not-a-uuid", "all"))))).toMatchObject({
+          _tag: "UnknownJob",
+        });
       } finally {
         await stop();
       }
@@ -124,7 +128,7 @@ for (const kind of ["pglite", "postgres"] as const) {
       try {
         const id = (await withJobs(runtime, (jobs) => jobs.send(Permanent, { n: 1 })))!;
         await vi.waitFor(async () => expect(await stateOf(id)).toBe("failed"), WAIT);
-        const dead = await withJobs(runtime, (jobs) => jobs.list({ queue: Permanent.name, state: "dead" }));
+        const dead = await withJobs(runtime, (jobs) => jobs.list({ scope: "all", queue: Permanent.name, state: "dead" }));
         expect(dead.jobs).toHaveLength(1);
         expect(attempts).toBe(1);
       } finally {
@@ -148,7 +152,7 @@ for (const kind of ["pglite", "postgres"] as const) {
     });
 
     it("registers each queue's schedule in pg-boss", async () => {
-      const overview = await withJobs(runtime, (jobs) => jobs.queues());
+      const overview = await withJobs(runtime, (jobs) => jobs.queues("all"));
       expect(overview.find((q) => q.name === Ticking.name)?.schedule).toEqual({ cron: "*/5 * * * *", registered: true });
       expect(overview.find((q) => q.name === Plain.name)?.schedule).toBeNull();
     });
@@ -168,7 +172,7 @@ for (const kind of ["pglite", "postgres"] as const) {
       expect(await withJobs(runtime, (jobs) => jobs.schedules(Plain, "guild-1"))).toEqual([
         { key: "guild-1", cron: "30 * * * *", payload: { n: 4 } },
       ]);
-      const overview = await withJobs(runtime, (jobs) => jobs.queues());
+      const overview = await withJobs(runtime, (jobs) => jobs.queues("all"));
       expect(overview.find((q) => q.name === Ticking.name)?.schedule).toEqual({ cron: "*/5 * * * *", registered: true });
       expect(overview.find((q) => q.name === Plain.name)?.schedule).toBeNull();
       await withJobs(runtime, (jobs) =>
@@ -176,7 +180,7 @@ for (const kind of ["pglite", "postgres"] as const) {
       );
       expect(await withJobs(runtime, (jobs) => jobs.schedules(Plain))).toEqual([]);
       expect(await withJobs(runtime, (jobs) => jobs.schedules(Ticking))).toEqual([]);
-      expect((await withJobs(runtime, (jobs) => jobs.queues())).find((q) => q.name === Ticking.name)?.schedule).toEqual({
+      expect((await withJobs(runtime, (jobs) => jobs.queues("all"))).find((q) => q.name === Ticking.name)?.schedule).toEqual({
         cron: "*/5 * * * *",
         registered: true,
       });
@@ -228,7 +232,9 @@ for (const kind of ["pglite", "postgres"] as const) {
       const unwatch = await runtime.runPromise(
         Jobs.use((jobs) =>
           Effect.sync(() =>
-            jobs.watch((s) => snapshots.push({ version: s.version, pending: s.queues.find((q) => q.name === Keyed.name)!.counts.pending })),
+            jobs.watch("all", (s) =>
+              snapshots.push({ version: s.version, pending: s.queues.find((q) => q.name === Keyed.name)!.counts.pending }),
+            ),
           ),
         ),
       );

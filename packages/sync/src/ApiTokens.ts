@@ -153,6 +153,8 @@ export class ApiTokens extends Context.Service<
         if (!found || !timingSafeEqual(Buffer.from(found.token.hash, "hex"), Buffer.from(hash, "hex"))) return yield* new InvalidApiToken();
         const row = found.token;
         yield* use("apiTokens.touch", (db) => db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id)));
+        // The token's id names it; the token itself is never logged.
+        yield* Effect.logTrace(`api token ${row.id} (${row.scope}) authenticated for organization ${row.organizationId}`);
         return {
           tokenId: row.id,
           name: row.name,

@@ -7,6 +7,7 @@ import {
   type DeadLetter,
   type FetchedJob,
   type JobPayloadInvalid,
+  type JobScope,
   type JobSummary,
   Jobs,
   type SendOptions,
@@ -219,8 +220,11 @@ export class Bot extends Context.Service<
      * `key`, `at`, item and error identify it for a day. Returns how many were new. Fails with `DatabaseError`.
      */
     readonly recordDeadLetters: (letters: ReadonlyArray<DeadLetter>) => Effect.Effect<number, DatabaseError>;
-    /** The dead letters waiting, read from the jobs (the same on every server instance). Fails with `DatabaseError`. */
-    readonly deadLetters: () => Effect.Effect<DeadLetterStatus, DatabaseError>;
+    /**
+     * The dead letters waiting that `scope` sees (an organization's: those of its guilds), read
+     * from the jobs (the same on every server instance). Fails with `DatabaseError`.
+     */
+    readonly deadLetters: (scope: JobScope) => Effect.Effect<DeadLetterStatus, DatabaseError>;
     /**
      * Queues a command for the bot and wakes the `bot.commands` followers of every instance;
      * returns it. A `members.sync` for a guild that already has one waiting is not queued again:
@@ -465,9 +469,9 @@ export class Bot extends Context.Service<
         return recorded;
       });
 
-      const deadLetters = Effect.fn("Bot.deadLetters")(function* () {
-        const queue = (yield* jobs.queues()).find((q) => q.name === BotDeadLetters.name);
-        const dead = yield* jobs.list({ queue: BotDeadLetters.name, state: "dead", pageSize: RECENT_DEAD_LETTERS });
+      const deadLetters = Effect.fn("Bot.deadLetters")(function* (scope: JobScope) {
+        const queue = (yield* jobs.queues(scope)).find((q) => q.name === BotDeadLetters.name);
+        const dead = yield* jobs.list({ scope, queue: BotDeadLetters.name, state: "dead", pageSize: RECENT_DEAD_LETTERS });
         const counts = queue?.counts;
         return {
           total: counts ? counts.pending + counts.active + counts.dead : 0,

@@ -1,4 +1,5 @@
 import { Database, type DatabaseError, schema } from "@guildhall/db";
+import type { JobScope } from "@guildhall/jobs";
 import { and, asc, desc, eq, exists, ilike, isNotNull, ne, notExists, or, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
 import { DiscordIdTaken, GuildNotFound, NotAdmin, NotInOrganization, NotStaff, UserNotFound } from "./errors";
@@ -156,6 +157,12 @@ export class Directory extends Context.Service<
     ) => Effect.Effect<void, DatabaseError>;
     /** The oldest organization, if any: the one a single-community install works in. */
     readonly defaultOrganization: () => Effect.Effect<{ id: string; name: string } | null, DatabaseError>;
+    /**
+     * The jobs an admin of `organizationId` sees on the Jobs page (`JobScope` of @guildhall/jobs):
+     * that organization's, and the installation's own upkeep jobs too when it is the
+     * installation's organization (the oldest, `defaultOrganization`: the one `npm start` seeds).
+     */
+    readonly jobScope: (organizationId: string) => Effect.Effect<JobScope, DatabaseError>;
     /**
      * App users whose name or email contains `query` (trimmed, case-insensitive; `%`, `_` and
      * `\` match themselves), at most `limit`, best first: the exact email, then names or
@@ -446,6 +453,11 @@ export class Directory extends Context.Service<
         );
       });
 
+      const jobScope = Effect.fn("Directory.jobScope")(function* (organizationId: string) {
+        const installation = yield* defaultOrganization();
+        return { organizationId, installation: installation?.id === organizationId } satisfies JobScope;
+      });
+
       const searchUsers = Effect.fn("Directory.searchUsers")(function* (query: string, limit: number, organizationId?: string) {
         const text = query.trim();
         if (!text) return [];
@@ -502,6 +514,7 @@ export class Directory extends Context.Service<
         linkInstalledGuild,
         ensureStaff,
         defaultOrganization,
+        jobScope,
         searchUsers,
       });
     }),

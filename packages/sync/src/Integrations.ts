@@ -9,6 +9,7 @@ import { type DiscordError, DiscordRest, describeDiscordError, isPermanent, type
 import { and, asc, eq, lte, ne, sql } from "drizzle-orm";
 import { Clock, Context, Effect, Layer, Option } from "effect";
 import { Directory } from "./Directory";
+import { DomainEvents } from "./DomainEvents";
 import {
   DiscordCallFailed,
   GuildLinkedElsewhere,
@@ -17,7 +18,7 @@ import {
   IntegrationNotFound,
   IntegrationsNotConfigured,
 } from "./errors";
-import { openToken, sealToken, type TokenKeyRing } from "./tokenCrypto";
+import { SecretBox } from "./SecretBox";
 
 /** How long an install's `state` is good for (ms): 10 minutes. */
 export const INSTALL_STATE_TTL_MS = 10 * 60_000;
@@ -49,14 +50,16 @@ const MANAGE_GUILD = 1n << 5n;
 /** The scopes of an install: the bot, its commands, and the installer's identity and membership (to check Manage Guild). */
 export const INSTALL_SCOPES = ["bot", "applications.commands", "identify", "guilds.members.read"] as const;
 
-/** What the server needs to run installs: the application's client credentials, where Discord sends the admin back, the token keys. */
+/**
+ * What the server needs to run installs: the application's client credentials and where Discord
+ * sends the admin back. Tokens are sealed by the process's {@link SecretBox} (its one key ring).
+ */
 export interface IntegrationsConfig {
   readonly client: OAuthClient;
   /** The absolute URL of {@link INSTALL_CALLBACK_PATH} on the server's public URL: registered on the Discord application. */
   readonly redirectUri: string;
   /** Discord's authorize page: `https://discord.com/oauth2/authorize` (the emulator's `/oauth2/authorize` in the demo and tests). */
   readonly authorizeUrl: string;
-  readonly keys: TokenKeyRing;
 }
 
 /**
@@ -202,7 +205,9 @@ export class Integrations extends Context.Service<
     /**
      * The bot was removed from `guildId` (GUILD_DELETE without `unavailable`): every active
      * integration of that guild is marked `removed`, which its admins see on the Integrations
-     * page. Nothing is deleted. Resolves to how many were marked.
+     * page, and notified through an `integration.removed` domain event of its organization (the
+     * event stream and the webhooks that want the kind), committed with the status. Nothing is
+     * deleted. Resolves to how many were marked.
      * https://discord.com/developers/docs/events/gateway-events#guild-delete
      */
     readonly markRemoved: (guildId: string, reason: string) => Effect.Effect<number, DatabaseError>;
@@ -218,6 +223,10 @@ export class Integrations extends Context.Service<
       const { use, transaction } = yield* Database;
       const discord = yield* DiscordRest;
       const directory = yield* Directory;
+      const events = yield* DomainEvents;
+      const box = yield* SecretBox;
+      // A token whose key left the ring (or that was altered) reads as null: callers report it, never its value.
+      const openSealed = (keyId: string, sealed: string) => box.open(keyId, sealed).pipe(Effect.orElseSucceed(() => null));
       const { integrations, integrationStates, users, guilds } = schema;
 
       // Read once, when the layer is built: the methods run in their callers' context.
@@ -363,8 +372,8 @@ export class Integrations extends Context.Service<
           return yield* new InstallerNotGuildAdmin({ guildId: guild.id });
         }
         // 5. Not another organization's guild; then store, all or nothing.
-        const access = sealToken(config.keys, token.access_token);
-        const refresh = sealToken(config.keys, token.refresh_token);
+        const access = yield* box.seal(token.access_token);
+        const refresh = yield* box.seal(token.refresh_token);
         const stored = yield* transaction(
           "integrations.store",
           Effect.gen(function* () {
@@ -457,7 +466,7 @@ export class Integrations extends Context.Service<
         );
         const row = rows[0];
         if (!row) return yield* new IntegrationNotFound({ integrationId });
-        const refreshToken = openToken(config.keys, row.keyId, row.refreshToken);
+        const refreshToken = yield* openSealed(row.keyId, row.refreshToken);
         if (refreshToken !== null) {
           // Revoking either token ends the whole authorization; a token Discord no longer knows is no error.
           yield* discord
@@ -504,7 +513,7 @@ export class Integrations extends Context.Service<
         let refreshed = 0;
         let failed = 0;
         for (const row of due) {
-          const refreshToken = openToken(config.keys, row.keyId, row.refreshToken);
+          const refreshToken = yield* openSealed(row.keyId, row.refreshToken);
           if (refreshToken === null) {
             failed++;
             yield* Effect.logWarning(`integrations: the token of guild ${row.guildId} is under key ${row.keyId}, which is not configured`);
@@ -518,23 +527,33 @@ export class Integrations extends Context.Service<
             const error = result.failure;
             yield* Effect.logWarning(`integrations: refreshing the token of guild ${row.guildId} failed: ${describeDiscordError(error)}`);
             if (isPermanent(error)) {
-              yield* use("integrations.refreshRefused", (db) =>
-                db
-                  .update(integrations)
-                  .set({
-                    status: "removed",
-                    statusReason: "Discord refused the token refresh: the authorization was revoked.",
-                    statusChangedAt: new Date(now),
-                    updatedAt: new Date(now),
-                  })
-                  .where(eq(integrations.id, row.id)),
+              const reason = "Discord refused the token refresh: the authorization was revoked.";
+              // Removed from outside too: the admins are told as when the bot is kicked.
+              yield* transaction(
+                "integrations.refreshRefused",
+                Effect.gen(function* () {
+                  yield* use("integrations.refreshRefused", (db) =>
+                    db
+                      .update(integrations)
+                      .set({ status: "removed", statusReason: reason, statusChangedAt: new Date(now), updatedAt: new Date(now) })
+                      .where(eq(integrations.id, row.id)),
+                  );
+                  yield* events.append([
+                    {
+                      kind: "integration.removed",
+                      organizationId: row.organizationId,
+                      guildId: row.guildId,
+                      payload: { integrationId: row.id, guildName: row.guildName.slice(0, 200), reason },
+                    },
+                  ]);
+                }),
               );
             }
             continue;
           }
           const token = result.success;
-          const access = sealToken(config.keys, token.access_token);
-          const refresh = sealToken(config.keys, token.refresh_token);
+          const access = yield* box.seal(token.access_token);
+          const refresh = yield* box.seal(token.refresh_token);
           yield* use("integrations.refreshed", (db) =>
             db
               .update(integrations)
@@ -555,12 +574,28 @@ export class Integrations extends Context.Service<
 
       const markRemoved = Effect.fn("Integrations.markRemoved")(function* (guildId: string, reason: string) {
         const now = yield* Clock.currentTimeMillis;
-        const rows = yield* use("integrations.markRemoved", (db) =>
-          db
-            .update(integrations)
-            .set({ status: "removed", statusReason: reason, statusChangedAt: new Date(now), updatedAt: new Date(now) })
-            .where(and(eq(integrations.guildId, guildId), eq(integrations.status, "active")))
-            .returning({ id: integrations.id, organizationId: integrations.organizationId }),
+        // The status and the admins' notice (an `integration.removed` event: the event stream, the
+        // webhooks that want it, the Integrations page) commit together.
+        const rows = yield* transaction(
+          "integrations.markRemoved",
+          Effect.gen(function* () {
+            const marked = yield* use("integrations.markRemoved", (db) =>
+              db
+                .update(integrations)
+                .set({ status: "removed", statusReason: reason, statusChangedAt: new Date(now), updatedAt: new Date(now) })
+                .where(and(eq(integrations.guildId, guildId), eq(integrations.status, "active")))
+                .returning({ id: integrations.id, organizationId: integrations.organizationId, guildName: integrations.guildName }),
+            );
+            yield* events.append(
+              marked.map((row) => ({
+                kind: "integration.removed" as const,
+                organizationId: row.organizationId,
+                guildId,
+                payload: { integrationId: row.id, guildName: row.guildName.slice(0, 200), reason: reason.slice(0, 500) },
+              })),
+            );
+            return marked;
+          }),
         );
         for (const row of rows) {
           yield* Effect.logWarning(`integrations: the bot was removed from guild ${guildId} (organization ${row.organizationId})`);
@@ -569,7 +604,7 @@ export class Integrations extends Context.Service<
       });
 
       const accessToken = Effect.fn("Integrations.accessToken")(function* (integrationId: string) {
-        const config = yield* settings;
+        yield* settings;
         const rows = yield* use("integrations.token", (db) =>
           db
             .select({ keyId: integrations.keyId, accessToken: integrations.accessToken })
@@ -578,7 +613,7 @@ export class Integrations extends Context.Service<
         );
         const row = rows[0];
         if (!row) return yield* new IntegrationNotFound({ integrationId });
-        return openToken(config.keys, row.keyId, row.accessToken);
+        return yield* openSealed(row.keyId, row.accessToken);
       });
 
       return Integrations.of({ beginInstall, completeInstall, cancelInstall, list, remove, refreshDue, markRemoved, accessToken });

@@ -414,6 +414,8 @@ export class Webhooks extends Context.Service<
             );
             if (sent._tag === "Success") {
               yield* settle(deliveryId, { status: "delivered", messageId: sent.value.id, deliveredAt: new Date(), lastError: null });
+              // The webhook's Discord id and its token are not logged: its Guildhall id names it.
+              yield* Effect.logDebug(`webhook ${webhook.id}: delivery ${deliveryId} delivered`);
               if (webhook.channelId !== sent.value.channel_id) {
                 yield* use("webhooks.channel", (db) =>
                   db.update(schema.webhooks).set({ channelId: sent.value.channel_id }).where(eq(schema.webhooks.id, webhook.id)),

@@ -75,6 +75,18 @@ export const EventCanceled = Schema.Struct({
   scheduledEventId: Schema.NullOr(Snowflake),
 });
 
+/**
+ * `integration.removed`: the bot was removed from an installed guild from outside Guildhall
+ * (kicked: a GUILD_DELETE without `unavailable`,
+ * https://discord.com/developers/docs/events/gateway-events#guild-delete). The integration is
+ * marked `removed`, nothing is deleted; an admin reinstalls it through the install flow.
+ */
+export const IntegrationRemoved = Schema.Struct({
+  integrationId: Schema.String,
+  guildName: Name,
+  reason: Schema.String.check(Schema.isMaxLength(500)),
+});
+
 /** Every kind with its payload schema. */
 export const DOMAIN_EVENT_PAYLOADS = {
   "member.joined": MemberJoined,
@@ -84,6 +96,7 @@ export const DOMAIN_EVENT_PAYLOADS = {
   "reconciliation.applied": ReconciliationApplied,
   "event.created": EventCreated,
   "event.canceled": EventCanceled,
+  "integration.removed": IntegrationRemoved,
 } as const;
 
 /** The kinds, in the order the SPA lists them. */
@@ -123,4 +136,5 @@ export const KIND_TITLES: { readonly [K in DomainEventKind]: string } = {
   "reconciliation.applied": "Role reconciliation applied",
   "event.created": "Event created",
   "event.canceled": "Event canceled",
+  "integration.removed": "Bot removed from a guild",
 };

@@ -21,7 +21,6 @@ export * from "./Roles";
 export * from "./Roster";
 export * from "./SecretBox";
 export * from "./storable";
-export * from "./tokenCrypto";
 export * from "./Webhooks";
 export * from "./webhookEmbeds";
 

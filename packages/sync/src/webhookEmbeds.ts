@@ -40,6 +40,7 @@ export const KIND_COLORS: { readonly [K in DomainEventKind]: number } = {
   "reconciliation.applied": PURPLE,
   "event.created": GREEN,
   "event.canceled": RED,
+  "integration.removed": RED,
 };
 
 const cut = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
@@ -93,6 +94,11 @@ const bodyOf = (event: DomainEvent): Pick<WebhookEmbed, "description" | "fields"
       };
     case "event.canceled":
       return { description: `**${event.payload.title}** was canceled.`, fields: [] };
+    case "integration.removed":
+      return {
+        description: `The bot was removed from **${event.payload.guildName}**. Guildhall no longer sees this guild; an admin can reinstall it from the Integrations page.`,
+        fields: [field("Guild id", event.guildId ?? "—"), field("Reason", event.payload.reason, false)],
+      };
   }
 };
 

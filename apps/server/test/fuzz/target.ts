@@ -1,6 +1,6 @@
 /**
  * The server under fuzz: a real server (PGlite in memory, or a fresh Postgres database) with
- * the four callers the walk plays, a seeded guild with members and a finished member sync, the
+ * the six callers the walk plays, a seeded guild with members and a finished member sync, the
  * known-value pools seeded with its ids, and the invariant checks wired to its database.
  */
 import { createClient, ensurePasswordUser, signIn } from "@guildhall/api";
@@ -13,8 +13,13 @@ import postgres from "postgres";
 import { DEFAULT_ORGANIZATION, type RunningServer } from "../../src";
 import { ADMIN, GUILD_ID, STAFF, startTestServer } from "../helpers";
 
-/** Who calls: nobody signed in, a staff member without the admin role, an admin, the bot (its key). */
-export const ROLES = ["anonymous", "staff", "admin", "bot"] as const;
+/**
+ * Who calls: nobody signed in, a staff member without the admin role, an admin, the bot (its
+ * key), and another app with an API token of the organization, `read` (`readToken`) or
+ * `read_write` (`writeToken`): sent as `Authorization: Bearer` over HTTP, as the connectionParam
+ * `token` over WebSocket, as `createClient({ url, token })` does.
+ */
+export const ROLES = ["anonymous", "staff", "admin", "bot", "readToken", "writeToken"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A signed-in staff member who is not an admin. */
@@ -84,11 +89,25 @@ export const startFuzzTarget = async (options: { postgresUrl?: string | undefine
     headers: { cookie: await signIn(server.url, credentials), origin },
     connectionParams: null,
   });
+  const admin = await cookieOf(ADMIN);
+  // The API tokens, made as the SPA makes them (the admin's tokens.create); never revoked by the
+  // walk: their ids are in no pool.
+  const tokenOf = async (scope: "read" | "read_write"): Promise<Credentials> => {
+    const client = createClient({ url: server.url, cookie: admin.headers.cookie });
+    try {
+      const { token } = await client.trpc.tokens.create.mutate({ name: `fuzz ${scope}`, scope });
+      return { headers: { authorization: `Bearer ${token}` }, connectionParams: { token } };
+    } finally {
+      client.close();
+    }
+  };
   const credentials: Record<Role, Credentials> = {
     anonymous: { headers: {}, connectionParams: null },
     staff: await cookieOf(STAFF_USER),
-    admin: await cookieOf(ADMIN),
+    admin,
     bot: { headers: { "x-guildhall-bot-key": server.botKey }, connectionParams: { botKey: server.botKey } },
+    readToken: await tokenOf("read"),
+    writeToken: await tokenOf("read_write"),
   };
 
   const bot = createClient({ url: server.url, botKey: server.botKey });

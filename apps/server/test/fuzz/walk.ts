@@ -54,8 +54,8 @@ const KNOWN_GOOD: Record<string, { path: string; role: Role; input: unknown }> =
 
 /** Cases for a role the procedure refuses outright (see `probe`). */
 const REFUSED_CASES = 4;
-/** FORBIDDEN answers that refuse the caller, not the input (errors.ts: NotStaff, NotAdmin). */
-const REFUSALS = [/not staff/i, /admin role/i];
+/** FORBIDDEN answers that refuse the caller, not the input (errors.ts: NotStaff, NotAdmin, TokenScopeTooNarrow). */
+const REFUSALS = [/not staff/i, /admin role/i, /API token cannot do that/i];
 
 /** FUZZ_LOG=1 prints every case (input and answer). */
 const LOG = process.env.FUZZ_LOG === "1";

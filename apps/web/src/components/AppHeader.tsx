@@ -2,12 +2,14 @@
 import { Link } from "@tanstack/react-router";
 import type { Me } from "../lib/types";
 import { Logo } from "./Logo";
+import { RemovedIntegrationsBanner } from "./RemovedIntegrationsBanner";
 import { UserMenu } from "./UserMenu";
 
 /**
  * Header for signed-in pages, with the staff pages' navigation (Roster · Members · Sync history · Roles · Integrations,
  * and Jobs, Notifications and API tokens for admins; shown to staff only, the current page marked with `aria-current="page"`) and the user menu
- * (who is signed in, sign out).
+ * (who is signed in, sign out). Admins also get, under the bar, the notice that the bot was removed
+ * from one of the organization's guilds ({@link RemovedIntegrationsBanner}).
  *
  * Layout: one row on wide screens (brand, links, user). Below 1440 px it becomes two rows, the
  * brand and the user menu above and the links below, where they wrap onto a further line
@@ -69,6 +71,7 @@ export function AppHeader({ me }: { me: Me }) {
         ) : null}
         <UserMenu me={me} />
       </div>
+      {me.staff?.role === "admin" ? <RemovedIntegrationsBanner /> : null}
     </header>
   );
 }

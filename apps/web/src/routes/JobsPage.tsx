@@ -1,6 +1,6 @@
 /**
- * `/jobs` (admins): every background queue with its pending, active, failed and dead jobs and
- * its schedule; a queue's jobs with their attempts and last error; retry and discard. Counts
+ * `/jobs` (admins): every background queue with its pending, active, failed and dead jobs of the
+ * selected organization (the server scopes them) and its schedule; a queue's jobs with their attempts and last error; retry and discard. Counts
  * arrive live (`jobs.live`), and each change refreshes the job list shown.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -76,6 +76,7 @@ function Jobs() {
   const live = useJobsLive();
   const queues = useQuery(trpc.jobs.queues.queryOptions());
   const search = jobsRoute.useSearch();
+  const { me } = jobsRoute.useRouteContext();
   const list = queues.data ?? [];
   const selected = list.find((q) => q.name === search.queue) ?? list[0] ?? null;
 
@@ -85,8 +86,10 @@ function Jobs() {
         <div>
           <h1 className="page-title">Jobs</h1>
           <p className="muted page-sub">
-            The server's background work: scheduled tasks and the commands it queues for the bot. A failed attempt is retried with a growing
-            delay; a job out of retries goes to its queue's dead letters, where you can retry or discard it.
+            The server's background work for {me.staff?.organizationName}: the commands it queues for the bot, role changes and webhook
+            deliveries of this organization's guilds (the installation's own scheduled upkeep shows to its first organization only). A
+            failed attempt is retried with a growing delay; a job out of retries goes to its queue's dead letters, where you can retry or
+            discard it.
           </p>
         </div>
         <LiveIndicator state={live} />

@@ -31,6 +31,7 @@ const KIND_LABEL: Record<string, string> = {
   "reconciliation.applied": "Reconciliation applied",
   "event.created": "Event created",
   "event.canceled": "Event canceled",
+  "integration.removed": "Bot removed from a guild",
   test: "Test",
 };
 

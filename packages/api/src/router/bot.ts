@@ -430,7 +430,7 @@ export const botRouter = {
           lastEventAt: lastEvents[lastEvents.length - 1] ?? null,
           fatal: shards.find((s) => s.fresh && s.fatal !== null)?.fatal ?? null,
           shards,
-          deadLetters: yield* bot.deadLetters(),
+          deadLetters: yield* bot.deadLetters(yield* (yield* Directory).jobScope(ctx.staff.organizationId)),
         };
       }),
     ),

@@ -64,7 +64,8 @@ const liveEventOf = (event: DomainEvent): LiveDomainEvent => {
 export const eventsRouter = {
   /**
    * The organization's domain events as they are appended (member.joined, member.left,
-   * sync.finished, sync.failed, reconciliation.applied, event.created, event.canceled; see
+   * sync.finished, sync.failed, reconciliation.applied, event.created, event.canceled,
+   * integration.removed; see
    * @guildhall/sync's eventKinds.ts for each payload), optionally only `kinds`, each as
    * `tracked(String(id), {type: "event", event: {id, organizationId, guildId, kind, payload,
    * occurredAt (ISO-8601)}})`, in id order. Starts after `cursor` (an event id) or now; on
