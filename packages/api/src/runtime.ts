@@ -10,7 +10,9 @@ import {
   type IntegrationsConfig,
   IntegrationsSettings,
   keyIdOf,
+  GuildInvites,
   Reconciler,
+  RoleMenus,
   SecretBox,
   type SecretKey,
   SyncLayer,
@@ -105,6 +107,10 @@ const unconfiguredDiscord: Layer.Layer<DiscordRest> = Layer.succeed(DiscordRest)
       currentUser: fail,
       currentUserGuildMember: fail,
       leaveGuild: fail,
+      channels: fail,
+      createMessage: fail,
+      deleteMessage: fail,
+      createChannelInvite: fail,
     });
   })(),
 );
@@ -154,6 +160,7 @@ export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {})
   const services = Layer.mergeAll(
     Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))),
     Reconciler.layer,
+    GuildInvites.layer.pipe(Layer.provideMerge(RoleMenus.layer)),
     webhooks,
     installs,
   ).pipe(Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs), discordLayer)));

@@ -20,7 +20,9 @@ import {
   type MemberSync,
   NotInOrganization,
   type Presences,
+  type GuildInvites,
   type Reconciler,
+  type RoleMenus,
   type Roster,
   type StaffMembership,
   type TokenIdentity,
@@ -44,6 +46,8 @@ export type ApiServices =
   | Comparison
   | Groups
   | Reconciler
+  | RoleMenus
+  | GuildInvites
   | DiscordRest
   | ApiTokens
   | DomainEvents
