@@ -95,14 +95,18 @@ describe("role menus through the emulator and the interactions endpoint", () => 
     await expect(
       admin.trpc.roleMenus.post.mutate({ channelId: general, title: "Roles", roleIds: [role.artist, role.host] }),
     ).rejects.toSatisfy((e) => codeOf(e) === "BAD_REQUEST" && /not mapped to a group whose authority is discord or both/.test(String(e)));
-    await expect(
-      admin.trpc.roleMenus.post.mutate({ channelId: seeded.guildId, title: "Roles", roleIds: [role.artist] }),
-    ).rejects.toSatisfy((e) => codeOf(e) === "NOT_FOUND");
+    await expect(admin.trpc.roleMenus.post.mutate({ channelId: seeded.guildId, title: "Roles", roleIds: [role.artist] })).rejects.toSatisfy(
+      (e) => codeOf(e) === "NOT_FOUND",
+    );
     expect(await admin.trpc.roleMenus.list.query({})).toEqual([]);
   });
 
   it("posts a Components V2 message with a multi-select of the roles, and records it", async () => {
-    const menu = await admin.trpc.roleMenus.post.mutate({ channelId: general, title: "Pick your roles", roleIds: [role.artist, role.streamer] });
+    const menu = await admin.trpc.roleMenus.post.mutate({
+      channelId: general,
+      title: "Pick your roles",
+      roleIds: [role.artist, role.streamer],
+    });
     menuId = menu.id;
     messageId = menu.messageId;
     expect(menu).toMatchObject({ guildId: seeded.guildId, channelId: general, roleIds: [role.artist, role.streamer] });
@@ -219,7 +223,11 @@ describe("the guild's invite link", () => {
       discord: { token: emulator.token, api: emulator.apiUrl },
       onReady: async (services) => {
         await ensureFirstAdmin(services, ADMIN);
-        await seedDemoGuild(services, { guildId: seeded.guildId, name: "Invite Guild", staff: [{ discordId: ABSENT, name: "Abe Absent", handle: "abe" }] });
+        await seedDemoGuild(services, {
+          guildId: seeded.guildId,
+          name: "Invite Guild",
+          staff: [{ discordId: ABSENT, name: "Abe Absent", handle: "abe" }],
+        });
       },
     });
     admin = createClient({ url: server.url, cookie: await signIn(server) });

@@ -3,8 +3,8 @@ import {
   type APIGuild,
   type RESTGetAPIChannelMessageResult,
   type RESTGetAPICurrentUserResult,
-  type RESTGetAPIGuildChannelsResult,
   type RESTGetAPIGatewayBotResult,
+  type RESTGetAPIGuildChannelsResult,
   type RESTGetAPIGuildMemberResult,
   type RESTGetAPIGuildMembersResult,
   type RESTGetAPIGuildResult,
@@ -523,10 +523,7 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     return yield* call<RESTGetAPIGuildChannelsResult>({ method: "GET", route: Routes.guildChannels(guildId), ids: { guildId } });
   });
 
-  const createMessage = Effect.fn("DiscordRest.createMessage")(function* (
-    channelId: string,
-    body: RESTPostAPIChannelMessageJSONBody,
-  ) {
+  const createMessage = Effect.fn("DiscordRest.createMessage")(function* (channelId: string, body: RESTPostAPIChannelMessageJSONBody) {
     return yield* call<RESTGetAPIChannelMessageResult>({
       method: "POST",
       route: Routes.channelMessages(channelId),
@@ -535,11 +532,7 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     });
   });
 
-  const deleteMessage = Effect.fn("DiscordRest.deleteMessage")(function* (
-    channelId: string,
-    messageId: string,
-    options?: AuditLogOptions,
-  ) {
+  const deleteMessage = Effect.fn("DiscordRest.deleteMessage")(function* (channelId: string, messageId: string, options?: AuditLogOptions) {
     yield* call<unknown>({
       method: "DELETE",
       route: Routes.channelMessage(channelId, messageId),

@@ -282,7 +282,14 @@ const botStateOf = Effect.fn("RoleMenus.botState")(function* (discord: typeof Di
   }
   if (guild.owner_id === me.id) permissions |= PERMISSIONS.ADMINISTRATOR;
   const actualRoles: ActualRole[] = roles.map((r) => ({ id: r.id, position: r.position, managed: r.managed, name: r.name }));
-  return { ownerId: guild.owner_id, roles, actualRoles, botUserId: me.id, botRoles: botMember.roles, bot: { highestPosition, permissions } };
+  return {
+    ownerId: guild.owner_id,
+    roles,
+    actualRoles,
+    botUserId: me.id,
+    botRoles: botMember.roles,
+    bot: { highestPosition, permissions },
+  };
 });
 
 // ------------------------------------------------------------------------------------ RoleMenus
@@ -305,7 +312,10 @@ export class RoleMenus extends Context.Service<
       guildId: string,
     ) => Effect.Effect<ReadonlyArray<SelfAssignableRole>, RoleMenuDiscordFailed | DatabaseError>;
     /** The guild's text channels with whether the bot may post and create invites there (one read of channels, four of the bot's state). */
-    readonly channels: (organizationId: string, guildId: string) => Effect.Effect<ReadonlyArray<ChannelView>, RoleMenuDiscordFailed | DatabaseError>;
+    readonly channels: (
+      organizationId: string,
+      guildId: string,
+    ) => Effect.Effect<ReadonlyArray<ChannelView>, RoleMenuDiscordFailed | DatabaseError>;
     /** The guild's posted menus, newest first. */
     readonly list: (organizationId: string, guildId: string) => Effect.Effect<ReadonlyArray<RoleMenuEntry>, DatabaseError>;
     /**
@@ -357,7 +367,12 @@ export class RoleMenus extends Context.Service<
           ),
           use("roleMenus.mappings", (db) =>
             db
-              .select({ roleId: roleMappings.roleId, groupId: roleMappings.groupId, groupName: groups.name, authority: roleMappings.authority })
+              .select({
+                roleId: roleMappings.roleId,
+                groupId: roleMappings.groupId,
+                groupName: groups.name,
+                authority: roleMappings.authority,
+              })
               .from(roleMappings)
               .innerJoin(groups, eq(groups.id, roleMappings.groupId))
               .where(and(eq(roleMappings.organizationId, organizationId), eq(roleMappings.guildId, guildId)))
@@ -483,9 +498,11 @@ export class RoleMenus extends Context.Service<
         const row = rows[0];
         if (!row) return yield* new RoleMenuNotFound({ menuId });
         // The message goes too; one already deleted (or a Discord that does not answer) leaves nothing to undo here.
-        yield* discord.deleteMessage(row.channelId, row.messageId, { reason: `Guildhall role menu ${menuId} removed` }).pipe(
-          Effect.catch((error) => Effect.logWarning(`role menu ${menuId}: its message was not deleted (${describeDiscordError(error)})`)),
-        );
+        yield* discord
+          .deleteMessage(row.channelId, row.messageId, { reason: `Guildhall role menu ${menuId} removed` })
+          .pipe(
+            Effect.catch((error) => Effect.logWarning(`role menu ${menuId}: its message was not deleted (${describeDiscordError(error)})`)),
+          );
       });
 
       type AuditInsert = typeof roleAuditLog.$inferInsert;
@@ -501,7 +518,11 @@ export class RoleMenus extends Context.Service<
         );
         const menu = menus[0];
         if (!menu)
-          return { ...nothing, outcome: "refused", content: "This role menu was removed; ask an admin for a new one." } satisfies RoleMenuAnswer;
+          return {
+            ...nothing,
+            outcome: "refused",
+            content: "This role menu was removed; ask an admin for a new one.",
+          } satisfies RoleMenuAnswer;
         const organizationId = menu.organizationId;
         const mappings = (yield* followedMappings(organizationId, menu.guildId)).filter((m) => menu.roleIds.includes(m.roleId));
         const mapped = byRole(mappings);
@@ -681,7 +702,8 @@ export class RoleMenus extends Context.Service<
         const groupName = new Map(mappings.map((m) => [m.groupId, m.groupName]));
         if (joined.length > 0) lines.push(`Joined the group(s) ${joined.map((id) => groupName.get(id) ?? id).join(", ")} in Guildhall.`);
         if (left.length > 0) lines.push(`Left the group(s) ${left.map((id) => groupName.get(id) ?? id).join(", ")} in Guildhall.`);
-        if (!failure && step && appUserId === null) lines.push("Link your Discord account in Guildhall for your groups to follow your roles.");
+        if (!failure && step && appUserId === null)
+          lines.push("Link your Discord account in Guildhall for your groups to follow your roles.");
         if (lines.length === 0) lines.push("Your roles already match your choice; nothing changed.");
         return { content: lines.join("\n"), added, removed, refused, outcome } satisfies RoleMenuAnswer;
       });

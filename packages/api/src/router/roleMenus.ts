@@ -82,7 +82,12 @@ export const roleMenusRouter = {
       Effect.gen(function* () {
         const guild = yield* guildOf(ctx.staff.organizationId, input.guildId);
         return yield* RoleMenus.use((m) =>
-          m.post(ctx.staff.organizationId, guild.id, { channelId: input.channelId, title: input.title, roleIds: input.roleIds }, ctx.user.id),
+          m.post(
+            ctx.staff.organizationId,
+            guild.id,
+            { channelId: input.channelId, title: input.title, roleIds: input.roleIds },
+            ctx.user.id,
+          ),
         );
       }),
     ),
