@@ -501,7 +501,11 @@ export class RoleMenus extends Context.Service<
         yield* discord
           .deleteMessage(row.channelId, row.messageId, { reason: `Guildhall role menu ${menuId} removed` })
           .pipe(
-            Effect.catch((error) => Effect.logWarning(`role menu ${menuId}: its message was not deleted (${describeDiscordError(error)})`)),
+            Effect.catch((error) =>
+              error instanceof DiscordPermanentError && error.code === 10008
+                ? Effect.void
+                : Effect.logWarning(`role menu ${menuId}: its message was not deleted (${describeDiscordError(error)})`),
+            ),
           );
       });
 

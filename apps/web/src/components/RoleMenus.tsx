@@ -20,7 +20,7 @@ export function RoleMenusCard({ isAdmin, roleName }: { isAdmin: boolean; roleNam
   );
   const list = menus.data ?? [];
   return (
-    <section className="card" aria-labelledby="role-menus-title" data-testid="role-menus">
+    <section className="card" aria-labelledby="role-menus-title" data-testid="role-menus" data-loading={menus.isPending ? "true" : "false"}>
       <div className="card-header">
         <h2 className="card-title" id="role-menus-title">
           Role menus <span className="count-pill">{list.length}</span>
@@ -35,7 +35,7 @@ export function RoleMenusCard({ isAdmin, roleName }: { isAdmin: boolean; roleNam
         {list.length === 0 ? <p className="muted small">No role menu posted yet.</p> : null}
         <ul className="plain-list" data-testid="role-menu-list">
           {list.map((m) => (
-            <li key={m.id} className="small" data-testid="role-menu-row">
+            <li key={m.id} className="small" data-testid="role-menu-row" data-menu-id={m.id} data-message-id={m.messageId}>
               <strong>{m.title}</strong> in channel {m.channelId}: {m.roleIds.map(roleName).join(", ")} (posted{" "}
               {formatDateTime(m.createdAt)}){" "}
               <a href={m.messageUrl} target="_blank" rel="noreferrer">
@@ -168,7 +168,7 @@ export function InviteLinkCard({ isAdmin }: { isAdmin: boolean }) {
   );
   const current = invite.data ?? null;
   return (
-    <section className="card" aria-labelledby="invite-title" data-testid="invite-link">
+    <section className="card" aria-labelledby="invite-title" data-testid="invite-link" data-loading={invite.isPending ? "true" : "false"}>
       <div className="card-header">
         <h2 className="card-title" id="invite-title">
           Invite link
