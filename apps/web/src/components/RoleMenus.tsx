@@ -15,6 +15,11 @@ const AUTHORITY: Record<string, string> = { discord: "Discord is the truth", bot
 export function RoleMenusCard({ isAdmin, roleName }: { isAdmin: boolean; roleName: (id: string) => string }) {
   const queryClient = useQueryClient();
   const menus = useQuery(trpc.roleMenus.list.queryOptions({}));
+  const channels = useQuery({ ...trpc.roleMenus.channels.queryOptions({}), retry: false });
+  const channelName = (id: string) => {
+    const channel = channels.data?.find((c) => c.id === id);
+    return channel ? `#${channel.name}` : `channel ${id}`;
+  };
   const remove = useMutation(
     trpc.roleMenus.remove.mutationOptions({ onSuccess: () => void queryClient.invalidateQueries({ queryKey: trpc.roleMenus.pathKey() }) }),
   );
@@ -36,7 +41,7 @@ export function RoleMenusCard({ isAdmin, roleName }: { isAdmin: boolean; roleNam
         <ul className="plain-list" data-testid="role-menu-list">
           {list.map((m) => (
             <li key={m.id} className="small" data-testid="role-menu-row" data-menu-id={m.id} data-message-id={m.messageId}>
-              <strong>{m.title}</strong> in channel {m.channelId}: {m.roleIds.map(roleName).join(", ")} (posted{" "}
+              <strong>{m.title}</strong> in {channelName(m.channelId)}: {m.roleIds.map(roleName).join(", ")} (posted{" "}
               {formatDateTime(m.createdAt)}){" "}
               <a href={m.messageUrl} target="_blank" rel="noreferrer">
                 Open in Discord
