@@ -192,6 +192,21 @@ describe("role menus through the emulator and the interactions endpoint", () => 
     }
   });
 
+  it("a role deleted on Discord after the menu was posted is refused with the reason", async () => {
+    const gone = emulator.createRole(seeded.guildId, { name: "Gone" }).id;
+    const goners = await admin.trpc.groups.create.mutate({ name: "Goners" });
+    await admin.trpc.roles.createMapping.mutate({ groupId: goners.id, roleId: gone, authority: "discord" });
+    const menu = await admin.trpc.roleMenus.post.mutate({ channelId: general, title: "Soon gone", roleIds: [gone] });
+    emulator.deleteRole(seeded.guildId, gone);
+    const id = emulator.clickSelect(seeded.guildId, PICKER, menu.messageId, `rolemenu:${menu.id}`, [gone]);
+    const record = await emulator.waitForInteraction(id, (r) => r.original !== null && r.original.content !== "");
+    expect(record.original?.content).toContain("the mapped role was deleted");
+    expect(await groupMembers(goners.id)).toEqual([]);
+    const [refusal] = await auditOfPicker();
+    expect(refusal).toMatchObject({ outcome: "blocked", rolesAfter: [`+${gone}`] });
+    await admin.trpc.roleMenus.remove.mutate({ menuId: menu.id });
+  });
+
   it("a removed menu answers its member with a notice and changes nothing", async () => {
     const extra = await admin.trpc.roleMenus.post.mutate({ channelId: general, title: "", roleIds: [role.artist] });
     await admin.trpc.roleMenus.remove.mutate({ menuId: extra.id });

@@ -582,6 +582,14 @@ export class RoleMenus extends Context.Service<
           ...refusedNow,
           ...plan.blocked.flatMap((b) => (b.kind === "role" ? [{ roleId: b.roleId, reason: BLOCK_REASONS[b.reason] }] : [])),
         ];
+        // A wanted change the plan neither makes nor refuses per member was refused for its whole mapping (a deleted role).
+        for (const roleId of offered) {
+          if (picked.has(roleId) === choice.memberRoles.includes(roleId)) continue;
+          if (step?.add.includes(roleId) || step?.remove.includes(roleId) || refused.some((r) => r.roleId === roleId)) continue;
+          const block =
+            plan.blocked.find((b) => b.kind === "mapping" && b.roleId === roleId) ?? plan.blocked.find((b) => b.kind === "guild");
+          refused.push({ roleId, reason: block ? BLOCK_REASONS[block.reason] : "the change could not be planned" });
+        }
         const actor = { actorKind: "user" as const, actorId: `discord:${choice.userId}` };
         const audit: AuditInsert[] = refused.map((r) => ({
           organizationId,
