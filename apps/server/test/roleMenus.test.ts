@@ -54,6 +54,8 @@ describe("role menus through the emulator and the interactions endpoint", () => 
       webDist: "/nonexistent",
       firstSightSync: false,
       discord: { token: emulator.token, api: emulator.apiUrl },
+      // Interaction follow-ups (editing a deferred reply) go to the emulator too.
+      discordApiUrl: emulator.apiUrl,
       discordPublicKey: emulator.publicKey,
       onReady: async (services) => {
         await ensureFirstAdmin(services, ADMIN);
@@ -206,6 +208,26 @@ describe("role menus through the emulator and the interactions endpoint", () => 
     expect(refusal).toMatchObject({ outcome: "blocked", rolesAfter: [`+${gone}`] });
     await admin.trpc.roleMenus.remove.mutate({ menuId: menu.id });
   });
+
+  it("a change that waits for Discord's rate limit is answered within 3 s by an ephemeral deferral, then the reply edits it", async () => {
+    emulator.setRateLimits({ memberRoles: { limit: 1, windowMs: 4_000 } });
+    emulator.resetRateLimits();
+    try {
+      expect((await pick([role.artist])).original?.content).toContain("You now have @Artist");
+      const record = await emulator.waitForInteraction(
+        emulator.clickSelect(seeded.guildId, PICKER, messageId, `rolemenu:${menuId}`, []),
+        (r) => r.original !== null && r.original.content !== "",
+        15_000,
+      );
+      expect(record.acknowledged).toMatchObject({ type: 5 });
+      expect(record.acknowledged!.at - record.created_at).toBeLessThan(3_000);
+      expect(record.original).toMatchObject({ flags: 64, content: expect.stringContaining("Removed @Artist") });
+      expect(emulator.member(seeded.guildId, PICKER)!.roles).toEqual([]);
+    } finally {
+      emulator.setRateLimits({ memberRoles: { limit: 10, windowMs: 10_000 } });
+      emulator.resetRateLimits();
+    }
+  }, 30_000);
 
   it("a removed menu answers its member with a notice and changes nothing", async () => {
     const extra = await admin.trpc.roleMenus.post.mutate({ channelId: general, title: "", roleIds: [role.artist] });
