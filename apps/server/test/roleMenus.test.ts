@@ -7,7 +7,9 @@
  * where the bot may, or pasted; shown for linked users the plan blocks as "not in guild".
  */
 import { createClient, type GuildhallClient } from "@guildhall/api";
+import { Database, schema } from "@guildhall/db";
 import { type Emulator, type SeededGuild, startEmulator } from "@guildhall/emulator";
+import { Effect } from "effect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureFirstAdmin, type RunningServer, seedDemoGuild, startServer } from "../src";
 import { ADMIN, codeOf, signIn } from "./helpers";
@@ -228,6 +230,29 @@ describe("role menus through the emulator and the interactions endpoint", () => 
       emulator.resetRateLimits();
     }
   }, 30_000);
+
+  it("a member flagged for flapping is left alone, their own picks included, with the reason", async () => {
+    const flag = (flaggedAt: Date | null) =>
+      server.runtime.runPromise(
+        Database.use(({ db }) =>
+          Effect.promise(() =>
+            db
+              .insert(schema.roleMemberStates)
+              .values({ guildId: seeded.guildId, userId: PICKER, flaggedAt })
+              .onConflictDoUpdate({ target: [schema.roleMemberStates.guildId, schema.roleMemberStates.userId], set: { flaggedAt } }),
+          ),
+        ),
+      );
+    await flag(new Date());
+    try {
+      const record = await pick([role.artist]);
+      expect(record.original?.content).toContain("Not changed: @Artist: the member's roles flapped");
+      expect(emulator.member(seeded.guildId, PICKER)!.roles).toEqual([]);
+      expect((await auditOfPicker())[0]).toMatchObject({ outcome: "blocked", rolesAfter: [`+${role.artist}`] });
+    } finally {
+      await flag(null);
+    }
+  });
 
   it("a removed menu answers its member with a notice and changes nothing", async () => {
     const extra = await admin.trpc.roleMenus.post.mutate({ channelId: general, title: "", roleIds: [role.artist] });

@@ -23,7 +23,7 @@ import {
   type PlanInput,
   planReconciliation,
 } from "@guildhall/roles";
-import { and, asc, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
 
 // ------------------------------------------------------------------------------------ constants
@@ -342,7 +342,10 @@ export class RoleMenus extends Context.Service<
      * with an audit entry `blocked`), made with one call (a role PUT/DELETE for one change, else a
      * PATCH with the full role list) with `X-Audit-Log-Reason`, recorded as one audit entry
      * (actor `user`, `discord:<user id>`), the mirror updated, and the linked user's groups
-     * following the roles (their `discord`/`both` mappings). Never fails for the member's sake:
+     * following the roles (their `discord`/`both` mappings). Recorded like the Reconciler's own
+     * calls (`role_member_states`: expected roles before the call, so its GUILD_MEMBER_UPDATE echo
+     * is not taken for a moderator's change; role and group timestamps of `both` after); a member
+     * flagged for flapping is left alone (reason `flagged`). Never fails for the member's sake:
      * what went wrong is in the answer's `content`; fails only with DatabaseError.
      */
     readonly choose: (choice: RoleMenuChoice) => Effect.Effect<RoleMenuAnswer, DatabaseError>;
@@ -353,7 +356,18 @@ export class RoleMenus extends Context.Service<
     Effect.gen(function* () {
       const { use, transaction } = yield* Database;
       const discord = yield* DiscordRest;
-      const { roleMenus, roleMappings, roleSettings, groups, groupMembers, users, guildMembers, roleAuditLog } = schema;
+      const {
+        roleMenus,
+        roleMappings,
+        roleSettings,
+        groups,
+        groupMembers,
+        groupMemberChanges,
+        roleMemberStates,
+        users,
+        guildMembers,
+        roleAuditLog,
+      } = schema;
 
       /** The guild's mappings of effective authority discord/both, with group names. */
       const followedMappings = Effect.fn("RoleMenus.followedMappings")(function* (organizationId: string, guildId: string) {
@@ -547,6 +561,15 @@ export class RoleMenus extends Context.Service<
           db.select({ id: users.id }).from(users).where(eq(users.discordId, choice.userId)).limit(1),
         );
         const appUserId = linked[0]?.id ?? null;
+        // A member flagged for flapping is left alone until someone looks, their own picks included.
+        const flagged = yield* use("roleMenus.flagged", (db) =>
+          db
+            .select({ flaggedAt: roleMemberStates.flaggedAt })
+            .from(roleMemberStates)
+            .where(and(eq(roleMemberStates.guildId, menu.guildId), eq(roleMemberStates.userId, choice.userId)))
+            .limit(1),
+        );
+        const isFlagged = flagged[0]?.flaggedAt != null;
 
         // The roles: the planner for this member alone, each menu role an `app` mapping of a group holding the member when picked.
         const refusedNow: Array<{ roleId: string; reason: string }> = [];
@@ -573,7 +596,7 @@ export class RoleMenus extends Context.Service<
             roles: state.actualRoles,
             bot: state.bot,
             suppressions: [],
-            flagged: [],
+            flagged: isFlagged ? [choice.userId] : [],
           },
         };
         const plan = planReconciliation(input, { only: [choice.userId] });
@@ -615,6 +638,16 @@ export class RoleMenus extends Context.Service<
               : step.action.kind === "remove-role"
                 ? discord.removeMemberRole(menu.guildId, choice.userId, step.action.roleId, { reason })
                 : Effect.asVoid(discord.editMember(menu.guildId, choice.userId, { roles: [...step.roles] }, { reason }));
+          // Expected before the call, so the GUILD_MEMBER_UPDATE echoing it is Guildhall's own change (not a moderator's, no flip).
+          yield* use("roleMenus.expected", (db) =>
+            db
+              .insert(roleMemberStates)
+              .values({ guildId: menu.guildId, userId: choice.userId, expectedRoleIds: [...step.roles] })
+              .onConflictDoUpdate({
+                target: [roleMemberStates.guildId, roleMemberStates.userId],
+                set: { expectedRoleIds: [...step.roles], updatedAt: new Date() },
+              }),
+          );
           const result = yield* Effect.result(call);
           if (result._tag === "Failure") {
             failure = result.failure;
@@ -674,13 +707,38 @@ export class RoleMenus extends Context.Service<
           "roleMenus.record",
           Effect.gen(function* () {
             if (audit.length > 0) yield* use("roleMenus.audit", (db) => db.insert(roleAuditLog).values(audit));
-            if (step && !failure)
+            const now = new Date();
+            if (step && !failure) {
               yield* use("roleMenus.mirror", (db) =>
                 db
                   .update(guildMembers)
-                  .set({ roleIds: [...after], dateModified: new Date() })
+                  .set({ roleIds: [...after], dateModified: now })
                   .where(and(eq(guildMembers.guildId, menu.guildId), eq(guildMembers.userId, choice.userId))),
               );
+              // As the Reconciler records its own calls: the roles known now, each changed role stamped (the Discord side of `both`).
+              const stamps = Object.fromEntries([...step.add, ...step.remove].map((roleId) => [roleId, now.getTime()]));
+              yield* use("roleMenus.applied", (db) =>
+                db
+                  .insert(roleMemberStates)
+                  .values({ guildId: menu.guildId, userId: choice.userId, knownRoleIds: [...after], roleChangedAt: stamps })
+                  .onConflictDoUpdate({
+                    target: [roleMemberStates.guildId, roleMemberStates.userId],
+                    set: {
+                      knownRoleIds: [...after],
+                      expectedRoleIds: null,
+                      roleChangedAt: sql`${roleMemberStates.roleChangedAt} || ${JSON.stringify(stamps)}::jsonb`,
+                      updatedAt: now,
+                    },
+                  }),
+              );
+            } else if (step) {
+              yield* use("roleMenus.clearExpected", (db) =>
+                db
+                  .update(roleMemberStates)
+                  .set({ expectedRoleIds: null })
+                  .where(and(eq(roleMemberStates.guildId, menu.guildId), eq(roleMemberStates.userId, choice.userId))),
+              );
+            }
             for (const g of groupChanges) {
               if (g.add.length > 0)
                 yield* use("roleMenus.groupAdd", (db) =>
@@ -692,6 +750,15 @@ export class RoleMenus extends Context.Service<
               if (g.remove.length > 0)
                 yield* use("roleMenus.groupRemove", (db) =>
                   db.delete(groupMembers).where(and(eq(groupMembers.groupId, g.groupId), inArray(groupMembers.userId, [...g.remove]))),
+                );
+              // The app side of `both` timestamps, as Groups records its own changes.
+              const changed = [...g.add, ...g.remove];
+              if (changed.length > 0)
+                yield* use("roleMenus.groupStamp", (db) =>
+                  db
+                    .insert(groupMemberChanges)
+                    .values(changed.map((userId) => ({ groupId: g.groupId, userId, changedAt: now })))
+                    .onConflictDoUpdate({ target: [groupMemberChanges.groupId, groupMemberChanges.userId], set: { changedAt: now } }),
                 );
             }
           }),
