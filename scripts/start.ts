@@ -13,6 +13,7 @@ import {
   ensureOrganizationAdmin,
   INSTALL_CALLBACK_PATH,
   seedDemoGuild,
+  seedDemoRoleMenu,
   seedDemoRoles,
   seedDemoWebhook,
   startServer,
@@ -85,6 +86,12 @@ const server = await startServer({
       if (channel) {
         const hook = emulator!.createWebhook(demo.guildId, { channelId: channel.id, name: "Guildhall" });
         if (hook.webhook.url) await seedDemoWebhook(services, hook.webhook.url);
+        // Self-service roles: a role menu of two roles whose groups follow Discord, and the guild's invite link.
+        const menuGroups = [
+          { name: "Artists", roleId: roleId("Artist"), authority: "discord" as const },
+          { name: "Streamers", roleId: roleId("Streamer"), authority: "both" as const },
+        ].flatMap((g) => (g.roleId ? [{ ...g, roleId: g.roleId }] : []));
+        if (menuGroups.length > 0) await seedDemoRoleMenu(services, demo.guildId, channel.id, menuGroups);
       }
     }
     if (second) {

@@ -77,6 +77,8 @@ export const PAGES: ReadonlyArray<AppPage> = [
       await expect(page.getByTestId("roles-preview")).toHaveAttribute("data-loading", "false");
       await expect(page.getByTestId("roles-preflight")).toHaveAttribute("data-loading", "false");
       await expect(page.getByTestId("roles-audit")).toHaveAttribute("data-loading", "false");
+      await expect(page.getByTestId("role-menus")).toHaveAttribute("data-loading", "false");
+      await expect(page.getByTestId("invite-link")).toHaveAttribute("data-loading", "false");
     },
   },
   {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { type ApiRuntime, type Auth, ensurePasswordUser, logTo } from "@guildhall/api";
-import { Directory, DOMAIN_EVENT_KINDS, Groups, Reconciler, Webhooks } from "@guildhall/sync";
+import { Directory, DOMAIN_EVENT_KINDS, Groups, GuildInvites, Reconciler, RoleMenus, Webhooks } from "@guildhall/sync";
 import { Effect } from "effect";
 
 /** The first admin's sign-in. `created` is false when the account already existed (password unchanged). */
@@ -151,6 +151,54 @@ export const seedDemoRoles = async (
           onManualRemoval: "restore",
         });
       }
+    }),
+  );
+};
+
+/** A demo group members join by picking its role in the demo's role menu: `authority` `discord` or `both`. */
+export interface DemoMenuGroup {
+  readonly name: string;
+  readonly roleId: string;
+  readonly authority: "discord" | "both";
+}
+
+/**
+ * Seeds the demo's self-service roles in `guildId`: each group (created unless one with its
+ * name exists) mapped to its role with its authority (preview-only, like every new mapping), a
+ * role menu offering those roles posted in `channelId`, and a never-expiring invite link created
+ * there. The emulator starts afresh at each `npm start`, so the menus and the link kept from the
+ * last run point at nothing: they are replaced. Rejects on database errors and on the Discord
+ * port's refusals (RoleMenuDiscordFailed, ChannelPermissionMissing...).
+ */
+export const seedDemoRoleMenu = async (
+  services: { runtime: ApiRuntime },
+  guildId: string,
+  channelId: string,
+  groups: ReadonlyArray<DemoMenuGroup>,
+): Promise<void> => {
+  await services.runtime.runPromise(
+    Effect.gen(function* () {
+      const groupService = yield* Groups;
+      const reconciler = yield* Reconciler;
+      const menus = yield* RoleMenus;
+      const invites = yield* GuildInvites;
+      const organizationId = DEFAULT_ORGANIZATION.id;
+      const existing = new Map((yield* groupService.list(organizationId)).map((g) => [g.name, g.id]));
+      const mapped = new Set((yield* reconciler.mappings(organizationId, guildId)).map((m) => `${m.groupId}:${m.roleId}`));
+      for (const group of groups) {
+        const groupId = existing.get(group.name) ?? (yield* groupService.create(organizationId, { name: group.name })).id;
+        if (mapped.has(`${groupId}:${group.roleId}`)) continue;
+        yield* reconciler.createMapping(organizationId, {
+          guildId,
+          groupId,
+          roleId: group.roleId,
+          authority: group.authority,
+          onManualRemoval: "restore",
+        });
+      }
+      for (const old of yield* menus.list(organizationId, guildId)) yield* menus.remove(organizationId, old.id);
+      yield* menus.post(organizationId, guildId, { channelId, title: "Pick your roles", roleIds: groups.map((g) => g.roleId) }, null);
+      yield* invites.create(organizationId, guildId, channelId);
     }),
   );
 };

@@ -13,6 +13,7 @@ export {
   generatePassword,
   type OrganizationSeed,
   seedDemoGuild,
+  seedDemoRoleMenu,
   seedDemoRoles,
   seedDemoWebhook,
 } from "./bootstrap";

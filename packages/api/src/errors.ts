@@ -12,6 +12,8 @@ import type { DatabaseError } from "@guildhall/db";
 import type { JobNotDiscardable, JobNotRetryable, JobPayloadInvalid, UnknownJob } from "@guildhall/jobs";
 import type {
   ApiTokenNotFound,
+  ChannelNotInGuild,
+  ChannelPermissionMissing,
   ChunkMismatch,
   DiscordCallFailed,
   DiscordIdTaken,
@@ -26,6 +28,7 @@ import type {
   IntegrationNotFound,
   IntegrationsNotConfigured,
   InvalidApiToken,
+  InvalidInviteLink,
   InvalidWebhookUrl,
   MappingExists,
   MappingNotFound,
@@ -33,6 +36,9 @@ import type {
   NotInOrganization,
   NotStaff,
   ReconciliationRunNotFound,
+  RoleMenuDiscordFailed,
+  RoleMenuNotFound,
+  RoleNotSelfAssignable,
   SyncAlreadyRunning,
   SyncNotAwaitingConfirmation,
   SyncNotRunning,
@@ -105,6 +111,12 @@ export type DomainError =
   | MappingExists
   | ReconciliationRunNotFound
   | DiscordUnavailable
+  | RoleMenuNotFound
+  | RoleNotSelfAssignable
+  | ChannelNotInGuild
+  | ChannelPermissionMissing
+  | InvalidInviteLink
+  | RoleMenuDiscordFailed
   | InvalidWebhookUrl
   | WebhookNotFound
   | WebhookAlreadyAdded
@@ -234,6 +246,29 @@ export const ERRORS: Answers = {
     code: "PRECONDITION_FAILED",
     status: 412,
     message: (e) => `Discord could not be asked for the guild's roles and the bot's member: ${e.message}`,
+  },
+  RoleMenuNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such role menu in your organization." },
+  RoleNotSelfAssignable: {
+    code: "BAD_REQUEST",
+    status: 400,
+    message: (e) => `Role ${e.roleId} cannot be offered in a role menu: ${e.message}.`,
+  },
+  ChannelNotInGuild: { code: "NOT_FOUND", status: 404, message: () => "No such text channel in this guild." },
+  ChannelPermissionMissing: {
+    code: "PRECONDITION_FAILED",
+    status: 412,
+    message: (e) => `The bot lacks ${e.permission} in that channel; give it the permission or pick another channel.`,
+  },
+  InvalidInviteLink: {
+    code: "BAD_REQUEST",
+    status: 400,
+    message: () => "Invalid input: paste an invite link such as https://discord.gg/abc123 (or its code).",
+  },
+  // A 4xx like DiscordUnavailable: the server is fine, Discord refused or did not answer.
+  RoleMenuDiscordFailed: {
+    code: "PRECONDITION_FAILED",
+    status: 412,
+    message: (e) => (e.transient ? `Discord did not answer; try again: ${e.message}` : `Discord refused the request: ${e.message}`),
   },
   InvalidWebhookUrl: { code: "BAD_REQUEST", status: 400, message: (e) => `Invalid input: ${e.message}` },
   WebhookNotFound: { code: "NOT_FOUND", status: 404, message: () => "No such webhook in your organization." },

@@ -6,6 +6,7 @@ import { integrationsRouter } from "./router/integrations";
 import { jobsRouter } from "./router/jobs";
 import { membersRouter } from "./router/members";
 import { notificationsRouter } from "./router/notifications";
+import { roleMenusRouter } from "./router/roleMenus";
 import { rolesRouter } from "./router/roles";
 import { rosterRouter } from "./router/roster";
 import { sessionRouter } from "./router/session";
@@ -22,6 +23,7 @@ export const appRouter = createTRPCRouter({
   members: membersRouter,
   notifications: notificationsRouter,
   roles: rolesRouter,
+  roleMenus: roleMenusRouter,
   events: eventsRouter,
   roster: rosterRouter,
   session: sessionRouter,

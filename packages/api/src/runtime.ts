@@ -6,11 +6,13 @@ import {
   Bot,
   DomainEvents,
   FirstSightSync,
+  GuildInvites,
   Integrations,
   type IntegrationsConfig,
   IntegrationsSettings,
   keyIdOf,
   Reconciler,
+  RoleMenus,
   SecretBox,
   type SecretKey,
   SyncLayer,
@@ -109,6 +111,10 @@ const unconfiguredDiscord: Layer.Layer<DiscordRest> = Layer.succeed(DiscordRest)
       currentUser: fail,
       currentUserGuildMember: fail,
       leaveGuild: fail,
+      channels: fail,
+      createMessage: fail,
+      deleteMessage: fail,
+      createChannelInvite: fail,
     });
   })(),
 );
@@ -159,6 +165,7 @@ export const makeRuntime = (config: RuntimeConfig, logging: LoggingOptions = {})
   const services = Layer.mergeAll(
     Bot.layer.pipe(Layer.provide(Layer.succeed(FirstSightSync)(firstSightSync))),
     Reconciler.layer,
+    GuildInvites.layer.pipe(Layer.provideMerge(RoleMenus.layer)),
     webhooks,
     installs,
   ).pipe(Layer.provideMerge(Layer.mergeAll(SyncLayer, Jobs.layer(jobs), discordLayer)));

@@ -16,11 +16,13 @@ import {
   Directory,
   type DomainEvents,
   type Groups,
+  type GuildInvites,
   type Integrations,
   type MemberSync,
   NotInOrganization,
   type Presences,
   type Reconciler,
+  type RoleMenus,
   type Roster,
   type StaffMembership,
   type TokenIdentity,
@@ -44,6 +46,8 @@ export type ApiServices =
   | Comparison
   | Groups
   | Reconciler
+  | RoleMenus
+  | GuildInvites
   | DiscordRest
   | ApiTokens
   | DomainEvents

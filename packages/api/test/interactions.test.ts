@@ -21,6 +21,7 @@ const command = (permissions: string | undefined, roles: string[] = [], options:
 const fakeServices = (overrides: Partial<InteractionServices> = {}) => {
   const requests: MemberSyncRequest[] = [];
   const edits: Array<{ applicationId: string; token: string; message: unknown }> = [];
+  const choices: Array<Parameters<InteractionServices["chooseFromRoleMenu"]>[0]> = [];
   const services: InteractionServices = {
     guildSettings: async () => ({ syncAdminRoleId: ROLE }),
     requestMemberSync: async (request) => {
@@ -30,10 +31,14 @@ const fakeServices = (overrides: Partial<InteractionServices> = {}) => {
     editOriginal: async (applicationId, token, message) => {
       edits.push({ applicationId, token, message });
     },
+    chooseFromRoleMenu: async (choice) => {
+      choices.push(choice);
+      return { content: `picked ${choice.values.length}` };
+    },
     log: () => {},
     ...overrides,
   };
-  return { services, requests, edits };
+  return { services, requests, edits, choices };
 };
 
 afterEach(() => {
@@ -131,5 +136,59 @@ describe("answerInteraction", () => {
       await answerInteraction({ ...command("32"), type: 3, data: { custom_id: "unknown:1", component_type: 2 } }, services),
     ).toMatchObject({ type: 4, data: { flags: 64 } });
     expect(await answerInteraction({ ...command("32"), type: 5 }, services)).toMatchObject({ type: 4, data: { flags: 64 } });
+  });
+
+  describe("role menus (rolemenu:<menu id>)", () => {
+    const MENU = "4f0c2b0e-9d7a-4c55-8a53-2d8e6f1e0a11";
+    const pick = (values: string[], customId = `rolemenu:${MENU}`) => ({
+      ...command(undefined, ["940000000000000009"]),
+      type: 3,
+      data: { custom_id: customId, component_type: 3, values },
+    });
+
+    it("passes the member's choice on and answers with the ephemeral reply", async () => {
+      const { services, choices } = fakeServices();
+      expect(await answerInteraction(pick(["940000000000000001", "940000000000000002"]), services)).toEqual({
+        type: 4,
+        data: { content: "picked 2", flags: 64 },
+      });
+      expect(choices).toEqual([
+        {
+          menuId: MENU,
+          guildId: GUILD,
+          userId: USER,
+          memberRoles: ["940000000000000009"],
+          values: ["940000000000000001", "940000000000000002"],
+        },
+      ]);
+    });
+
+    it("refuses a menu id that is not Guildhall's, and apologizes when the choice fails, without asking twice", async () => {
+      const { services, choices } = fakeServices();
+      expect(await answerInteraction(pick([], "rolemenu:nope"), services)).toMatchObject({ type: 4, data: { flags: 64 } });
+      expect(choices).toEqual([]);
+      const failing = fakeServices({ chooseFromRoleMenu: () => Promise.reject(new Error("down")) });
+      expect(await answerInteraction(pick([]), failing.services)).toMatchObject({
+        type: 4,
+        data: { content: expect.stringMatching(/could not be changed/), flags: 64 },
+      });
+    });
+
+    it("defers ephemerally (type 5, flag 64, not a type 6 update of the menu) when slow, then edits the reply", async () => {
+      vi.useFakeTimers();
+      let release: () => void = () => {};
+      const { services, edits } = fakeServices({
+        chooseFromRoleMenu: () =>
+          new Promise((resolve) => {
+            release = () => resolve({ content: "You now have @Artist." });
+          }),
+      });
+      const answer = answerInteraction(pick(["940000000000000001"]), services);
+      await vi.advanceTimersByTimeAsync(DEFAULT_DEADLINE_MS);
+      expect(await answer).toEqual({ type: 5, data: { flags: 64 } });
+      release();
+      await vi.waitFor(() => expect(edits).toHaveLength(1));
+      expect(edits[0]).toMatchObject({ message: { content: "You now have @Artist.", flags: 64 } });
+    });
   });
 });

@@ -717,6 +717,49 @@ export const roleAuditLog = pgTable(
   (t) => [index("role_audit_log_guild_idx").on(t.guildId, t.id), index("role_audit_log_run_idx").on(t.runId)],
 );
 
+/**
+ * A role menu posted in a guild channel (self-service roles): a Components V2 message whose
+ * string select (`custom_id` `rolemenu:<id>`) offers `roleIds`, each mapped to a group whose
+ * authority is `discord` or `both`. `messageId` is the posted message's snowflake.
+ */
+export const roleMenus = pgTable(
+  "role_menus",
+  {
+    id: text().primaryKey(),
+    organizationId: text()
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    guildId: text()
+      .notNull()
+      .references(() => guilds.id, { onDelete: "cascade" }),
+    channelId: text().notNull(),
+    messageId: text().notNull(),
+    title: text().notNull(),
+    roleIds: text().array().notNull(),
+    createdBy: text(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("role_menus_guild_idx").on(t.guildId)],
+);
+
+/**
+ * A guild's invite link, offered for linked users who are not in the guild: created by the bot
+ * (`source` `created`, in `channelId`, never expiring) or pasted by an admin (`pasted`).
+ */
+export const guildInvites = pgTable("guild_invites", {
+  guildId: text()
+    .primaryKey()
+    .references(() => guilds.id, { onDelete: "cascade" }),
+  organizationId: text()
+    .notNull()
+    .references(() => organizations.id, { onDelete: "cascade" }),
+  code: text().notNull(),
+  url: text().notNull(),
+  channelId: text(),
+  source: text({ enum: ["created", "pasted"] }).notNull(),
+  updatedAt: updatedAt(),
+});
+
 // ---------------------------------------------------------------- domain events and webhooks
 
 /**

@@ -1,8 +1,10 @@
 import { REST } from "@discordjs/rest";
 import {
   type APIGuild,
+  type RESTGetAPIChannelMessageResult,
   type RESTGetAPICurrentUserResult,
   type RESTGetAPIGatewayBotResult,
+  type RESTGetAPIGuildChannelsResult,
   type RESTGetAPIGuildMemberResult,
   type RESTGetAPIGuildMembersResult,
   type RESTGetAPIGuildResult,
@@ -11,6 +13,9 @@ import {
   type RESTPatchAPIGuildMemberJSONBody,
   type RESTPatchAPIGuildMemberResult,
   type RESTPatchAPIWebhookWithTokenMessageJSONBody,
+  type RESTPostAPIChannelInviteJSONBody,
+  type RESTPostAPIChannelInviteResult,
+  type RESTPostAPIChannelMessageJSONBody,
   type RESTPostAPIWebhookWithTokenJSONBody,
   type RESTPostAPIWebhookWithTokenWaitResult,
   type RESTPostOAuth2AccessTokenResult,
@@ -229,6 +234,42 @@ export class DiscordRest extends Context.Service<
      * https://discord.com/developers/docs/resources/user#leave-guild
      */
     readonly leaveGuild: (guildId: string) => Effect.Effect<void, DiscordError>;
+    /**
+     * `GET /guilds/{guild}/channels`: the guild's channels (without threads), each with its
+     * `permission_overwrites`. https://discord.com/developers/docs/resources/guild#get-guild-channels
+     */
+    readonly channels: (guildId: string) => Effect.Effect<RESTGetAPIGuildChannelsResult, DiscordError>;
+    /**
+     * `POST /channels/{channel}/messages`: posts a message (needs View Channel and Send Messages).
+     * A Components V2 message sets `flags: 1 << 15` (IS_COMPONENTS_V2) and carries its text in
+     * components (type 10 text display, 17 container, 1 action rows with selects): no `content`,
+     * no `embeds`. Returns the message. 50013 Missing Permissions, 10003 Unknown Channel, 50035
+     * for a body outside Discord's limits (all permanent).
+     * https://discord.com/developers/docs/resources/message#create-message,
+     * https://discord.com/developers/docs/components/reference
+     */
+    readonly createMessage: (
+      channelId: string,
+      body: RESTPostAPIChannelMessageJSONBody,
+    ) => Effect.Effect<RESTGetAPIChannelMessageResult, DiscordError>;
+    /**
+     * `DELETE /channels/{channel}/messages/{message}` (204): deletes a message (the bot's own
+     * needs no permission). 10008 Unknown Message when it is gone (permanent).
+     * https://discord.com/developers/docs/resources/message#delete-message
+     */
+    readonly deleteMessage: (channelId: string, messageId: string, options?: AuditLogOptions) => Effect.Effect<void, DiscordError>;
+    /**
+     * `POST /channels/{channel}/invites`: creates an invite (needs Create Instant Invite in the
+     * channel). `max_age` in seconds (0: never expires), `max_uses` (0: unlimited); without
+     * `unique` a live invite with the same settings is answered instead of a new one. Returns
+     * the invite (`code`; its URL is `https://discord.gg/<code>`).
+     * https://discord.com/developers/docs/resources/channel#create-channel-invite
+     */
+    readonly createChannelInvite: (
+      channelId: string,
+      body: RESTPostAPIChannelInviteJSONBody,
+      options?: AuditLogOptions,
+    ) => Effect.Effect<RESTPostAPIChannelInviteResult, DiscordError>;
   }
 >()("@guildhall/discord/DiscordRest") {
   /**
@@ -478,7 +519,47 @@ const make = (rest: REST, config: DiscordRestConfig): typeof DiscordRest.Service
     yield* call<unknown>({ method: "DELETE", route: Routes.userGuild(guildId), ids: { guildId } });
   });
 
+  const channels = Effect.fn("DiscordRest.channels")(function* (guildId: string) {
+    return yield* call<RESTGetAPIGuildChannelsResult>({ method: "GET", route: Routes.guildChannels(guildId), ids: { guildId } });
+  });
+
+  const createMessage = Effect.fn("DiscordRest.createMessage")(function* (channelId: string, body: RESTPostAPIChannelMessageJSONBody) {
+    return yield* call<RESTGetAPIChannelMessageResult>({
+      method: "POST",
+      route: Routes.channelMessages(channelId),
+      ids: { channelId },
+      body,
+    });
+  });
+
+  const deleteMessage = Effect.fn("DiscordRest.deleteMessage")(function* (channelId: string, messageId: string, options?: AuditLogOptions) {
+    yield* call<unknown>({
+      method: "DELETE",
+      route: Routes.channelMessage(channelId, messageId),
+      ids: { channelId, messageId },
+      reason: options?.reason,
+    });
+  });
+
+  const createChannelInvite = Effect.fn("DiscordRest.createChannelInvite")(function* (
+    channelId: string,
+    body: RESTPostAPIChannelInviteJSONBody,
+    options?: AuditLogOptions,
+  ) {
+    return yield* call<RESTPostAPIChannelInviteResult>({
+      method: "POST",
+      route: Routes.channelInvites(channelId),
+      ids: { channelId },
+      body,
+      reason: options?.reason,
+    });
+  });
+
   return DiscordRest.of({
+    channels,
+    createMessage,
+    deleteMessage,
+    createChannelInvite,
     gatewayBot,
     me,
     oauthToken,

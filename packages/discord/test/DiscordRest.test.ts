@@ -81,6 +81,28 @@ describe("DiscordRest against the emulator", () => {
     expect(member.roles).toContain(roleId);
   });
 
+  it("lists channels, posts a Components V2 message and deletes it, creates a permanent invite (the same one again without unique)", async () => {
+    const channels = await run(DiscordRest.use((d) => d.channels(guildId)));
+    const general = channels.find((c) => c.name === "general")!;
+    expect(general.type).toBe(0);
+    const body = {
+      flags: 1 << 15,
+      components: [{ type: 17, components: [{ type: 10, content: "## Roles" }] }],
+    };
+    const message = await run(DiscordRest.use((d) => d.createMessage(general.id, body as never)));
+    expect(message.channel_id).toBe(general.id);
+    expect((message.flags ?? 0) & (1 << 15)).toBe(1 << 15);
+    await run(DiscordRest.use((d) => d.deleteMessage(general.id, message.id, { reason: "gone" })));
+    expect(await failure((d) => d.deleteMessage(general.id, message.id))).toMatchObject({ code: 10008 });
+    const settings = { max_age: 0, max_uses: 0, unique: false };
+    const invite = await run(DiscordRest.use((d) => d.createChannelInvite(general.id, settings, { reason: "invite link" })));
+    expect(invite).toMatchObject({ max_age: 0, max_uses: 0 });
+    expect((await run(DiscordRest.use((d) => d.createChannelInvite(general.id, settings)))).code).toBe(invite.code);
+    expect(wire.requests.find((r) => r.method === "POST" && r.route === `/channels/${general.id}/invites`)?.auditLogReason).toBe(
+      encodeURIComponent("invite link"),
+    );
+  });
+
   it("answers an interaction (callback) and edits its original response, by the interaction token alone, which no error shows", async () => {
     // An interactions endpoint that verifies the emulator's signature and leaves the answer to the callback route (202).
     const key = createPublicKey({

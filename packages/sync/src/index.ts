@@ -17,6 +17,7 @@ export { MEMBER_COLUMNS, MemberSyncStore } from "./MemberSyncStore";
 export * from "./members";
 export * from "./model";
 export * from "./Presences";
+export * from "./RoleMenus";
 export * from "./Roles";
 export * from "./Roster";
 export * from "./SecretBox";

@@ -8,11 +8,12 @@ const describe = (error: unknown): string =>
 
 /**
  * The interaction handlers' services on the bot's side: settings and syncs through the tRPC API
- * (`bot.guildSettings`, `bot.requestMemberSync`), response edits through the Discord port.
+ * (`bot.guildSettings`, `bot.requestMemberSync`, `roleMenus.choose`), response edits through the Discord port.
  */
 export const botInteractionServices = (server: GuildhallClient, discord: DiscordRestClient, log: BotLogger): InteractionServices => ({
   guildSettings: (guildId) => server.trpc.bot.guildSettings.query({ guildId }),
   requestMemberSync: (request) => server.trpc.bot.requestMemberSync.mutate(request),
+  chooseFromRoleMenu: (choice) => server.trpc.roleMenus.choose.mutate(choice),
   editOriginal: (applicationId, token, message) =>
     discord.run((d) => d.editOriginalResponse(applicationId, token, message as Parameters<typeof d.editOriginalResponse>[2])),
   log: (level, line) => (level === "Error" ? log.error(line) : level === "Warn" ? log.warn(line) : log.info(line)),

@@ -41,6 +41,7 @@ const KNOWN_GOOD: Record<string, { path: string; role: Role; input: unknown }> =
   bot: { path: "bot.guildSettings", role: "bot", input: { guildId: GUILD_ID } },
   groups: { path: "groups.list", role: "staff", input: undefined },
   roles: { path: "roles.settings", role: "staff", input: undefined },
+  roleMenus: { path: "roleMenus.list", role: "staff", input: {} },
   guilds: { path: "guilds.list", role: "admin", input: undefined },
   events: { path: "events.list", role: "staff", input: {} },
   notifications: { path: "notifications.webhooks", role: "admin", input: undefined },

@@ -13,6 +13,7 @@ import { useSubscription } from "@trpc/tanstack-react-query";
 import { type FormEvent, useState } from "react";
 import { AppHeader } from "../components/AppHeader";
 import { NotStaff } from "../components/NotStaff";
+import { InviteLinkCard, InviteLinkHint, RoleMenusCard } from "../components/RoleMenus";
 import { ScrollRegion } from "../components/ScrollRegion";
 import { downloadText } from "../lib/download";
 import { formatDateTime } from "../lib/time";
@@ -66,6 +67,8 @@ function Roles({ isAdmin }: { isAdmin: boolean }) {
         error={preview.error?.message ?? null}
         roleName={roleName}
       />
+      <RoleMenusCard isAdmin={isAdmin} roleName={roleName} />
+      <InviteLinkCard isAdmin={isAdmin} />
       <AuditCard roleName={roleName} />
       <SuppressionsCard isAdmin={isAdmin} roleName={roleName} />
       <FlaggedCard isAdmin={isAdmin} />
@@ -449,6 +452,7 @@ function PreviewCard({
                       {"userId" in b ? `Member ${b.userId}: ` : ""}
                       {"roleId" in b ? `${roleName(b.roleId)}: ` : ""}
                       {b.sentence}
+                      {b.reason === "not-in-guild" ? <InviteLinkHint /> : null}
                     </li>
                   ))}
                 </ul>

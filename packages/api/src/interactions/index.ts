@@ -26,4 +26,5 @@ export {
   type InteractionServices,
   type MemberSyncRequest,
 } from "./registry";
+export { ROLE_MENU_CUSTOM_ID, roleMenu } from "./roleMenu";
 export { maySync, SYNC_MEMBERS_COMMAND, SYNC_REFUSED } from "./syncMembers";

@@ -21,6 +21,7 @@ import {
   type ResponseMessage,
   ResponseType,
 } from "./payload";
+import { roleMenu } from "./roleMenu";
 import { syncMembers } from "./syncMembers";
 
 /** A member sync asked for by an interaction (see {@link InteractionServices.requestMemberSync}). */
@@ -51,6 +52,18 @@ export interface InteractionServices {
    * after a deferral. https://discord.com/developers/docs/interactions/receiving-and-responding#edit-original-interaction-response
    */
   readonly editOriginal: (applicationId: string, token: string, message: ResponseMessage) => Promise<void>;
+  /**
+   * A member's choice in a role menu (`rolemenu:<menuId>`): Guildhall plans, applies and audits it
+   * (`RoleMenus.choose`) and resolves to the ephemeral reply's `content`. Ids are snowflakes;
+   * `memberRoles` as the interaction lists them; `values` the roles picked.
+   */
+  readonly chooseFromRoleMenu: (choice: {
+    readonly menuId: string;
+    readonly guildId: string;
+    readonly userId: string;
+    readonly memberRoles: ReadonlyArray<string>;
+    readonly values: ReadonlyArray<string>;
+  }) => Promise<{ readonly content: string }>;
   /** Logs a line (never the interaction token). */
   readonly log: (level: "Info" | "Warn" | "Error", line: string) => void;
 }
@@ -75,8 +88,13 @@ export interface CommandHandler {
   readonly run: (context: CommandContext) => Promise<InteractionResponse>;
 }
 
-/** A component's handler (button, select), chosen by the `custom_id` prefix before the first `:`. */
+/**
+ * A component's handler (button, select), chosen by the `custom_id` prefix before the first `:`.
+ * `ephemeral`: a deferral is an ephemeral "thinking" message (type 5, flag 64) whose edit is the
+ * reply, instead of a deferred update of the component's message (type 6, the default).
+ */
 export interface ComponentHandler {
+  readonly ephemeral?: boolean;
   readonly run: (context: ComponentContext) => Promise<InteractionResponse>;
 }
 
@@ -89,7 +107,7 @@ export const handlers: {
   readonly components: Readonly<Record<string, ComponentHandler>>;
 } = {
   commands: { sync_members: syncMembers },
-  components: {},
+  components: { rolemenu: roleMenu },
 };
 
 /** Discord's response window is 3 s; a handler still busy after this long (ms) is deferred (type 5 or 6). */
@@ -162,7 +180,9 @@ export const answerInteraction = async (
       if (!handler) return ephemeral("This component is no longer handled by Guildhall.");
       name = `component ${prefix}`;
       run = () => handler.run({ interaction, data, services });
-      deferral = { type: ResponseType.DeferredUpdateMessage };
+      deferral = handler.ephemeral
+        ? { type: ResponseType.DeferredChannelMessageWithSource, data: { flags: EPHEMERAL } }
+        : { type: ResponseType.DeferredUpdateMessage };
       break;
     }
     default:

@@ -8,7 +8,7 @@
 
 import type { DatabaseError } from "@guildhall/db";
 import type { DiscordRestClient } from "@guildhall/discord";
-import { Bot, Directory, MemberSync } from "@guildhall/sync";
+import { Bot, Directory, MemberSync, RoleMenus } from "@guildhall/sync";
 import { Effect } from "effect";
 import type { ApiRuntime } from "../trpc";
 import type { InteractionServices, MemberSyncRequest } from "./registry";
@@ -35,12 +35,13 @@ export const queueInteractionSync = (
 
 /**
  * The handlers' services for the server: guild settings from Directory, syncs queued by
- * {@link queueInteractionSync}, response edits through the Discord port (`discord`, whose calls
+ * {@link queueInteractionSync}, role menu choices made by RoleMenus, response edits through the Discord port (`discord`, whose calls
  * are authorized by the interaction token alone), logs through the runtime's logger.
  */
 export const serverInteractionServices = (runtime: ApiRuntime, discord: DiscordRestClient): InteractionServices => ({
   guildSettings: (guildId) => runtime.runPromise(Directory.use((directory) => directory.settingsOf(guildId))),
   requestMemberSync: (request) => runtime.runPromise(queueInteractionSync(request)),
+  chooseFromRoleMenu: (choice) => runtime.runPromise(RoleMenus.use((menus) => menus.choose(choice))),
   editOriginal: (applicationId, token, message) =>
     discord.run((d) =>
       d.editOriginalResponse(applicationId, token, {
