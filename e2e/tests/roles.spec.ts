@@ -60,3 +60,27 @@ test("an admin sets the guild's role schedules, and sees no member flagged as fl
   await expect(card.getByTestId("schedule-registered")).toContainText("Hard check: off");
   await expect(page.getByTestId("roles-flagged")).toContainText("None.");
 });
+
+test("an admin sets the nickname template, sees the nicknames it gives in the preview, and clears it", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/roles");
+  const card = page.getByTestId("roles-settings");
+  await expect(card.getByTestId("settings-authority")).toHaveValue("app");
+  await card.getByTestId("settings-nickname-template").fill("{display_name} [{group}]");
+  await card.getByTestId("settings-save").click();
+  await expect(card.getByTestId("settings-save")).toBeDisabled();
+  // The preview now gives the members of mapped groups their templated nickname.
+  await expect(
+    page
+      .getByTestId("preview-row")
+      .filter({ hasText: /\[[^\]]+\]/ })
+      .first(),
+  ).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId("roles-settings").getByTestId("settings-nickname-template")).toHaveValue("{display_name} [{group}]");
+  // Cleared, nicknames are left alone again (the other specs expect the demo's plan as seeded).
+  await page.getByTestId("roles-settings").getByTestId("settings-nickname-template").fill("");
+  await page.getByTestId("roles-settings").getByTestId("settings-save").click();
+  await page.reload();
+  await expect(page.getByTestId("roles-settings").getByTestId("settings-nickname-template")).toHaveValue("");
+});

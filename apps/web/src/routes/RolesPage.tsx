@@ -3,7 +3,8 @@
  * that cannot work), app groups and their members, mappings group <-> Discord role, the preview
  * of the plan (who gains and loses what, what is blocked and why), apply with live progress
  * (`roles.progress`), the runs, the audit log (filters, CSV export), the suppressions, members
- * flagged as flapping, and the guild's schedules (verify, weekly hard check, flapping threshold).
+ * flagged as flapping, the guild's schedules (verify, weekly hard check, flapping threshold), and
+ * the organization's settings (the default authority of new mappings, the nickname template).
  * Everyone on staff reads; admins change.
  */
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -73,6 +74,7 @@ function Roles({ isAdmin }: { isAdmin: boolean }) {
       <SuppressionsCard isAdmin={isAdmin} roleName={roleName} />
       <FlaggedCard isAdmin={isAdmin} />
       <ScheduleCard isAdmin={isAdmin} />
+      <SettingsCard isAdmin={isAdmin} />
     </main>
   );
 }
@@ -737,6 +739,104 @@ function ScheduleCard({ isAdmin }: { isAdmin: boolean }) {
             </label>
             {isAdmin ? (
               <button type="submit" className="button primary" disabled={save.isPending || draft === null} data-testid="schedule-save">
+                Save
+              </button>
+            ) : null}
+          </form>
+        ) : null}
+        {save.error ? (
+          <p className="error" role="alert">
+            {save.error.message}
+          </p>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+/** Discord's limit on a nickname (characters); the planner cuts a templated nickname to it. */
+const NICK_MAX = 32;
+
+/**
+ * The organization's settings (`roles.settings`, `roles.updateSettings`): the authority a new
+ * mapping takes when it names none, and the optional nickname template (`{display_name}`,
+ * `{group}`; cut to Discord's 32 characters). Admins change them; staff read.
+ */
+function SettingsCard({ isAdmin }: { isAdmin: boolean }) {
+  const queryClient = useQueryClient();
+  const settings = useQuery(trpc.roles.settings.queryOptions());
+  const [draft, setDraft] = useState<{ defaultAuthority: string; nicknameTemplate: string } | null>(null);
+  const save = useMutation(
+    trpc.roles.updateSettings.mutationOptions({
+      onSuccess: () => {
+        setDraft(null);
+        void queryClient.invalidateQueries({ queryKey: trpc.roles.settings.queryKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.roles.preview.queryKey({}) });
+      },
+    }),
+  );
+  const data = settings.data;
+  const value = draft ?? (data ? { defaultAuthority: data.defaultAuthority, nicknameTemplate: data.nicknameTemplate ?? "" } : null);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!value) return;
+    const template = value.nicknameTemplate.trim();
+    save.mutate({
+      defaultAuthority: value.defaultAuthority as "app" | "discord" | "both" | "add_only",
+      nicknameTemplate: template === "" ? null : template,
+    });
+  };
+  return (
+    <section className="card" aria-labelledby="role-settings-title" data-testid="roles-settings">
+      <div className="card-header">
+        <h2 className="card-title" id="role-settings-title">
+          Settings
+        </h2>
+      </div>
+      <div className="card-body">
+        <p className="muted small">
+          The default authority applies to mappings that name none. The nickname template, when set, gives every linked member a nickname
+          such as <code>{"{display_name} [{group}]"}</code> (also <code>{"{username}"}</code> and <code>{"{name}"}</code>, the app name),
+          shortened to Discord&apos;s {NICK_MAX} characters (names first, so the group survives) and sent in the same call as their roles;
+          the guild owner and members above the bot are skipped, with the reason in the preview.
+        </p>
+        {settings.error ? (
+          <p className="error" role="alert">
+            {settings.error.message}
+          </p>
+        ) : null}
+        {value ? (
+          <form className="row gap wrap" onSubmit={submit}>
+            <label className="field">
+              <span className="field-label">Default authority</span>
+              <select
+                className="input"
+                disabled={!isAdmin}
+                value={value.defaultAuthority}
+                onChange={(e) => setDraft({ ...value, defaultAuthority: e.target.value })}
+                data-testid="settings-authority"
+              >
+                {Object.entries(AUTHORITY_LABEL).map(([key, label]) => (
+                  <option key={key} value={key}>
+                    {label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="field">
+              <span className="field-label">Nickname template (empty: nicknames are left alone)</span>
+              <input
+                className="input"
+                maxLength={200}
+                disabled={!isAdmin}
+                placeholder="{display_name} [{group}]"
+                value={value.nicknameTemplate}
+                onChange={(e) => setDraft({ ...value, nicknameTemplate: e.target.value })}
+                data-testid="settings-nickname-template"
+              />
+            </label>
+            {isAdmin ? (
+              <button type="submit" className="button primary" disabled={save.isPending || draft === null} data-testid="settings-save">
                 Save
               </button>
             ) : null}
