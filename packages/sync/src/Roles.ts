@@ -1625,15 +1625,24 @@ export class Reconciler extends Context.Service<
           before,
           after,
         );
-        if (found.length > 0)
-          yield* use("roles.insertSuppressions", (db) =>
-            db
-              .insert(roleSuppressions)
-              .values(found.map((s) => ({ organizationId, guildId, userId: s.userId, roleId: s.roleId })))
-              .onConflictDoNothing(),
-          );
+        yield* insertSuppressions(organizationId, guildId, found);
         return found.map((s) => ({ userId: s.userId, roleId: s.roleId }));
       });
+
+      /** Records moderators' removals (`remember` mappings) as suppressions of `guildId`; an existing one is kept. */
+      const insertSuppressions = (
+        organizationId: string,
+        guildId: string,
+        found: ReadonlyArray<{ readonly userId: string; readonly roleId: string }>,
+      ) =>
+        found.length === 0
+          ? Effect.void
+          : use("roles.insertSuppressions", (db) =>
+              db
+                .insert(roleSuppressions)
+                .values(found.map((s) => ({ organizationId, guildId, userId: s.userId, roleId: s.roleId })))
+                .onConflictDoNothing(),
+            ).pipe(Effect.asVoid);
 
       const preflight = Effect.fn("Reconciler.preflight")(function* (organizationId: string, guildId: string) {
         const state = yield* discordState(guildId);
@@ -1966,13 +1975,7 @@ export class Reconciler extends Context.Service<
             known,
             current,
           );
-          if (found.length > 0)
-            yield* use("roles.liveSuppressions", (db) =>
-              db
-                .insert(roleSuppressions)
-                .values(found.map((s) => ({ organizationId, guildId, userId: s.userId, roleId: s.roleId })))
-                .onConflictDoNothing(),
-            );
+          yield* insertSuppressions(organizationId, guildId, found);
           suppressedCount = found.length;
         }
         yield* memberStateApplied(guildId, userId, current, changed, now);
