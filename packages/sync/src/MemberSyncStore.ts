@@ -142,23 +142,39 @@ const assignments = (from: string) => sql.raw(UPDATED.map((column) => `${column}
 /** The compared columns, stored (`m.`) against incoming (`i.`): a member is unchanged when all are equal. */
 const differs = sql.raw(`(${COMPARED.map((c) => `m.${c}`).join(", ")}) is distinct from (${COMPARED.map((c) => `i.${c}`).join(", ")})`);
 
+/** A MemberSnapshot field name, checked before it is written into {@link encodeMembers}' source. */
+const FIELD_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
 /**
- * The members' array literals, one per column (in COLUMNS order), built in a single pass; each
- * is ONE text parameter such as `{"a","b",NULL}`. The values must have passed MemberSnapshot:
- * escaping keeps any string one element, the schema keeps it storable.
+ * The members' array literals, one per column (in COLUMNS order); each is ONE text parameter
+ * such as `{"a","b",NULL}`. The values must have passed MemberSnapshot: escaping keeps any
+ * string one element, the schema keeps it storable.
+ *
+ * Compiled once from COLUMNS into one loop with a statement per column
+ * (`l3[i] = e3(m.nick)`, `e3` being that column's `encode`), so each property read and each
+ * encode call sees one field and one function, and V8 inlines them. The same loop written over
+ * the table (`column.encode(member[column.field])`) shares one read and one call among all the
+ * columns: with the flattening of its `+=` strings that the driver does when it writes a
+ * parameter, it took 1.5 times as long per 1,000-member chunk (88 against 59 ms per 100k
+ * members; hand-unrolled code took 61). The source holds only COLUMNS' field names (checked
+ * against {@link FIELD_NAME}) and indexes: no value ever enters it.
  */
-const encodeMembers = (members: ReadonlyArray<MemberSnapshot>): Array<string> => {
-  const literals = COLUMNS.map(() => "");
-  for (let i = 0; i < members.length; i++) {
-    const member = members[i]!;
-    const sep = i === 0 ? "" : ",";
-    for (let c = 0; c < COLUMNS.length; c++) {
-      const column = COLUMNS[c]!;
-      literals[c] += sep + column.encode(member[column.field]);
+const encodeMembers: (members: ReadonlyArray<MemberSnapshot>) => Array<string> = (() => {
+  const fields = COLUMNS.map((c) => {
+    if (!FIELD_NAME.test(c.field)) throw new Error(`MEMBER_COLUMNS: field ${JSON.stringify(c.field)} is not a plain name`);
+    return c.field;
+  });
+  const source = `return function encodeMembers(members) {
+    const n = members.length;
+    ${fields.map((_, c) => `const l${c} = new Array(n);`).join("\n    ")}
+    for (let i = 0; i < n; i++) {
+      const m = members[i];
+      ${fields.map((field, c) => `l${c}[i] = e${c}(m.${field});`).join("\n      ")}
     }
-  }
-  return literals.map((literal) => `{${literal}}`);
-};
+    return [${fields.map((_, c) => `"{" + l${c}.join(",") + "}"`).join(", ")}];
+  };`;
+  return new Function(...fields.map((_, c) => `e${c}`), source)(...COLUMNS.map((c) => c.encode));
+})();
 
 /** Where the key column's literal is, in {@link encodeMembers}' result: the chunk row stores it as the user ids the chunk carried. */
 const KEY_INDEX = COLUMNS.findIndex((c) => c.column === KEY);
