@@ -496,7 +496,7 @@ export class MemberSync extends Context.Service<
                 reason: `snapshot incomplete: ${totals.chunks} of ${expected ?? "?"} chunks arrived; nobody was marked left`,
               } satisfies RunEnding;
             }
-            const absent = yield* store.absentMembers(run);
+            const absent = yield* store.absentMembers(run, totals);
             if (absent.tids === null) return { status: "completed", markedLeft: 0, chunkCount: expected } satisfies RunEnding;
             if (absent.count > LEAVE_GUARD_FLOOR) {
               const percent = yield* store.leaveGuardOf(run.guildId);

@@ -404,10 +404,12 @@ export class MemberSyncStore extends Context.Service<
     readonly chunkTotals: (runId: string) => Effect.Effect<ChunkTotals, DatabaseError>;
     /**
      * Finds every present member of the run's guild that no chunk of the run carried and no
-     * live event touched since the run started. Run it in a transaction (it sets planner
-     * options for that transaction), and pass its `tids` only to statements of that transaction.
+     * live event touched since the run started. `totals` are the run's chunk sums: when every
+     * member the chunks carried was created by them (`rows === created`, a first sync), no
+     * member present before the run was carried, and the chunks' user ids need not be read.
+     * Run it in a transaction, and pass its `tids` only to statements of that transaction.
      */
-    readonly absentMembers: (run: RunRow) => Effect.Effect<AbsentMembers, DatabaseError>;
+    readonly absentMembers: (run: RunRow, totals: ChunkTotals) => Effect.Effect<AbsentMembers, DatabaseError>;
     /** Marks the members `absentMembers` found (`tids`) left at `now`, unless a live event touched them since; records their ended stays. Returns how many. */
     readonly markLeftByTids: (run: RunRow, tids: string, now: Date) => Effect.Effect<number, DatabaseError>;
     /** Keeps the members `absentMembers` found (`tids`) as the run's pending verdict (member_sync_pending_leaves). Returns how many. */
@@ -665,8 +667,23 @@ export class MemberSyncStore extends Context.Service<
 
       chunkTotals: chunkTotalsOf,
 
-      absentMembers: Effect.fn("MemberSyncStore.absentMembers")(function* (locked: RunRow) {
+      absentMembers: Effect.fn("MemberSyncStore.absentMembers")(function* (locked: RunRow, totals: ChunkTotals) {
         const startedAt = at(locked.startedAt);
+        if (totals.rows === totals.created) {
+          // Every member the chunks carried was new to the mirror (a first sync, or a mirror that
+          // had emptied): no member present before the run was carried, so each one present now
+          // that no live event touched since the run started is absent. A scan without the
+          // anti-join: at 1M members, the anti-join built a hash of a million carried user ids
+          // to find none of them present before.
+          const [absent] = yield* use("memberSync.absentAll", (db) =>
+            executeRows<{ tids: string | null; n: number }>(
+              db,
+              sql`select array_agg(m.ctid)::text as tids, count(*)::int as n from guild_members m
+                    where m.guild_id = ${locked.guildId} and m.date_left is null and m.date_modified < ${startedAt}`,
+            ),
+          );
+          return { count: Number(absent?.n ?? 0), tids: absent?.tids ?? null } satisfies AbsentMembers;
+        }
         // Present members the snapshot did not carry have left, unless a live event touched
         // them after the run began (they joined while the chunks were being produced): a hash
         // anti-join of the guild's present members against the user ids the chunks carried.

@@ -175,6 +175,45 @@ layer(Services, { excludeTestServices: true })("member sync", (it) => {
     }),
   );
 
+  it.effect("a snapshot of only new members finds every earlier member absent, except one a live event touched during the run", () =>
+    Effect.gen(function* () {
+      // Every member this run carries is created by it, so MemberSyncStore.absentMembers takes its
+      // path without the anti-join; the verdicts must be the anti-join's.
+      const guildId = "300000000000000002";
+      const directory = yield* Directory;
+      const sync = yield* MemberSync;
+      const { db } = yield* Database;
+      yield* directory.ensureGuild("org", { id: guildId, name: "Second guild", icon: null });
+      const syncOf = (members: ReadonlyArray<MemberSnapshot>, during: Effect.Effect<unknown, unknown> = Effect.void) =>
+        Effect.gen(function* () {
+          const run = yield* sync.start({ guildId, trigger: "api", source: "gateway", requestedBy: null });
+          yield* during;
+          yield* sync.applyChunk({ runId: run.id, chunkIndex: 0, chunkCount: 1, members });
+          return yield* sync.complete(run.id);
+        });
+      const first = yield* syncOf(range(30_000, 30_030).map((n) => member(n)));
+      expect(first).toMatchObject({ status: "completed", created: 30, markedLeft: 0 });
+
+      const touched = member(30_001, { nick: "changed during the run" });
+      const second = yield* syncOf(
+        range(31_000, 31_005).map((n) => member(n)),
+        sync.upsertLive(guildId, touched),
+      );
+      // 29 of the 30 earlier members are absent (not 30: the live event kept one), of 34 present: past the mass-leave guard.
+      expect(second).toMatchObject({ status: "awaiting_confirmation", created: 5, pendingLeft: 29, presentMembers: 34, markedLeft: 0 });
+      const confirmed = yield* sync.confirmLeaves(guildId, second.id, "admin");
+      expect(confirmed).toMatchObject({ status: "completed", markedLeft: 29 });
+      const rows = yield* Effect.promise(() =>
+        db
+          .select({ userId: schema.guildMembers.userId, dateLeft: schema.guildMembers.dateLeft })
+          .from(schema.guildMembers)
+          .where(eq(schema.guildMembers.guildId, guildId)),
+      );
+      const present = rows.filter((r) => r.dateLeft === null).map((r) => r.userId);
+      expect(present.sort()).toEqual([touched.userId, ...range(31_000, 31_005).map((n) => member(n).userId)].sort());
+    }),
+  );
+
   it.effect("live member events apply at once: join, change, leave, come back", () =>
     Effect.gen(function* () {
       const sync = yield* MemberSync;
