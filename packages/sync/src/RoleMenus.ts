@@ -23,8 +23,9 @@ import {
   type PlanInput,
   planReconciliation,
 } from "@guildhall/roles";
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
+import { applyGroupChanges, clearExpectedRoles, recordAppliedRoles, recordExpectedRoles } from "./roleBookkeeping";
 
 // ------------------------------------------------------------------------------------ constants
 
@@ -356,18 +357,7 @@ export class RoleMenus extends Context.Service<
     Effect.gen(function* () {
       const { use, transaction } = yield* Database;
       const discord = yield* DiscordRest;
-      const {
-        roleMenus,
-        roleMappings,
-        roleSettings,
-        groups,
-        groupMembers,
-        groupMemberChanges,
-        roleMemberStates,
-        users,
-        guildMembers,
-        roleAuditLog,
-      } = schema;
+      const { roleMenus, roleMappings, roleSettings, groups, groupMembers, roleMemberStates, users, guildMembers, roleAuditLog } = schema;
 
       /** The guild's mappings of effective authority discord/both, with group names. */
       const followedMappings = Effect.fn("RoleMenus.followedMappings")(function* (organizationId: string, guildId: string) {
@@ -639,15 +629,7 @@ export class RoleMenus extends Context.Service<
                 ? discord.removeMemberRole(menu.guildId, choice.userId, step.action.roleId, { reason })
                 : Effect.asVoid(discord.editMember(menu.guildId, choice.userId, { roles: [...step.roles] }, { reason }));
           // Expected before the call, so the GUILD_MEMBER_UPDATE echoing it is Guildhall's own change (not a moderator's, no flip).
-          yield* use("roleMenus.expected", (db) =>
-            db
-              .insert(roleMemberStates)
-              .values({ guildId: menu.guildId, userId: choice.userId, expectedRoleIds: [...step.roles] })
-              .onConflictDoUpdate({
-                target: [roleMemberStates.guildId, roleMemberStates.userId],
-                set: { expectedRoleIds: [...step.roles], updatedAt: new Date() },
-              }),
-          );
+          yield* use("roleMenus.expected", (db) => recordExpectedRoles(db, menu.guildId, choice.userId, step.roles));
           const result = yield* Effect.result(call);
           if (result._tag === "Failure") {
             failure = result.failure;
@@ -716,51 +698,14 @@ export class RoleMenus extends Context.Service<
                   .where(and(eq(guildMembers.guildId, menu.guildId), eq(guildMembers.userId, choice.userId))),
               );
               // As the Reconciler records its own calls: the roles known now, each changed role stamped (the Discord side of `both`).
-              const stamps = Object.fromEntries([...step.add, ...step.remove].map((roleId) => [roleId, now.getTime()]));
               yield* use("roleMenus.applied", (db) =>
-                db
-                  .insert(roleMemberStates)
-                  .values({ guildId: menu.guildId, userId: choice.userId, knownRoleIds: [...after], roleChangedAt: stamps })
-                  .onConflictDoUpdate({
-                    target: [roleMemberStates.guildId, roleMemberStates.userId],
-                    set: {
-                      knownRoleIds: [...after],
-                      expectedRoleIds: null,
-                      roleChangedAt: sql`${roleMemberStates.roleChangedAt} || ${JSON.stringify(stamps)}::jsonb`,
-                      updatedAt: now,
-                    },
-                  }),
+                recordAppliedRoles(db, menu.guildId, choice.userId, after, [...step.add, ...step.remove], now.getTime()),
               );
             } else if (step) {
-              yield* use("roleMenus.clearExpected", (db) =>
-                db
-                  .update(roleMemberStates)
-                  .set({ expectedRoleIds: null })
-                  .where(and(eq(roleMemberStates.guildId, menu.guildId), eq(roleMemberStates.userId, choice.userId))),
-              );
+              yield* use("roleMenus.clearExpected", (db) => clearExpectedRoles(db, menu.guildId, choice.userId));
             }
-            for (const g of groupChanges) {
-              if (g.add.length > 0)
-                yield* use("roleMenus.groupAdd", (db) =>
-                  db
-                    .insert(groupMembers)
-                    .values(g.add.map((userId) => ({ organizationId, groupId: g.groupId, userId })))
-                    .onConflictDoNothing(),
-                );
-              if (g.remove.length > 0)
-                yield* use("roleMenus.groupRemove", (db) =>
-                  db.delete(groupMembers).where(and(eq(groupMembers.groupId, g.groupId), inArray(groupMembers.userId, [...g.remove]))),
-                );
-              // The app side of `both` timestamps, as Groups records its own changes.
-              const changed = [...g.add, ...g.remove];
-              if (changed.length > 0)
-                yield* use("roleMenus.groupStamp", (db) =>
-                  db
-                    .insert(groupMemberChanges)
-                    .values(changed.map((userId) => ({ groupId: g.groupId, userId, changedAt: now })))
-                    .onConflictDoUpdate({ target: [groupMemberChanges.groupId, groupMemberChanges.userId], set: { changedAt: now } }),
-                );
-            }
+            // The app side of `both` timestamps, as Groups and the Reconciler record their own changes.
+            yield* use("roleMenus.groupChanges", (db) => applyGroupChanges(db, organizationId, groupChanges, now));
           }),
         );
 

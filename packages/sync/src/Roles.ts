@@ -16,7 +16,7 @@
  *   against the mirror, no Discord reads; drift starts a run) and the weekly `roles.hard-check`
  *   (re-read Discord, a REST member sync, then a verify with nicknames).
  */
-import { Database, type DatabaseError, type Db, schema } from "@guildhall/db";
+import { Database, type DatabaseError, schema } from "@guildhall/db";
 import { diffSnapshots } from "@guildhall/diff";
 import { type DiscordError, DiscordPermanentError, DiscordRest, describeDiscordError } from "@guildhall/discord";
 import { BotMembersSync, type JobPayloadInvalid, Jobs, RolesApply, RolesHardCheck, RolesMember, RolesVerify } from "@guildhall/jobs";
@@ -39,6 +39,7 @@ import {
 import { and, asc, desc, eq, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import { Context, Effect, Layer, Schema } from "effect";
 import { UserNotFound } from "./errors";
+import { applyGroupChanges, clearExpectedRoles, recordAppliedRoles, recordExpectedRoles, stampGroupChanges } from "./roleBookkeeping";
 
 // ------------------------------------------------------------------------------------ errors
 
@@ -294,22 +295,6 @@ const sameSet = (a: ReadonlyArray<string>, b: ReadonlyArray<string>) => {
   const set = new Set(a);
   return b.every((x) => set.has(x));
 };
-
-/**
- * Records that `userIds` joined or left `groupId` at `at` (the app side of `both` mappings'
- * timestamps, table `group_member_changes`). A no-op for an empty list.
- */
-const stampGroupChanges = (db: Db, groupId: string, userIds: ReadonlyArray<string>, at: Date) =>
-  userIds.length === 0
-    ? Promise.resolve()
-    : db
-        .insert(schema.groupMemberChanges)
-        .values(userIds.map((userId) => ({ groupId, userId, changedAt: at })))
-        .onConflictDoUpdate({
-          target: [schema.groupMemberChanges.groupId, schema.groupMemberChanges.userId],
-          set: { changedAt: at },
-        })
-        .then(() => undefined);
 
 // ------------------------------------------------------------------------------------ Groups
 
@@ -1265,20 +1250,7 @@ export class Reconciler extends Context.Service<
               yield* use("roles.insertRefusals", (db) => db.insert(roleAuditLog).values(chunk));
             }
             // Groups that follow Discord (discord / both authority): their memberships change here, with the plan.
-            for (const g of plan.groups) {
-              if (g.add.length > 0)
-                yield* use("roles.groupAdd", (db) =>
-                  db
-                    .insert(groupMembers)
-                    .values(g.add.map((userId) => ({ organizationId: run.organizationId, groupId: g.groupId, userId })))
-                    .onConflictDoNothing(),
-                );
-              if (g.remove.length > 0)
-                yield* use("roles.groupRemove", (db) =>
-                  db.delete(groupMembers).where(and(eq(groupMembers.groupId, g.groupId), inArray(groupMembers.userId, [...g.remove]))),
-                );
-              yield* use("roles.groupStamp", (db) => stampGroupChanges(db, g.groupId, [...g.add, ...g.remove], new Date()));
-            }
+            yield* use("roles.groupChanges", (db) => applyGroupChanges(db, run.organizationId, plan.groups, new Date()));
             yield* use("roles.runStarted", (db) =>
               db
                 .update(reconciliationRuns)
@@ -1289,54 +1261,22 @@ export class Reconciler extends Context.Service<
         );
       });
 
-      /** Records the roles Guildhall's call in flight will leave on a member (so the GUILD_MEMBER_UPDATE echoing it is known as Guildhall's own). */
+      /** Records the roles Guildhall's call in flight will leave on a member (see recordExpectedRoles). */
       const memberStateExpected = (guildId: string, userId: string, roles: ReadonlyArray<string>) =>
-        use("roles.memberStateExpected", (db) =>
-          db
-            .insert(roleMemberStates)
-            .values({ guildId, userId, expectedRoleIds: [...roles] })
-            .onConflictDoUpdate({
-              target: [roleMemberStates.guildId, roleMemberStates.userId],
-              set: { expectedRoleIds: [...roles], updatedAt: new Date() },
-            }),
-        );
+        use("roles.memberStateExpected", (db) => recordExpectedRoles(db, guildId, userId, roles));
 
-      /**
-       * Records a change Guildhall made (or saw) on a member: its roles now are `roles`, each role
-       * of `changed` changed at `at` (ms; the Discord side of `both` timestamps); nothing is expected any more.
-       */
+      /** Records a change Guildhall made (or saw) on a member, `changed` stamped at `at` (ms; see recordAppliedRoles). */
       const memberStateApplied = (
         guildId: string,
         userId: string,
         roles: ReadonlyArray<string>,
         changed: ReadonlyArray<string>,
         at: number,
-      ) => {
-        const stamps = Object.fromEntries(changed.map((roleId) => [roleId, at]));
-        return use("roles.memberStateApplied", (db) =>
-          db
-            .insert(roleMemberStates)
-            .values({ guildId, userId, knownRoleIds: [...roles], roleChangedAt: stamps })
-            .onConflictDoUpdate({
-              target: [roleMemberStates.guildId, roleMemberStates.userId],
-              set: {
-                knownRoleIds: [...roles],
-                expectedRoleIds: null,
-                roleChangedAt: sql`${roleMemberStates.roleChangedAt} || ${JSON.stringify(stamps)}::jsonb`,
-                updatedAt: new Date(),
-              },
-            }),
-        );
-      };
+      ) => use("roles.memberStateApplied", (db) => recordAppliedRoles(db, guildId, userId, roles, changed, at));
 
       /** Nothing is expected of a member any more (Guildhall's call was refused). */
       const clearExpected = (guildId: string, userId: string) =>
-        use("roles.clearExpected", (db) =>
-          db
-            .update(roleMemberStates)
-            .set({ expectedRoleIds: null })
-            .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId))),
-        );
+        use("roles.clearExpected", (db) => clearExpectedRoles(db, guildId, userId));
 
       /** Records a step's outcome with its audit entry (and, when applied, the mirror's new roles) in one transaction. */
       const settle = (run: RunRow, step: StepRow, outcome: { ok: true } | { ok: false; error: DiscordPermanentError }) =>
@@ -2009,20 +1949,7 @@ export class Reconciler extends Context.Service<
             : [],
         );
         if (refusals.length > 0) yield* use("roles.liveRefusals", (db) => db.insert(roleAuditLog).values(refusals));
-        for (const g of plan.groups) {
-          if (g.add.length > 0)
-            yield* use("roles.liveGroupAdd", (db) =>
-              db
-                .insert(groupMembers)
-                .values(g.add.map((u) => ({ organizationId, groupId: g.groupId, userId: u })))
-                .onConflictDoNothing(),
-            );
-          if (g.remove.length > 0)
-            yield* use("roles.liveGroupRemove", (db) =>
-              db.delete(groupMembers).where(and(eq(groupMembers.groupId, g.groupId), inArray(groupMembers.userId, [...g.remove]))),
-            );
-          yield* use("roles.liveGroupStamp", (db) => stampGroupChanges(db, g.groupId, [...g.add, ...g.remove], new Date(now)));
-        }
+        yield* use("roles.liveGroupChanges", (db) => applyGroupChanges(db, organizationId, plan.groups, new Date(now)));
         const change = plan.members[0];
         if (change === undefined)
           return { outcome: "nothing", manual: changed.length > 0, suppressed: suppressedCount } satisfies LiveResult;
@@ -2072,12 +1999,7 @@ export class Reconciler extends Context.Service<
                   .where(and(eq(guildMembers.guildId, guildId), eq(guildMembers.userId, userId))),
               );
             } else {
-              yield* use("roles.liveExpectedCleared", (db) =>
-                db
-                  .update(roleMemberStates)
-                  .set({ expectedRoleIds: null })
-                  .where(and(eq(roleMemberStates.guildId, guildId), eq(roleMemberStates.userId, userId))),
-              );
+              yield* clearExpected(guildId, userId);
             }
           }),
         );
