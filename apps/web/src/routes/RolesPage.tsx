@@ -737,21 +737,31 @@ function ScheduleCard({ isAdmin }: { isAdmin: boolean }) {
                 data-testid="schedule-max-flips"
               />
             </label>
-            {isAdmin ? (
-              <button type="submit" className="button primary" disabled={save.isPending || draft === null} data-testid="schedule-save">
-                Save
-              </button>
-            ) : null}
+            {isAdmin ? <SaveButton disabled={save.isPending || draft === null} testId="schedule-save" /> : null}
           </form>
         ) : null}
-        {save.error ? (
-          <p className="error" role="alert">
-            {save.error.message}
-          </p>
-        ) : null}
+        <ErrorAlert error={save.error} />
       </div>
     </section>
   );
+}
+
+/** A settings card's submit button (admins only; the caller decides whether to render it). */
+function SaveButton({ disabled, testId }: { readonly disabled: boolean; readonly testId: string }) {
+  return (
+    <button type="submit" className="button primary" disabled={disabled} data-testid={testId}>
+      Save
+    </button>
+  );
+}
+
+/** A query's or mutation's error as an alert (announced by screen readers), or nothing. */
+function ErrorAlert({ error }: { readonly error: { readonly message: string } | null }) {
+  return error ? (
+    <p className="error" role="alert">
+      {error.message}
+    </p>
+  ) : null;
 }
 
 /** Discord's limit on a nickname (characters); the planner cuts a templated nickname to it. */
@@ -800,11 +810,7 @@ function SettingsCard({ isAdmin }: { isAdmin: boolean }) {
           shortened to Discord&apos;s {NICK_MAX} characters (names first, so the group survives) and sent in the same call as their roles;
           the guild owner and members above the bot are skipped, with the reason in the preview.
         </p>
-        {settings.error ? (
-          <p className="error" role="alert">
-            {settings.error.message}
-          </p>
-        ) : null}
+        <ErrorAlert error={settings.error} />
         {value ? (
           <form className="row gap wrap" onSubmit={submit}>
             <label className="field">
@@ -835,18 +841,10 @@ function SettingsCard({ isAdmin }: { isAdmin: boolean }) {
                 data-testid="settings-nickname-template"
               />
             </label>
-            {isAdmin ? (
-              <button type="submit" className="button primary" disabled={save.isPending || draft === null} data-testid="settings-save">
-                Save
-              </button>
-            ) : null}
+            {isAdmin ? <SaveButton disabled={save.isPending || draft === null} testId="settings-save" /> : null}
           </form>
         ) : null}
-        {save.error ? (
-          <p className="error" role="alert">
-            {save.error.message}
-          </p>
-        ) : null}
+        <ErrorAlert error={save.error} />
       </div>
     </section>
   );
