@@ -152,6 +152,20 @@ describe("POST /api/interactions", () => {
         source: "rest",
         followUp: { applicationId: APP_ID, token: command.token },
       });
+      // A token Postgres cannot store in the job's payload (a NUL; found by the router fuzz) is a 400 naming it, not a 500.
+      const refused = await bot.trpc.bot.requestMemberSync
+        .mutate({
+          guildId: GUILD_ID,
+          requestedBy: `discord:${ADMIN_DISCORD}`,
+          source: "rest",
+          followUp: { applicationId: APP_ID, token: "abc\u0000" },
+        })
+        .then(
+          () => null,
+          (error: { data?: { code?: string }; message: string }) => error,
+        );
+      expect(refused?.data?.code).toBe("BAD_REQUEST");
+      expect(refused?.message).toContain("followUp.token");
     } finally {
       bot.close();
     }

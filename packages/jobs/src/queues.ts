@@ -8,7 +8,7 @@
  * this package sits below the domain packages (DESIGN.md's dependency direction); the domain
  * packages send to these queues by importing them from here.
  */
-import { Snowflake } from "@guildhall/discord/schema";
+import { InteractionToken, Snowflake } from "@guildhall/discord/schema";
 import { Schema } from "effect";
 import { defineQueue } from "./Queue";
 
@@ -37,9 +37,7 @@ export const BotMembersSync = defineQueue({
      * The interaction (/sync_members) whose response the bot edits with the sync's progress: the
      * application id and the interaction token (valid 15 minutes; a secret, never in a summary).
      */
-    followUp: Schema.optional(
-      Schema.Struct({ applicationId: Snowflake, token: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1000)) }),
-    ),
+    followUp: Schema.optional(Schema.Struct({ applicationId: Snowflake, token: InteractionToken })),
   }),
   policy: "short",
   retryLimit: 3,

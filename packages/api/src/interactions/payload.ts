@@ -4,7 +4,7 @@
  * handler answers with. Only the fields Guildhall reads are declared; the rest is ignored.
  * https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object
  */
-import { Snowflake } from "@guildhall/discord/schema";
+import { InteractionToken, Snowflake } from "@guildhall/discord/schema";
 import { Schema } from "effect";
 
 /** Interaction types. https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object-interaction-type */
@@ -72,7 +72,7 @@ export const Interaction = Schema.Struct({
   id: Snowflake,
   application_id: Snowflake,
   type: Schema.Number.check(Schema.isInt()),
-  token: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1000)),
+  token: InteractionToken,
   version: Schema.optional(Schema.Number),
   guild_id: Schema.optional(Snowflake),
   channel_id: Schema.optional(Snowflake),

@@ -1,3 +1,4 @@
+import { InteractionToken } from "@guildhall/discord/schema";
 import { DeadLetter } from "@guildhall/jobs";
 import {
   Bot,
@@ -103,7 +104,7 @@ const RequestMemberSyncInput = Schema.Struct({
   guildId: Snowflake,
   requestedBy: Schema.String.check(Schema.isPattern(/^discord:[1-9][0-9]{0,19}$/, { message: "must be discord:<user id>" })),
   source: Schema.Literals(["gateway", "rest"]),
-  followUp: Schema.Struct({ applicationId: Snowflake, token: Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(1000)) }),
+  followUp: Schema.Struct({ applicationId: Snowflake, token: InteractionToken }),
 });
 
 export const botRouter = {
